@@ -1,0 +1,2 @@
+#pragma once
+namespace ch00 { int answer(); }
