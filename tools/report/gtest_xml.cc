@@ -1,0 +1,83 @@
+#include "tools/report/gtest_xml.h"
+
+#include <tinyxml2.h>
+
+#include <cctype>
+#include <filesystem>
+
+namespace report {
+
+namespace {
+
+std::string target_of(const std::string& path) {
+  // bazel-testlogs/<package>/<target>/test.xml, or <dir>/<target>.xml for direct runs.
+  std::filesystem::path p(path);
+  std::string target = p.filename() == "test.xml" ? p.parent_path().filename().string()
+                                                  : p.stem().string();
+  const std::string suffix = "_solution";
+  if (target.size() > suffix.size() &&
+      target.compare(target.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    target.resize(target.size() - suffix.size());
+  }
+  return target;
+}
+
+const char* attr(const tinyxml2::XMLElement* e, const char* name) {
+  const char* v = e->Attribute(name);
+  return v ? v : "";
+}
+
+}  // namespace
+
+std::vector<CaseResult> read_gtest_xml(const std::string& path) {
+  const std::string target = target_of(path);
+  tinyxml2::XMLDocument doc;
+  if (doc.LoadFile(path.c_str()) != tinyxml2::XML_SUCCESS) {
+    CaseResult missing{target, "(no report)", target, Outcome::kFailed,
+                       "no test report at " + path + ": the test did not build or did not run",
+                       ""};
+    return {missing};
+  }
+  std::vector<CaseResult> out;
+  const tinyxml2::XMLElement* root = doc.FirstChildElement("testsuites");
+  for (const auto* suite = root ? root->FirstChildElement("testsuite") : nullptr; suite;
+       suite = suite->NextSiblingElement("testsuite")) {
+    for (const auto* tc = suite->FirstChildElement("testcase"); tc;
+         tc = tc->NextSiblingElement("testcase")) {
+      CaseResult r;
+      r.target = target;
+      r.suite = attr(suite, "name");
+      r.name = attr(tc, "name");
+      if (*attr(tc, "file")) r.location = std::string(attr(tc, "file")) + ":" + attr(tc, "line");
+      const auto* failure = tc->FirstChildElement("failure");
+      if (!failure) failure = tc->FirstChildElement("error");
+      if (failure) {
+        r.outcome = Outcome::kFailed;
+        r.message = failure->GetText() ? failure->GetText() : attr(failure, "message");
+      } else if (std::string(attr(tc, "result")) == "skipped" ||
+                 std::string(attr(tc, "status")) == "notrun" ||
+                 tc->FirstChildElement("skipped")) {
+        r.outcome = Outcome::kSkipped;
+        const auto* skipped = tc->FirstChildElement("skipped");
+        if (skipped) r.message = attr(skipped, "message");
+      }
+      out.push_back(r);
+    }
+  }
+  if (out.empty()) {
+    out.push_back({target, "(empty report)", target, Outcome::kFailed,
+                   "the report at " + path + " holds no test case", ""});
+  }
+  return out;
+}
+
+int task_of_suite(const std::string& suite) {
+  if (suite.rfind("Task", 0) != 0) return 0;
+  int task = 0;
+  for (size_t i = 4; i < suite.size() && std::isdigit(static_cast<unsigned char>(suite[i])); ++i) {
+    task = task * 10 + (suite[i] - '0');
+  }
+  return task;
+}
+
+}  // namespace report
