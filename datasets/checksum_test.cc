@@ -1,5 +1,6 @@
 #include "datasets/checksum.h"
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
