@@ -35,7 +35,7 @@ std::vector<CaseResult> read_gtest_xml(const std::string& path) {
   if (doc.LoadFile(path.c_str()) != tinyxml2::XML_SUCCESS) {
     CaseResult missing{target, "(no report)", target, Outcome::kFailed,
                        "no test report at " + path + ": the test did not build or did not run",
-                       ""};
+                       "", true};
     return {missing};
   }
   std::vector<CaseResult> out;
@@ -53,6 +53,8 @@ std::vector<CaseResult> read_gtest_xml(const std::string& path) {
       if (!failure) failure = tc->FirstChildElement("error");
       if (failure) {
         r.outcome = Outcome::kFailed;
+        // Bazel names its stand-in case after the test's package path, like its suite.
+        r.whole_binary = r.name == r.suite;
         r.message = failure->GetText() ? failure->GetText() : attr(failure, "message");
       } else if (std::string(attr(tc, "result")) == "skipped" ||
                  std::string(attr(tc, "status")) == "notrun" ||
@@ -66,7 +68,7 @@ std::vector<CaseResult> read_gtest_xml(const std::string& path) {
   }
   if (out.empty()) {
     out.push_back({target, "(empty report)", target, Outcome::kFailed,
-                   "the report at " + path + " holds no test case", ""});
+                   "the report at " + path + " holds no test case", "", true});
   }
   return out;
 }

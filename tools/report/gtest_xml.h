@@ -24,6 +24,8 @@ struct CaseResult {
   Outcome outcome = Outcome::kPassed;
   std::string message;  // the first failure's text, for failed cases
   std::string location;  // "file:line" of the case
+  // True where this result stands for a whole binary that crashed or never ran.
+  bool whole_binary = false;
   std::string key() const { return target + ": " + suite + "." + name; }
 };
 

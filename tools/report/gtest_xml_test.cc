@@ -48,6 +48,7 @@ TEST(GtestXmlTest, ReadsPassFailAndSkip) {
   EXPECT_EQ(cases[0].outcome, Outcome::kPassed);
   EXPECT_EQ(cases[0].location, "tests/x.cc:7");
   EXPECT_EQ(cases[1].outcome, Outcome::kFailed);
+  EXPECT_FALSE(cases[1].whole_binary);
   EXPECT_NE(cases[1].message.find("seed 3"), std::string::npos);
   EXPECT_EQ(cases[2].outcome, Outcome::kSkipped);
   EXPECT_EQ(cases[2].message, "no CUDA device");
@@ -58,6 +59,7 @@ TEST(GtestXmlTest, CrashReportIsOneFailedCase) {
   ASSERT_EQ(cases.size(), 1u);
   EXPECT_EQ(cases[0].outcome, Outcome::kFailed);
   EXPECT_EQ(cases[0].target, "value_test");
+  EXPECT_TRUE(cases[0].whole_binary);
 }
 
 TEST(GtestXmlTest, MissingReportIsOneFailedCase) {
@@ -65,6 +67,7 @@ TEST(GtestXmlTest, MissingReportIsOneFailedCase) {
   ASSERT_EQ(cases.size(), 1u);
   EXPECT_EQ(cases[0].outcome, Outcome::kFailed);
   EXPECT_NE(cases[0].message.find("did not run"), std::string::npos);
+  EXPECT_TRUE(cases[0].whole_binary);
 }
 
 TEST(GtestXmlTest, TaskNumberComesFromSuitePrefix) {

@@ -67,7 +67,7 @@ int teeth(const std::string& chapter, const std::vector<std::string>& skeleton_f
   std::set<std::string> crashed_targets;  // a crash fails every case of that binary
   for (const auto& c : read_all(skeleton_files)) {
     on_skeleton[c.key()] = c.outcome;
-    if (c.suite.front() == '(' || c.name == c.target) crashed_targets.insert(c.target);
+    if (c.whole_binary) crashed_targets.insert(c.target);
   }
   int total = 0, fail_on_skeleton = 0, pass_on_solution = 0;
   std::vector<std::string> defects;
