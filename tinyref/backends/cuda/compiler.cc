@@ -1,0 +1,207 @@
+#include "tinyref/backends/cuda/compiler.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "tinyref/backends/cuda/nvrtc.h"
+#include "tinyref/error.h"
+
+namespace tinyref::cuda {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The first line of every cache file; bump it when the layout changes.
+constexpr char kMagic[] = "tinyref-cuda-module 2\n";
+
+std::string hex64(uint64_t value) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
+  return text;
+}
+
+// A kernel name made safe for a file name.
+std::string file_stem(const std::string& name) {
+  std::string out;
+  for (char c : name.substr(0, 64)) {
+    out += (std::isalnum(static_cast<unsigned char>(c)) || c == '_') ? c : '_';
+  }
+  return out.empty() ? "kernel" : out;
+}
+
+bool read_file(const fs::path& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return static_cast<bool>(in) || in.eof();
+}
+
+// Writes to a private temporary name, then renames: rename() is atomic, so a concurrent
+// process (two test binaries sharing a cache) reads the old file or the new one, never half.
+bool write_file_atomically(const fs::path& path, const std::string& bytes) {
+  std::error_code error;
+  fs::create_directories(path.parent_path(), error);
+  if (error) return false;
+  const fs::path temporary =
+      path.string() + ".tmp." + std::to_string(static_cast<long long>(getpid()));
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    if (!out) return false;
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out) return false;
+  }
+  fs::rename(temporary, path, error);
+  if (error) fs::remove(temporary, error);
+  return !error;
+}
+
+}  // namespace
+
+uint64_t fnv1a64(const std::string& bytes) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  for (unsigned char byte : bytes) {
+    hash ^= byte;
+    hash *= 0x100000001b3ULL;
+  }
+  return hash;
+}
+
+Compiler::Compiler(int compute_capability, fs::path cache_dir,
+                   std::vector<std::string> extra_options)
+    : cache_dir_(std::move(cache_dir)), version_(nvrtc_version()) {
+  TT_CHECK(compute_capability >= 10, "CUDA compiler: compute capability "
+                                         << compute_capability
+                                         << " is not of the form 10*major+minor (90 for 9.0)");
+  const std::vector<int> archs = nvrtc_supported_archs();
+  if (archs.empty() ||
+      std::find(archs.begin(), archs.end(), compute_capability) != archs.end()) {
+    // Without NVRTC the list is empty; compile() then reports the missing toolkit.
+    arch_ = "sm_" + std::to_string(compute_capability);
+    cubin_ = true;
+  } else {
+    int best = 0;
+    for (int arch : archs) {
+      if (arch <= compute_capability) best = std::max(best, arch);
+    }
+    TT_CHECK(best != 0, "CUDA compiler: NVRTC " << version_ << " cannot target compute capability "
+                                                << compute_capability / 10 << "."
+                                                << compute_capability % 10 << " (its oldest is "
+                                                << *std::min_element(archs.begin(), archs.end())
+                                                << ")");
+    arch_ = "compute_" + std::to_string(best);
+    cubin_ = false;
+  }
+  options_.push_back("--gpu-architecture=" + arch_);
+  for (std::string& option : extra_options) options_.push_back(std::move(option));
+}
+
+fs::path Compiler::default_cache_dir() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
+    return fs::path(xdg) / "tinyref" / "cuda";
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return fs::path(home) / ".cache" / "tinyref" / "cuda";
+  }
+  return {};
+}
+
+std::string Compiler::full_key(const std::string& source) const {
+  // NUL separators: no option or version can run into the next field.
+  std::string key = "nvrtc " + version_ + '\0';
+  for (const std::string& option : options_) key += option + '\0';
+  key += '\0';
+  key += source;
+  return key;
+}
+
+std::string Compiler::cache_key(const std::string& source) const {
+  return hex64(fnv1a64(full_key(source)));
+}
+
+const CompiledModule& Compiler::compile(const std::string& source, const std::string& name) {
+  std::string key = full_key(source);
+  if (auto found = memory_.find(key); found != memory_.end()) {
+    ++stats_.memory_hits;
+    return found->second;
+  }
+  CompiledModule module;
+  module.hash = hex64(fnv1a64(key));
+  module.cubin = cubin_;
+  if (load_from_disk(key, module)) {
+    ++stats_.disk_hits;
+    return memory_.emplace(std::move(key), std::move(module)).first->second;
+  }
+
+  NvrtcOutput out = nvrtc_compile(source, file_stem(name) + ".cu", options_, cubin_);
+  ++stats_.compiles;
+  if (!out.ok) {
+    const fs::path saved = save_failed_source(source, module.hash, name);
+    TT_CHECK(false, "CUDA compiler: NVRTC " << version_ << " could not compile kernel '" << name
+                                            << "' for " << arch_ << " (" << out.status << ")"
+                                            << "; source saved to "
+                                            << (saved.empty() ? "nowhere (unwritable)"
+                                                              : saved.string())
+                                            << "\n" << out.log);
+  }
+  module.image = std::move(out.image);
+  module.log = std::move(out.log);
+  store_to_disk(key, module);
+  return memory_.emplace(std::move(key), std::move(module)).first->second;
+}
+
+// File layout: the magic line; a line "<key bytes> <image bytes> <image hash>"; the key; the
+// image. The lengths and the hash catch a file cut short by a crash or damaged on disk.
+bool Compiler::load_from_disk(const std::string& key, CompiledModule& module) const {
+  if (cache_dir_.empty()) return false;
+  std::string bytes;
+  if (!read_file(cache_dir_ / (module.hash + ".module"), bytes)) return false;
+  const std::string magic = kMagic;
+  if (bytes.compare(0, magic.size(), magic) != 0) return false;
+  const size_t newline = bytes.find('\n', magic.size());
+  if (newline == std::string::npos) return false;
+  std::istringstream header(bytes.substr(magic.size(), newline - magic.size()));
+  size_t key_size = 0, image_size = 0;
+  std::string image_hash;
+  if (!(header >> key_size >> image_size >> image_hash)) return false;
+  const size_t key_start = newline + 1;
+  if (key_size != key.size() || bytes.size() != key_start + key_size + image_size) return false;
+  // A different source with the same 64-bit name: not ours.
+  if (bytes.compare(key_start, key_size, key) != 0) return false;
+  module.image = bytes.substr(key_start + key_size);
+  return !module.image.empty() && hex64(fnv1a64(module.image)) == image_hash;
+}
+
+void Compiler::store_to_disk(const std::string& key, const CompiledModule& module) const {
+  if (cache_dir_.empty()) return;
+  std::string bytes = kMagic;
+  bytes += std::to_string(key.size()) + " " + std::to_string(module.image.size()) + " " +
+           hex64(fnv1a64(module.image)) + "\n";
+  bytes += key;
+  bytes += module.image;
+  // A cache that cannot be written (read-only home, full disk) only costs speed: ignore it.
+  write_file_atomically(cache_dir_ / (module.hash + ".module"), bytes);
+}
+
+fs::path Compiler::save_failed_source(const std::string& source, const std::string& hash,
+                                      const std::string& name) const {
+  std::error_code error;
+  fs::path folder = cache_dir_.empty() ? fs::temp_directory_path(error) / "tinyref-cuda-failed"
+                                       : cache_dir_ / "failed";
+  if (error) return {};
+  const fs::path path = folder / (file_stem(name) + "-" + hash + ".cu");
+  return write_file_atomically(path, source) ? path : fs::path();
+}
+
+}  // namespace tinyref::cuda
