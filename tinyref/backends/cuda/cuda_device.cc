@@ -1,0 +1,63 @@
+#include "tinyref/backends/cuda/cuda_device.h"
+
+#include <cstdint>
+#include <utility>
+
+#include "tinyref/error.h"
+
+namespace tinyref::cuda {
+namespace {
+
+uint64_t address(const void* ptr) { return reinterpret_cast<uint64_t>(ptr); }
+
+}  // namespace
+
+CudaDevice::CudaDevice(CudaRenderer renderer, ContextOptions options)
+    : renderer_(std::move(renderer)), context_(std::move(options)) {}
+
+void* CudaDevice::alloc(size_t bytes) { return reinterpret_cast<void*>(context_.alloc(bytes)); }
+
+void CudaDevice::free(void* ptr) { context_.free(address(ptr)); }
+
+void CudaDevice::copy_in(void* dst, const void* host_src, size_t bytes) {
+  context_.copy_in(address(dst), host_src, bytes);
+}
+
+void CudaDevice::copy_out(void* host_dst, const void* src, size_t bytes) {
+  context_.copy_out(host_dst, address(src), bytes);
+}
+
+std::shared_ptr<CompiledKernel> CudaDevice::compile(const Program& program) {
+  TT_CHECK(renderer_ != nullptr,
+           "CUDA: no renderer was given to this CudaDevice (the IR-to-CUDA renderer lives in "
+           "the codegen); compile_source() runs hand-written CUDA C");
+  return compile_source(renderer_(program));
+}
+
+std::shared_ptr<CudaKernel> CudaDevice::compile_source(const CudaSource& spec) {
+  Function function = context_.compile(spec.source, spec.kernel_name);
+  return std::make_shared<CudaKernel>(spec, std::move(function));
+}
+
+void CudaDevice::launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) {
+  const auto* cuda_kernel = dynamic_cast<const CudaKernel*>(&kernel);
+  TT_CHECK(cuda_kernel != nullptr, "CUDA launch: the kernel was not compiled by a CUDA device");
+  std::vector<KernelArg> args;
+  args.reserve(buffers.size());
+  for (void* buffer : buffers) args.push_back(KernelArg::ptr(address(buffer)));
+  const CudaSource& spec = cuda_kernel->spec();
+  context_.launch(cuda_kernel->function(), spec.grid, spec.block, spec.shared_bytes, args);
+}
+
+void CudaDevice::synchronize() { context_.synchronize(); }
+
+CodegenOptions CudaDevice::codegen_options() const {
+  // Scalar code for now: the CUDA renderer does not emit float4 yet. Parallelism on a GPU comes
+  // from the grid, not from threads in the CPU's sense, so `threads` stays 1.
+  CodegenOptions options;
+  options.vector_bytes = 0;
+  options.threads = 1;
+  return options;
+}
+
+}  // namespace tinyref::cuda
