@@ -1,0 +1,102 @@
+// Tasks 7 and 8: matmul on random shapes and layouts (row-major, transposed, sliced), against
+// the plain-loop oracle.
+//
+// Tolerance: each output is a dot product of K float products; any summation order keeps the
+// error within gamma_(K+1) * sum_k |a_ik| |b_kj| (Higham, 3.1; the +1 covers rounding the
+// result). The tests allow (K+1) * u * max_ij (|A| |B|)_ij, a rigorous bound for every
+// blocking, threading or vectorization you choose.
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "ch02/ops.h"
+#include "gtest/gtest.h"
+#include "tests/02_strided_tensors/dense.h"
+#include "tests/02_strided_tensors/strided_testing.h"
+#include "tests/testing/testing.h"
+
+namespace {
+
+using ch02::Shape;
+using ch02::Tensor;
+using strided_testing::Dense;
+using strided_testing::Layout;
+using strided_testing::random_strided;
+using strided_testing::read;
+
+template <typename T>
+using MatmulOp = Tensor<T> (*)(const Tensor<T>&, const Tensor<T>&);
+
+template <typename T>
+double matmul_atol(const Dense& a, const Dense& b) {
+  auto abs = [](const Dense& d) { return dense::map(d, [](double v) { return std::fabs(v); }); };
+  const Dense bound = dense::matmul(abs(a), abs(b));
+  const double worst = bound.values.empty() ? 0 : *std::max_element(bound.values.begin(), bound.values.end());
+  return (a.shape[1] + 1) * std::numeric_limits<T>::epsilon() / 2 * worst + 1e-30;
+}
+
+// An (rows, cols) operand: row-major, or the transpose of a (cols, rows) tensor, or sliced.
+template <typename T>
+strided_testing::Strided<T> operand(std::mt19937_64& rng, int64_t rows, int64_t cols) {
+  const Layout layouts[] = {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced, Layout::kMixed};
+  return random_strided<T>(rng, {rows, cols}, layouts[rng() % 4]);
+}
+
+template <typename T>
+void check_matmul(const char* name, MatmulOp<T> op, int64_t max_m, int64_t max_k, int64_t max_n,
+                  int trials) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    for (int trial = 0; trial < trials; ++trial) {
+      const int64_t m = 1 + rng() % max_m, k = 1 + rng() % max_k, n = 1 + rng() % max_n;
+      const auto a = operand<T>(rng, m, k);
+      const auto b = operand<T>(rng, k, n);
+      const Tensor<T> c = op(a.tensor, b.tensor);
+      ASSERT_TRUE(strided_testing::matches(dense::matmul(a.values, b.values), read(c), 0,
+                                           matmul_atol<T>(a.values, b.values),
+                                           std::string(name) + "(a, b), a " + a.layout + ", b " + b.layout));
+    }
+  }
+}
+
+void check_bad_shapes(MatmulOp<float> op) {
+  using ch02::FloatTensor;
+  EXPECT_THROW(op(FloatTensor::zeros({2, 3}), FloatTensor::zeros({2, 3})), std::invalid_argument)
+      << "(2, 3) @ (2, 3)";
+  EXPECT_THROW(op(FloatTensor::zeros({3}), FloatTensor::zeros({3, 2})), std::invalid_argument)
+      << "a 1-d left operand";
+  EXPECT_THROW(op(FloatTensor::zeros({2, 2, 2}), FloatTensor::zeros({2, 2})), std::invalid_argument)
+      << "a 3-d left operand";
+}
+
+TEST(Task7MatmulNaive, SmallShapesAnyLayout) { check_matmul<float>("matmul_naive", ch02::matmul_naive, 12, 12, 12, 6); }
+TEST(Task7MatmulNaive, Float64) { check_matmul<double>("matmul_naive", ch02::matmul_naive, 12, 12, 12, 3); }
+TEST(Task7MatmulNaive, OuterAndInnerProducts) {
+  const auto col = ch02::FloatTensor::from_vector({3, 1}, {1, 2, 3});
+  const auto row = ch02::FloatTensor::from_vector({1, 3}, {4, 5, 6});
+  EXPECT_EQ(read(ch02::matmul_naive(row, col)).values, std::vector<double>{32});
+  EXPECT_EQ(read(ch02::matmul_naive(col, row)).values,
+            (std::vector<double>{4, 5, 6, 8, 10, 12, 12, 15, 18}));
+}
+TEST(Task7MatmulNaive, BadShapesThrow) { check_bad_shapes(ch02::matmul_naive); }
+
+// Shapes up to 80 cross the edges of any register tile; K up to 600 crosses a typical K block.
+TEST(Task8MatmulBlocked, ShapesAcrossBlockEdges) { check_matmul<float>("matmul", ch02::matmul, 80, 80, 80, 6); }
+TEST(Task8MatmulBlocked, LongInnerDimension) { check_matmul<float>("matmul", ch02::matmul, 40, 600, 40, 2); }
+TEST(Task8MatmulBlocked, LargeTransposedOperands) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    const int64_t m = 150 + rng() % 60, k = 250 + rng() % 60, n = 130 + rng() % 60;
+    const auto a = random_strided<float>(rng, {m, k}, Layout::kPermuted);
+    const auto b = random_strided<float>(rng, {k, n}, Layout::kPermuted);
+    ASSERT_TRUE(strided_testing::matches(dense::matmul(a.values, b.values), read(ch02::matmul(a.tensor, b.tensor)),
+                                         0, matmul_atol<float>(a.values, b.values),
+                                         "matmul(a, b), a " + a.layout + ", b " + b.layout));
+  }
+}
+TEST(Task8MatmulBlocked, Float64) { check_matmul<double>("matmul", ch02::matmul, 40, 300, 40, 2); }
+TEST(Task8MatmulBlocked, BadShapesThrow) { check_bad_shapes(ch02::matmul); }
+
+}  // namespace
