@@ -1,0 +1,148 @@
+#include "tinyref/backends/cpu/cpu.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "tinyref/codegen/cpp_renderer.h"
+#include "tinyref/codegen/uops.h"
+#include "tinyref/error.h"
+
+namespace tinyref {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+const char* kFlags = "-O3 -march=native -fopenmp -shared -fPIC";
+
+std::string env_or(const char* name, const std::string& fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
+}
+
+uint64_t fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Writes then renames, so a concurrent process never sees half a file.
+void write_atomically(const fs::path& p, const std::string& text) {
+  fs::path tmp = p;
+  tmp += ".tmp" + std::to_string(::getpid());
+  {
+    std::ofstream out(tmp);
+    out << text;
+  }
+  fs::rename(tmp, p);
+}
+
+using Entry = void (*)(void**);
+
+class CpuKernel : public CompiledKernel {
+ public:
+  CpuKernel(std::string src, Entry fn) : src_(std::move(src)), fn_(fn) {}
+  const std::string& source() const override { return src_; }
+  void run(const std::vector<void*>& bufs) const { fn_(const_cast<void**>(bufs.data())); }
+
+ private:
+  std::string src_;
+  Entry fn_;
+};
+
+class CpuDevice : public Device {
+ public:
+  const std::string& name() const override { return name_; }
+  void* alloc(size_t bytes) override { return host_alloc(bytes); }
+  void free(void* ptr) override { host_free(ptr); }
+  void copy_in(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void copy_out(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
+  void synchronize() override {}
+  // AVX2-sized vectors: 8 floats. Threads come from OpenMP (OMP_NUM_THREADS or the core count).
+  CodegenOptions codegen_options() const override { return {32, 2, 64}; }
+
+  std::shared_ptr<CompiledKernel> compile(const Program& program) override {
+    std::string src = render_cpp(program);
+    const std::string cxx = env_or("TT_CXX", "g++");
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx",
+                  static_cast<unsigned long long>(fnv1a(src + "\n" + cxx + " " + kFlags)));
+    if (auto it = loaded_.find(hex); it != loaded_.end()) return it->second;
+    const fs::path dir = cpu_cache_dir();
+    const fs::path so = dir / (program.name + "_" + hex + ".so");
+    const fs::path cc = dir / (program.name + "_" + hex + ".cc");
+    if (!fs::exists(so)) {
+      write_atomically(cc, src);
+      fs::path tmp = so;
+      tmp += ".tmp" + std::to_string(::getpid());
+      fs::path log = so;
+      log += ".log";
+      const std::string cmd = cxx + " " + kFlags + " -o '" + tmp.string() + "' '" + cc.string() + "' 2> '" +
+                              log.string() + "'";
+      const int rc = std::system(cmd.c_str());
+      if (rc != 0) {
+        const std::string msg = read_file(log);
+        TT_CHECK(false, "CPU: compiling kernel " << program.name << " failed (" << cxx << " exit " << rc
+                                                 << "); source at " << cc.string() << "\n" << msg);
+      }
+      fs::rename(tmp, so);
+      ++stats().compiler_runs;
+    }
+    void* handle = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+    TT_CHECK(handle != nullptr, "CPU: dlopen of " << so.string() << " failed: " << ::dlerror());
+    auto fn = reinterpret_cast<Entry>(::dlsym(handle, cpp_entry_point(program).c_str()));
+    TT_CHECK(fn != nullptr, "CPU: " << cpp_entry_point(program) << " missing from " << so.string());
+    auto k = std::make_shared<CpuKernel>(std::move(src), fn);
+    loaded_[hex] = k;
+    return k;
+  }
+
+  void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) override {
+    static_cast<const CpuKernel&>(kernel).run(buffers);
+  }
+
+ private:
+  std::string name_ = "CPU";
+  std::map<std::string, std::shared_ptr<CpuKernel>> loaded_;
+};
+
+}  // namespace
+
+std::string cpu_cache_dir() {
+  fs::path dir;
+  if (const char* d = std::getenv("TT_CACHE_DIR"); d != nullptr && *d != '\0') {
+    dir = d;
+  } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') {
+    dir = fs::path(x) / "tinyref";
+  } else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
+    dir = fs::path(h) / ".cache" / "tinyref";
+  } else {
+    dir = fs::path("/tmp") / "tinyref-cache";
+  }
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  TT_CHECK(!ec, "CPU: cannot create the kernel cache folder " << dir.string() << ": " << ec.message());
+  return dir.string();
+}
+
+std::unique_ptr<Device> make_cpu_device() { return std::make_unique<CpuDevice>(); }
+
+}  // namespace tinyref

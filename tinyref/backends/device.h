@@ -1,0 +1,94 @@
+// The one interface every backend implements, and the buffers it allocates. A backend is a
+// folder (interp/, cpu/, later cuda/) with one class deriving from Device; registry.h finds
+// them by name.
+//
+//   Device& cpu = get_device("CPU");                   // or default_device(): $TT_DEVICE, else CPU
+//   auto buf = std::make_shared<Buffer>(cpu, DType::kFloat32, 1024);
+//   buf->copy_in(host.data());                          // allocates on first use
+//   std::shared_ptr<CompiledKernel> k = cpu.compile(program);   // program: codegen/uops.h
+//   cpu.launch(*k, {buf->ptr(), other->ptr()});        // data0 is the output
+//   cpu.synchronize();
+#ifndef TINYREF_BACKENDS_DEVICE_H_
+#define TINYREF_BACKENDS_DEVICE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tinyref/dtype.h"
+
+namespace tinyref {
+
+struct Program;  // codegen/uops.h
+
+// What a backend hands back from compile(): the renderer's output made runnable.
+class CompiledKernel {
+ public:
+  virtual ~CompiledKernel() = default;
+  virtual const std::string& source() const = 0;  // what TT_DEBUG=4 prints
+};
+
+// What the optimizer may assume about a device (codegen/optimizer.cc reads it).
+struct CodegenOptions {
+  int vector_bytes = 0;     // widest SIMD vector the renderer emits; 0: scalar code only
+  int threads = 1;          // > 1: parallel loops run on this many threads
+  int max_upcast = 64;      // elements computed per loop iteration, at most
+};
+
+class Device {
+ public:
+  virtual ~Device() = default;
+  virtual const std::string& name() const = 0;
+  virtual void* alloc(size_t bytes) = 0;
+  virtual void free(void* ptr) = 0;
+  virtual void copy_in(void* dst, const void* host_src, size_t bytes) = 0;
+  virtual void copy_out(void* host_dst, const void* src, size_t bytes) = 0;
+  // Renders (or prepares) a linearized program; may cache. Throws Error on compile failure.
+  virtual std::shared_ptr<CompiledKernel> compile(const Program& program) = 0;
+  // Runs a compiled kernel; buffers are in the program's order, the output first.
+  virtual void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) = 0;
+  virtual void synchronize() = 0;
+  virtual CodegenOptions codegen_options() const = 0;
+};
+
+// A device allocation of numel elements. Allocated on first use; freed with the last owner.
+class Buffer {
+ public:
+  Buffer(Device& device, DType dtype, size_t numel) : device_(&device), dtype_(dtype), numel_(numel) {}
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  Device& device() const { return *device_; }
+  DType dtype() const { return dtype_; }
+  size_t numel() const { return numel_; }
+  size_t nbytes() const { return numel_ * itemsize(dtype_); }
+  bool allocated() const { return ptr_ != nullptr; }
+  void* ptr();  // allocates if needed
+  void copy_in(const void* host);
+  void copy_out(void* host);
+
+ private:
+  Device* device_;
+  DType dtype_;
+  size_t numel_;
+  void* ptr_ = nullptr;
+};
+
+// Counters for tests and benchmarks (kernel counts, compile-cache behaviour).
+struct Stats {
+  int64_t kernels_launched = 0;  // kernels run (copies excluded)
+  int64_t programs_built = 0;    // kernels linearized and handed to Device::compile
+  int64_t compiler_runs = 0;     // times the CPU backend ran the system compiler (cache misses)
+};
+Stats& stats();
+
+// Host memory, 64-byte aligned: what INTERP and CPU allocate with.
+void* host_alloc(size_t bytes);
+void host_free(void* ptr);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_BACKENDS_DEVICE_H_

@@ -1,0 +1,51 @@
+#include "tinyref/backends/registry.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "tinyref/backends/cpu/cpu.h"
+#include "tinyref/backends/interp/interp.h"
+#include "tinyref/error.h"
+
+namespace tinyref {
+
+namespace {
+
+// One row per backend. A backend is created on first use and lives as long as the process
+// (buffers anywhere may still point at it).
+const std::map<std::string, std::function<std::unique_ptr<Device>()>>& factories() {
+  static const auto* f = new std::map<std::string, std::function<std::unique_ptr<Device>()>>{
+      {"CPU", make_cpu_device},
+      {"INTERP", make_interp_device},
+  };
+  return *f;
+}
+
+}  // namespace
+
+std::vector<std::string> device_names() {
+  std::vector<std::string> names;
+  for (const auto& [name, f] : factories()) names.push_back(name);
+  return names;
+}
+
+Device& get_device(const std::string& name) {
+  static auto* devices = new std::map<std::string, std::unique_ptr<Device>>();
+  if (auto it = devices->find(name); it != devices->end()) return *it->second;
+  auto f = factories().find(name);
+  if (f == factories().end()) {
+    std::string known;
+    for (const std::string& n : device_names()) known += (known.empty() ? "" : ", ") + n;
+    TT_CHECK(false, "device: unknown device '" << name << "' (known: " << known << ")");
+  }
+  return *devices->emplace(name, f->second()).first->second;
+}
+
+std::string default_device_name() {
+  const char* env = std::getenv("TT_DEVICE");
+  return env != nullptr && *env != '\0' ? std::string(env) : std::string("CPU");
+}
+
+}  // namespace tinyref

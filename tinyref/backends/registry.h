@@ -1,0 +1,22 @@
+// Devices by name. TT_DEVICE picks the default; an unknown name throws tinyref::Error.
+//
+//   Device& d = get_device("INTERP");
+//   default_device_name()        // $TT_DEVICE if set, else "CPU"
+//   device_names()               // {"CPU", "INTERP"}
+#ifndef TINYREF_BACKENDS_REGISTRY_H_
+#define TINYREF_BACKENDS_REGISTRY_H_
+
+#include <string>
+#include <vector>
+
+#include "tinyref/backends/device.h"
+
+namespace tinyref {
+
+Device& get_device(const std::string& name);
+std::string default_device_name();
+std::vector<std::string> device_names();
+
+}  // namespace tinyref
+
+#endif  // TINYREF_BACKENDS_REGISTRY_H_

@@ -1,0 +1,76 @@
+// A kernel before linearization: the AST's ShapeTrackers laid side by side over one shared
+// "full shape", and a type for each dimension saying how the linearizer will walk it. The
+// optimizer (optimizer.h) changes a Kernel only by splitting, moving and retyping dimensions.
+//
+//   Kernel k(item.ast, {{DType::kFloat32, 64}, {DType::kFloat32, 4096}});
+//   k.full_shape()          // (64, 64): output dim, reduce dim
+//   k.axes                  // {kGlobal, kReduce}
+//   k.split(0, 4, Axis::kUpcast);   // (16, 64, 4): 4 outputs per iteration
+//   k.name()                // "r_16_64_4"
+//
+// Dimension order is loop order: kGlobal loops outermost, then kGroup, then kReduce; the
+// unrolled kinds (kUpcast, kUnroll, kVector) come last and are not loops.
+#ifndef TINYREF_CODEGEN_KERNEL_H_
+#define TINYREF_CODEGEN_KERNEL_H_
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "tinyref/codegen/uops.h"
+#include "tinyref/schedule/schedule.h"
+#include "tinyref/shape/shapetracker.h"
+
+namespace tinyref {
+
+enum class Axis {
+  kGlobal,  // an output loop (the first one may run in parallel)
+  kGroup,   // a reduce loop split off to run in parallel, each iteration a partial result
+  kReduce,  // a reduce loop
+  kUpcast,  // an output dimension computed by unrolled code (several accumulators)
+  kUnroll,  // a reduce dimension unrolled into the loop body
+  kVector,  // one dimension computed as SIMD lanes (output or reduce)
+};
+
+const char* axis_name(Axis a);
+
+class Kernel {
+ public:
+  Kernel(const AstRef& ast, std::vector<BufferArg> bufs);
+
+  AstRef ast;
+  std::vector<BufferArg> bufs;
+  std::vector<const AstNode*> leaves;  // leaves[0] is the STORE, then every BUFFER/CONST node
+  std::vector<ShapeTracker> sts;       // one per leaf, all of ndim() dimensions
+  std::vector<Axis> axes;              // one per dimension
+  const AstNode* reduce = nullptr;     // the kernel's reduce, if any
+  bool parallel = false;               // the outermost loop runs on several threads
+  std::vector<std::string> applied;    // the optimizations, in order
+
+  size_t ndim() const { return axes.size(); }
+  Shape full_shape() const;
+  const Shape& out_shape() const { return sts[0].shape(); }
+  bool is_reduce_dim(size_t d) const { return out_shape()[d] == 1 && full_shape()[d] != 1; }
+  int st_index(const AstNode* leaf) const { return leaf_index_.at(leaf); }
+  int first_of(Axis a) const;  // the first dimension of that kind, or -1
+  int64_t upcast_size() const; // product of the unrolled dimensions (kUpcast, kUnroll, kVector)
+
+  // Drops size-1 dimensions and merges neighbouring loops of one kind that every ShapeTracker
+  // can merge without a new view.
+  void merge_dims();
+  // Splits dimension d of extent n into (n / amount) at d, keeping its kind, and a new last
+  // dimension of extent `amount` and kind `inner`. amount must divide n.
+  void split(size_t d, int64_t amount, Axis inner);
+  // Moves dimension `from` to position `to` in every ShapeTracker.
+  void move(size_t from, size_t to);
+
+  std::string name() const;  // E_ (elementwise) or r_ (reduce), then the extents
+
+ private:
+  void reshape_all(const std::vector<Shape>& shapes);
+  std::unordered_map<const AstNode*, int> leaf_index_;
+};
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_KERNEL_H_

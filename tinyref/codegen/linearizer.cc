@@ -1,0 +1,476 @@
+#include "tinyref/codegen/linearizer.h"
+
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <unordered_map>
+
+#include "tinyref/error.h"
+
+namespace tinyref {
+
+namespace {
+
+constexpr int kLaneVar = 1 << 20;  // the symbolic variable standing for the SIMD lane
+
+bool vector_friendly(Op op, DType dtype) {
+  if (!is_float(dtype)) return false;
+  switch (op) {
+    case Op::NEG: case Op::EXP2: case Op::LOG2: case Op::SIN: case Op::SQRT: case Op::RECIP:
+    case Op::ADD: case Op::SUB: case Op::MUL: case Op::DIV: case Op::MAX: case Op::MULACC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+double reduce_init(Op op, DType dt) {
+  if (op == Op::SUM) return 0;
+  switch (dt) {
+    case DType::kFloat32:
+    case DType::kFloat64: return -std::numeric_limits<double>::infinity();
+    case DType::kInt32: return std::numeric_limits<int32_t>::min();
+    default: return 0;
+  }
+}
+
+class Linearizer {
+ public:
+  explicit Linearizer(const Kernel& k) : k_(k), full_(k.full_shape()) {}
+
+  Program run() {
+    p_.name = k_.name();
+    p_.bufs = k_.bufs;
+    for (size_t i = 0; i < k_.bufs.size(); ++i) {
+      UOp u{UOpKind::kDefineGlobal};
+      u.dtype = k_.bufs[i].dtype;
+      u.arg = static_cast<int64_t>(i);
+      globals_.push_back(emit(u));
+    }
+    for (size_t d = 0; d < k_.ndim(); ++d) {
+      if (k_.axes[d] == Axis::kVector) {
+        vdim_ = static_cast<int>(d);
+        width_ = static_cast<int>(full_[d]);
+      }
+    }
+    var_uop_.assign(k_.ndim(), -1);
+    std::vector<int> globals_open = open_loops(Axis::kGlobal, k_.parallel);
+    std::vector<std::vector<int64_t>> ups = combos(Axis::kUpcast);
+    const AstNode* store = k_.leaves[0];
+    if (k_.reduce) reduce_phase(ups);
+    for (const auto& u : ups) {
+      Val v = render(store->src[0].get(), u);
+      emit_store(0, k_.sts[0], u, v);
+    }
+    close_loops(globals_open);
+    estimate_costs();
+    return std::move(p_);
+  }
+
+ private:
+  // A value: one uop (scalar or vector), or one scalar uop per SIMD lane.
+  struct Val {
+    int id = -1;
+    std::vector<int> lanes;
+  };
+
+  // --- emitting, with common-subexpression elimination scoped to the enclosing loop
+
+  int emit(const UOp& u) {
+    bool pure = u.kind == UOpKind::kConst || u.kind == UOpKind::kAlu || u.kind == UOpKind::kLoad ||
+                u.kind == UOpKind::kVectorize || u.kind == UOpKind::kGep || u.kind == UOpKind::kBroadcast ||
+                u.kind == UOpKind::kHReduce || u.kind == UOpKind::kDefineGlobal;
+    for (int s : u.src) {
+      // An accumulator's value changes with every ASSIGN: never reuse what read it.
+      if (p_.uops[s].kind == UOpKind::kDefineAcc || p_.uops[s].kind == UOpKind::kDefineLocal) pure = false;
+    }
+    std::string key;
+    if (pure) {
+      std::ostringstream os;
+      os.precision(17);
+      os << static_cast<int>(u.kind) << "|" << static_cast<int>(u.dtype) << "|" << u.lanes << "|"
+         << static_cast<int>(u.op) << "|" << u.value << "|" << u.arg << "|";
+      for (int s : u.src) os << s << ",";
+      key = os.str();
+      if (auto it = cse_.find(key); it != cse_.end()) return it->second;
+    }
+    p_.uops.push_back(u);
+    const int id = static_cast<int>(p_.uops.size()) - 1;
+    if (pure) cse_[key] = id;
+    return id;
+  }
+
+  int const_of(double v, DType dt) {
+    UOp u{UOpKind::kConst};
+    u.dtype = dt;
+    u.value = v;
+    return emit(u);
+  }
+  int alu_uop(Op op, DType dt, int lanes, std::vector<int> src) {
+    UOp u{UOpKind::kAlu};
+    u.op = op;
+    u.dtype = dt;
+    u.lanes = lanes;
+    u.src = std::move(src);
+    return emit(u);
+  }
+
+  int width(const Val& v) const { return v.lanes.empty() ? p_.uops[v.id].lanes : static_cast<int>(v.lanes.size()); }
+  DType dtype(const Val& v) const { return p_.uops[v.lanes.empty() ? v.id : v.lanes[0]].dtype; }
+
+  int as_vector(const Val& v) {
+    if (v.lanes.empty()) {
+      if (p_.uops[v.id].lanes == width_) return v.id;
+      UOp b{UOpKind::kBroadcast};
+      b.dtype = p_.uops[v.id].dtype;
+      b.lanes = width_;
+      b.src = {v.id};
+      return emit(b);
+    }
+    UOp u{UOpKind::kVectorize};
+    u.dtype = dtype(v);
+    u.lanes = width_;
+    u.src = v.lanes;
+    return emit(u);
+  }
+  int lane(const Val& v, int l) {
+    if (!v.lanes.empty()) return v.lanes[l];
+    const UOp& u = p_.uops[v.id];
+    if (u.lanes == 1) return v.id;
+    if (u.kind == UOpKind::kVectorize) return u.src[l];
+    if (u.kind == UOpKind::kBroadcast) return u.src[0];
+    UOp g{UOpKind::kGep};
+    g.dtype = u.dtype;
+    g.arg = l;
+    g.src = {v.id};
+    return emit(g);
+  }
+
+  Val alu(Op op, DType out, const std::vector<Val>& src) {
+    int w = 1;
+    for (const Val& s : src) w = std::max(w, width(s));
+    if (w == 1) {
+      std::vector<int> ids;
+      for (const Val& s : src) ids.push_back(s.id);
+      return {alu_uop(op, out, 1, ids), {}};
+    }
+    if (vector_friendly(op, out)) {
+      std::vector<int> ids;
+      for (const Val& s : src) ids.push_back(as_vector(s));
+      return {alu_uop(op, out, w, ids), {}};
+    }
+    Val r;
+    for (int l = 0; l < w; ++l) {
+      std::vector<int> ids;
+      for (const Val& s : src) ids.push_back(lane(s, l));
+      r.lanes.push_back(alu_uop(op, out, 1, ids));
+    }
+    return r;
+  }
+
+  // --- loops
+
+  std::vector<int> open_loops(Axis kind, bool parallel_first) {
+    std::vector<int> opened;
+    const char* tag = kind == Axis::kGlobal ? "gidx" : kind == Axis::kGroup ? "tidx" : "ridx";
+    for (size_t d = 0; d < k_.ndim(); ++d) {
+      if (k_.axes[d] != kind) continue;
+      UOp u{UOpKind::kRange};
+      u.arg = full_[d];
+      u.parallel = parallel_first && opened.empty();
+      u.tag = tag;
+      scopes_.push_back(p_.uops.size());
+      var_uop_[d] = emit(u);
+      opened.push_back(var_uop_[d]);
+    }
+    return opened;
+  }
+
+  void close_loops(const std::vector<int>& opened) {
+    for (size_t i = opened.size(); i-- > 0;) {
+      UOp e{UOpKind::kEndRange};
+      e.src = {opened[i]};
+      emit(e);
+      const int start = static_cast<int>(scopes_.back());
+      scopes_.pop_back();
+      for (auto it = cse_.begin(); it != cse_.end();) it = it->second >= start ? cse_.erase(it) : std::next(it);
+      for (auto it = memo_.begin(); it != memo_.end();) it = it->second.first >= start ? memo_.erase(it) : std::next(it);
+    }
+  }
+
+  // Every assignment of values to the dimensions of one kind (kUpcast, or kUnroll), as full
+  // per-dimension vectors with -1 elsewhere.
+  std::vector<std::vector<int64_t>> combos(Axis kind, const std::vector<int64_t>& base = {}) {
+    std::vector<std::vector<int64_t>> out = {base.empty() ? std::vector<int64_t>(k_.ndim(), -1) : base};
+    for (size_t d = 0; d < k_.ndim(); ++d) {
+      if (k_.axes[d] != kind) continue;
+      std::vector<std::vector<int64_t>> next;
+      for (const auto& c : out) {
+        for (int64_t i = 0; i < full_[d]; ++i) {
+          next.push_back(c);
+          next.back()[d] = i;
+        }
+      }
+      out = std::move(next);
+    }
+    return out;
+  }
+
+  // --- index expressions
+
+  std::pair<sym::Expr, sym::Expr> index_of(const ShapeTracker& st, const std::vector<int64_t>& assign) {
+    std::vector<sym::Expr> idx;
+    for (size_t d = 0; d < k_.ndim(); ++d) {
+      if (st.shape()[d] == 1) {
+        idx.push_back(sym::num(0));
+      } else if (static_cast<int>(d) == vdim_) {
+        idx.push_back(sym::var(kLaneVar, "lane", 0, width_ - 1));
+      } else if (assign[d] >= 0) {
+        idx.push_back(sym::num(assign[d]));
+      } else {
+        idx.push_back(sym::var(static_cast<int>(d), "d" + std::to_string(d), 0, full_[d] - 1));
+      }
+    }
+    return st.expr(idx);
+  }
+
+  int lower(const sym::Expr& e) {
+    using sym::Kind;
+    switch (e->kind) {
+      case Kind::kNum: return const_of(static_cast<double>(e->c), DType::kInt32);
+      case Kind::kVar: return var_uop_[e->var_id];
+      case Kind::kMul: return alu_uop(Op::MUL, DType::kInt32, 1, {lower(e->a), const_of(e->c, DType::kInt32)});
+      case Kind::kSum: {
+        int acc = lower(e->terms[0]);
+        for (size_t i = 1; i < e->terms.size(); ++i) acc = alu_uop(Op::ADD, DType::kInt32, 1, {acc, lower(e->terms[i])});
+        return acc;
+      }
+      case Kind::kDiv:
+      case Kind::kMod: {
+        // C's / and % truncate; shift a possibly negative operand up by a multiple of the divisor.
+        const int64_t shift = e->a->min < 0 ? sym::ceil_div(-e->a->min, e->c) * e->c : 0;
+        int a = lower(shift ? e->a + shift : e->a);
+        int r = alu_uop(e->kind == Kind::kDiv ? Op::IDIV : Op::MOD, DType::kInt32, 1, {a, const_of(e->c, DType::kInt32)});
+        if (shift && e->kind == Kind::kDiv) r = alu_uop(Op::SUB, DType::kInt32, 1, {r, const_of(shift / e->c, DType::kInt32)});
+        return r;
+      }
+      case Kind::kLt: return alu_uop(Op::CMPLT, DType::kBool, 1, {lower(e->a), const_of(e->c, DType::kInt32)});
+      case Kind::kAnd: {
+        int acc = lower(e->terms[0]);
+        for (size_t i = 1; i < e->terms.size(); ++i) acc = alu_uop(Op::AND, DType::kBool, 1, {acc, lower(e->terms[i])});
+        return acc;
+      }
+    }
+    return -1;
+  }
+
+  int load_scalar_or_vector(int buf, const sym::Expr& pos, const sym::Expr& valid, int lanes) {
+    const DType dt = p_.uops[globals_[buf]].dtype;
+    if (valid->is_num() && valid->c == 0) {
+      int z = const_of(0, dt);
+      return lanes == 1 ? z : as_vector({z, {}});
+    }
+    UOp u{UOpKind::kLoad};
+    u.dtype = dt;
+    u.lanes = lanes;
+    u.src = {globals_[buf], lower(pos)};
+    if (!valid->is_num()) u.src.push_back(lower(valid));
+    return emit(u);
+  }
+
+  // Loads (or, for CONST, makes) a leaf's value: a vector when its index moves by one per lane,
+  // one scalar when it does not depend on the lane, else one load per lane.
+  Val leaf(const AstNode* n, const std::vector<int64_t>& assign) {
+    const ShapeTracker& st = k_.sts[k_.st_index(n)];
+    auto [pos, valid] = index_of(st, assign);
+    auto make = [&](const sym::Expr& p, const sym::Expr& v, int lanes) -> int {
+      if (n->op == Op::BUFFER) return load_scalar_or_vector(n->buf, p, v, lanes);
+      int c = const_of(n->value, n->dtype);
+      if (!(v->is_num() && v->c == 1)) {
+        c = v->is_num() ? const_of(0, n->dtype)
+                        : alu_uop(Op::WHERE, n->dtype, 1, {lower(v), c, const_of(0, n->dtype)});
+      }
+      return c;
+    };
+    const bool lane_dep = vdim_ >= 0 && (sym::contains_var(pos, kLaneVar) || sym::contains_var(valid, kLaneVar));
+    if (!lane_dep) return {make(pos, valid, 1), {}};
+    int64_t coef;
+    sym::Expr rest;
+    if (n->op == Op::BUFFER && sym::split_linear(pos, kLaneVar, &coef, &rest) && coef == 1 &&
+        !sym::contains_var(valid, kLaneVar)) {
+      return {make(rest, valid, width_), {}};
+    }
+    Val r;
+    for (int l = 0; l < width_; ++l) {
+      r.lanes.push_back(make(sym::substitute(pos, kLaneVar, sym::num(l)), sym::substitute(valid, kLaneVar, sym::num(l)), 1));
+    }
+    return r;
+  }
+
+  void emit_store(int buf, const ShapeTracker& st, const std::vector<int64_t>& assign, const Val& v) {
+    auto [pos, valid] = index_of(st, assign);
+    TT_ASSERT(valid->is_num() && valid->c == 1);
+    auto store = [&](const sym::Expr& p, int value) {
+      UOp u{UOpKind::kStore};
+      u.dtype = k_.bufs[buf].dtype;
+      u.lanes = p_.uops[value].lanes;
+      u.src = {globals_[buf], lower(p), value};
+      emit(u);
+    };
+    int64_t coef;
+    sym::Expr rest;
+    if (vdim_ < 0 || st.shape()[vdim_] == 1) {
+      store(pos, width(v) == 1 ? v.id : lane(v, 0));
+    } else if (sym::split_linear(pos, kLaneVar, &coef, &rest) && coef == 1) {
+      store(rest, as_vector(v));
+    } else {
+      for (int l = 0; l < width_; ++l) store(sym::substitute(pos, kLaneVar, sym::num(l)), lane(v, l));
+    }
+  }
+
+  Val render(const AstNode* n, const std::vector<int64_t>& assign) {
+    std::ostringstream key;
+    key << n << ":";
+    for (int64_t a : assign) key << a << ",";
+    if (auto it = memo_.find(key.str()); it != memo_.end()) return it->second.second;
+    Val out;
+    if (n->op == Op::BUFFER || n->op == Op::CONST) {
+      out = leaf(n, assign);
+    } else if (is_reduce(n->op)) {
+      std::vector<int64_t> u = assign;
+      for (size_t d = 0; d < k_.ndim(); ++d) {
+        if (k_.axes[d] != Axis::kUpcast) u[d] = -1;
+      }
+      out = reduced_.at(u);
+    } else {
+      std::vector<Val> src;
+      for (const AstRef& s : n->src) src.push_back(render(s.get(), assign));
+      out = alu(n->op, n->dtype, src);
+    }
+    int first = out.lanes.empty() ? out.id : out.lanes[0];
+    memo_[key.str()] = {first, out};
+    return out;
+  }
+
+  void reduce_phase(const std::vector<std::vector<int64_t>>& ups) {
+    const AstNode* red = k_.reduce;
+    const DType dt = red->dtype;
+    const double init = reduce_init(red->op, dt);
+    const Op combine = red->op == Op::SUM ? Op::ADD : Op::MAX;
+    const bool vector_acc = vdim_ >= 0;
+    const bool vector_reduce = vector_acc && k_.is_reduce_dim(vdim_);
+    const int group = k_.first_of(Axis::kGroup);
+    int local = -1;
+    std::vector<int> group_open;
+    if (group >= 0) {
+      UOp l{UOpKind::kDefineLocal};
+      l.dtype = dt;
+      l.arg = full_[group] * static_cast<int64_t>(ups.size());
+      local = emit(l);
+      group_open = open_loops(Axis::kGroup, k_.parallel);
+    }
+    std::vector<int> accs;
+    for (size_t i = 0; i < ups.size(); ++i) {
+      UOp a{UOpKind::kDefineAcc};
+      a.dtype = dt;
+      a.lanes = vector_acc ? width_ : 1;
+      a.value = init;
+      accs.push_back(emit(a));
+    }
+    std::vector<int> reduce_open = open_loops(Axis::kReduce, false);
+    for (size_t i = 0; i < ups.size(); ++i) {
+      for (const auto& r : combos(Axis::kUnroll, ups[i])) {
+        Val v = render(red->src[0].get(), r);
+        Val acc{accs[i], {}};
+        Val next = alu(combine, dt, {acc, v});
+        UOp as{UOpKind::kAssign};
+        as.dtype = dt;
+        as.lanes = p_.uops[accs[i]].lanes;
+        as.src = {accs[i], next.lanes.empty() ? next.id : as_vector(next)};
+        emit(as);
+      }
+    }
+    close_loops(reduce_open);
+    std::vector<Val> results;
+    for (int acc : accs) {
+      if (vector_reduce) {
+        UOp h{UOpKind::kHReduce};
+        h.op = red->op;
+        h.dtype = dt;
+        h.src = {acc};
+        results.push_back({emit(h), {}});
+      } else {
+        results.push_back({acc, {}});
+      }
+    }
+    if (group >= 0) {
+      // Each parallel iteration leaves its partials in local[t * n + i]; then one loop combines.
+      const int n = static_cast<int>(ups.size());
+      auto slot = [&](int t, int i) {
+        return alu_uop(Op::ADD, DType::kInt32, 1,
+                       {alu_uop(Op::MUL, DType::kInt32, 1, {t, const_of(n, DType::kInt32)}), const_of(i, DType::kInt32)});
+      };
+      for (int i = 0; i < n; ++i) {
+        UOp st{UOpKind::kStore};
+        st.dtype = dt;
+        st.src = {local, slot(var_uop_[group], i), results[i].id};
+        emit(st);
+      }
+      close_loops(group_open);
+      std::vector<int> accs2;
+      for (int i = 0; i < n; ++i) {
+        UOp a{UOpKind::kDefineAcc};
+        a.dtype = dt;
+        a.value = init;
+        accs2.push_back(emit(a));
+      }
+      UOp r{UOpKind::kRange};
+      r.arg = full_[group];
+      r.tag = "tidx";
+      scopes_.push_back(p_.uops.size());
+      const int t = emit(r);
+      for (int i = 0; i < n; ++i) {
+        UOp ld{UOpKind::kLoad};
+        ld.dtype = dt;
+        ld.src = {local, slot(t, i)};
+        UOp as{UOpKind::kAssign};
+        as.dtype = dt;
+        as.src = {accs2[i], alu_uop(combine, dt, 1, {accs2[i], emit(ld)})};
+        emit(as);
+      }
+      close_loops({t});
+      for (int i = 0; i < n; ++i) results[i] = {accs2[i], {}};
+    }
+    for (size_t i = 0; i < ups.size(); ++i) reduced_[ups[i]] = results[i];
+  }
+
+  void estimate_costs() {
+    int64_t alus = 0;
+    std::function<void(const AstNode*)> count = [&](const AstNode* n) {
+      if (is_elementwise(n->op) || is_reduce(n->op)) ++alus;
+      for (const AstRef& s : n->src) count(s.get());
+    };
+    count(k_.ast.get());
+    p_.flops = alus * prod(full_);
+    for (const BufferArg& b : p_.bufs) p_.bytes += b.size * static_cast<int64_t>(itemsize(b.dtype));
+    for (const std::string& o : k_.applied) p_.opts += (p_.opts.empty() ? "" : " ") + o;
+  }
+
+  const Kernel& k_;
+  const Shape full_;
+  Program p_;
+  std::unordered_map<std::string, int> cse_;
+  std::unordered_map<std::string, std::pair<int, Val>> memo_;
+  std::map<std::vector<int64_t>, Val> reduced_;
+  std::vector<size_t> scopes_;
+  std::vector<int> globals_, var_uop_;
+  int vdim_ = -1, width_ = 1;
+};
+
+}  // namespace
+
+Program linearize(const Kernel& k) { return Linearizer(k).run(); }
+
+}  // namespace tinyref

@@ -1,0 +1,24 @@
+// Hand-written heuristics that reshape a Kernel for a CPU-like device: SIMD lanes on the
+// innermost contiguous axis, more outputs per iteration where an input is reused (register
+// tiling, what makes matmul fast), unrolled reduce loops, and a parallel outermost loop or
+// parallel partial reductions. Each step only splits, moves and retypes dimensions, so the
+// result computes exactly what the kernel did (up to float reassociation in reductions).
+//
+//   Kernel k(ast, bufs);
+//   optimize(k, device.codegen_options());
+//   k.applied    // {"vector 1 8", "upcast 0 4", "parallel"}
+//
+// TT_NOOPT=1 turns it off (one scalar loop per dimension: the plainest code).
+#ifndef TINYREF_CODEGEN_OPTIMIZER_H_
+#define TINYREF_CODEGEN_OPTIMIZER_H_
+
+#include "tinyref/backends/device.h"
+#include "tinyref/codegen/kernel.h"
+
+namespace tinyref {
+
+void optimize(Kernel& k, const CodegenOptions& options);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_OPTIMIZER_H_

@@ -1,0 +1,77 @@
+// The kernel IR: a flat list of typed single-assignment instructions with explicit loops. The
+// linearizer (linearizer.h) produces it, the INTERP backend executes it, and each renderer
+// (cpp_renderer.h, later CUDA) prints it.
+//
+//   0 DEFINE_GLOBAL float* buf0            (output)
+//   1 DEFINE_GLOBAL float* buf1
+//   2 RANGE int 0..1024 parallel           gidx0
+//   3 LOAD float x8 (1, 2*8)               a vector of 8 lanes at buf1[gidx0*8]
+//   4 ALU MUL float x8 (3, 3)
+//   5 STORE (0, 2*8, 4)
+//   6 END_RANGE (2)
+//
+// Values have `lanes` (1, or a SIMD width when the optimizer picked a vector axis). Index
+// arithmetic is int32; a gate (a bool operand) masks a LOAD (reads 0) or a STORE.
+#ifndef TINYREF_CODEGEN_UOPS_H_
+#define TINYREF_CODEGEN_UOPS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tinyref/dtype.h"
+#include "tinyref/ops.h"
+
+namespace tinyref {
+
+enum class UOpKind {
+  kDefineGlobal,  // arg: buffer index. The pointer every LOAD/STORE of that buffer uses.
+  kDefineLocal,   // arg: element count. Scratch memory for partial results (GROUP).
+  kDefineAcc,     // value: initial value. A mutable accumulator, reset where it is defined.
+  kConst,         // value
+  kRange,         // arg: extent; parallel: run iterations on several threads. Value: the index.
+  kEndRange,      // src: the RANGE
+  kLoad,          // src: buffer, index[, gate]. lanes > 1: consecutive elements from index.
+  kStore,         // src: buffer, index, value[, gate]
+  kAlu,           // op: an elementwise op from ops.def
+  kAssign,        // src: DEFINE_ACC, value. acc = value
+  kVectorize,     // src: `lanes` scalars -> one vector
+  kGep,           // src: vector; arg: lane. One lane of a vector.
+  kBroadcast,     // src: scalar -> every lane
+  kHReduce,       // src: vector; op: SUM or RMAX across its lanes -> scalar
+};
+
+const char* uop_kind_name(UOpKind k);
+
+struct UOp {
+  explicit UOp(UOpKind k) : kind(k) {}
+  UOpKind kind;
+  DType dtype = DType::kInt32;
+  int lanes = 1;
+  Op op = Op::ADD;
+  std::vector<int> src;
+  double value = 0;
+  int64_t arg = 0;
+  bool parallel = false;
+  std::string tag;  // RANGE: "gidx", "tidx" or "ridx" (what the renderer names the variable)
+};
+
+struct BufferArg {
+  DType dtype;
+  int64_t size;  // elements
+};
+
+struct Program {
+  std::string name;              // E_/r_ followed by the loop extents: the C++ function name
+  std::vector<UOp> uops;
+  std::vector<BufferArg> bufs;   // bufs[0] is the output
+  int64_t flops = 0;             // estimates, for TT_DEBUG=2's GFLOPS and GB/s
+  int64_t bytes = 0;
+  std::string opts;              // the optimizations applied, for TT_DEBUG=3
+
+  std::string to_string() const;  // one line per uop, as above
+};
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_UOPS_H_

@@ -1,0 +1,31 @@
+// Runs schedules: each kernel's AST becomes a Kernel, is optimized for its device, linearized
+// to a Program and compiled (cached in memory by AST and buffer sizes), then launched on
+// freshly allocated output buffers.
+//
+//   realize({y});                     // schedule + run everything y needs
+//   auto items = create_schedule({y});
+//   run_schedule(items);              // the same, in two steps
+//   lower_item(items[0], get_device("CPU").codegen_options()).to_string()   // its uops
+//
+// TT_DEBUG=2 prints one line per kernel with its time, 3 adds the optimizations, 4 the source,
+// 5 the AST.
+#ifndef TINYREF_ENGINE_REALIZE_H_
+#define TINYREF_ENGINE_REALIZE_H_
+
+#include <vector>
+
+#include "tinyref/backends/device.h"
+#include "tinyref/codegen/uops.h"
+#include "tinyref/lazy/lazybuffer.h"
+#include "tinyref/schedule/schedule.h"
+
+namespace tinyref {
+
+void realize(const std::vector<LazyRef>& outs);
+void run_schedule(const std::vector<ScheduleItem>& items);
+Program lower_item(const ScheduleItem& item, const CodegenOptions& options);
+int debug_level();  // $TT_DEBUG, 0 if unset
+
+}  // namespace tinyref
+
+#endif  // TINYREF_ENGINE_REALIZE_H_

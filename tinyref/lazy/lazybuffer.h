@@ -1,0 +1,109 @@
+// The lazy op graph: every Tensor op adds an immutable node here and nothing runs until the
+// scheduler (schedule/schedule.h) is asked to realize some of them.
+//
+//   LazyRef a = LazyBuffer::buffer(buf, {2, 3});            // data that exists
+//   LazyRef two = LazyBuffer::constant(2.0, DType::kFloat32, "CPU", {2, 3});
+//   LazyRef y = LazyBuffer::alu(Op::MUL, {a, two});          // a base node: computes something
+//   LazyRef t = y->permute({1, 0});                          // a view node: y's base + a ShapeTracker
+//   LazyRef s = t->reduce(Op::SUM, {1});                     // shape (3, 1): reduces keep dims
+//   LazyBuffer::alu(Op::MUL, {a, two}) == y                  // hash-consed: the same node
+//
+// A node is a *base* (op, srcs, arg; shape given by its ShapeTracker) or a *view* of a base (a
+// ShapeTracker over the base's elements: movement ops never create bases). Once the scheduler
+// realizes a base it holds a Buffer and forgets its sources.
+#ifndef TINYREF_LAZY_LAZYBUFFER_H_
+#define TINYREF_LAZY_LAZYBUFFER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tinyref/backends/device.h"
+#include "tinyref/dtype.h"
+#include "tinyref/ops.h"
+#include "tinyref/shape/shapetracker.h"
+
+namespace tinyref {
+
+class LazyBuffer;
+using LazyRef = std::shared_ptr<LazyBuffer>;
+
+// The non-operand arguments of an op.
+struct LazyArg {
+  std::vector<int64_t> ints;  // RESHAPE/EXPAND: shape; PERMUTE: order; FLIP: 0/1; SUM/RMAX: axes
+  Pairs pairs;                // PAD: (before, after); SHRINK: [lo, hi)
+  double value = 0;           // CONST
+  std::string key() const;
+};
+
+class LazyBuffer {
+ public:
+  // Realized data of the given shape (the buffer's numel must match).
+  static LazyRef buffer(std::shared_ptr<Buffer> buf, const Shape& shape, const std::string& device);
+  static LazyRef constant(double value, DType dtype, const std::string& device, const Shape& shape);
+  // Elementwise op; all sources have one shape. CMPLT/CMPNE give bool; CAST gives `cast_to`.
+  static LazyRef alu(Op op, const std::vector<LazyRef>& srcs, DType cast_to = DType::kFloat32);
+
+  LazyRef cast(DType to);
+  LazyRef reduce(Op op, const std::vector<int>& axes);  // keeps dims (size 1 on axes)
+  LazyRef reshape(const Shape& shape);
+  LazyRef permute(const std::vector<int>& order);
+  LazyRef expand(const Shape& shape);
+  LazyRef pad(const Pairs& before_after);
+  LazyRef shrink(const Pairs& lo_hi);
+  LazyRef flip(const std::vector<bool>& axes);
+  LazyRef contiguous();                     // forces a realize into a row-major buffer
+  LazyRef copy_to(const std::string& device);
+
+  Op op() const { return op_; }  // a view reports the movement op that made it
+  DType dtype() const { return dtype_; }
+  const std::string& device() const { return device_; }
+  const ShapeTracker& st() const { return st_; }
+  const Shape& shape() const { return st_.shape(); }
+  int64_t numel() const { return st_.size(); }
+  const std::vector<LazyRef>& srcs() const { return srcs_; }
+  const LazyArg& arg() const { return arg_; }
+  uint64_t id() const { return id_; }
+
+  bool is_view() const { return base_ != nullptr; }
+  LazyBuffer* base() { return base_ ? base_.get() : this; }
+  LazyRef base_ref();
+  bool realized() const;                      // the base holds a Buffer
+  std::shared_ptr<Buffer> realized_buffer();  // the base's Buffer, or null
+  // The value of every element, if this is an unmasked view of a constant.
+  std::optional<double> const_value();
+
+  // Called by the scheduler once a kernel has written `buf`; drops the sources.
+  void set_realized(std::shared_ptr<Buffer> buf);
+
+  ~LazyBuffer();
+  LazyBuffer(const LazyBuffer&) = delete;
+  LazyBuffer& operator=(const LazyBuffer&) = delete;
+
+ private:
+  LazyBuffer() = default;
+  static LazyRef intern(Op op, DType dtype, const std::string& device, ShapeTracker st,
+                        std::vector<LazyRef> srcs, LazyArg arg, LazyRef base, std::shared_ptr<Buffer> buf);
+  LazyRef view(Op op, ShapeTracker st, LazyArg arg);
+
+  Op op_ = Op::BUFFER;
+  DType dtype_ = DType::kFloat32;
+  std::string device_;
+  ShapeTracker st_;
+  std::vector<LazyRef> srcs_;
+  LazyArg arg_;
+  LazyRef base_;
+  std::shared_ptr<Buffer> buffer_;
+  uint64_t id_ = 0;
+  std::string key_;
+  std::weak_ptr<LazyBuffer> self_;
+};
+
+// How many distinct nodes are alive (a test hook for hash-consing and for leaks).
+size_t live_lazy_nodes();
+
+}  // namespace tinyref
+
+#endif  // TINYREF_LAZY_LAZYBUFFER_H_

@@ -1,0 +1,175 @@
+// Linear algebra and neural-network ops, each composed of movement ops, elementwise ops and
+// one reduce, so the scheduler fuses them and autograd differentiates them for free.
+#include <algorithm>
+#include <numeric>
+#include <sstream>
+
+#include "tinyref/tensor.h"
+#include "tinyref/tensor_internal.h"
+
+namespace tinyref {
+
+namespace {
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
+}
+}  // namespace
+
+// (..., n, k) @ (..., k, m): broadcast-multiply to (..., n, m, k) and sum the last axis. The
+// product is never materialized: it fuses into the reduce.
+Tensor Tensor::matmul(const Tensor& w) const {
+  TT_CHECK(ndim() >= 1 && w.ndim() >= 1, "matmul: needs at least 1-d tensors, got " << shape_str(shape()) << " @ "
+                                                                                     << shape_str(w.shape()));
+  if (ndim() == 1) return unsqueeze(0).matmul(w).squeeze(-2);
+  if (w.ndim() == 1) return matmul(w.unsqueeze(-1)).squeeze(-1);
+  const int64_t n = shape()[ndim() - 2], k = shape()[ndim() - 1];
+  const int64_t k2 = w.shape()[w.ndim() - 2], m = w.shape()[w.ndim() - 1];
+  TT_CHECK(k == k2, "matmul: " << shape_str(shape()) << " @ " << shape_str(w.shape()) << ": inner dimensions "
+                               << k << " and " << k2 << " differ");
+  Shape xs(shape().begin(), shape().end() - 2), ws(w.shape().begin(), w.shape().end() - 2);
+  xs.insert(xs.end(), {n, 1, k});
+  ws.insert(ws.end(), {1, m, k});
+  return (reshape(xs) * w.transpose(-1, -2).reshape(ws)).sum({-1});
+}
+
+Tensor Tensor::linear(const Tensor& weight, const Tensor& bias) const {
+  Tensor y = matmul(weight.transpose(-1, -2));
+  return bias.defined() ? y + bias : y;
+}
+
+namespace {
+
+// One axis of Tensor::pool: `ax` (extent h) becomes the window count o, and a new last axis of
+// extent k holds each window: out[..., i, ..., j] = x[..., i*s + j*d, ...].
+Tensor pool_axis(const Tensor& x, int ax, int64_t k, int64_t s, int64_t d) {
+  const int64_t h = x.shape()[ax];
+  const int64_t o = (h - d * (k - 1) - 1) / s + 1;
+  TT_CHECK(h - d * (k - 1) - 1 >= 0, "pool: window " << k << " (dilation " << d << ") is larger than axis " << ax
+                                                     << " of shape " << shape_str(x.shape()));
+  std::vector<int> to_end(x.ndim());
+  std::iota(to_end.begin(), to_end.end(), 0);
+  to_end.erase(to_end.begin() + ax);
+  to_end.push_back(ax);
+  Tensor t = x.permute(to_end);  // (..., h)
+  Shape lead(t.shape().begin(), t.shape().end() - 1);
+  auto with = [&](std::initializer_list<int64_t> tail) {
+    Shape s = lead;
+    s.insert(s.end(), tail);
+    return s;
+  };
+  auto cut = [&](const Tensor& v, std::initializer_list<std::pair<int64_t, int64_t>> tail) {
+    Pairs p;
+    for (int64_t e : lead) p.push_back({0, e});
+    p.insert(p.end(), tail);
+    return v.shrink(p);
+  };
+  auto grow = [&](const Tensor& v, int64_t extra) {
+    Pairs p(v.ndim(), {0, 0});
+    p.back() = {0, extra};
+    return v.pad(p);
+  };
+  if (d == 1 && k <= s) {
+    // Windows do not overlap: cut the axis into rows of s and keep the first k of each.
+    Tensor r = o * s > h ? grow(t, o * s - h) : cut(t, {{0, o * s}});
+    t = cut(r.reshape(with({o, s})), {{0, o}, {0, k}});
+  } else {
+    // Repeat the axis, flatten, and re-cut it into k rows of h+d: row j starts j*d later in x.
+    // View merging turns the whole chain into one strided view (strides s and d).
+    const int64_t reps = (k * (h + d) + h - 1) / h;
+    Tensor flat = t.unsqueeze(-2).expand(with({reps, h})).reshape(with({reps * h}));
+    Tensor rows = cut(flat, {{0, k * (h + d)}}).reshape(with({k, h + d}));
+    if (o * s > h + d) rows = grow(rows, o * s - (h + d));
+    rows = cut(rows, {{0, k}, {0, o * s}}).reshape(with({k, o, s}));
+    t = cut(rows, {{0, k}, {0, o}, {0, 1}}).reshape(with({k, o}));
+    std::vector<int> swap(t.ndim());
+    std::iota(swap.begin(), swap.end(), 0);
+    std::swap(swap[swap.size() - 1], swap[swap.size() - 2]);
+    t = t.permute(swap);  // (..., o, k)
+  }
+  // Put o back at ax; k stays last.
+  std::vector<int> back(t.ndim());
+  const int nd = static_cast<int>(t.ndim());
+  std::iota(back.begin(), back.end(), 0);
+  back.erase(back.begin() + nd - 2);
+  back.insert(back.begin() + ax, nd - 2);
+  return t.permute(back);
+}
+
+}  // namespace
+
+Tensor Tensor::pool(const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
+                    const std::vector<int64_t>& dilation) const {
+  const size_t nk = kernel.size();
+  TT_CHECK(nk <= static_cast<size_t>(ndim()) && stride.size() == nk && dilation.size() == nk,
+           "pool: " << nk << "-d window for shape " << shape_str(shape()));
+  Tensor x = *this;
+  for (size_t i = 0; i < nk; ++i) {
+    TT_CHECK(kernel[i] > 0 && stride[i] > 0 && dilation[i] > 0, "pool: window, stride and dilation must be positive");
+    x = pool_axis(x, static_cast<int>(ndim() - nk + i), kernel[i], stride[i], dilation[i]);
+  }
+  return x;
+}
+
+Tensor Tensor::conv2d(const Tensor& weight, const Tensor& bias, int stride, int padding, int dilation, int groups) const {
+  TT_CHECK(ndim() == 4 && weight.ndim() == 4, "conv2d: needs an NCHW input and a 4-d weight, got "
+                                                  << shape_str(shape()) << " and " << shape_str(weight.shape()));
+  const int64_t n = shape()[0], cin = shape()[1], cout = weight.shape()[0], kh = weight.shape()[2],
+                kw = weight.shape()[3];
+  TT_CHECK(groups > 0 && cin % groups == 0 && cout % groups == 0 && weight.shape()[1] * groups == cin,
+           "conv2d: input " << shape_str(shape()) << " and weight " << shape_str(weight.shape()) << " do not match with "
+                            << groups << " group(s) (weight must be (Cout, Cin/groups, KH, KW))");
+  TT_CHECK(stride > 0 && dilation > 0 && padding >= 0, "conv2d: stride and dilation must be positive, padding >= 0");
+  if (bias.defined()) {
+    TT_CHECK(bias.ndim() == 1 && bias.shape()[0] == cout,
+             "conv2d: bias " << shape_str(bias.shape()) << " for " << cout << " output channels");
+  }
+  const int64_t g = groups, cg = cin / g, rc = cout / g;
+  Tensor x = pad({{0, 0}, {0, 0}, {padding, padding}, {padding, padding}});
+  x = x.pool({kh, kw}, {stride, stride}, {dilation, dilation});  // (n, cin, oh, ow, kh, kw)
+  const int64_t oh = x.shape()[2], ow = x.shape()[3];
+  // (n, g, rc, oh, ow, cg, kh, kw) * weight, summed over (cg, kh, kw).
+  x = x.reshape({n, g, cg, 1, oh, ow, kh, kw}).expand({n, g, cg, rc, oh, ow, kh, kw}).permute({0, 1, 3, 4, 5, 2, 6, 7});
+  Tensor w = weight.reshape({1, g, rc, 1, 1, cg, kh, kw});
+  Tensor out = (x * w).sum({5, 6, 7}).reshape({n, cout, oh, ow});
+  return bias.defined() ? out + bias.reshape({1, cout, 1, 1}) : out;
+}
+
+Tensor Tensor::max_pool2d(int kernel, int stride, int dilation, int padding) const {
+  TT_CHECK(ndim() >= 2, "max_pool2d: needs at least 2 dimensions, got " << shape_str(shape()));
+  Tensor x = *this;
+  if (padding > 0) {
+    Pairs p(ndim(), {0, 0});
+    p[ndim() - 2] = p[ndim() - 1] = {padding, padding};
+    x = x.pad(p, -std::numeric_limits<double>::infinity());
+  }
+  const int64_t s = stride > 0 ? stride : kernel;
+  return x.pool({kernel, kernel}, {s, s}, {dilation, dilation}).max({-1, -2});
+}
+
+Tensor Tensor::avg_pool2d(int kernel, int stride, int padding) const {
+  TT_CHECK(ndim() >= 2, "avg_pool2d: needs at least 2 dimensions, got " << shape_str(shape()));
+  Tensor x = *this;
+  if (padding > 0) {
+    Pairs p(ndim(), {0, 0});
+    p[ndim() - 2] = p[ndim() - 1] = {padding, padding};
+    x = x.pad(p);
+  }
+  const int64_t s = stride > 0 ? stride : kernel;
+  return x.pool({kernel, kernel}, {s, s}, {1, 1}).mean({-1, -2});
+}
+
+Tensor Tensor::cross_entropy(const Tensor& target) const {
+  TT_CHECK(ndim() == 2 && target.ndim() == 1 && target.shape()[0] == shape()[0],
+           "cross_entropy: logits " << shape_str(shape()) << " and target " << shape_str(target.shape())
+                                    << " (want (N, C) and (N,))");
+  TT_CHECK(target.dtype() == DType::kInt32, "cross_entropy: target must be int32 class indices, got "
+                                                << dtype_name(target.dtype()));
+  const int64_t c = shape()[1];
+  Tensor classes = Tensor::arange(0, static_cast<double>(c), 1, DType::kInt32, device()).reshape({1, c});
+  Tensor one_hot = target.reshape({-1, 1}).eq(classes).cast(dtype());
+  return -(log_softmax(1) * one_hot).sum({1}).mean();
+}
+
+}  // namespace tinyref
