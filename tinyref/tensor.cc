@@ -425,6 +425,10 @@ Tensor Tensor::mod(const Tensor& o) const {
   return binary(Op::MOD, *this, o, "mod");
 }
 
+Tensor Tensor::fma(const Tensor& b, const Tensor& c) const {
+  return TensorOps::alu(Op::MULACC, TensorOps::broadcast({*this, b, c}, "fma"));
+}
+
 Tensor Tensor::cast(DType to) const {
   if (to == dtype()) return *this;
   return TensorOps::alu(Op::CAST, {*this}, to);

@@ -122,6 +122,7 @@ class Tensor {
   Tensor logical_not() const;
   Tensor idiv(const Tensor& o) const;  // integer division (C truncation), integer dtypes only
   Tensor mod(const Tensor& o) const;   // integer remainder (C sign rules), integer dtypes only
+  Tensor fma(const Tensor& b, const Tensor& c) const;  // this*b+c in one op (MULACC)
   Tensor cast(DType dtype) const;
   Tensor float32() const { return cast(DType::kFloat32); }
 

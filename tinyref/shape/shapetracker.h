@@ -41,7 +41,8 @@ struct ShapeTracker {
   ShapeTracker shrink(const Pairs& lo_hi) const;
   ShapeTracker flip(const std::vector<bool>& axes) const;
 
-  // `other` applied after this one: other indexes this tracker's elements in row-major order.
+  // `other` applied after this one: other's positions are this tracker's elements, in row-major
+  // order (so other may be any view of a buffer of size() elements).
   ShapeTracker compose(const ShapeTracker& other) const;
 
   // Buffer position and validity of element idx (one expression per dimension).
