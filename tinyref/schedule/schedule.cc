@@ -32,6 +32,21 @@ AstNode ast_node(Op op, DType dtype) {
   return n;
 }
 
+// Whether reading through st touches some element of a base of `numel` elements more than
+// once: a broadcast (stride 0) or overlapping windows (more valid positions than elements).
+bool rereads(const ShapeTracker& st, int64_t numel) {
+  int64_t valid = 1;
+  for (const View& v : st.views) {
+    for (size_t d = 0; d < v.ndim(); ++d) {
+      const int64_t extent = v.mask ? (*v.mask)[d].second - (*v.mask)[d].first : v.shape[d];
+      if (v.strides[d] == 0 && extent > 1) return true;
+    }
+  }
+  const View& top = st.views.back();
+  for (size_t d = 0; d < top.ndim(); ++d) valid *= top.mask ? (*top.mask)[d].second - (*top.mask)[d].first : top.shape[d];
+  return valid > numel;
+}
+
 // A node computed in some kernel (as opposed to data that exists or a constant).
 bool is_compute(LazyBuffer* b) { return !b->realized() && b->op() != Op::CONST; }
 
@@ -95,7 +110,7 @@ class Scheduler {
         const LazyRef& s = *e.src;
         if (!s->is_view()) continue;
         const ShapeTracker& st = s->st();
-        if (st.size() > b->numel()) realize_.insert(b);               // expanded: don't recompute
+        if (rereads(st, b->numel())) realize_.insert(b);              // expanded: don't recompute
         if (st.has_mask() && unsafe(b)) realize_.insert(b);           // padded: f(0) must be 0
         if (is_reduce(b->op()) && !st.contiguous()) realize_.insert(b);  // reduce output reshuffled
       }

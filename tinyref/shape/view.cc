@@ -175,8 +175,17 @@ View collapse(const View& v) {
 }
 }  // namespace
 
-std::optional<View> View::compose(const View& below_in, const View& above) {
-  const View below = collapse(below_in);
+std::optional<View> View::compose(const View& below, const View& above) {
+  // Collapsing `below` first lets one dimension of `above` walk several of its dimensions; not
+  // collapsing keeps masks on separate dimensions so each pulls back onto one dimension of
+  // `above`. Either derivation is exact; try both.
+  if (std::optional<View> v = compose_impl(below, above)) return v;
+  View collapsed = collapse(below);
+  if (collapsed.ndim() == below.ndim()) return std::nullopt;
+  return compose_impl(collapsed, above);
+}
+
+std::optional<View> View::compose_impl(const View& below, const View& above) {
   const size_t na = above.ndim(), nb = below.ndim();
   Shape lo(na), hi(na);
   for (size_t i = 0; i < na; ++i) {

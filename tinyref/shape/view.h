@@ -55,6 +55,7 @@ struct View {
   // One view equal to reading `above` (which indexes `below`'s elements in row-major order)
   // through `below`, or nullopt when no single view can express it.
   static std::optional<View> compose(const View& below, const View& above);
+  static std::optional<View> compose_impl(const View& below, const View& above);
 
   // The buffer position and the validity (0/1) of element idx, as expressions.
   std::pair<sym::Expr, sym::Expr> expr(const std::vector<sym::Expr>& idx) const;

@@ -1,0 +1,110 @@
+// Fusion: kernel counts for canonical graphs (the scheduler's contract), and that fusing
+// changes no result. Counting schedules runs nothing, so these are cheap.
+#include "tinyref/schedule/schedule.h"
+
+#include <random>
+
+#include "gtest/gtest.h"
+#include "tests/testing/testing.h"
+#include "tinyref/tensor.h"
+
+namespace tinyref {
+namespace {
+
+const char* kDev = "INTERP";
+
+Tensor randn(const Shape& s) { return Tensor::randn(s, DType::kFloat32, kDev); }
+
+TEST(Fusion, ElementwiseChainIsOneKernel) {
+  Tensor a = randn({16, 16}), b = randn({16, 16});
+  EXPECT_EQ(count_kernels({((a * b + 1.0).exp() - a).relu()}), 1);
+}
+
+TEST(Fusion, MulAddSumIsOneKernel) {
+  Tensor a = randn({32, 8}), b = randn({32, 8}), c = randn({32, 8});
+  EXPECT_EQ(count_kernels({(a * b + c).sum()}), 1);
+}
+
+TEST(Fusion, LinearReluIsOneKernel) {
+  Tensor x = randn({8, 16}), w = randn({16, 4}), b = randn({4});
+  EXPECT_EQ(count_kernels({(x.matmul(w) + b).relu()}), 1);
+}
+
+TEST(Fusion, SoftmaxIsThreeKernels) {
+  // max; exp-and-sum (fused); exp / sum (exp recomputed instead of stored).
+  EXPECT_EQ(count_kernels({randn({4, 10}).softmax(-1)}), 3);
+  EXPECT_EQ(count_kernels({randn({4, 10}).log_softmax(-1)}), 3);
+}
+
+TEST(Fusion, ReduceOfReduceIsTwoKernels) {
+  EXPECT_EQ(count_kernels({randn({4, 5, 6}).sum({2}).max({1})}), 2);
+}
+
+TEST(Fusion, ReduceFeedingBroadcastIsRealized) {
+  Tensor x = randn({4, 6});
+  EXPECT_EQ(count_kernels({x - x.mean({1}, true)}), 2);
+}
+
+TEST(Fusion, SharedInputComputedOnceAcrossOutputs) {
+  Tensor a = randn({8, 8});
+  Tensor h = (a * 2.0).exp();
+  EXPECT_EQ(count_kernels({h.sum(), h.max()}), 2);  // two reduces, two kernels
+}
+
+TEST(Fusion, MovementOpsAreFree) {
+  Tensor a = randn({4, 6});
+  EXPECT_EQ(count_kernels({a.transpose().reshape({2, 12}).flip({1}).pad({{1, 1}, {0, 0}}) * 3.0}), 1);
+  EXPECT_EQ(count_kernels({Tensor::cat({a, a * 2.0, a.sin()}, 0)}), 1);
+  EXPECT_EQ(count_kernels({Tensor::cat({a, a.exp()}, 0)}), 2);  // exp(0) != 0: exp first
+}
+
+TEST(Fusion, PadOfExpIsRealizedFirst) {
+  // exp(0) != 0, so padding zeros after exp must not become exp(0) = 1 in a fused kernel.
+  Tensor a = randn({3, 3});
+  EXPECT_EQ(count_kernels({a.exp().pad({{1, 1}, {1, 1}}) * 2.0}), 2);
+  EXPECT_EQ(count_kernels({(a * 2.0).pad({{1, 1}, {1, 1}}) * 2.0}), 1);
+}
+
+TEST(Fusion, ConvForwardIsOneKernel) {
+  Tensor x = randn({2, 3, 8, 8}), w = randn({4, 3, 3, 3}), b = randn({4});
+  EXPECT_EQ(count_kernels({x.conv2d(w, b, 1, 1).relu()}), 1);
+}
+
+// One SGD step of a 2-layer MLP (784-32-10 at batch 16): forward, backward, update. 17 kernels:
+//   forward   x@W1 | +b1,relu | h@W2 | max | exp-sum | log(sum) | per-row loss | mean
+//   backward  d(log-sum-exp) reduce | dlogits | dh (fused with the relu mask) | dW1 | dW2
+//   update    W1 | b1 (fused with its batch sum) | W2 | b2 (likewise)
+// dW1 and dW2 are realized on their own because the update reads them transposed.
+TEST(Fusion, MlpTrainingStepKernelCount) {
+  Tensor x = randn({16, 784}), w1 = randn({784, 32}).requires_grad_(), b1 = randn({32}).requires_grad_();
+  Tensor w2 = randn({32, 10}).requires_grad_(), b2 = randn({10}).requires_grad_();
+  Tensor y = Tensor::randint({16}, 0, 10, kDev);
+  Tensor loss = ((x.matmul(w1) + b1).relu().matmul(w2) + b2).cross_entropy(y);
+  loss.backward();
+  std::vector<Tensor> updated;
+  for (Tensor p : {w1, b1, w2, b2}) updated.push_back(p.detach() - p.grad() * 0.1);
+  updated.push_back(loss);
+  const int n = count_kernels(updated);
+  EXPECT_EQ(n, 17) << "the MLP step's kernel count changed: check fusion (and update the stated count)";
+}
+
+// Fusion must not change results: the same graphs, realized fused, against a kernel-per-op run.
+TEST(Fusion, FusedResultsMatchUnfused) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    Tensor::manual_seed(seed);
+    Tensor x = randn({5, 7}), w = randn({7, 3}), b = randn({3});
+    auto graph = [&](bool cut) {
+      auto c = [&](const Tensor& t) { return cut ? t.contiguous().realize() : t; };
+      Tensor h = c(c(x.matmul(w)) + b);
+      Tensor s = c(c(h.relu()).softmax(1));
+      return (s * c(h.exp())).sum({0});
+    };
+    std::vector<float> fused = graph(false).to_vector<float>(), split = graph(true).to_vector<float>();
+    // Same arithmetic in the same order per element: only the reduce order may differ.
+    EXPECT_TRUE(testing_util::all_close(split, fused, 1e-5, 1e-6, "fused vs unfused"));
+  }
+}
+
+}  // namespace
+}  // namespace tinyref
