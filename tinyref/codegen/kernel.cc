@@ -108,20 +108,17 @@ void Kernel::split(size_t d, int64_t amount, Axis inner) {
     Shape s = st.shape();
     const bool one = s[d] == 1;
     s[d] = one ? 1 : s[d] / amount;
-    s.push_back(one ? 1 : amount);
+    s.insert(s.begin() + d + 1, one ? 1 : amount);
     shapes.push_back(s);
   }
   reshape_all(shapes);
-  axes.push_back(inner);
-  // Keep loops before unrolled dimensions: a loop kind for `inner` moves up to its group.
+  axes.insert(axes.begin() + d + 1, inner);
+  // The new dimension goes last; a loop kind moves up to the end of the loops instead.
+  size_t to = ndim() - 1;
   if (inner == Axis::kGroup || inner == Axis::kReduce || inner == Axis::kGlobal) {
-    size_t to = ndim() - 1;
-    while (to > 0 && (axes[to - 1] == Axis::kUpcast || axes[to - 1] == Axis::kUnroll ||
-                      axes[to - 1] == Axis::kVector)) {
-      --to;
-    }
-    move(ndim() - 1, to);
+    while (to > 0 && (axes[to] == Axis::kUpcast || axes[to] == Axis::kUnroll || axes[to] == Axis::kVector)) --to;
   }
+  move(d + 1, to);
 }
 
 void Kernel::move(size_t from, size_t to) {

@@ -1,13 +1,158 @@
 #include "tinyref/codegen/optimizer.h"
 
 #include <cstdlib>
+#include <functional>
+#include <optional>
+#include <string>
 
 namespace tinyref {
 
+namespace {
+
+// Ops the C++ renderer (and the interpreter) compute on whole SIMD vectors.
+bool simd_op(Op op) {
+  switch (op) {
+    case Op::NEG: case Op::EXP2: case Op::LOG2: case Op::SIN: case Op::SQRT: case Op::RECIP:
+    case Op::ADD: case Op::SUB: case Op::MUL: case Op::DIV: case Op::MAX: case Op::MULACC:
+    case Op::SUM: case Op::RMAX:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The float dtype every value in the kernel has, if there is one and every op is a SIMD op.
+std::optional<DType> simd_dtype(const Kernel& k) {
+  std::optional<DType> dt;
+  bool ok = true;
+  std::function<void(const AstNode*)> walk = [&](const AstNode* n) {
+    if (!is_float(n->dtype) || (dt && *dt != n->dtype)) ok = false;
+    dt = n->dtype;
+    if (n->op != Op::STORE && n->op != Op::BUFFER && n->op != Op::CONST && !simd_op(n->op)) ok = false;
+    for (const AstRef& s : n->src) walk(s.get());
+  };
+  walk(k.ast.get());
+  if (!ok) return std::nullopt;
+  return dt;
+}
+
+// Stride of dimension d in leaf i, if it is one constant (single view, unmasked there).
+std::optional<int64_t> stride(const Kernel& k, size_t i, size_t d) {
+  if (k.sts[i].shape()[d] == 1) return 0;
+  return k.sts[i].real_stride(d);
+}
+
+bool pre_reduce(const Kernel& k, size_t i) {
+  return i > 0 && k.reduce && k.sts[i].shape() == k.full_shape();
+}
+
+// How many loads read dimension d with stride `want` (and how many read it at all).
+std::pair<int, int> loads_with_stride(const Kernel& k, size_t d, int64_t want) {
+  int hits = 0, total = 0;
+  for (size_t i = 1; i < k.leaves.size(); ++i) {
+    if (k.leaves[i]->op != Op::BUFFER || k.sts[i].shape()[d] == 1) continue;
+    ++total;
+    if (stride(k, i, d) == want) ++hits;
+  }
+  return {hits, total};
+}
+
+// A buffer read with stride 0 along d is reused across d: computing several d at once keeps it
+// in a register.
+bool has_reuse(const Kernel& k, size_t d) {
+  for (size_t i = 1; i < k.leaves.size(); ++i) {
+    if (k.leaves[i]->op == Op::BUFFER && pre_reduce(k, i) && stride(k, i, d) == 0) return true;
+  }
+  return false;
+}
+
+void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
+  k.applied.push_back(what + " " + std::to_string(d) + " " + std::to_string(amount));
+}
+
+}  // namespace
+
 void optimize(Kernel& k, const CodegenOptions& options) {
   if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return;
-  (void)k;
-  (void)options;
+  const Shape full = k.full_shape();
+  int64_t work = 1;
+  for (int64_t s : full) work *= s;
+
+  // 1. SIMD lanes: the innermost output dimension written contiguously, else (for a full
+  //    reduction) the innermost reduce dimension read contiguously.
+  std::optional<DType> dt = simd_dtype(k);
+  if (dt && options.vector_bytes > 0) {
+    const int64_t w = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
+    int vec = -1;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      if (k.axes[d] == Axis::kGlobal && full[d] % w == 0 && stride(k, 0, d) == 1) vec = static_cast<int>(d);
+    }
+    if (vec < 0) {
+      for (size_t d = 0; d < k.ndim(); ++d) {
+        auto [hits, total] = loads_with_stride(k, d, 1);
+        if (k.axes[d] == Axis::kReduce && full[d] % w == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
+      }
+    }
+    if (vec >= 0) {
+      k.split(vec, w, Axis::kVector);
+      log(k, "vector", vec, w);
+    }
+  }
+
+  // 2. Register tiling for reductions: more outputs per iteration along dimensions where an
+  //    input is reused (matmul: 4 rows of A against 2 vectors of B = 8 accumulators).
+  if (k.reduce) {
+    int64_t accs = 1;
+    std::vector<bool> tiled(k.ndim(), false);
+    for (int amount : {4, 2}) {
+      for (size_t d = 0; d < k.ndim(); ++d) {
+        const int64_t n = k.full_shape()[d];
+        if (k.axes[d] != Axis::kGlobal || tiled[d] || n % amount != 0 || n / amount < 2 || !has_reuse(k, d)) continue;
+        if (accs * amount > 8 || k.upcast_size() * amount > options.max_upcast) continue;
+        k.split(d, amount, Axis::kUpcast);
+        log(k, "upcast", d, amount);
+        tiled[d] = true;
+        accs *= amount;
+        break;
+      }
+    }
+    // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
+    int last_reduce = -1;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      if (k.axes[d] == Axis::kReduce) last_reduce = static_cast<int>(d);
+    }
+    if (accs == 1 && last_reduce >= 0 && k.full_shape()[last_reduce] % 4 == 0 &&
+        k.upcast_size() * 4 <= options.max_upcast) {
+      k.split(last_reduce, 4, Axis::kUnroll);
+      log(k, "unroll", last_reduce, 4);
+    }
+  }
+
+  // 3. Threads: the outermost loop in parallel when there is enough work; a reduction with too
+  //    few outputs to share instead splits its outermost reduce loop into parallel partials.
+  if (options.threads > 1 && work >= (1 << 15)) {
+    const Shape now = k.full_shape();
+    int64_t outputs = 1;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      if (k.axes[d] == Axis::kGlobal) outputs *= now[d];
+    }
+    const int first_global = k.first_of(Axis::kGlobal);
+    const int first_reduce = k.first_of(Axis::kReduce);
+    if (first_global == 0 && now[0] >= options.threads) {
+      k.parallel = true;
+      k.applied.push_back("parallel");
+    } else if (k.reduce && outputs < options.threads && first_reduce >= 0) {
+      for (int64_t parts : {32, 16, 8, 4, 2}) {
+        const int64_t n = now[first_reduce];
+        if (n % parts != 0 || n / parts < 16) continue;
+        k.split(first_reduce, n / parts, Axis::kReduce);
+        k.axes[first_reduce] = Axis::kGroup;  // (parts) in parallel, each reducing n / parts
+        k.parallel = true;
+        log(k, "group", first_reduce, parts);
+        break;
+      }
+    }
+  }
 }
 
 }  // namespace tinyref

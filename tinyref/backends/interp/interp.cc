@@ -164,8 +164,8 @@ class InterpDevice : public Device {
     static_cast<const InterpKernel&>(kernel).run(buffers);
   }
   void synchronize() override {}
-  // The same vector width as the CPU backend, so that INTERP checks the IR the CPU runs.
-  CodegenOptions codegen_options() const override { return {32, 1, 64}; }
+  // The CPU backend's options, so that INTERP runs (serially) the very IR the CPU runs.
+  CodegenOptions codegen_options() const override { return {32, 2, 64}; }
 
  private:
   std::string name_ = "INTERP";
