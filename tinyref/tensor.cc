@@ -410,6 +410,11 @@ Tensor Tensor::logical_not() const {
   if (dtype() != DType::kBool) return eq(scalar_like(*this, 0));
   return TensorOps::alu(Op::CMPNE, {*this, TensorOps::const_like(*this, 1)});
 }
+Tensor Tensor::logical_and(const Tensor& o) const {
+  TT_CHECK(dtype() == DType::kBool && o.dtype() == DType::kBool,
+           "logical_and: needs bool tensors, got " << dtype_name(dtype()) << " and " << dtype_name(o.dtype()));
+  return binary(Op::AND, *this, o, "logical_and");
+}
 Tensor Tensor::eq(const Tensor& o) const { return ne(o).logical_not(); }
 Tensor Tensor::le(const Tensor& o) const { return gt(o).logical_not(); }
 Tensor Tensor::ge(const Tensor& o) const { return lt(o).logical_not(); }

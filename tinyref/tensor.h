@@ -120,6 +120,7 @@ class Tensor {
   Tensor eq(const Tensor& o) const;
   Tensor ne(const Tensor& o) const;
   Tensor logical_not() const;
+  Tensor logical_and(const Tensor& o) const;  // bool tensors
   Tensor idiv(const Tensor& o) const;  // integer division (C truncation), integer dtypes only
   Tensor mod(const Tensor& o) const;   // integer remainder (C sign rules), integer dtypes only
   Tensor fma(const Tensor& b, const Tensor& c) const;  // this*b+c in one op (MULACC)
