@@ -24,6 +24,13 @@ constexpr int64_t kMR = 6;     // rows of the C tile a kernel call keeps in regi
 constexpr int64_t kNR = 8;     // columns: two SSE registers of floats per row
 constexpr int64_t kKC = 256;   // k values per slab: one packed B panel (KC x NR) fits L1
 constexpr int64_t kNC = 1024;  // columns of B packed at once: the packed slab stays in L2/L3
+// Below this many multiply-adds (about a millisecond on one core) the product runs on one
+// thread. Starting and joining threads costs microseconds on an idle machine, but on a busy one
+// a parallel loop waits for its slowest thread, and a thread the OS has paused costs a whole
+// time slice (milliseconds). Small products, like an MLP's on a batch of 64, lose more than
+// they gain: training the chapter-3 MLP with every matmul parallel ran 20 times slower on a
+// loaded 2-core machine than on one thread.
+constexpr int64_t kParallelWork = int64_t(1) << 24;
 
 // C[0..mr, 0..nr) += (packed A panel) @ (packed B panel) over kc values of k. The MR x NR
 // accumulator must live in registers for the whole k loop: the compiler vectorizes the j loop
@@ -78,6 +85,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   const int64_t sb0 = b.strides()[0], sb1 = b.strides()[1];
   std::vector<T> c(M * N, T(0));
   T* C = c.data();
+  const bool parallel = M * N * K >= kParallelWork;
 
   const int64_t m_panels = (M + kMR - 1) / kMR;
   std::vector<T> ap(m_panels * kMR * std::min(K, kKC));
@@ -85,7 +93,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   for (int64_t pc = 0; pc < K; pc += kKC) {
     const int64_t kc = std::min(kKC, K - pc);
     // Pack A[:, pc:pc+kc]; rows past M are zeros, so edge tiles need no special kernel.
-#pragma omp parallel for
+#pragma omp parallel for if (parallel)
     for (int64_t ip = 0; ip < m_panels; ++ip) {
       T* dst = ap.data() + ip * kc * kMR;
       for (int64_t k = 0; k < kc; ++k) {
@@ -99,7 +107,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
       const int64_t nc = std::min(kNC, N - jc);
       const int64_t n_panels = (nc + kNR - 1) / kNR;
       // Pack B[pc:pc+kc, jc:jc+nc], columns past N as zeros.
-#pragma omp parallel for
+#pragma omp parallel for if (parallel)
       for (int64_t jp = 0; jp < n_panels; ++jp) {
         T* dst = bp.data() + jp * kc * kNR;
         for (int64_t k = 0; k < kc; ++k) {
@@ -111,7 +119,7 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
       }
       // Every (B panel, A panel) pair is one independent C tile: the threads split them. A
       // thread's consecutive tiles share a B panel, which stays in its L1 cache.
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
       for (int64_t jp = 0; jp < n_panels; ++jp) {
         for (int64_t ip = 0; ip < m_panels; ++ip) {
           const int64_t i0 = ip * kMR, j0 = jc + jp * kNR;
