@@ -129,6 +129,23 @@ TEST(Task5Elementwise, OutputIsFreshAndContiguous) {
   }
 }
 
+// Contiguous inputs that do not start at the beginning of their storage: the flat fast path
+// must still start at the offset.
+TEST(Task5Elementwise, ContiguousInputsAtAnOffset) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    const Shape shape = random_shape(rng, 1, 3, 4);
+    const auto a = random_strided<float>(rng, shape, strided_testing::Layout::kShifted);
+    const auto b = random_strided<float>(rng, shape, strided_testing::Layout::kShifted);
+    ASSERT_TRUE(strided_testing::matches(dense::zip(a.values, b.values, std::multiplies<>()),
+                                         read(ch02::mul(a.tensor, b.tensor)), kFloatRtol, 1e-30,
+                                         "mul(a, b), a " + a.layout + ", b " + b.layout));
+    ASSERT_TRUE(strided_testing::matches(dense::map(a.values, [](double v) { return -v; }),
+                                         read(ch02::neg(a.tensor)), 0, 0, "neg(a), a " + a.layout));
+  }
+}
+
 TEST(Task5Elementwise, ShapesThatDoNotBroadcastThrow) {
   const auto a = ch02::FloatTensor::zeros({2, 3});
   const auto b = ch02::FloatTensor::zeros({4, 3});

@@ -35,11 +35,12 @@ double matmul_atol(const Dense& a, const Dense& b) {
   return (a.shape[1] + 1) * std::numeric_limits<T>::epsilon() / 2 * worst + 1e-30;
 }
 
-// An (rows, cols) operand: row-major, or the transpose of a (cols, rows) tensor, or sliced.
+// An (rows, cols) operand: row-major (at offset 0 or not), transposed, sliced, or all at once.
 template <typename T>
 strided_testing::Strided<T> operand(std::mt19937_64& rng, int64_t rows, int64_t cols) {
-  const Layout layouts[] = {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced, Layout::kMixed};
-  return random_strided<T>(rng, {rows, cols}, layouts[rng() % 4]);
+  const Layout layouts[] = {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced, Layout::kMixed,
+                            Layout::kShifted};
+  return random_strided<T>(rng, {rows, cols}, layouts[rng() % 5]);
 }
 
 template <typename T>

@@ -42,7 +42,9 @@ Dense read(const ch02::Tensor<T>& t) {
   return out;
 }
 
-enum class Layout { kRowMajor, kPermuted, kSliced, kExpanded, kMixed, kAny };
+// kShifted: row-major, but starting part-way into a larger storage (a slice of whole rows):
+// contiguous with an offset, the case a fast path most easily gets wrong.
+enum class Layout { kRowMajor, kPermuted, kSliced, kExpanded, kMixed, kShifted, kAny };
 
 template <typename T>
 struct Strided {
@@ -58,12 +60,12 @@ inline std::string describe(const Shape& shape, const Shape& strides, int64_t of
 }
 
 // A tensor of logical shape `shape` whose storage holds values in [lo, hi) and whose view has the
-// given layout. kAny picks one of the five for each call.
+// given layout. kAny picks one of the six for each call.
 template <typename T>
 Strided<T> random_strided(std::mt19937_64& rng, const Shape& shape, Layout layout = Layout::kAny,
                           double lo = -1, double hi = 1) {
   const size_t n = shape.size();
-  if (layout == Layout::kAny) layout = static_cast<Layout>(rng() % 5);
+  if (layout == Layout::kAny) layout = static_cast<Layout>(rng() % 6);
   const bool permute = layout == Layout::kPermuted || layout == Layout::kMixed;
   const bool slice = layout == Layout::kSliced || layout == Layout::kMixed;
   const bool expand = layout == Layout::kExpanded || layout == Layout::kMixed;
@@ -109,15 +111,17 @@ Strided<T> random_strided(std::mt19937_64& rng, const Shape& shape, Layout layou
     strides[a] = expanded[a] ? 0 : base_stride[a] * step[a];
     offset += start[a] * base_stride[a];
   }
-  // Leave a little unused storage before the view too, when sliced.
-  const int64_t pad = slice ? static_cast<int64_t>(rng() % 3) : 0;
+  // Leave a little unused storage before the view too, when sliced or shifted (and after it).
+  const bool shifted = layout == Layout::kShifted;
+  const int64_t pad = slice ? static_cast<int64_t>(rng() % 3) : shifted ? 1 + static_cast<int64_t>(rng() % 7) : 0;
+  const int64_t tail = shifted ? static_cast<int64_t>(rng() % 3) : 0;
   offset += pad;
   std::uniform_real_distribution<double> u(lo, hi);
-  std::vector<T> data(pad + size);
+  std::vector<T> data(pad + size + tail);
   for (T& v : data) v = static_cast<T>(u(rng));
   auto storage = std::make_shared<ch02::Storage<T>>(std::move(data));
   ch02::Tensor<T> tensor(storage, ch02::View{shape, strides, offset});
-  const char* names[] = {"row-major", "permuted", "sliced", "expanded", "mixed"};
+  const char* names[] = {"row-major", "permuted", "sliced", "expanded", "mixed", "shifted"};
   Strided<T> out{tensor, read(tensor), describe(shape, strides, offset, names[int(layout)])};
   return out;
 }

@@ -106,7 +106,7 @@ TEST(Task2Storage, ToVectorListsTheViewInRowMajorOrder) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
     for (Layout layout : {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced,
-                          Layout::kExpanded, Layout::kMixed}) {
+                          Layout::kExpanded, Layout::kMixed, Layout::kShifted}) {
       const auto x = random_strided<float>(rng, random_shape(rng, 0, 4, 4), layout);
       EXPECT_TRUE(testing_util::all_close(x.values.values, widen(x.tensor.to_vector()), 0, 0,
                                           "to_vector of " + x.layout));
@@ -119,7 +119,7 @@ TEST(Task2Storage, ContiguousCopiesOnlyWhenItMust) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
     for (Layout layout : {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced,
-                          Layout::kExpanded, Layout::kMixed}) {
+                          Layout::kExpanded, Layout::kMixed, Layout::kShifted}) {
       const auto x = random_strided<float>(rng, random_shape(rng, 1, 4, 4), layout);
       const FloatTensor c = x.tensor.contiguous();
       EXPECT_TRUE(strided_testing::matches(x.values, read(c), 0, 0, "contiguous() of " + x.layout));
@@ -207,7 +207,8 @@ TEST(Task3Views, ReshapeIsAViewWhenContiguousAndACopyOtherwise) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
-    for (Layout layout : {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced, Layout::kMixed}) {
+    for (Layout layout : {Layout::kRowMajor, Layout::kPermuted, Layout::kSliced, Layout::kMixed,
+                          Layout::kShifted}) {
       const auto x = random_strided<float>(rng, random_shape(rng, 1, 4, 4), layout);
       const Shape flat_shape{x.tensor.numel()};
       const FloatTensor r = x.tensor.reshape(flat_shape);
