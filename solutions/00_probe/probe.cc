@@ -1,2 +1,0 @@
-#include "ch00/probe.h"
-namespace ch00 { int answer() { return 42; } }

@@ -1,2 +1,0 @@
-#pragma once
-namespace ch00 { int answer(); }
