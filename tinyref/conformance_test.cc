@@ -39,7 +39,7 @@ struct Input {
 };
 
 struct Row {
-  Op op;
+  Op op = Op::ADD;
   std::vector<DType> dtypes;
   std::vector<Shape> shapes;  // the first is also run on CPU; all run on INTERP
   int inputs = 1;
@@ -52,6 +52,15 @@ struct Row {
   // Shape of input i given the swept shape (default: the same shape).
   std::function<Shape(const Shape&, int)> input_shape = [](const Shape& s, int) { return s; };
 };
+
+Row make_row(Op op, std::vector<DType> dtypes, std::vector<Shape> shapes, int inputs = 1) {
+  Row r;
+  r.op = op;
+  r.dtypes = std::move(dtypes);
+  r.shapes = std::move(shapes);
+  r.inputs = inputs;
+  return r;
+}
 
 Values map1(const Input& a, const std::function<double(double)>& f) {
   Values out(a.values.size());
@@ -101,7 +110,7 @@ std::vector<Row> table() {
   auto add = [&](Row r) { rows.push_back(std::move(r)); };
   auto unary = [&](Op op, std::vector<DType> dts, std::function<Tensor(Tensor)> b, std::function<double(double)> f,
                    double rtol = 1e-6) {
-    Row r{op, dts, ew};
+    Row r = make_row(op, dts, ew);
     r.build = [b](auto in) { return b(in[0]); };
     r.ref = [f](auto in, DType) { return map1(in[0], f); };
     r.rtol = rtol;
@@ -109,7 +118,7 @@ std::vector<Row> table() {
   };
   auto binary = [&](Op op, std::vector<DType> dts, std::function<Tensor(Tensor, Tensor)> b,
                     std::function<double(double, double)> f) {
-    Row r{op, dts, ew, 2};
+    Row r = make_row(op, dts, ew, 2);
     r.build = [b](auto in) { return b(in[0], in[1]); };
     r.ref = [f](auto in, DType) { return map2(in[0], in[1], f); };
     return r;
@@ -123,7 +132,7 @@ std::vector<Row> table() {
   add(pos(unary(Op::SQRT, floats, [](Tensor x) { return x.sqrt(); }, [](double a) { return std::sqrt(a); }, 1e-5)));
   add(pos(unary(Op::RECIP, floats, [](Tensor x) { return x.reciprocal(); }, [](double a) { return 1 / a; })));
   {
-    Row r{Op::CAST, {DType::kFloat32, DType::kInt32, DType::kUInt8, DType::kBool, DType::kFloat64}, ew};
+    Row r = make_row(Op::CAST, {DType::kFloat32, DType::kInt32, DType::kUInt8, DType::kBool, DType::kFloat64}, ew);
     r.lo = -3;
     r.hi = 300;
     // Cast to each other dtype and back to float64, which holds every value exactly.
@@ -165,7 +174,7 @@ std::vector<Row> table() {
             .cast(DType::kFloat32);
       }, [](double a, double b) { return (a > 0 && b > 0) ? 1.0 : 0.0; }));
   {
-    Row r{Op::WHERE, nums, ew, 3};
+    Row r = make_row(Op::WHERE, nums, ew, 3);
     r.build = [](auto in) { return in[0].gt(in[1]).where(in[1], in[2]); };
     r.ref = [](auto in, DType) {
       Values out(in[0].values.size());
@@ -173,7 +182,7 @@ std::vector<Row> table() {
       return out;
     };
     add(r);
-    Row m{Op::MULACC, floats, ew, 3};
+    Row m = make_row(Op::MULACC, floats, ew, 3);
     m.build = [](auto in) { return in[0].fma(in[1], in[2]); };
     m.ref = [](auto in, DType) {
       Values out(in[0].values.size());
@@ -186,23 +195,23 @@ std::vector<Row> table() {
   {
     // Float32 sums in another order than the reference: ~u*sqrt(n) relative error per partial
     // sum for random signs; atol 1e-6*n covers n up to 2^16 with a wide margin.
-    Row s{Op::SUM, {DType::kFloat32, DType::kInt32, DType::kFloat64}, red};
+    Row s = make_row(Op::SUM, {DType::kFloat32, DType::kInt32, DType::kFloat64}, red);
     s.build = [](auto in) { return in[0].sum({-1}); };
     s.ref = [](auto in, DType) { return reduce_last(in[0], false); };
     s.rtol = 1e-5;
     s.atol = 1e-6 * (1 << 16);
     add(s);
-    Row m{Op::RMAX, nums, red};
+    Row m = make_row(Op::RMAX, nums, red);
     m.build = [](auto in) { return in[0].max({-1}); };
     m.ref = [](auto in, DType) { return reduce_last(in[0], true); };
     add(m);
   }
   {
-    Row r{Op::RESHAPE, nums, mv};
+    Row r = make_row(Op::RESHAPE, nums, mv);
     r.build = [](auto in) { return in[0].reshape({-1}).reshape({in[0].numel(), 1}) * 1; };
     r.ref = [](auto in, DType) { return in[0].values; };
     add(r);
-    Row p{Op::PERMUTE, nums, mv};
+    Row p = make_row(Op::PERMUTE, nums, mv);
     p.build = [](auto in) { return in[0].transpose(0, -1) * 1; };
     p.ref = [](auto in, DType) {
       Shape s = in[0].shape;
@@ -210,7 +219,7 @@ std::vector<Row> table() {
       return gather(in[0], s, [&](std::vector<int64_t> i) { std::swap(i.front(), i.back()); return ravel(i, in[0].shape); });
     };
     add(p);
-    Row e{Op::EXPAND, nums, mv};
+    Row e = make_row(Op::EXPAND, nums, mv);
     e.build = [](auto in) { return in[0].unsqueeze(1).expand({-1, 3, -1}) * 1; };
     e.input_shape = [](const Shape& s, int) { return Shape{s[0], s[1]}; };
     e.ref = [](auto in, DType) {
@@ -219,7 +228,7 @@ std::vector<Row> table() {
     };
     e.shapes = {{4, 6}, {8, 16}};
     add(e);
-    Row d{Op::PAD, nums, mv};
+    Row d = make_row(Op::PAD, nums, mv);
     d.build = [](auto in) {
       Pairs p(in[0].ndim(), {1, 2});
       return in[0].pad(p) * 1;
@@ -235,7 +244,7 @@ std::vector<Row> table() {
       });
     };
     add(d);
-    Row k{Op::SHRINK, nums, mv};
+    Row k = make_row(Op::SHRINK, nums, mv);
     k.build = [](auto in) {
       Pairs p;
       for (int64_t x : in[0].shape()) p.push_back({1, x - 1});
@@ -247,7 +256,7 @@ std::vector<Row> table() {
       return gather(in[0], s, [&](std::vector<int64_t> i) { for (auto& x : i) ++x; return ravel(i, in[0].shape); });
     };
     add(k);
-    Row f{Op::FLIP, nums, mv};
+    Row f = make_row(Op::FLIP, nums, mv);
     f.build = [](auto in) { return in[0].flip({0, -1}) * 1; };
     f.ref = [](auto in, DType) {
       const Shape& s = in[0].shape;
@@ -260,25 +269,25 @@ std::vector<Row> table() {
     add(f);
   }
   {
-    Row b{Op::BUFFER, {DType::kFloat32, DType::kFloat64, DType::kInt32, DType::kUInt8, DType::kBool}, mv};
+    Row b = make_row(Op::BUFFER, {DType::kFloat32, DType::kFloat64, DType::kInt32, DType::kUInt8, DType::kBool}, mv);
     b.lo = 0;
     b.hi = 2;
     b.build = [](auto in) { return in[0]; };  // from_vector then to_vector, no kernel
     b.ref = [](auto in, DType) { return in[0].values; };
     add(b);
-    Row c{Op::CONST, floats, mv};
+    Row c = make_row(Op::CONST, floats, mv);
     c.build = [](auto in) { return Tensor::full(in[0].shape(), 2.5, in[0].dtype(), in[0].device()) + in[0] * 0; };
     c.ref = [](auto in, DType) { return map1(in[0], [](double) { return 2.5; }); };
     add(c);
-    Row p{Op::COPY, floats, mv};
+    Row p = make_row(Op::COPY, floats, mv);
     p.build = [](auto in) { return (in[0].to(in[0].device() == "CPU" ? "INTERP" : "CPU") * 2.0).to(in[0].device()); };
     p.ref = [](auto in, DType) { return map1(in[0], [](double a) { return 2 * a; }); };
     add(p);
-    Row g{Op::CONTIGUOUS, nums, mv};
+    Row g = make_row(Op::CONTIGUOUS, nums, mv);
     g.build = [](auto in) { return in[0].transpose(0, -1).contiguous().transpose(0, -1); };
     g.ref = [](auto in, DType) { return in[0].values; };
     add(g);
-    Row s{Op::STORE, nums, ew};  // every kernel ends in one; the plainest is a copy
+    Row s = make_row(Op::STORE, nums, ew);  // every kernel ends in one; the plainest is a copy
     s.build = [](auto in) { return in[0].flip({0}).contiguous().flip({0}); };
     s.ref = [](auto in, DType) { return in[0].values; };
     add(s);

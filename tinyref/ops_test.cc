@@ -21,7 +21,9 @@ TEST(OpsTable, NamesAreUniqueAndTablesAgree) {
       default: break;
     }
     // Every computing op needs a C++ template for the renderer.
-    if (is_elementwise(op) || is_reduce(op)) EXPECT_NE(std::string(op_template(op)), "") << op;
+    if (is_elementwise(op) || is_reduce(op)) {
+      EXPECT_NE(std::string(op_template(op)), "") << op;
+    }
   }
   EXPECT_EQ(static_cast<int>(names.size()), kNumOps);
   EXPECT_EQ(std::string(op_name(Op::ADD)), "ADD");

@@ -36,6 +36,9 @@ struct TensorImpl;
 
 // One axis of Tensor::slice: [start, stop) with step; negative start/stop count from the end.
 struct Slice {
+  Slice() = default;
+  Slice(std::optional<int64_t> start_, std::optional<int64_t> stop_ = std::nullopt, int64_t step_ = 1)  // NOLINT
+      : start(start_), stop(stop_), step(step_) {}
   std::optional<int64_t> start;  // absent: the first element (the last for a negative step)
   std::optional<int64_t> stop;   // absent: past the last element (before the first, step < 0)
   int64_t step = 1;

@@ -29,6 +29,7 @@ struct Node;
 using Expr = std::shared_ptr<const Node>;
 
 struct Node {
+  explicit Node(Kind k) : kind(k) {}
   Kind kind;
   int64_t c = 0;              // kNum: value; kMul/kDiv/kMod/kLt: the constant operand
   int var_id = -1;            // kVar
