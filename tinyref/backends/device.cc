@@ -18,8 +18,13 @@ void* Buffer::ptr() {
   return ptr_;
 }
 
-void Buffer::copy_in(const void* host) { device_->copy_in(ptr(), host, nbytes()); }
-void Buffer::copy_out(void* host) { device_->copy_out(host, ptr(), nbytes()); }
+// An empty buffer has no memory on any device (and memcpy may not see a null pointer).
+void Buffer::copy_in(const void* host) {
+  if (nbytes() != 0) device_->copy_in(ptr(), host, nbytes());
+}
+void Buffer::copy_out(void* host) {
+  if (nbytes() != 0) device_->copy_out(host, ptr(), nbytes());
+}
 
 Stats& stats() {
   static Stats s;
