@@ -75,6 +75,13 @@ Tensor TensorOps::record(LazyRef out, Op op, const LazyArg& arg, const std::vect
   return Tensor(impl);
 }
 
+Tensor TensorOps::record_custom(LazyRef out, const std::vector<Tensor>& srcs,
+                               std::function<std::vector<LazyRef>(const LazyRef& grad)> backward) {
+  Tensor t = record(std::move(out), Op::CONTIGUOUS, {}, srcs);  // CONTIGUOUS: any op with a rule
+  if (t.impl_->ctx) t.impl_->ctx->custom = std::move(backward);
+  return t;
+}
+
 Tensor TensorOps::alu(Op op, const std::vector<Tensor>& srcs, DType cast_to) {
   std::vector<LazyRef> lz;
   for (const Tensor& s : srcs) lz.push_back(s.impl().lazy);
@@ -490,7 +497,7 @@ void Tensor::backward() {
       t->grad->lazy = total;
       continue;
     }
-    std::vector<LazyRef> gs = backward_rule(t->ctx->node, g);
+    std::vector<LazyRef> gs = t->ctx->custom ? t->ctx->custom(g) : backward_rule(t->ctx->node, g);
     for (size_t j = 0; j < gs.size(); ++j) {
       TensorImpl* p = t->ctx->parents[j].get();
       if (!gs[j] || !p->requires_grad) continue;

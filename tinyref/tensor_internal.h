@@ -4,6 +4,7 @@
 #ifndef TINYREF_TENSOR_INTERNAL_H_
 #define TINYREF_TENSOR_INTERNAL_H_
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ namespace tinyref {
 struct AutogradCtx {
   GradNode node;
   std::vector<std::shared_ptr<TensorImpl>> parents;
+  // When set, used instead of node.op's rule: the gradient of each parent from the output's.
+  std::function<std::vector<LazyRef>(const LazyRef& grad)> custom;
 };
 
 struct TensorImpl {
@@ -40,6 +43,10 @@ class TensorOps {
   static std::string resolve_device(const std::string& device);
   // A tensor for `out`, with an autograd node for `op` if a source requires grad.
   static Tensor record(LazyRef out, Op op, const LazyArg& arg, const std::vector<Tensor>& srcs);
+  // A tensor for `out` whose gradient with respect to srcs is `backward` (a composite whose
+  // mechanical gradient would be needlessly expensive, like conv2d's input gradient).
+  static Tensor record_custom(LazyRef out, const std::vector<Tensor>& srcs,
+                              std::function<std::vector<LazyRef>(const LazyRef& grad)> backward);
 };
 
 }  // namespace tinyref

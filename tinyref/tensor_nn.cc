@@ -112,11 +112,60 @@ Tensor Tensor::pool(const std::vector<int64_t>& kernel, const std::vector<int64_
   return x;
 }
 
+namespace {
+
+// out[n, g*rc + r, oh, ow] = sum over (c, i, j) of xp[n, g*cg + c, oh*s + i*d, ow*s + j*d] *
+// w[g*rc + r, c, i, j], with xp = x padded by p: a broadcast multiply and one reduce over
+// sliding windows (pool), which the scheduler fuses into one kernel.
+Tensor conv2d_composed(const Tensor& in, const Tensor& weight, int64_t groups, int64_t stride, int64_t padding,
+                       int64_t dilation) {
+  const int64_t n = in.shape()[0], cin = in.shape()[1], cout = weight.shape()[0], kh = weight.shape()[2],
+                kw = weight.shape()[3];
+  const int64_t g = groups, cg = cin / g, rc = cout / g;
+  Tensor x = in.pad({{0, 0}, {0, 0}, {padding, padding}, {padding, padding}});
+  x = x.pool({kh, kw}, {stride, stride}, {dilation, dilation});  // (n, cin, oh, ow, kh, kw)
+  const int64_t oh = x.shape()[2], ow = x.shape()[3];
+  // (n, g, rc, oh, ow, cg, kh, kw) * weight, summed over (cg, kh, kw).
+  x = x.reshape({n, g, cg, 1, oh, ow, kh, kw}).expand({n, g, cg, rc, oh, ow, kh, kw}).permute({0, 1, 3, 4, 5, 2, 6, 7});
+  Tensor w = weight.reshape({1, g, rc, 1, 1, cg, kh, kw});
+  return (x * w).sum({5, 6, 7}).reshape({n, cout, oh, ow});
+}
+
+// The gradient of conv2d_composed with respect to its input, as one more convolution: grad
+// dilated by the stride and padded by d*(k-1) on each side, correlated with the weights
+// flipped in space and with in- and out-channels swapped per group:
+//   dxp[n, ci, h, w] = sum over (co, i, j) of gd[n, co, h - i*d, w - j*d] * w[co, ci, i, j].
+// Differentiating through the sliding windows instead would write the gradient of every
+// window (n*cin*kh*kw*oh*ow values: 655 MB for beautiful_mnist's second conv) and fold it
+// back with a second reduce; this is one reduce, shaped like the forward kernel.
+Tensor conv2d_input_grad(const Tensor& grad, const Tensor& weight, const Shape& in_shape, int64_t groups,
+                         int64_t stride, int64_t padding, int64_t dilation) {
+  const int64_t n = grad.shape()[0], cout = grad.shape()[1], oh = grad.shape()[2], ow = grad.shape()[3];
+  const int64_t cin = in_shape[1], kh = weight.shape()[2], kw = weight.shape()[3];
+  const int64_t g = groups, cg = cin / g, rc = cout / g;
+  const int64_t hp = in_shape[2] + 2 * padding, wp = in_shape[3] + 2 * padding;
+  Tensor gd = grad;
+  if (stride > 1) {  // a zero after every value but the last, stride - 1 of them
+    gd = gd.reshape({n, cout, oh, 1, ow, 1})
+             .pad({{0, 0}, {0, 0}, {0, 0}, {0, stride - 1}, {0, 0}, {0, stride - 1}})
+             .reshape({n, cout, oh * stride, ow * stride})
+             .shrink({{0, n}, {0, cout}, {0, (oh - 1) * stride + 1}, {0, (ow - 1) * stride + 1}});
+  }
+  const int64_t lh = gd.shape()[2], lw = gd.shape()[3];
+  // Left d*(k-1) so that windows start before the first value; right hp - lh (>= d*(k-1) by
+  // the forward's output size), so that the result has the padded input's size hp x wp.
+  gd = gd.pad({{0, 0}, {0, 0}, {dilation * (kh - 1), hp - lh}, {dilation * (kw - 1), wp - lw}});
+  Tensor wt = weight.reshape({g, rc, cg, kh, kw}).permute({0, 2, 1, 3, 4}).reshape({cin, rc, kh, kw}).flip({2, 3});
+  Tensor dxp = conv2d_composed(gd, wt, groups, 1, 0, dilation);  // (n, cin, hp, wp)
+  return dxp.shrink({{0, n}, {0, cin}, {padding, padding + in_shape[2]}, {padding, padding + in_shape[3]}});
+}
+
+}  // namespace
+
 Tensor Tensor::conv2d(const Tensor& weight, const Tensor& bias, int stride, int padding, int dilation, int groups) const {
   TT_CHECK(ndim() == 4 && weight.ndim() == 4, "conv2d: needs an NCHW input and a 4-d weight, got "
                                                   << shape_str(shape()) << " and " << shape_str(weight.shape()));
-  const int64_t n = shape()[0], cin = shape()[1], cout = weight.shape()[0], kh = weight.shape()[2],
-                kw = weight.shape()[3];
+  const int64_t cin = shape()[1], cout = weight.shape()[0], kh = weight.shape()[2], kw = weight.shape()[3];
   TT_CHECK(groups > 0 && cin % groups == 0 && cout % groups == 0 && weight.shape()[1] * groups == cin,
            "conv2d: input " << shape_str(shape()) << " and weight " << shape_str(weight.shape()) << " do not match with "
                             << groups << " group(s) (weight must be (Cout, Cin/groups, KH, KW))");
@@ -125,14 +174,24 @@ Tensor Tensor::conv2d(const Tensor& weight, const Tensor& bias, int stride, int 
     TT_CHECK(bias.ndim() == 1 && bias.shape()[0] == cout,
              "conv2d: bias " << shape_str(bias.shape()) << " for " << cout << " output channels");
   }
-  const int64_t g = groups, cg = cin / g, rc = cout / g;
-  Tensor x = pad({{0, 0}, {0, 0}, {padding, padding}, {padding, padding}});
-  x = x.pool({kh, kw}, {stride, stride}, {dilation, dilation});  // (n, cin, oh, ow, kh, kw)
-  const int64_t oh = x.shape()[2], ow = x.shape()[3];
-  // (n, g, rc, oh, ow, cg, kh, kw) * weight, summed over (cg, kh, kw).
-  x = x.reshape({n, g, cg, 1, oh, ow, kh, kw}).expand({n, g, cg, rc, oh, ow, kh, kw}).permute({0, 1, 3, 4, 5, 2, 6, 7});
-  Tensor w = weight.reshape({1, g, rc, 1, 1, cg, kh, kw});
-  Tensor out = (x * w).sum({5, 6, 7}).reshape({n, cout, oh, ow});
+  TT_CHECK(shape()[2] + 2 * padding >= dilation * (kh - 1) + 1 && shape()[3] + 2 * padding >= dilation * (kw - 1) + 1,
+           "conv2d: window " << kh << "x" << kw << " (dilation " << dilation << ") is larger than the input "
+                             << shape_str(shape()) << " padded by " << padding);
+  Tensor out;
+  if (!requires_grad()) {
+    out = conv2d_composed(*this, weight, groups, stride, padding, dilation);
+  } else {
+    // The weight's gradient through the composition is one reduce already; the input's gets
+    // its own rule (see conv2d_input_grad).
+    Tensor by_weight = conv2d_composed(detach(), weight, groups, stride, padding, dilation);
+    const LazyRef w = weight.lazy();  // the weights of this forward pass, whatever happens to `weight` later
+    const Shape in_shape = shape();
+    out = TensorOps::record_custom(by_weight.lazy(), {by_weight, *this}, [=](const LazyRef& g) {
+      Tensor dx = conv2d_input_grad(Tensor::from_lazy(g), Tensor::from_lazy(w), in_shape, groups, stride, padding,
+                                    dilation);
+      return std::vector<LazyRef>{g, dx.lazy()};
+    });
+  }
   return bias.defined() ? out + bias.reshape({1, cout, 1, 1}) : out;
 }
 
