@@ -1,6 +1,7 @@
 // Tasks ch01.6 and ch01.7: Neuron, Layer, MLP and training, checked against tinyref::scalar
 // with the same weights, and by training on the two-moons set.
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -258,6 +259,8 @@ TEST(Task7Training, TrainsMoonsToNinetyFivePercent) {
       if (step == 0) first_loss = loss;
       if (step % 5 == 4) acc = ch01::accuracy(t.mine, batch.inputs, batch.targets);
     }
+    std::printf("moons, seed %llu: training accuracy %.1f%% after %d steps, loss %.4f -> %.4f\n",
+                static_cast<unsigned long long>(seed), 100 * acc, step, first_loss, loss);
     EXPECT_GE(acc, 0.95) << "task ch01.7: training accuracy on 60 moons after " << step
                          << " steps of train_step";
     EXPECT_LT(loss, first_loss) << "task ch01.7: the loss went up over training";
