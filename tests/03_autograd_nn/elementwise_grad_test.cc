@@ -24,7 +24,8 @@ template <typename T>
 using Unary = Tensor<T> (*)(const Tensor<T>&);
 
 void check_binary(const char* name, Binary<float> f32, Binary<double> f64,
-                  const std::function<double(double, double)>& ref, double b_lo, double b_hi) {
+                  const std::function<double(double, double)>& ref, const tinyref_oracle::Fn& tf,
+                  double b_lo, double b_hi) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -34,7 +35,7 @@ void check_binary(const char* name, Binary<float> f32, Binary<double> f64,
       const std::vector<Input> inputs{{sa}, {sb, b_lo, b_hi}};
       grad_testing::check_gradients(
           name, [f32](const auto& x) { return f32(x[0], x[1]); },
-          [&ref](const std::vector<Dense>& d) { return dense::zip(d[0], d[1], ref); }, inputs, rng);
+          [&ref](const std::vector<Dense>& d) { return dense::zip(d[0], d[1], ref); }, tf, inputs, rng);
       if (::testing::Test::HasFatalFailure()) return;
       grad_testing::gradcheck64(name, [f64](const auto& x) { return f64(x[0], x[1]); }, inputs, rng);
       if (::testing::Test::HasFatalFailure()) return;
@@ -43,7 +44,7 @@ void check_binary(const char* name, Binary<float> f32, Binary<double> f64,
 }
 
 void check_unary(const char* name, Unary<float> f32, Unary<double> f64,
-                 const std::function<double(double)>& ref, Input spec) {
+                 const std::function<double(double)>& ref, const tinyref_oracle::Fn& tf, Input spec) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -51,7 +52,7 @@ void check_unary(const char* name, Unary<float> f32, Unary<double> f64,
       spec.shape = grad_testing::small_shape(rng);
       grad_testing::check_gradients(
           name, [f32](const auto& x) { return f32(x[0]); },
-          [&ref](const std::vector<Dense>& d) { return dense::map(d[0], ref); }, {spec}, rng);
+          [&ref](const std::vector<Dense>& d) { return dense::map(d[0], ref); }, tf, {spec}, rng);
       if (::testing::Test::HasFatalFailure()) return;
       grad_testing::gradcheck64(name, [f64](const auto& x) { return f64(x[0]); }, {spec}, rng);
       if (::testing::Test::HasFatalFailure()) return;
@@ -75,26 +76,26 @@ TEST(Task2ElementwiseGrad, SumToShapeUndoesBroadcasting) {
   }
 }
 
-TEST(Task2ElementwiseGrad, Add) { check_binary("add", ch03::add<float>, ch03::add<double>, std::plus<>(), -1, 1); }
-TEST(Task2ElementwiseGrad, Sub) { check_binary("sub", ch03::sub<float>, ch03::sub<double>, std::minus<>(), -1, 1); }
+TEST(Task2ElementwiseGrad, Add) { check_binary("add", ch03::add<float>, ch03::add<double>, std::plus<>(), [](const auto& t) { return t[0] + t[1]; }, -1, 1); }
+TEST(Task2ElementwiseGrad, Sub) { check_binary("sub", ch03::sub<float>, ch03::sub<double>, std::minus<>(), [](const auto& t) { return t[0] - t[1]; }, -1, 1); }
 TEST(Task2ElementwiseGrad, Mul) {
-  check_binary("mul", ch03::mul<float>, ch03::mul<double>, std::multiplies<>(), -1, 1);
+  check_binary("mul", ch03::mul<float>, ch03::mul<double>, std::multiplies<>(), [](const auto& t) { return t[0] * t[1]; }, -1, 1);
 }
 TEST(Task2ElementwiseGrad, Div) {  // divisors in [0.5, 2]: the derivative -a/b^2 stays below 4
-  check_binary("div", ch03::div<float>, ch03::div<double>, std::divides<>(), 0.5, 2);
+  check_binary("div", ch03::div<float>, ch03::div<double>, std::divides<>(), [](const auto& t) { return t[0] / t[1]; }, 0.5, 2);
 }
 TEST(Task2ElementwiseGrad, Neg) {
-  check_unary("neg", ch03::neg<float>, ch03::neg<double>, [](double v) { return -v; }, {});
+  check_unary("neg", ch03::neg<float>, ch03::neg<double>, [](double v) { return -v; }, [](const auto& t) { return t[0].neg(); }, {});
 }
 TEST(Task2ElementwiseGrad, Exp) {
-  check_unary("exp", ch03::exp<float>, ch03::exp<double>, [](double v) { return std::exp(v); }, {});
+  check_unary("exp", ch03::exp<float>, ch03::exp<double>, [](double v) { return std::exp(v); }, [](const auto& t) { return t[0].exp(); }, {});
 }
 TEST(Task2ElementwiseGrad, Log) {
-  check_unary("log", ch03::log<float>, ch03::log<double>, [](double v) { return std::log(v); }, {{}, 0.5, 2});
+  check_unary("log", ch03::log<float>, ch03::log<double>, [](double v) { return std::log(v); }, [](const auto& t) { return t[0].log(); }, {{}, 0.5, 2});
 }
 TEST(Task2ElementwiseGrad, Relu) {  // no input within 0.01 of the kink
   check_unary("relu", ch03::relu<float>, ch03::relu<double>, [](double v) { return v > 0 ? v : 0.0; },
-              {{}, -1, 1, 0.01});
+              [](const auto& t) { return t[0].relu(); }, {{}, -1, 1, 0.01});
 }
 
 TEST(Task2ElementwiseGrad, ConstantOperandsGetNoGradient) {
@@ -102,7 +103,7 @@ TEST(Task2ElementwiseGrad, ConstantOperandsGetNoGradient) {
   grad_testing::check_gradients(
       "mul with a constant", [](const auto& x) { return x[0] * x[1]; },
       [](const std::vector<Dense>& d) { return dense::zip(d[0], d[1], std::multiplies<>()); },
-      {{{2, 3}}, {{3}, -1, 1, 0, /*requires_grad=*/false}}, rng);
+      [](const auto& t) { return t[0] * t[1]; }, {{{2, 3}}, {{3}, -1, 1, 0, /*requires_grad=*/false}}, rng);
 }
 
 TEST(Task2ElementwiseGrad, OperatorsWithScalars) {
@@ -114,7 +115,7 @@ TEST(Task2ElementwiseGrad, OperatorsWithScalars) {
         [](const std::vector<Dense>& d) {
           return dense::map(d[0], [](double v) { return (2 * v - 1) / 4 + v * v; });
         },
-        {{grad_testing::small_shape(rng)}}, rng);
+        [](const auto& t) { return (t[0] * 2.0 - 1.0) / 4.0 + t[0] * t[0]; }, {{grad_testing::small_shape(rng)}}, rng);
   }
 }
 

@@ -1,10 +1,10 @@
 // Gradient checks for chapter 3, two independent ways:
 //
-// check_gradients (float32): your op's value against the plain-loop oracle (dense.h), and your
-//   gradients against central differences of that oracle computed in double. Nothing of your
-//   code is in the expected numbers.
-//   TODO(tinyref): once tinyref::Tensor's autograd is in, compare the gradients with tinyref's
-//   too (reference_gradients below is the one place to change).
+// check_gradients (float32): your op's value and the gradients of your backward rule against
+//   tinyref's (float64, INTERP backend: tinyref::Tensor's own autograd). tinyref in turn is
+//   checked against a second oracle that shares nothing with it: the plain loops of dense.h,
+//   differentiated by central differences in double. If those two disagree, the failure says
+//   it is a course bug.
 // gradcheck64 (float64): your own op run in double, its backward against central differences
 //   of its own forward (torch.autograd.gradcheck's method). Catches a backward that disagrees
 //   with its forward, to 1e-6.
@@ -13,8 +13,9 @@
 // L = sum(f(inputs) * w) for random weights w, seeded through backward(w): every output element
 // matters, with a different weight.
 //
-//   grad_testing::check_gradients("mul", [](auto& x) { return x[0] * x[1]; },
-//       [](auto& d) { return dense::zip(d[0], d[1], std::multiplies<>()); },
+//   grad_testing::check_gradients("mul", [](auto& x) { return x[0] * x[1]; },          // yours
+//       [](auto& d) { return dense::zip(d[0], d[1], std::multiplies<>()); },             // loops
+//       [](auto& t) { return t[0] * t[1]; },                                             // tinyref
 //       {{{2, 3}}, {{3}}}, rng);
 #ifndef TESTS_03_AUTOGRAD_NN_GRAD_TESTING_H_
 #define TESTS_03_AUTOGRAD_NN_GRAD_TESTING_H_
@@ -29,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "tests/02_strided_tensors/dense.h"
 #include "tests/02_strided_tensors/strided_testing.h"
+#include "tests/02_strided_tensors/tinyref_oracle.h"
 #include "tests/testing/testing.h"
 
 namespace grad_testing {
@@ -87,9 +89,9 @@ inline Dense numeric_gradient(const std::function<double(const std::vector<Dense
   return grad;
 }
 
-// The expected float32 gradients: central differences of the oracle in double. With h = 1e-6
-// the truncation error is ~h^2 |f'''| < 1e-10 and the rounding error ~1e-16 |L| / h < 1e-9.
-inline std::vector<Dense> reference_gradients(const DenseFn& ref, const std::vector<Dense>& inputs,
+// The plain-loop oracle's gradients: central differences in double. With h = 1e-6 the
+// truncation error is ~h^2 |f'''| < 1e-10 and the rounding error ~1e-16 |L| / h < 1e-9.
+inline std::vector<Dense> plain_loop_gradients(const DenseFn& ref, const std::vector<Dense>& inputs,
                                               const Dense& w) {
   std::vector<Dense> grads;
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -113,9 +115,11 @@ inline std::string describe(const std::string& name, const std::vector<Dense>& v
 // by the size of a term, 0.01 to 1.
 inline constexpr double kFloatTol = 1e-4;
 
-// Value and gradients of `f` on random inputs, float32, against the oracle `ref`.
+// Value and gradients of `f` on random inputs, float32, against tinyref's `tf`, which is first
+// checked against the plain loops `ref`.
 inline void check_gradients(const std::string& name, const StudentFn<float>& f, const DenseFn& ref,
-                            const std::vector<Input>& specs, std::mt19937_64& rng) {
+                            const tinyref_oracle::Fn& tf, const std::vector<Input>& specs,
+                            std::mt19937_64& rng) {
   std::vector<Leaf<float>> leaves;
   std::vector<ch03::Tensor<float>> tensors;
   std::vector<Dense> values;
@@ -128,20 +132,24 @@ inline void check_gradients(const std::string& name, const StudentFn<float>& f, 
   }
   const std::string what = describe(name, values, layouts);
   const ch03::Tensor<float> out = f(tensors);
-  const Dense want = ref(values);
-  ASSERT_TRUE(strided_testing::matches(want, strided_testing::read(out.value()), kFloatTol, kFloatTol,
+  const Dense w = strided_testing::round_to<float>(dense::random(rng, ref(values).shape));
+  const tinyref_oracle::ValueAndGradients expected = tinyref_oracle::value_and_gradients(tf, values, w);
+  ASSERT_TRUE(tinyref_oracle::agree(ref(values), expected.value, 1e-9, "the value of " + name));
+  const std::vector<Dense> plain = plain_loop_gradients(ref, values, w);
+  for (size_t i = 0; i < specs.size(); ++i) {
+    ASSERT_TRUE(tinyref_oracle::agree(plain[i], expected.gradients[i], 1e-6,
+                                      "the gradient of input " + std::to_string(i) + " of " + name));
+  }
+  ASSERT_TRUE(strided_testing::matches(expected.value, strided_testing::read(out.value()), kFloatTol, kFloatTol,
                                        "value of " + what));
-  const Dense w = dense::random(rng, want.shape);
   out.backward(ch02::FloatTensor::from_vector(w.shape, {w.values.begin(), w.values.end()}));
-  const Dense w_float = strided_testing::round_to<float>(w);  // what the float seed really holds
-  const std::vector<Dense> expected = reference_gradients(ref, values, w_float);
   for (size_t i = 0; i < specs.size(); ++i) {
     if (!specs[i].requires_grad) {
       EXPECT_FALSE(tensors[i].has_grad()) << what << ": input " << i << " is a constant; it must get no gradient";
       continue;
     }
     ASSERT_TRUE(tensors[i].has_grad()) << what << ": input " << i << " got no gradient";
-    ASSERT_TRUE(strided_testing::matches(expected[i], strided_testing::read(tensors[i].grad()), kFloatTol,
+    ASSERT_TRUE(strided_testing::matches(expected.gradients[i], strided_testing::read(tensors[i].grad()), kFloatTol,
                                          kFloatTol, "gradient of input " + std::to_string(i) + " of " + what));
   }
 }

@@ -13,6 +13,7 @@ using dense::Dense;
 using grad_testing::Input;
 
 Dense ref(const std::vector<Dense>& d) { return dense::matmul(d[0], d[1]); }
+tinyref::Tensor tinyref_matmul(const std::vector<tinyref::Tensor>& t) { return t[0].matmul(t[1]); }
 
 TEST(Task4MatmulGrad, RandomShapesAndLayouts) {
   for (uint64_t seed : testing_util::seeds()) {
@@ -20,7 +21,7 @@ TEST(Task4MatmulGrad, RandomShapesAndLayouts) {
     std::mt19937_64 rng(seed);
     for (int trial = 0; trial < 3 && !HasFatalFailure(); ++trial) {
       const int64_t m = 1 + rng() % 5, k = 1 + rng() % 5, n = 1 + rng() % 5;
-      grad_testing::check_gradients("matmul", [](const auto& x) { return ch03::matmul(x[0], x[1]); }, ref,
+      grad_testing::check_gradients("matmul", [](const auto& x) { return ch03::matmul(x[0], x[1]); }, ref, tinyref_matmul,
                                     {Input{{m, k}}, Input{{k, n}}}, rng);
     }
   }
@@ -42,10 +43,10 @@ TEST(Task4MatmulGrad, OnlyOperandsThatNeedItGetAGradient) {
     std::mt19937_64 rng(seed);
     // The first layer of a network: constant images @ weights.
     grad_testing::check_gradients("matmul(constant, w)", [](const auto& x) { return ch03::matmul(x[0], x[1]); },
-                                  ref, {Input{{4, 3}, -1, 1, 0, false}, Input{{3, 2}}}, rng);
+                                  ref, tinyref_matmul, {Input{{4, 3}, -1, 1, 0, false}, Input{{3, 2}}}, rng);
     if (HasFatalFailure()) return;
     grad_testing::check_gradients("matmul(w, constant)", [](const auto& x) { return ch03::matmul(x[0], x[1]); },
-                                  ref, {Input{{4, 3}}, Input{{3, 2}, -1, 1, 0, false}}, rng);
+                                  ref, tinyref_matmul, {Input{{4, 3}}, Input{{3, 2}, -1, 1, 0, false}}, rng);
   }
 }
 
@@ -59,7 +60,7 @@ TEST(Task4MatmulGrad, ALinearLayerComposes) {
         [](const std::vector<Dense>& d) {
           return dense::zip(dense::matmul(d[0], dense::permute(d[1], {1, 0})), d[2], std::plus<>());
         },
-        {Input{{5, 4}}, Input{{3, 4}}, Input{{3}}}, rng);
+        [](const auto& t) { return t[0].linear(t[1], t[2]); }, {Input{{5, 4}}, Input{{3, 4}}, Input{{3}}}, rng);
   }
 }
 

@@ -1,6 +1,7 @@
-// Task 6 (Linear, Mlp) and task 7 (SGD, Adam). Optimizers are checked against the update
-// formulas written as plain loops in double; gradients are set directly on the nodes, so these
-// cases do not depend on your backward rules.
+// Task 6 (Linear, Mlp) and task 7 (SGD, Adam). Optimizers are checked against tinyref's
+// (tinyref::nn::SGD and Adam, float64), which are checked against the update formulas written
+// as plain loops; your parameters' gradients are set directly on the nodes, so these cases do
+// not depend on your backward rules.
 #include <cmath>
 #include <random>
 
@@ -10,6 +11,7 @@
 #include "tests/02_strided_tensors/strided_testing.h"
 #include "tests/03_autograd_nn/grad_testing.h"
 #include "tests/testing/testing.h"
+#include "tinyref/nn/optim.h"
 
 namespace {
 
@@ -40,7 +42,7 @@ TEST(Task6Linear, ComputesXTimesWTransposedPlusB) {
           return layer(x[0]);
         },
         [](const std::vector<Dense>& d) { return linear_ref(d[0], d[1], d[2]); },
-        {Input{{4, 5}}, Input{{3, 5}}, Input{{3}}}, rng);
+        [](const auto& t) { return t[0].linear(t[1], t[2]); }, {Input{{4, 5}}, Input{{3, 5}}, Input{{3}}}, rng);
   }
 }
 
@@ -112,6 +114,28 @@ void set_grads(std::mt19937_64& rng, std::vector<Tensor<float>>& params, std::ve
   }
 }
 
+// tinyref's copies of the parameters, and a way to give them the gradients `grads`: the
+// gradient of sum_i sum(p_i * grads_i) with respect to p_i is grads_i.
+std::vector<tinyref::Tensor> tinyref_params(const std::vector<Dense>& values) {
+  std::vector<tinyref::Tensor> out;
+  for (const Dense& v : values) out.push_back(tinyref_oracle::to_tinyref(v, /*requires_grad=*/true));
+  return out;
+}
+
+tinyref::nn::NamedTensors named(const std::vector<tinyref::Tensor>& params) {
+  tinyref::nn::NamedTensors out;
+  for (size_t i = 0; i < params.size(); ++i) out.emplace_back("p" + std::to_string(i), params[i]);
+  return out;
+}
+
+void tinyref_set_grads(tinyref::nn::Optimizer& opt, const std::vector<tinyref::Tensor>& params,
+                       const std::vector<Dense>& grads) {
+  opt.zero_grad();
+  tinyref::Tensor loss = (params[0] * tinyref_oracle::to_tinyref(grads[0])).sum();
+  for (size_t i = 1; i < params.size(); ++i) loss = loss + (params[i] * tinyref_oracle::to_tinyref(grads[i])).sum();
+  loss.backward();
+}
+
 // float32 updates of parameters of order 1 by steps of order lr: every result is rounded to
 // ~6e-8 and the step itself carries a relative error of a few ulp; 1e-6 is ~10 ulp of 1.
 constexpr double kUpdateTol = 1e-6;
@@ -124,17 +148,23 @@ TEST(Task7Optimizers, SgdWithMomentum) {
       std::vector<Dense> values, grads;
       std::vector<Tensor<float>> params = params_with_grads(rng, values);
       ch03::Sgd opt(params, 0.1f, momentum);
+      const std::vector<tinyref::Tensor> ref_params = tinyref_params(values);
+      tinyref::nn::SGD ref_opt(named(ref_params), 0.1, double(momentum));
       std::vector<Dense> velocity;
       for (const Dense& v : values) velocity.push_back(Dense{v.shape, std::vector<double>(v.values.size(), 0)});
       for (int step = 0; step < 3; ++step) {
         set_grads(rng, params, grads);
         opt.step();
+        tinyref_set_grads(ref_opt, ref_params, grads);
+        ref_opt.step();
         for (size_t i = 0; i < params.size(); ++i) {
           for (size_t j = 0; j < values[i].values.size(); ++j) {
             velocity[i].values[j] = double(momentum) * velocity[i].values[j] + grads[i].values[j];
             values[i].values[j] -= 0.1 * velocity[i].values[j];
           }
-          ASSERT_TRUE(strided_testing::matches(values[i], read(params[i].value()), kUpdateTol, kUpdateTol,
+          const Dense want = tinyref_oracle::from_tinyref(ref_params[i]);
+          ASSERT_TRUE(tinyref_oracle::agree(values[i], want, 1e-12, "SGD's update"));
+          ASSERT_TRUE(strided_testing::matches(want, read(params[i].value()), kUpdateTol, kUpdateTol,
                                                "parameter " + std::to_string(i) + " after SGD step " +
                                                    std::to_string(step + 1) + ", momentum " +
                                                    std::to_string(momentum)));
@@ -152,6 +182,8 @@ TEST(Task7Optimizers, AdamWithBiasCorrection) {
     std::vector<Tensor<float>> params = params_with_grads(rng, values);
     const double lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     ch03::Adam opt(params, float(lr));
+    const std::vector<tinyref::Tensor> ref_params = tinyref_params(values);
+    tinyref::nn::Adam ref_opt(named(ref_params), lr, b1, b2, eps);
     std::vector<Dense> m, v;
     for (const Dense& p : values) {
       m.push_back(Dense{p.shape, std::vector<double>(p.values.size(), 0)});
@@ -160,6 +192,8 @@ TEST(Task7Optimizers, AdamWithBiasCorrection) {
     for (int t = 1; t <= 4; ++t) {
       set_grads(rng, params, grads);
       opt.step();
+      tinyref_set_grads(ref_opt, ref_params, grads);
+      ref_opt.step();
       for (size_t i = 0; i < params.size(); ++i) {
         for (size_t j = 0; j < values[i].values.size(); ++j) {
           const double g = grads[i].values[j];
@@ -169,7 +203,9 @@ TEST(Task7Optimizers, AdamWithBiasCorrection) {
           const double v_hat = v[i].values[j] / (1 - std::pow(b2, t));
           values[i].values[j] -= lr * m_hat / (std::sqrt(v_hat) + eps);
         }
-        ASSERT_TRUE(strided_testing::matches(values[i], read(params[i].value()), kUpdateTol, kUpdateTol,
+        const Dense want = tinyref_oracle::from_tinyref(ref_params[i]);
+        ASSERT_TRUE(tinyref_oracle::agree(values[i], want, 1e-12, "Adam's update"));
+        ASSERT_TRUE(strided_testing::matches(want, read(params[i].value()), kUpdateTol, kUpdateTol,
                                              "parameter " + std::to_string(i) + " after Adam step " +
                                                  std::to_string(t)));
       }

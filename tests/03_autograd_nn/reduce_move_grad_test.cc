@@ -40,9 +40,10 @@ Dense dense_mean(const Dense& x, const std::vector<int>& axes, bool keepdim) {
 }
 
 // Runs both checks of one op on a random input of shape `shape`.
-template <typename F32, typename F64, typename Ref>
-void both(const std::string& name, F32 f32, F64 f64, Ref ref, const dense::Shape& shape, std::mt19937_64& rng) {
-  grad_testing::check_gradients(name, f32, ref, {Input{shape}}, rng);
+template <typename F32, typename F64, typename Ref, typename Tf>
+void both(const std::string& name, F32 f32, F64 f64, Ref ref, Tf tf, const dense::Shape& shape,
+          std::mt19937_64& rng) {
+  grad_testing::check_gradients(name, f32, ref, tf, {Input{shape}}, rng);
   if (::testing::Test::HasFatalFailure()) return;
   grad_testing::gradcheck64(name, f64, {Input{shape}}, rng);
 }
@@ -59,7 +60,7 @@ TEST(Task3ReduceMoveGrad, SumOverRandomAxes) {
            [&](const auto& x) { return ch03::sum(x[0], axes, keepdim); },
            [&](const auto& x) { return ch03::sum(x[0], axes, keepdim); },
            [&](const std::vector<Dense>& d) { return dense::reduce(d[0], axes, keepdim, dense::Reduce::kSum); },
-           shape, rng);
+           [&](const auto& t) { return axes.empty() ? t[0] : t[0].sum(axes, keepdim); }, shape, rng);
     }
   }
 }
@@ -75,7 +76,8 @@ TEST(Task3ReduceMoveGrad, MeanOverRandomAxes) {
       both("mean(x, " + axes_str(axes, keepdim) + ")",
            [&](const auto& x) { return ch03::mean(x[0], axes, keepdim); },
            [&](const auto& x) { return ch03::mean(x[0], axes, keepdim); },
-           [&](const std::vector<Dense>& d) { return dense_mean(d[0], axes, keepdim); }, shape, rng);
+           [&](const std::vector<Dense>& d) { return dense_mean(d[0], axes, keepdim); },
+           [&](const auto& t) { return axes.empty() ? t[0] : t[0].mean(axes, keepdim); }, shape, rng);
     }
   }
 }
@@ -89,10 +91,11 @@ TEST(Task3ReduceMoveGrad, SumAndMeanOfEverything) {
     std::iota(all.begin(), all.end(), 0);
     both("sum(x)", [](const auto& x) { return ch03::sum(x[0]); }, [](const auto& x) { return ch03::sum(x[0]); },
          [&](const std::vector<Dense>& d) { return dense::reduce(d[0], all, false, dense::Reduce::kSum); },
-         shape, rng);
+         [](const auto& t) { return t[0].sum(); }, shape, rng);
     if (HasFatalFailure()) return;
     both("mean(x)", [](const auto& x) { return ch03::mean(x[0]); }, [](const auto& x) { return ch03::mean(x[0]); },
-         [&](const std::vector<Dense>& d) { return dense_mean(d[0], all, false); }, shape, rng);
+         [&](const std::vector<Dense>& d) { return dense_mean(d[0], all, false); },
+         [](const auto& t) { return t[0].mean(); }, shape, rng);
   }
 }
 
@@ -104,7 +107,8 @@ TEST(Task3ReduceMoveGrad, Reshape) {
     const dense::Shape to{1, dense::count(shape)};
     both("reshape(x, " + dense::shape_str(to) + ")", [&](const auto& x) { return ch03::reshape(x[0], to); },
          [&](const auto& x) { return ch03::reshape(x[0], to); },
-         [&](const std::vector<Dense>& d) { return dense::reshape(d[0], to); }, shape, rng);
+         [&](const std::vector<Dense>& d) { return dense::reshape(d[0], to); },
+         [&](const auto& t) { return t[0].reshape(to); }, shape, rng);
   }
 }
 
@@ -118,14 +122,16 @@ TEST(Task3ReduceMoveGrad, PermuteAndTranspose) {
     std::shuffle(order.begin(), order.end(), rng);
     both("permute", [&](const auto& x) { return ch03::permute(x[0], order); },
          [&](const auto& x) { return ch03::permute(x[0], order); },
-         [&](const std::vector<Dense>& d) { return dense::permute(d[0], order); }, shape, rng);
+         [&](const std::vector<Dense>& d) { return dense::permute(d[0], order); },
+         [&](const auto& t) { return t[0].permute(order); }, shape, rng);
     if (HasFatalFailure()) return;
     std::vector<int> swap(shape.size());
     std::iota(swap.begin(), swap.end(), 0);
     std::swap(swap.front(), swap.back());
     both("transpose(x, 0, -1)", [](const auto& x) { return ch03::transpose(x[0], 0, -1); },
          [](const auto& x) { return ch03::transpose(x[0], 0, -1); },
-         [&](const std::vector<Dense>& d) { return dense::permute(d[0], swap); }, shape, rng);
+         [&](const std::vector<Dense>& d) { return dense::permute(d[0], swap); },
+         [](const auto& t) { return t[0].transpose(0, -1); }, shape, rng);
   }
 }
 
@@ -142,7 +148,8 @@ TEST(Task3ReduceMoveGrad, Expand) {
     }
     both("expand(x, " + dense::shape_str(big) + ")", [&](const auto& x) { return ch03::expand(x[0], big); },
          [&](const auto& x) { return ch03::expand(x[0], big); },
-         [&](const std::vector<Dense>& d) { return dense::expand_to(d[0], big); }, small, rng);
+         [&](const std::vector<Dense>& d) { return dense::expand_to(d[0], big); },
+         [&](const auto& t) { return t[0].expand(big); }, small, rng);
   }
 }
 
