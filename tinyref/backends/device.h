@@ -51,6 +51,9 @@ class Device {
   virtual void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) = 0;
   virtual void synchronize() = 0;
   virtual CodegenOptions codegen_options() const = 0;
+  // Whether compile() may run on several threads at once (the engine then compiles a schedule's
+  // new kernels concurrently). Optional: the default is one at a time.
+  virtual bool parallel_compile() const { return false; }
 };
 
 // A device allocation of numel elements. Allocated on first use; freed with the last owner.

@@ -77,8 +77,8 @@ TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   ScheduleItem item = last_kernel(a.matmul(a));
   Kernel k(item.ast, args(item));
   optimize(k, get_device("CPU").codegen_options());
-  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 1 8", "upcast 0 4", "upcast 1 2", "parallel"}));
-  EXPECT_EQ(k.name(), "r_64_16_256_8_4_2");
+  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 1 8", "upcast 0 4", "upcast 1 2", "block 1 4", "parallel"}));
+  EXPECT_EQ(k.name(), "r_4_64_4_256_8_4_2");  // 4 blocks x 64 row tiles x 4 column tiles; K; lanes, tiles
   std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("#pragma omp parallel for"), std::string::npos);
   EXPECT_NE(src.find("f32x8 acc7"), std::string::npos) << src;  // 4 x 2 vector accumulators

@@ -82,15 +82,22 @@ void optimize(Kernel& k, const CodegenOptions& options) {
   //    reduction) the innermost reduce dimension read contiguously.
   std::optional<DType> dt = simd_dtype(k);
   if (dt && options.vector_bytes > 0) {
-    const int64_t w = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
+    const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
     int vec = -1;
-    for (size_t d = 0; d < k.ndim(); ++d) {
-      if (k.axes[d] == Axis::kGlobal && full[d] % w == 0 && stride(k, 0, d) == 1) vec = static_cast<int>(d);
+    int64_t w = widest;
+    // Half-width vectors still beat scalars for extents like 20 (a 5x5 conv on 24x24 images).
+    for (int64_t cand = widest; vec < 0 && cand >= 4; cand /= 2) {
+      for (size_t d = 0; d < k.ndim(); ++d) {
+        if (k.axes[d] == Axis::kGlobal && full[d] % cand == 0 && stride(k, 0, d) == 1) {
+          vec = static_cast<int>(d);
+          w = cand;
+        }
+      }
     }
     if (vec < 0) {
       for (size_t d = 0; d < k.ndim(); ++d) {
         auto [hits, total] = loads_with_stride(k, d, 1);
-        if (k.axes[d] == Axis::kReduce && full[d] % w == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
+        if (k.axes[d] == Axis::kReduce && full[d] % widest == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
       }
     }
     if (vec >= 0) {
@@ -115,6 +122,26 @@ void optimize(Kernel& k, const CodegenOptions& options) {
         accs *= amount;
         break;
       }
+    }
+    // Cache blocking of the output loops (matmul-shaped kernels: two output loops, each with a
+    // reused input): walk the innermost output loop in blocks of 4 tiles, blocks outermost, so
+    // the panel of the input reused along the other loop (K x 4 tiles) stays in L2 while that
+    // loop sweeps past it.
+    std::vector<size_t> globals;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      if (k.axes[d] == Axis::kGlobal) globals.push_back(d);
+    }
+    if (globals.size() == 2 && accs >= 4 && has_reuse(k, globals[0]) && has_reuse(k, globals[1]) &&
+        k.full_shape()[globals[1]] % 4 == 0 && k.full_shape()[globals[1]] >= 16) {
+      const size_t inner = globals[1];
+      k.split(inner, 4, Axis::kGlobal);  // (blocks) stays at `inner`, the 4 tiles go after the loops
+      size_t tiles = 0;
+      for (size_t d = 0; d < k.ndim(); ++d) {
+        if (k.axes[d] == Axis::kGlobal) tiles = d;
+      }
+      k.move(tiles, inner + 1);   // [.., blocks, tiles, reduce..]
+      k.move(inner, 0);           // [blocks, other output loop, tiles, reduce..]
+      log(k, "block", inner, 4);
     }
     // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
     int last_reduce = -1;

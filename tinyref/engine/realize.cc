@@ -1,10 +1,13 @@
 #include "tinyref/engine/realize.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <set>
 #include <sstream>
+#include <thread>
 
 #include "tinyref/backends/registry.h"
 #include "tinyref/codegen/kernel.h"
@@ -33,20 +36,66 @@ struct Compiled {
   int64_t flops = 0, bytes = 0;
 };
 
-// Compiled kernels by device, AST and buffer sizes: a training loop lowers each kernel once.
-Compiled& compiled_for(const ScheduleItem& item, Device& device) {
+std::map<std::string, Compiled>& compiled_cache() {
   static auto* cache = new std::map<std::string, Compiled>();
+  return *cache;
+}
+
+std::string cache_key(const ScheduleItem& item, Device& device) {
   std::ostringstream key;
   key << device.name() << "|" << ast_key(item.ast);
   for (const BufferArg& b : buffer_args(item)) key << "|" << dtype_name(b.dtype) << ":" << b.size;
-  auto it = cache->find(key.str());
-  if (it != cache->end()) return it->second;
-  Program p = lower_item(item, device.codegen_options());
-  ++stats().programs_built;
-  Compiled c{device.compile(p), p.name, p.opts, p.flops, p.bytes};
-  if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(item.ast).c_str());
-  if (debug_level() >= 4) std::fprintf(stderr, "%s\n", c.kernel->source().c_str());
-  return cache->emplace(key.str(), std::move(c)).first->second;
+  return key.str();
+}
+
+// Compiles every kernel of a schedule that is not compiled yet. Lowering is quick and serial;
+// compiling (a compiler process each, on the CPU backend) runs on all cores where the device
+// allows it, which is what makes a first training step or a fresh test run bearable.
+void compile_all(const std::vector<ScheduleItem>& items) {
+  struct Todo {
+    std::string key;
+    Device* device;
+    Program program;
+    std::shared_ptr<CompiledKernel> kernel;
+    std::exception_ptr error;
+  };
+  std::vector<Todo> todo;
+  std::set<std::string> queued;
+  for (const ScheduleItem& item : items) {
+    if (item.is_copy || item.bufs[0]->numel() == 0) continue;
+    Device& device = get_device(item.bufs[0]->device());
+    std::string key = cache_key(item, device);
+    if (compiled_cache().count(key) || !queued.insert(key).second) continue;
+    if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(item.ast).c_str());
+    todo.push_back({key, &device, lower_item(item, device.codegen_options()), nullptr, nullptr});
+    ++stats().programs_built;
+  }
+  auto compile_one = [](Todo& t) {
+    try {
+      t.kernel = t.device->compile(t.program);
+    } catch (...) {
+      t.error = std::current_exception();
+    }
+  };
+  std::vector<Todo*> parallel;
+  for (Todo& t : todo) {
+    if (t.device->parallel_compile()) parallel.push_back(&t);
+    else compile_one(t);
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i; (i = next++) < parallel.size();) compile_one(*parallel[i]);
+  };
+  std::vector<std::thread> threads;
+  const size_t n = std::min<size_t>(parallel.size(), std::max(1u, std::thread::hardware_concurrency()));
+  for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
+  if (n > 0) worker();
+  for (std::thread& t : threads) t.join();
+  for (Todo& t : todo) {
+    if (t.error) std::rethrow_exception(t.error);
+    if (debug_level() >= 4) std::fprintf(stderr, "%s\n", t.kernel->source().c_str());
+    compiled_cache().emplace(t.key, Compiled{t.kernel, t.program.name, t.program.opts, t.program.flops, t.program.bytes});
+  }
 }
 
 }  // namespace
@@ -59,6 +108,7 @@ Program lower_item(const ScheduleItem& item, const CodegenOptions& options) {
 }
 
 void run_schedule(const std::vector<ScheduleItem>& items) {
+  compile_all(items);
   for (const ScheduleItem& item : items) {
     LazyBuffer* out = item.bufs[0]->base();
     Device& device = get_device(out->device());
@@ -76,7 +126,7 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
       out->set_realized(buf);
       continue;
     }
-    Compiled& c = compiled_for(item, device);
+    const Compiled& c = compiled_cache().at(cache_key(item, device));
     std::vector<void*> ptrs = {buf->ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) {
       std::shared_ptr<Buffer> b = item.bufs[i]->realized_buffer();

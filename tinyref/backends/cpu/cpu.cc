@@ -8,7 +8,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <sstream>
 
 #include "tinyref/codegen/cpp_renderer.h"
@@ -47,7 +49,8 @@ std::string read_file(const fs::path& p) {
 // Writes then renames, so a concurrent process never sees half a file.
 void write_atomically(const fs::path& p, const std::string& text) {
   fs::path tmp = p;
-  tmp += ".tmp" + std::to_string(::getpid());
+  static std::atomic<int> n{0};
+  tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(n++);
   {
     std::ofstream out(tmp);
     out << text;
@@ -78,6 +81,7 @@ class CpuDevice : public Device {
   void synchronize() override {}
   // AVX2-sized vectors: 8 floats. Threads come from OpenMP (OMP_NUM_THREADS or the core count).
   CodegenOptions codegen_options() const override { return {32, 2, 64}; }
+  bool parallel_compile() const override { return true; }
 
   std::shared_ptr<CompiledKernel> compile(const Program& program) override {
     std::string src = render_cpp(program);
@@ -85,14 +89,17 @@ class CpuDevice : public Device {
     char hex[17];
     std::snprintf(hex, sizeof(hex), "%016llx",
                   static_cast<unsigned long long>(fnv1a(src + "\n" + cxx + " " + kFlags)));
-    if (auto it = loaded_.find(hex); it != loaded_.end()) return it->second;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = loaded_.find(hex); it != loaded_.end()) return it->second;
+    }
     const fs::path dir = cpu_cache_dir();
     const fs::path so = dir / (program.name + "_" + hex + ".so");
     const fs::path cc = dir / (program.name + "_" + hex + ".cc");
     if (!fs::exists(so)) {
       write_atomically(cc, src);
       fs::path tmp = so;
-      tmp += ".tmp" + std::to_string(::getpid());
+      tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(counter_++);
       fs::path log = so;
       log += ".log";
       const std::string cmd = cxx + " " + kFlags + " -o '" + tmp.string() + "' '" + cc.string() + "' 2> '" +
@@ -104,6 +111,7 @@ class CpuDevice : public Device {
                                                  << "); source at " << cc.string() << "\n" << msg);
       }
       fs::rename(tmp, so);
+      std::lock_guard<std::mutex> lock(mu_);
       ++stats().compiler_runs;
     }
     void* handle = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
@@ -111,8 +119,8 @@ class CpuDevice : public Device {
     auto fn = reinterpret_cast<Entry>(::dlsym(handle, cpp_entry_point(program).c_str()));
     TT_CHECK(fn != nullptr, "CPU: " << cpp_entry_point(program) << " missing from " << so.string());
     auto k = std::make_shared<CpuKernel>(std::move(src), fn);
-    loaded_[hex] = k;
-    return k;
+    std::lock_guard<std::mutex> lock(mu_);
+    return loaded_.emplace(hex, k).first->second;
   }
 
   void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) override {
@@ -121,7 +129,9 @@ class CpuDevice : public Device {
 
  private:
   std::string name_ = "CPU";
+  std::mutex mu_;  // compile() runs on several threads
   std::map<std::string, std::shared_ptr<CpuKernel>> loaded_;
+  std::atomic<int> counter_{0};
 };
 
 }  // namespace
