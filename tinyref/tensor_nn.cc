@@ -154,7 +154,10 @@ Tensor conv2d_input_grad(const Tensor& grad, const Tensor& weight, const Shape& 
   const int64_t lh = gd.shape()[2], lw = gd.shape()[3];
   // Left d*(k-1) so that windows start before the first value; right hp - lh (>= d*(k-1) by
   // the forward's output size), so that the result has the padded input's size hp x wp.
-  gd = gd.pad({{0, 0}, {0, 0}, {dilation * (kh - 1), hp - lh}, {dilation * (kw - 1), wp - lw}});
+  // Materialized once (a cheap copy: the size of the input), so that the convolution below reads
+  // a plain buffer; read through the padded view, every load of its inner loop would carry a
+  // bounds test.
+  gd = gd.pad({{0, 0}, {0, 0}, {dilation * (kh - 1), hp - lh}, {dilation * (kw - 1), wp - lw}}).contiguous();
   Tensor wt = weight.reshape({g, rc, cg, kh, kw}).permute({0, 2, 1, 3, 4}).reshape({cin, rc, kh, kw}).flip({2, 3});
   Tensor dxp = conv2d_composed(gd, wt, groups, 1, 0, dilation);  // (n, cin, hp, wp)
   return dxp.shrink({{0, n}, {0, cin}, {padding, padding + in_shape[2]}, {padding, padding + in_shape[3]}});
