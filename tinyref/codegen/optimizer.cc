@@ -94,10 +94,13 @@ void optimize(Kernel& k, const CodegenOptions& options) {
         }
       }
     }
-    if (vec < 0) {
+    for (int64_t cand = widest; vec < 0 && cand >= 4; cand /= 2) {
       for (size_t d = 0; d < k.ndim(); ++d) {
         auto [hits, total] = loads_with_stride(k, d, 1);
-        if (k.axes[d] == Axis::kReduce && full[d] % widest == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
+        if (k.axes[d] == Axis::kReduce && full[d] % cand == 0 && total > 0 && 2 * hits >= total) {
+          vec = static_cast<int>(d);
+          w = cand;
+        }
       }
     }
     if (vec >= 0) {
