@@ -151,5 +151,18 @@ TEST_P(TensorTest, ErrorsNameTheOpAndShapes) {
 
 INSTANTIATE_TEST_SUITE_P(Devices, TensorTest, ::testing::Values("INTERP", "CPU"));
 
+TEST(Devices, TtDeviceChoosesTheDefault) {
+  setenv("TT_DEVICE", "INTERP", 1);
+  EXPECT_EQ(Tensor::zeros({2}).device(), "INTERP");
+  setenv("TT_DEVICE", "NOPE", 1);
+  EXPECT_THROW(Tensor::zeros({2}), Error);
+  unsetenv("TT_DEVICE");
+  EXPECT_EQ(Tensor::zeros({2}).device(), "CPU");
+  // Ops across devices need an explicit copy.
+  Tensor a = Tensor::ones({2}, DType::kFloat32, "CPU"), b = Tensor::ones({2}, DType::kFloat32, "INTERP");
+  EXPECT_THROW(a + b, Error);
+  EXPECT_EQ((a + b.to("CPU")).to_vector<float>(), (std::vector<float>{2, 2}));
+}
+
 }  // namespace
 }  // namespace tinyref
