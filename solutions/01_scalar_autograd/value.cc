@@ -186,12 +186,13 @@ std::vector<Value> Value::topological_order() const {
   std::unordered_set<const Node*> visited;
   // Recursion is fine for this chapter's graphs (a few thousand levels at most);
   // tinyref/scalar/value.cc shows the explicit-stack version for deeper ones.
-  std::function<void(const Value&)> visit = [&](const Value& v) {
-    if (!visited.insert(v.node()).second) return;  // reached before through another path
-    for (const Value& operand : v.operands()) visit(operand);
-    order.push_back(v);
-  };
-  visit(*this);
+  std::function<void(const std::shared_ptr<Node>&)> visit =
+      [&](const std::shared_ptr<Node>& node) {
+        if (!visited.insert(node.get()).second) return;  // reached before by another path
+        for (const auto& operand : node->operands) visit(operand);
+        order.push_back(Value(node));
+      };
+  visit(node_);
   return order;
 }
 
