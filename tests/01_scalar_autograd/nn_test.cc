@@ -11,6 +11,7 @@
 #include "ch01/value.h"
 #include "datasets/toy.h"
 #include "gtest/gtest.h"
+#include "tests/01_scalar_autograd/random_graph.h"
 #include "tests/testing/testing.h"
 #include "tinyref/scalar/nn.h"
 
@@ -36,19 +37,8 @@ const char* name(ref::Activation a) {
   return a == ref::Activation::kTanh ? "tanh" : a == ref::Activation::kRelu ? "relu" : "linear";
 }
 
-template <class V>
-std::vector<double> datas(const std::vector<V>& values) {
-  std::vector<double> out;
-  for (const V& v : values) out.push_back(v.data());
-  return out;
-}
-
-template <class V>
-std::vector<double> grads(const std::vector<V>& values) {
-  std::vector<double> out;
-  for (const V& v : values) out.push_back(v.grad());
-  return out;
-}
+using scalar_graph::datas;
+using scalar_graph::grads;
 
 // A student's MLP and tinyref's with one shape and the same weights: tinyref's, copied over
 // through parameters(), so only the forward and backward computations can differ.

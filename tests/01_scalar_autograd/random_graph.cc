@@ -1,6 +1,8 @@
 #include "tests/01_scalar_autograd/random_graph.h"
 
+#include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <random>
 #include <sstream>
 

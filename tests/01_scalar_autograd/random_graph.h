@@ -93,7 +93,7 @@ std::vector<V> build(const Recipe& recipe) {
   return nodes;
 }
 
-// The data (or grad) of every node, in step order, for testing_util::all_close.
+// The data (or grad) of each value, in order, for testing_util::all_close.
 template <class V>
 std::vector<double> datas(const std::vector<V>& nodes) {
   std::vector<double> out;
