@@ -31,9 +31,9 @@ struct ToySet {
 ToySet make_moons(int n, double noise, uint64_t seed);
 
 // CS231n's spirals: `classes` arms evenly spaced around the origin, each n_per_class points
-// going out to radius 1 while turning 4 radians; arm k has label k. Gaussian noise of standard deviation
-// `noise` on each coordinate. Throws tinyref::Error if n_per_class < 0, classes < 1 or
-// noise < 0.
+// going out to radius 1 while turning 4 radians; arm k has label k. Gaussian noise of
+// standard deviation `noise` on each coordinate. Throws tinyref::Error if n_per_class < 0,
+// classes < 1 or noise < 0.
 ToySet make_spirals(int n_per_class, int classes, double noise, uint64_t seed);
 
 }  // namespace datasets

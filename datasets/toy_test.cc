@@ -70,10 +70,11 @@ TEST(ToyMoons, PointsLieOnTheirMoons) {
 // for a libm whose cos or log differs in the last bit.
 TEST(ToyMoons, SeedGivesTheSamePointsEverywhere) {
   const ToySet set = make_moons(4, 0.1, 42);
-  const std::vector<std::array<double, 2>> expected = {{0.89228254557217113, 0.10945198485006108},
-                                                       {-0.82052683342048283, -0.091212515564413982},
-                                                       {1.9011302952852829, 0.6763929921112557},
-                                                       {-0.061730835003414468, 0.4843886664975105}};
+  const std::vector<std::array<double, 2>> expected = {
+      {0.89228254557217113, 0.10945198485006108},
+      {-0.82052683342048283, -0.091212515564413982},
+      {1.9011302952852829, 0.6763929921112557},
+      {-0.061730835003414468, 0.4843886664975105}};
   EXPECT_EQ(set.labels, (std::vector<int>{0, 0, 1, 1}));
   ASSERT_EQ(set.points.size(), expected.size());
   for (size_t i = 0; i < expected.size(); ++i) {

@@ -102,7 +102,8 @@ TEST(ScalarValue, EachOpMatchesFiniteDifferences) {
     std::mt19937_64 rng(seed);
     // a > 0 keeps log and fractional pow defined; |b| >= 0.3 keeps relu's kink and the
     // division's pole far from the finite-difference steps.
-    const std::vector<double> at = {uniform(rng, 0.3, 2), uniform(rng, 0.3, 2) * (seed % 2 ? 1 : -1)};
+    const double sign = seed % 2 ? 1 : -1;
+    const std::vector<double> at = {uniform(rng, 0.3, 2), sign * uniform(rng, 0.3, 2)};
     for (const auto& [name, f] : ops) expect_gradients_match_finite_differences(f, at, name);
   }
 }
