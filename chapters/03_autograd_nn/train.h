@@ -2,7 +2,7 @@
 //
 //   datasets::Mnist train = datasets::load_mnist("train"), test = datasets::load_mnist("test");
 //   ch03::TrainResult r = ch03::train_mlp(train, test, ch03::TrainConfig{});
-//   // r.test_accuracy >= 0.97 after 5 epochs (the solution: 20 to 40 s on two cores)
+//   // r.test_accuracy >= 0.97 after 5 epochs (the solution: 20 s to a minute on two cores)
 #ifndef CH03_TRAIN_H_
 #define CH03_TRAIN_H_
 

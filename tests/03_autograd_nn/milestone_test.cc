@@ -3,7 +3,7 @@
 //
 // The budget is fixed: TrainConfig's defaults (5 epochs, batch 64, Adam from 1e-3 shrinking by
 // 0.6 per epoch), seeded with the first of the test seeds (TT_SEEDS; 1 by default). The
-// solution reaches 97.65% to 97.8% (seeds 1 to 5) in 20 to 40 s on two cores. Run it alone to
+// solution reaches 97.65% to 97.8% (seeds 1 to 5) in 20 s to a minute on two cores. Run it alone to
 // see the epochs:
 //   bazel test //tests/03_autograd_nn:milestone_test --test_output=streamed
 #include <cstdio>
