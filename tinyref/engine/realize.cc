@@ -24,6 +24,8 @@ int debug_level() {
 
 namespace {
 
+thread_local std::vector<RecordedLaunch>* launch_recorder = nullptr;
+
 std::vector<BufferArg> buffer_args(const ScheduleItem& item) {
   std::vector<BufferArg> args;
   for (const LazyRef& b : item.bufs) args.push_back({b->dtype(), b->numel()});
@@ -107,6 +109,11 @@ Program lower_item(const ScheduleItem& item, const CodegenOptions& options) {
   return linearize(k);
 }
 
+std::vector<RecordedLaunch>* set_launch_recorder(std::vector<RecordedLaunch>* recorder) {
+  std::swap(recorder, launch_recorder);
+  return recorder;
+}
+
 void run_schedule(const std::vector<ScheduleItem>& items) {
   compile_all(items);
   for (const ScheduleItem& item : items) {
@@ -120,18 +127,21 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
       src->copy_out(host.data());
       buf->copy_in(host.data());
       out->set_realized(buf);
+      if (launch_recorder) launch_recorder->push_back({RecordedLaunch::kCopy, nullptr, {buf, src}});
       continue;
     }
     if (out->numel() == 0) {  // nothing to compute: an empty buffer is the whole result
       out->set_realized(buf);
+      if (launch_recorder) launch_recorder->push_back({RecordedLaunch::kEmpty, nullptr, {buf}});
       continue;
     }
     const Compiled& c = compiled_cache().at(cache_key(item, device));
+    std::vector<std::shared_ptr<Buffer>> bufs = {buf};
     std::vector<void*> ptrs = {buf->ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) {
-      std::shared_ptr<Buffer> b = item.bufs[i]->realized_buffer();
-      TT_ASSERT(b != nullptr);
-      ptrs.push_back(b->ptr());
+      bufs.push_back(item.bufs[i]->realized_buffer());
+      TT_ASSERT(bufs.back() != nullptr);
+      ptrs.push_back(bufs.back()->ptr());
     }
     const auto t0 = std::chrono::steady_clock::now();
     device.launch(*c.kernel, ptrs);
@@ -144,6 +154,7 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
     }
     ++stats().kernels_launched;
     out->set_realized(buf);
+    if (launch_recorder) launch_recorder->push_back({RecordedLaunch::kKernel, c.kernel, std::move(bufs)});
   }
 }
 

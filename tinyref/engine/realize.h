@@ -12,6 +12,7 @@
 #ifndef TINYREF_ENGINE_REALIZE_H_
 #define TINYREF_ENGINE_REALIZE_H_
 
+#include <memory>
 #include <vector>
 
 #include "tinyref/backends/device.h"
@@ -25,6 +26,17 @@ void realize(const std::vector<LazyRef>& outs);
 void run_schedule(const std::vector<ScheduleItem>& items);
 Program lower_item(const ScheduleItem& item, const CodegenOptions& options);
 int debug_level();  // $TT_DEBUG, 0 if unset
+
+// What run_schedule did, item by item, for engine/replay.h to capture. The buffers are held,
+// so none of them can be freed (and its memory handed out again) while a recording is alive.
+struct RecordedLaunch {
+  enum Kind { kKernel, kCopy, kEmpty } kind = kKernel;  // kEmpty: a zero-size output, no launch
+  std::shared_ptr<CompiledKernel> kernel;              // kKernel only
+  std::vector<std::shared_ptr<Buffer>> bufs;           // the output first, as Device::launch
+};
+// While set (per thread), run_schedule appends every item it runs to *recorder. Returns the
+// previous recorder, so a caller can restore it.
+std::vector<RecordedLaunch>* set_launch_recorder(std::vector<RecordedLaunch>* recorder);
 
 }  // namespace tinyref
 

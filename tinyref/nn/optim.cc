@@ -12,11 +12,8 @@ namespace {
 // first step's kernels are the same as every later step's.
 Tensor zeros_like(const Tensor& p) { return Tensor::zeros(p.shape(), p.dtype(), p.device()).contiguous().realize(); }
 
-// A one-element buffer holding v in p's dtype, on p's device.
-Tensor scalar_buffer(double v, const Tensor& p) {
-  if (p.dtype() == DType::kFloat64) return Tensor::from_vector(std::vector<double>{v}, {}, p.device());
-  return Tensor::from_vector(std::vector<float>{static_cast<float>(v)}, {}, p.device()).cast(p.dtype());
-}
+// A realized one-element float64 buffer holding v on p's device.
+Tensor scalar_buffer(double v, const Tensor& p) { return Tensor::from_vector(std::vector<double>{v}, {}, p.device()); }
 
 }  // namespace
 
@@ -38,8 +35,8 @@ void Optimizer::zero_grad() {
 std::vector<Tensor> Optimizer::schedule_step() {
   NoGradGuard no_grad;
   ++steps_;
-  begin_step();
   std::vector<Tensor> touched;
+  begin_step(&touched);
   for (size_t i = 0; i < params_.size(); ++i) {
     Tensor g = params_[i].grad();
     if (!g.defined()) continue;
@@ -98,19 +95,27 @@ Adam::Adam(const NamedTensors& params, double lr_, double beta1_, double beta2_,
   for (const Tensor& p : params_) {
     m_.push_back(zeros_like(p));
     v_.push_back(zeros_like(p));
+    if (powers_.count(p.device()) == 0) powers_.emplace(p.device(), std::make_pair(scalar_buffer(1, p), scalar_buffer(1, p)));
   }
 }
 
-void Adam::begin_step() {
-  // In double on the host: exactly torch's 1 - beta^t, with no drift from a running product.
-  const double t = static_cast<double>(steps_);
-  const double c1 = 1 - std::pow(beta1, t), c2 = 1 - std::pow(beta2, t);
+void Adam::begin_step(std::vector<Tensor>* touched) {
+  // torch computes 1 - beta^t in double on the host. Here beta^t is a running product in
+  // float64 on the device, so that the step needs no host value (a replayed step runs no host
+  // code): it drifts from pow(beta, t) by about t ulps of double, far below float32's rounding.
+  for (auto& [device, powers] : powers_) {
+    powers.first.assign(powers.first * beta1);
+    powers.second.assign(powers.second * beta2);
+    touched->push_back(powers.first);
+    touched->push_back(powers.second);
+  }
   corrections_.clear();
   for (const Tensor& p : params_) {
     auto key = std::make_pair(p.dtype(), p.device());
-    if (corrections_.count(key) == 0) {
-      corrections_.emplace(key, std::make_pair(scalar_buffer(1 / c1, p), scalar_buffer(1 / std::sqrt(c2), p)));
-    }
+    if (corrections_.count(key) > 0) continue;
+    const auto& [b1t, b2t] = powers_.at(p.device());
+    corrections_.emplace(key, std::make_pair((1.0 / (1.0 - b1t)).cast(p.dtype()),
+                                             (1.0 / (1.0 - b2t).sqrt()).cast(p.dtype())));
   }
 }
 

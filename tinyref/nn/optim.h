@@ -11,7 +11,9 @@
 //   float l = loss.item<float>();        // already computed: no kernel runs
 //
 // Values that change from step to step (Adam's bias corrections) enter the kernels as
-// one-element buffers, not as constants, so every step reuses the same compiled kernels.
+// one-element buffers, not as constants, so every step reuses the same compiled kernels; they
+// are computed on the device from optimizer state, so a recorded step (engine/replay.h) can be
+// replayed without running this code.
 #ifndef TINYREF_NN_OPTIM_H_
 #define TINYREF_NN_OPTIM_H_
 
@@ -46,8 +48,8 @@ class Optimizer {
  protected:
   // Assigns the new value of params_[i] (and of its state); returns the state tensors touched.
   virtual void update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) = 0;
-  // Called once per step before the updates.
-  virtual void begin_step() {}
+  // Called once per step before the updates; returns the state tensors it assigned.
+  virtual void begin_step(std::vector<Tensor>* touched) {}
   std::vector<Tensor> params_;
   int64_t steps_ = 0;
 };
@@ -75,9 +77,11 @@ class Adam : public Optimizer {
   double beta1, beta2, eps, weight_decay;
 
  private:
-  void begin_step() override;
+  void begin_step(std::vector<Tensor>* touched) override;
   void update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) override;
   std::vector<Tensor> m_, v_;
+  // b1^t and b2^t, float64 one-element state per device of the parameters.
+  std::map<std::string, std::pair<Tensor, Tensor>> powers_;
   // This step's 1 / (1 - b1^t) and 1 / sqrt(1 - b2^t), per (dtype, device) of the parameters.
   std::map<std::pair<DType, std::string>, std::pair<Tensor, Tensor>> corrections_;
 };
