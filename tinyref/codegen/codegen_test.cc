@@ -57,6 +57,8 @@ TEST(Optimizer, OptimizedKernelsMatchPlainOnes) {
         {"conv", img.conv2d(k, Tensor(), 1, 1)},
         {"elementwise", (x.exp() * 2.0 - x).sqrt()},
         {"big sum", r({1 << 16}).sum()},
+        // A reduce with an epilogue that compares and casts (ReLU's backward mask).
+        {"matmul*mask", x.matmul(w) * r({64, 32}).gt(Tensor::zeros({1}, DType::kFloat32, "INTERP")).cast(DType::kFloat32)},
     };
     for (auto& [name, t] : graphs) {
       ScheduleItem item = last_kernel(t);
@@ -82,6 +84,19 @@ TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("#pragma omp parallel for"), std::string::npos);
   EXPECT_NE(src.find("f32x8 acc7"), std::string::npos) << src;  // 4 x 2 vector accumulators
+}
+
+// The reduce loop runs on SIMD lanes even when the epilogue after it has ops without a vector
+// form (compare, cast): those are computed lane by lane (conv input gradients with ReLU's mask).
+TEST(Optimizer, ReduceWithMaskEpilogueGetsLanes) {
+  Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
+  Tensor m = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(a.matmul(a) * m.gt(Tensor::zeros({1}, DType::kFloat32, "CPU")).cast(DType::kFloat32));
+  Kernel k(item.ast, args(item));
+  optimize(k, get_device("CPU").codegen_options());
+  ASSERT_FALSE(k.applied.empty());
+  EXPECT_EQ(k.applied[0], "vector 1 8");
+  EXPECT_NE(render_cpp(linearize(k)).find("f32x8 acc"), std::string::npos);
 }
 
 TEST(Renderer, GeneratedCodeReadsLikeTinygrad) {

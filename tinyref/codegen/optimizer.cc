@@ -21,17 +21,30 @@ bool simd_op(Op op) {
   }
 }
 
-// The float dtype every value in the kernel has, if there is one and every op is a SIMD op.
+// The float dtype of a kernel that can run on SIMD vectors: every buffer it reads or writes has
+// that dtype, and every op computing a value has it and is a SIMD op. In a reduce kernel only
+// the reduce and what feeds it must be SIMD ops: the epilogue after it (for example ReLU's
+// backward mask, `(x > 0) * grad`, which compares and casts) may use any op, as the linearizer
+// computes an op that has no vector form lane by lane. The reduce loop is what matters.
 std::optional<DType> simd_dtype(const Kernel& k) {
   std::optional<DType> dt;
   bool ok = true;
-  std::function<void(const AstNode*)> walk = [&](const AstNode* n) {
-    if (!is_float(n->dtype) || (dt && *dt != n->dtype)) ok = false;
-    dt = n->dtype;
-    if (n->op != Op::STORE && n->op != Op::BUFFER && n->op != Op::CONST && !simd_op(n->op)) ok = false;
-    for (const AstRef& s : n->src) walk(s.get());
+  auto same_float = [&](DType d) {
+    if (!is_float(d) || (dt && *dt != d)) ok = false;
+    dt = d;
   };
-  walk(k.ast.get());
+  std::function<void(const AstNode*, bool)> walk = [&](const AstNode* n, bool in_reduce) {
+    in_reduce = in_reduce || n == k.reduce;
+    const bool epilogue = k.reduce != nullptr && !in_reduce;
+    if (n->op == Op::BUFFER || n->op == Op::STORE) {
+      same_float(n->dtype);  // loaded or stored as vectors: no bool or uint8 vectors
+    } else if (!epilogue) {
+      same_float(n->dtype);
+      if (n->op != Op::CONST && !simd_op(n->op)) ok = false;
+    }
+    for (const AstRef& s : n->src) walk(s.get(), in_reduce);
+  };
+  walk(k.ast.get(), false);
   if (!ok) return std::nullopt;
   return dt;
 }
