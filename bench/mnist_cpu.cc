@@ -23,40 +23,34 @@
 //
 // Floors: FLOPs at the measured 521 GFLOP/s float32 GEMM peak of this machine's 2 cores:
 // 40.6 GFLOP per CNN step (0.078 s), the MLP epoch 0.070 s. floor_fraction = floor / time.
-#include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "bench/bench_util.h"
 #include "datasets/mnist.h"
 #include "tinyref/error.h"
 #include "tools/mnist/train.h"
 
 namespace {
 
+using bench::Child;
+using bench::median;
+using bench::spawn;
 using nlohmann::json;
 
 constexpr double kCnnFloorSeconds = 0.078, kMlpFloorSeconds = 0.070;
 // The goals: tinyref's CNN step at most 2.5x PyTorch's, its MLP epoch at most 2x;
 // accuracies of at least 98.0% (CNN, 70 steps) and 95.5% (MLP, one epoch).
 constexpr double kCnnMaxRatio = 2.5, kMlpMaxRatio = 2.0, kCnnMinAccuracy = 0.980, kMlpMinAccuracy = 0.955;
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 // ---------------------------------------------------------------- child: one tinyref workload
 
@@ -97,54 +91,6 @@ int child(const std::string& workload, int steps) {
 
 // ---------------------------------------------------------------- parent: processes
 
-struct Child {
-  int rc = -1;
-  std::vector<json> lines;  // the JSON objects it printed
-  double peak_rss_mb = 0;
-};
-
-// Runs argv with extra environment variables; collects stdout's JSON lines and the peak RSS.
-Child spawn(const std::vector<std::string>& argv, const std::vector<std::pair<std::string, std::string>>& env) {
-  Child c;
-  int fds[2];
-  TT_CHECK(pipe(fds) == 0, "mnist_cpu: pipe failed");
-  const pid_t pid = fork();
-  TT_CHECK(pid >= 0, "mnist_cpu: fork failed");
-  if (pid == 0) {
-    dup2(fds[1], STDOUT_FILENO);
-    close(fds[0]);
-    close(fds[1]);
-    for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
-    std::vector<char*> args;
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    execv(args[0], args.data());
-    std::perror(args[0]);
-    _exit(127);
-  }
-  close(fds[1]);
-  std::string out;
-  char buffer[4096];
-  ssize_t n;
-  while ((n = read(fds[0], buffer, sizeof buffer)) > 0) out.append(buffer, static_cast<size_t>(n));
-  close(fds[0]);
-  int status = 0;
-  struct rusage usage {};
-  wait4(pid, &status, 0, &usage);
-  c.rc = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  c.peak_rss_mb = static_cast<double>(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
-  std::istringstream lines(out);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line[0] != '{') continue;
-    try {
-      c.lines.push_back(json::parse(line));
-    } catch (const json::exception&) {
-    }
-  }
-  return c;
-}
-
 bool shell_ok(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
 
 // python3-torch and OpenBLAS from Debian, installed when missing (sudo when not root).
@@ -175,8 +121,7 @@ std::optional<std::pair<json, Child>> best_of(const std::vector<Child>& runs, co
 }
 
 void result(const std::string& name, double ours, double anchor, const std::string& extra = "") {
-  std::printf("RESULT name=mnist_cpu.%s ours=%.4g anchor=%.4g ratio=%.3g%s\n", name.c_str(), ours, anchor,
-              anchor != 0 ? ours / anchor : 0.0, extra.c_str());
+  bench::print_result("mnist_cpu." + name, ours, anchor, extra);
 }
 
 std::string floor_note(double floor, double ours, double anchor) {
