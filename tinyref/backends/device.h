@@ -35,6 +35,10 @@ struct CodegenOptions {
   int vector_bytes = 0;     // widest SIMD vector the renderer emits; 0: scalar code only
   int threads = 1;          // > 1: parallel loops run on this many threads
   int max_upcast = 64;      // elements computed per loop iteration, at most
+  // GPU: no output loops; blocks of threads instead (codegen/optimizer_gpu.cc).
+  bool gpu = false;
+  int max_threads = 1024;          // threads per block
+  int max_shared_bytes = 48 << 10; // shared memory per block without opting in to more
 };
 
 class Device {

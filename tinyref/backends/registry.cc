@@ -6,18 +6,34 @@
 #include <memory>
 
 #include "tinyref/backends/cpu/cpu.h"
+#include "tinyref/backends/cuda/cuda_device.h"
 #include "tinyref/backends/interp/interp.h"
+#include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
 
 namespace {
 
+// The CUDA backend with the codegen's renderer plugged in (cuda/ itself knows no kernel IR).
+// Throws tinyref::Error where there is no driver or no GPU; the other devices keep working.
+std::unique_ptr<Device> make_cuda_device() {
+  return std::make_unique<cuda::CudaDevice>([](const Program& program) {
+    cuda::CudaSource spec;
+    spec.source = render_cuda(program);
+    spec.kernel_name = program.name;
+    spec.grid.x = static_cast<unsigned>(program.global_size);
+    spec.block.x = static_cast<unsigned>(program.local_size);
+    return spec;
+  });
+}
+
 // One row per backend. A backend is created on first use and lives as long as the process
 // (buffers anywhere may still point at it).
 const std::map<std::string, std::function<std::unique_ptr<Device>()>>& factories() {
   static const auto* f = new std::map<std::string, std::function<std::unique_ptr<Device>()>>{
       {"CPU", make_cpu_device},
+      {"CUDA", make_cuda_device},
       {"INTERP", make_interp_device},
   };
   return *f;

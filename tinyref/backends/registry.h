@@ -2,7 +2,7 @@
 //
 //   Device& d = get_device("INTERP");
 //   default_device_name()        // $TT_DEVICE if set, else "CPU"
-//   device_names()               // {"CPU", "INTERP"}
+//   device_names()               // {"CPU", "CUDA", "INTERP"}: CUDA throws on first use without a GPU
 #ifndef TINYREF_BACKENDS_REGISTRY_H_
 #define TINYREF_BACKENDS_REGISTRY_H_
 

@@ -9,7 +9,7 @@
 namespace tinyref {
 
 const char* axis_name(Axis a) {
-  static const char* names[] = {"global", "group", "reduce", "upcast", "unroll", "vector"};
+  static const char* names[] = {"global", "local", "group", "reduce", "upcast", "unroll", "vector"};
   return names[static_cast<int>(a)];
 }
 
@@ -115,7 +115,7 @@ void Kernel::split(size_t d, int64_t amount, Axis inner) {
   axes.insert(axes.begin() + d + 1, inner);
   // The new dimension goes last; a loop kind moves up to the end of the loops instead.
   size_t to = ndim() - 1;
-  if (inner == Axis::kGroup || inner == Axis::kReduce || inner == Axis::kGlobal) {
+  if (inner == Axis::kGroup || inner == Axis::kReduce || inner == Axis::kGlobal || inner == Axis::kLocal) {
     while (to > 0 && (axes[to] == Axis::kUpcast || axes[to] == Axis::kUnroll || axes[to] == Axis::kVector)) --to;
   }
   move(d + 1, to);

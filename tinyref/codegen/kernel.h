@@ -9,7 +9,9 @@
 //   k.name()                // "r_16_64_4"
 //
 // Dimension order is loop order: kGlobal loops outermost, then kGroup, then kReduce; the
-// unrolled kinds (kUpcast, kUnroll, kVector) come last and are not loops.
+// unrolled kinds (kUpcast, kUnroll, kVector) come last and are not loops. On a GPU the kGlobal,
+// kLocal and kGroup dimensions are no loops either: each is a digit of the block or thread index,
+// the earlier dimension the more significant one.
 #ifndef TINYREF_CODEGEN_KERNEL_H_
 #define TINYREF_CODEGEN_KERNEL_H_
 
@@ -24,8 +26,10 @@
 namespace tinyref {
 
 enum class Axis {
-  kGlobal,  // an output loop (the first one may run in parallel)
+  kGlobal,  // an output loop (the first one may run in parallel); on a GPU, the block index
+  kLocal,   // GPU: an output dimension spread over the threads of a block
   kGroup,   // a reduce loop split off to run in parallel, each iteration a partial result
+            // (GPU: each thread of the block one partial, combined through shared memory)
   kReduce,  // a reduce loop
   kUpcast,  // an output dimension computed by unrolled code (several accumulators)
   kUnroll,  // a reduce dimension unrolled into the loop body
@@ -45,6 +49,7 @@ class Kernel {
   std::vector<Axis> axes;              // one per dimension
   const AstNode* reduce = nullptr;     // the kernel's reduce, if any
   bool parallel = false;               // the outermost loop runs on several threads
+  bool gpu = false;                    // kGlobal/kLocal/kGroup become block and thread indices
   std::vector<std::string> applied;    // the optimizations, in order
 
   size_t ndim() const { return axes.size(); }

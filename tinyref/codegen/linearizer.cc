@@ -1,5 +1,6 @@
 #include "tinyref/codegen/linearizer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -56,13 +57,24 @@ class Linearizer {
       }
     }
     var_uop_.assign(k_.ndim(), -1);
-    std::vector<int> globals_open = open_loops(Axis::kGlobal, k_.parallel);
+    std::vector<int> globals_open;
+    if (k_.gpu) {
+      p_.global_size = special({Axis::kGlobal}, "gidx");
+      p_.local_size = special({Axis::kLocal, Axis::kGroup}, "lidx");
+    } else {
+      globals_open = open_loops(Axis::kGlobal, k_.parallel);
+    }
     std::vector<std::vector<int64_t>> ups = combos(Axis::kUpcast);
     const AstNode* store = k_.leaves[0];
     if (k_.reduce) reduce_phase(ups);
+    // After a GPU group reduce every thread of the block holds the result: one of them writes it.
+    int gate = -1;
+    if (const int group = k_.first_of(Axis::kGroup); k_.gpu && group >= 0) {
+      gate = alu_uop(Op::CMPLT, DType::kBool, 1, {var_uop_[group], const_of(1, DType::kInt32)});
+    }
     for (const auto& u : ups) {
       Val v = render(store->src[0].get(), u);
-      emit_store(0, k_.sts[0], u, v);
+      emit_store(0, k_.sts[0], u, v, gate);
     }
     close_loops(globals_open);
     estimate_costs();
@@ -200,6 +212,33 @@ class Linearizer {
     }
   }
 
+  // GPU: the dimensions of these kinds are the digits of one hardware index (the block index for
+  // gidx, the thread index for lidx), the first dimension the most significant. Returns the
+  // index's extent, the launch size.
+  int64_t special(const std::vector<Axis>& kinds, const char* tag) {
+    std::vector<size_t> dims;
+    int64_t total = 1;
+    for (size_t d = 0; d < k_.ndim(); ++d) {
+      if (std::find(kinds.begin(), kinds.end(), k_.axes[d]) == kinds.end()) continue;
+      dims.push_back(d);
+      total *= full_[d];
+    }
+    if (dims.empty()) return 1;
+    UOp u{UOpKind::kSpecial};
+    u.arg = total;
+    u.tag = tag;
+    const int index = emit(u);
+    int64_t below = total;
+    for (size_t d : dims) {
+      below /= full_[d];
+      int v = index;
+      if (below > 1) v = alu_uop(Op::IDIV, DType::kInt32, 1, {v, const_of(static_cast<double>(below), DType::kInt32)});
+      if (d != dims.front()) v = alu_uop(Op::MOD, DType::kInt32, 1, {v, const_of(static_cast<double>(full_[d]), DType::kInt32)});
+      var_uop_[d] = v;
+    }
+    return total;
+  }
+
   // Every assignment of values to the dimensions of one kind (kUpcast, or kUnroll), as full
   // per-dimension vectors with -1 elsewhere.
   std::vector<std::vector<int64_t>> combos(Axis kind, const std::vector<int64_t>& base = {}) {
@@ -309,7 +348,7 @@ class Linearizer {
     return r;
   }
 
-  void emit_store(int buf, const ShapeTracker& st, const std::vector<int64_t>& assign, const Val& v) {
+  void emit_store(int buf, const ShapeTracker& st, const std::vector<int64_t>& assign, const Val& v, int gate) {
     auto [pos, valid] = index_of(st, assign);
     TT_ASSERT(valid->is_num() && valid->c == 1);
     auto store = [&](const sym::Expr& p, int value) {
@@ -317,6 +356,7 @@ class Linearizer {
       u.dtype = k_.bufs[buf].dtype;
       u.lanes = p_.uops[value].lanes;
       u.src = {globals_[buf], lower(p), value};
+      if (gate >= 0) u.src.push_back(gate);
       emit(u);
     };
     int64_t coef;
@@ -369,7 +409,9 @@ class Linearizer {
       l.dtype = dt;
       l.arg = full_[group] * static_cast<int64_t>(ups.size());
       local = emit(l);
-      group_open = open_loops(Axis::kGroup, k_.parallel);
+      // On a GPU the group is the block's threads (the lidx digits), no loop.
+      TT_ASSERT(!k_.gpu || k_.first_of(Axis::kLocal) < 0);
+      if (!k_.gpu) group_open = open_loops(Axis::kGroup, k_.parallel);
     }
     std::vector<int> accs;
     for (size_t i = 0; i < ups.size(); ++i) {
@@ -419,6 +461,7 @@ class Linearizer {
         emit(st);
       }
       close_loops(group_open);
+      if (k_.gpu) emit(UOp{UOpKind::kBarrier});
       std::vector<int> accs2;
       for (int i = 0; i < n; ++i) {
         UOp a{UOpKind::kDefineAcc};

@@ -19,6 +19,11 @@ namespace tinyref {
 
 void optimize(Kernel& k, const CodegenOptions& options);
 
+// The GPU's heuristics (optimizer_gpu.cc), which optimize() hands GPU devices to: output
+// dimensions spread over blocks and threads, register tiles per thread, and reductions with
+// few outputs split across a block's threads.
+void optimize_gpu(Kernel& k, const CodegenOptions& options);
+
 }  // namespace tinyref
 
 #endif  // TINYREF_CODEGEN_OPTIMIZER_H_

@@ -7,7 +7,8 @@ namespace tinyref {
 const char* uop_kind_name(UOpKind k) {
   static const char* names[] = {"DEFINE_GLOBAL", "DEFINE_LOCAL", "DEFINE_ACC", "CONST", "RANGE",
                                 "END_RANGE",     "LOAD",         "STORE",      "ALU",   "ASSIGN",
-                                "VECTORIZE",     "GEP",          "BROADCAST",  "HREDUCE"};
+                                "VECTORIZE",     "GEP",          "BROADCAST",  "HREDUCE", "SPECIAL",
+                                "BARRIER"};
   return names[static_cast<int>(k)];
 }
 
@@ -21,7 +22,8 @@ std::string Program::to_string() const {
     os << " " << dtype_name(u.dtype);
     if (u.lanes > 1) os << " x" << u.lanes;
     if (u.kind == UOpKind::kConst || u.kind == UOpKind::kDefineAcc) os << " " << u.value;
-    if (u.kind == UOpKind::kRange || u.kind == UOpKind::kDefineGlobal || u.kind == UOpKind::kDefineLocal ||
+    if (u.kind == UOpKind::kSpecial) os << " " << u.tag;
+    if (u.kind == UOpKind::kRange || u.kind == UOpKind::kSpecial || u.kind == UOpKind::kDefineGlobal || u.kind == UOpKind::kDefineLocal ||
         u.kind == UOpKind::kGep) {
       os << " arg=" << u.arg;
     }

@@ -12,6 +12,10 @@
 //
 // Values have `lanes` (1, or a SIMD width when the optimizer picked a vector axis). Index
 // arithmetic is int32; a gate (a bool operand) masks a LOAD (reads 0) or a STORE.
+//
+// For a GPU the output loops are replaced by SPECIAL uops (the block and thread index); a
+// reduction split across a block's threads leaves partials in DEFINE_LOCAL (shared memory)
+// and waits at a BARRIER before combining them.
 #ifndef TINYREF_CODEGEN_UOPS_H_
 #define TINYREF_CODEGEN_UOPS_H_
 
@@ -39,6 +43,8 @@ enum class UOpKind {
   kGep,           // src: vector; arg: lane. One lane of a vector.
   kBroadcast,     // src: scalar -> every lane
   kHReduce,       // src: vector; op: SUM or RMAX across its lanes -> scalar
+  kSpecial,       // GPU only. arg: extent; tag "gidx" (block index) or "lidx" (thread index).
+  kBarrier,       // GPU only. Every thread of the block waits here (before reading DEFINE_LOCAL).
 };
 
 const char* uop_kind_name(UOpKind k);
@@ -53,7 +59,7 @@ struct UOp {
   double value = 0;
   int64_t arg = 0;
   bool parallel = false;
-  std::string tag;  // RANGE: "gidx", "tidx" or "ridx" (what the renderer names the variable)
+  std::string tag;  // RANGE: "gidx", "tidx" or "ridx"; SPECIAL: "gidx" or "lidx" (the variable's name)
 };
 
 struct BufferArg {
@@ -68,6 +74,10 @@ struct Program {
   int64_t flops = 0;             // estimates, for TT_DEBUG=2's GFLOPS and GB/s
   int64_t bytes = 0;
   std::string opts;              // the optimizations applied, for TT_DEBUG=3
+  // GPU launch dimensions (x only): blocks in the grid and threads in a block, the extents of
+  // the SPECIAL gidx and lidx uops. 1 and 1 for programs with loops only (CPU, INTERP).
+  int64_t global_size = 1;
+  int64_t local_size = 1;
 
   std::string to_string() const;  // one line per uop, as above
 };

@@ -52,9 +52,10 @@ void CudaDevice::launch(const CompiledKernel& kernel, const std::vector<void*>& 
 void CudaDevice::synchronize() { context_.synchronize(); }
 
 CodegenOptions CudaDevice::codegen_options() const {
-  // Scalar code for now: the CUDA renderer does not emit float4 yet. Parallelism on a GPU comes
-  // from the grid, not from threads in the CPU's sense, so `threads` stays 1.
+  // Parallelism comes from blocks and threads (codegen/optimizer_gpu.cc); scalar code, since the
+  // CUDA renderer emits no vector types.
   CodegenOptions options;
+  options.gpu = true;
   options.vector_bytes = 0;
   options.threads = 1;
   return options;

@@ -130,6 +130,11 @@ class InterpKernel : public CompiledKernel {
           break;
         case UOpKind::kGep: val[pc][0] = val[u.src[0]][u.arg]; break;
         case UOpKind::kBroadcast: val[pc].fill(val[u.src[0]][0]); break;
+        case UOpKind::kSpecial:
+        case UOpKind::kBarrier:
+          // The interpreter runs loops only; CodegenOptions without `gpu` never produce these.
+          TT_CHECK(false, "INTERP: " << program.name << " is a GPU program (" << uop_kind_name(u.kind) << ")");
+          break;
         case UOpKind::kHReduce: {
           const UOp& s = uops[u.src[0]];
           double acc = val[u.src[0]][0];

@@ -1,0 +1,201 @@
+#include "tinyref/codegen/c_style.h"
+
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "tinyref/error.h"
+
+namespace tinyref {
+
+namespace {
+
+std::string vec_type(DType dt, int lanes) {
+  return std::string(dt == DType::kFloat64 ? "f64" : dt == DType::kFloat32 ? "f32" : "i32") + "x" +
+         std::to_string(lanes);
+}
+
+std::string type_of(DType dt, int lanes) { return lanes == 1 ? c_type(dt) : vec_type(dt, lanes); }
+
+std::string literal(double v, DType dt) {
+  std::ostringstream os;
+  if (dt == DType::kFloat32 || dt == DType::kFloat64) {
+    const char* f = dt == DType::kFloat32 ? "f" : "";
+    const char* F = dt == DType::kFloat32 ? "F" : "";
+    if (std::isnan(v)) return std::string("TT_NAN") + F;
+    if (std::isinf(v)) return std::string(v < 0 ? "(-TT_INF" : "(TT_INF") + F + ")";
+    os.precision(dt == DType::kFloat32 ? 9 : 17);
+    os << v;
+    std::string s = os.str();
+    if (s.find_first_of(".e") == std::string::npos) s += ".0";
+    return s + f;
+  }
+  if (dt == DType::kBool) return v != 0 ? "true" : "false";
+  if (dt == DType::kUInt8) return "(unsigned char)" + std::to_string(static_cast<int64_t>(v));
+  if (v == -2147483648.0) return "(-2147483647-1)";
+  return std::to_string(static_cast<int64_t>(v));
+}
+
+class CStyleRenderer {
+ public:
+  CStyleRenderer(const Program& p, const CLanguage& lang) : p_(p), lang_(lang), expr_(p.uops.size()), uses_(p.uops.size(), 0) {
+    for (const UOp& u : p.uops) {
+      for (int s : u.src) ++uses_[s];
+    }
+  }
+
+  std::string run() {
+    std::ostringstream out;
+    out << lang_.prefix;
+    std::set<std::pair<DType, int>> vecs;
+    for (const UOp& u : p_.uops) {
+      if (u.lanes > 1) vecs.insert({u.dtype, u.lanes});
+    }
+    TT_CHECK(vecs.empty() || lang_.vectors, "renderer: " << p_.name << " has vector values, which this language lacks");
+    for (auto [dt, lanes] : vecs) {
+      const std::string v = vec_type(dt, lanes), s = c_type(dt);
+      out << "typedef " << s << " " << v << " __attribute__((vector_size(" << lanes * itemsize(dt) << ")));\n";
+      if (!is_float(dt)) continue;
+      for (const char* fn : {"tt_exp2", "tt_log2", "tt_sin", "tt_sqrt"}) {
+        out << "static inline " << v << " " << fn << "(" << v << " x) { " << v << " r; for (int i = 0; i < "
+            << lanes << "; i++) r[i] = " << fn << "(x[i]); return r; }\n";
+      }
+    }
+    out << lang_.kernel_prefix;
+    if (!lang_.launch_bounds.empty()) out << lang_.launch_bounds << "(" << p_.local_size << ") ";
+    out << p_.name << "(";
+    bool first = true;
+    for (size_t i = 0; i < p_.uops.size(); ++i) {
+      const UOp& u = p_.uops[i];
+      if (u.kind != UOpKind::kDefineGlobal) continue;
+      expr_[i] = "data" + std::to_string(u.arg);
+      out << (first ? "" : ", ") << (u.arg == 0 ? "" : "const ") << c_type(u.dtype) << "* __restrict__ " << expr_[i];
+      first = false;
+    }
+    out << ") {\n";
+    for (size_t i = 0; i < p_.uops.size(); ++i) statement(static_cast<int>(i));
+    out << body_.str() << "}\n";
+    return out.str();
+  }
+
+ private:
+  std::string name(const std::string& prefix) { return prefix + std::to_string(counters_[prefix]++); }
+  void line(const std::string& s) { body_ << std::string(2 * depth_, ' ') << s << "\n"; }
+  const std::string& e(int id) const { return expr_[id]; }
+
+  std::string alu_expr(const UOp& u) {
+    std::string t = op_template(u.op), out;
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i] == '$' && i + 1 < t.size() && t[i + 1] >= '0' && t[i + 1] <= '2') {
+        out += e(u.src[t[i + 1] - '0']);
+        ++i;
+      } else if (t[i] == '$' && i + 1 < t.size() && t[i + 1] == 'T') {
+        out += type_of(u.dtype, u.lanes);
+        ++i;
+      } else {
+        out += t[i];
+      }
+    }
+    return out;
+  }
+
+  // Defines a variable for uop i, or leaves its expression to be inlined into its one user.
+  void bind(int i, const std::string& prefix, const std::string& value, bool inline_ok) {
+    const UOp& u = p_.uops[i];
+    if (inline_ok && uses_[i] <= 1) {
+      expr_[i] = value;
+      return;
+    }
+    expr_[i] = name(prefix);
+    line(type_of(u.dtype, u.lanes) + " " + expr_[i] + " = " + value + ";");
+  }
+
+  void statement(int i) {
+    const UOp& u = p_.uops[i];
+    switch (u.kind) {
+      case UOpKind::kDefineGlobal: break;
+      case UOpKind::kDefineLocal:
+        expr_[i] = name("part");
+        line(lang_.shared_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) + "];");
+        break;
+      case UOpKind::kConst: expr_[i] = literal(u.value, u.dtype); break;
+      case UOpKind::kDefineAcc: {
+        std::string init = literal(u.value, u.dtype);
+        if (u.lanes > 1) init = "(" + vec_type(u.dtype, u.lanes) + "){} + " + init;
+        expr_[i] = name("acc");
+        line(type_of(u.dtype, u.lanes) + " " + expr_[i] + " = " + init + ";");
+        break;
+      }
+      case UOpKind::kRange: {
+        expr_[i] = name(u.tag.empty() ? "idx" : u.tag);
+        if (u.parallel && lang_.openmp) line("#pragma omp parallel for");
+        line("for (int " + e(i) + " = 0; " + e(i) + " < " + std::to_string(u.arg) + "; " + e(i) + "++) {");
+        ++depth_;
+        break;
+      }
+      case UOpKind::kEndRange:
+        --depth_;
+        line("}");
+        break;
+      case UOpKind::kLoad: {
+        std::string v = u.lanes > 1 ? "tt_vload<" + vec_type(u.dtype, u.lanes) + ">(" + e(u.src[0]) + "+" + e(u.src[1]) + ")"
+                                    : e(u.src[0]) + "[" + e(u.src[1]) + "]";
+        if (u.src.size() > 2) {
+          const std::string zero = u.lanes > 1 ? "(" + vec_type(u.dtype, u.lanes) + "){}" : literal(0, u.dtype);
+          v = e(u.src[2]) + "?" + v + ":" + zero;
+        }
+        bind(i, "val", v, false);
+        break;
+      }
+      case UOpKind::kStore: {
+        std::string s = u.lanes > 1 ? "tt_vstore(" + e(u.src[0]) + "+" + e(u.src[1]) + ", " + e(u.src[2]) + ");"
+                                    : e(u.src[0]) + "[" + e(u.src[1]) + "] = " + e(u.src[2]) + ";";
+        if (u.src.size() > 3) s = "if (" + e(u.src[3]) + ") " + s;
+        line(s);
+        break;
+      }
+      case UOpKind::kAlu: bind(i, "alu", alu_expr(u), true); break;
+      case UOpKind::kAssign: line(e(u.src[0]) + " = " + e(u.src[1]) + ";"); break;
+      case UOpKind::kVectorize: {
+        std::string v = "(" + vec_type(u.dtype, u.lanes) + "){";
+        for (size_t j = 0; j < u.src.size(); ++j) v += (j ? "," : "") + e(u.src[j]);
+        bind(i, "vec", v + "}", true);
+        break;
+      }
+      case UOpKind::kGep: bind(i, "alu", e(u.src[0]) + "[" + std::to_string(u.arg) + "]", true); break;
+      case UOpKind::kBroadcast: bind(i, "vec", "(" + e(u.src[0]) + "-(" + vec_type(u.dtype, u.lanes) + "){})", true); break;
+      case UOpKind::kSpecial:
+        expr_[i] = name(u.tag);
+        line("int " + e(i) + " = " + (u.tag == "lidx" ? lang_.thread_index : lang_.block_index) + ";");
+        break;
+      case UOpKind::kBarrier: line(lang_.barrier); break;
+      case UOpKind::kHReduce: {
+        const int lanes = p_.uops[u.src[0]].lanes;
+        std::string acc = e(u.src[0]) + "[0]";
+        for (int l = 1; l < lanes; ++l) {
+          const std::string x = e(u.src[0]) + "[" + std::to_string(l) + "]";
+          acc = u.op == Op::SUM ? "(" + acc + "+" + x + ")" : "tt_max(" + acc + "," + x + ")";
+        }
+        bind(i, "alu", acc, false);
+        break;
+      }
+    }
+  }
+
+  const Program& p_;
+  const CLanguage& lang_;
+  std::vector<std::string> expr_;
+  std::vector<int> uses_;
+  std::map<std::string, int> counters_;
+  std::ostringstream body_;
+  int depth_ = 1;
+};
+
+}  // namespace
+
+std::string render_c_style(const Program& program, const CLanguage& language) {
+  return CStyleRenderer(program, language).run();
+}
+
+}  // namespace tinyref

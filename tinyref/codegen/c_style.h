@@ -1,0 +1,38 @@
+// What the C++ and the CUDA renderer share: kernel IR to C-family source, one statement per
+// uop, values named by role (gidx/lidx/ridx indices, val loads, acc accumulators, alu
+// arithmetic), single-use arithmetic inlined into its user. A language differs only in the
+// few strings of CLanguage (tinygrad's CStyleLanguage has the same split).
+//
+//   CLanguage cuda;   // cuda_renderer.cc: kernel_prefix "extern \"C\" __global__ void ", ...
+//   std::string src = render_c_style(program, cuda);
+//   // extern "C" __global__ void E_4096(float* __restrict__ data0, const float* __restrict__ data1) {
+//   //   int gidx0 = blockIdx.x;
+//   //   ...
+#ifndef TINYREF_CODEGEN_C_STYLE_H_
+#define TINYREF_CODEGEN_C_STYLE_H_
+
+#include <string>
+
+#include "tinyref/codegen/uops.h"
+
+namespace tinyref {
+
+struct CLanguage {
+  std::string prefix;         // helpers the ops.def templates call (tt_max, tt_exp2, ...), and
+                              // TT_INF/TT_NAN (double) and TT_INFF/TT_NANF (float) literals
+  std::string kernel_prefix;  // what comes before the kernel's name
+  std::string launch_bounds;  // printed after kernel_prefix with the block size, if not empty
+  std::string shared_prefix;  // before a DEFINE_LOCAL array ("__shared__ " on a GPU)
+  std::string barrier;        // the statement for BARRIER
+  std::string block_index;    // SPECIAL gidx
+  std::string thread_index;   // SPECIAL lidx
+  bool openmp = false;        // parallel RANGEs get `#pragma omp parallel for`
+  bool vectors = false;       // GCC vector types for values with lanes > 1
+};
+
+// The kernel function alone (no entry point): prefix, vector typedefs if any, the kernel.
+std::string render_c_style(const Program& program, const CLanguage& language);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_C_STYLE_H_

@@ -1,0 +1,26 @@
+// Program -> CUDA C for NVRTC: the same statements as the C++ renderer (c_style.h), with the
+// output loops replaced by the block and thread index, partial results of a group reduce in
+// __shared__ memory, and __syncthreads() at a BARRIER. Launch with program.global_size blocks
+// of program.local_size threads.
+//
+//   std::string src = render_cuda(program);
+//   // extern "C" __global__ void __launch_bounds__(256) E_65536_256(float* __restrict__ data0, ...) {
+//   //   int gidx0 = blockIdx.x;
+//   //   int lidx0 = threadIdx.x;
+//   //   float val0 = data1[((gidx0*256)+lidx0)];
+//   //   data0[((gidx0*256)+lidx0)] = (val0*val0);
+//   // }
+#ifndef TINYREF_CODEGEN_CUDA_RENDERER_H_
+#define TINYREF_CODEGEN_CUDA_RENDERER_H_
+
+#include <string>
+
+#include "tinyref/codegen/uops.h"
+
+namespace tinyref {
+
+std::string render_cuda(const Program& program);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_CUDA_RENDERER_H_

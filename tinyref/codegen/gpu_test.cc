@@ -1,0 +1,205 @@
+// GPU code generation. The first tests run everywhere: lowering for a GPU (the output loops
+// become block and thread indices, group reductions go through shared memory) and NVRTC
+// compiling what the CUDA renderer prints. The rest need a GPU and skip, counted, without
+// one: every optimizer path run on CUDA against the CPU, a training step, and the allocator
+// not growing from step to step.
+#include <random>
+
+#include "gtest/gtest.h"
+#include "tests/testing/testing.h"
+#include "tinyref/backends/cuda/compiler.h"
+#include "tinyref/backends/cuda/cuda_device.h"
+#include "tinyref/backends/registry.h"
+#include "tinyref/codegen/cuda_renderer.h"
+#include "tinyref/engine/realize.h"
+#include "tinyref/error.h"
+#include "tinyref/tensor.h"
+
+namespace tinyref {
+namespace {
+
+CodegenOptions gpu_options() {
+  CodegenOptions o;
+  o.gpu = true;
+  o.vector_bytes = 0;
+  o.threads = 1;
+  return o;
+}
+
+// The last kernel of t's schedule, lowered for a GPU (nothing runs).
+Program lower_last(const Tensor& t) {
+  std::vector<ScheduleItem> items = create_schedule({t.lazy()});
+  return lower_item(items.back(), gpu_options());
+}
+
+int count(const Program& p, UOpKind kind) {
+  int n = 0;
+  for (const UOp& u : p.uops) n += u.kind == kind;
+  return n;
+}
+
+TEST(GpuLowering, MatmulIsATwoDimensionalRegisterTileWithNoOutputLoops) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP");
+  Tensor b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  Program p = lower_last(a.matmul(b));
+  SCOPED_TRACE(p.to_string());
+  EXPECT_EQ(p.local_size, 256) << "16x16 threads a block";
+  EXPECT_EQ(p.global_size, (256 / 64) * (512 / 64)) << "a block covers 64x64 outputs";
+  EXPECT_EQ(count(p, UOpKind::kSpecial), 2);
+  int loops = 0;
+  for (const UOp& u : p.uops) loops += u.kind == UOpKind::kRange;
+  EXPECT_EQ(loops, 1) << "only the K loop is a loop";
+  int stores = count(p, UOpKind::kStore);
+  EXPECT_EQ(stores, 16) << "a 4x4 register tile per thread";
+}
+
+TEST(GpuLowering, FullSumIsOneBlockWithSharedMemoryAndABarrier) {
+  Program p = lower_last(Tensor::randn({1 << 16}, DType::kFloat32, "INTERP").sum());
+  SCOPED_TRACE(p.to_string());
+  EXPECT_EQ(p.global_size, 1);
+  EXPECT_EQ(p.local_size, 256);
+  EXPECT_EQ(count(p, UOpKind::kDefineLocal), 1);
+  EXPECT_EQ(count(p, UOpKind::kBarrier), 1);
+  for (const UOp& u : p.uops) {
+    if (u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineGlobal) {
+      EXPECT_EQ(u.src.size(), 4u) << "the result is written by one thread (a gated store)";
+    }
+  }
+}
+
+TEST(GpuLowering, ElementwiseSpreadsThreadsOverTheContiguousOutput) {
+  Tensor x = Tensor::randn({1000, 64}, DType::kFloat32, "INTERP");
+  Program p = lower_last((x * 2.0 + 1.0).relu());
+  EXPECT_EQ(p.local_size * p.global_size, 64000) << "one thread per output";
+  EXPECT_EQ(p.local_size, 256);
+}
+
+TEST(GpuLowering, TheCudaRendererOutputCompilesWithNvrtc) {
+  // NVRTC needs no GPU, so CI checks that every kind of kernel renders to valid CUDA C.
+  Tensor x = Tensor::randn({64, 96}, DType::kFloat32, "INTERP");
+  Tensor w = Tensor::randn({96, 128}, DType::kFloat32, "INTERP");
+  Tensor img = Tensor::randn({4, 3, 12, 12}, DType::kFloat32, "INTERP");
+  Tensor k = Tensor::randn({8, 3, 3, 3}, DType::kFloat32, "INTERP");
+  std::vector<std::pair<std::string, Tensor>> graphs = {
+      {"matmul+relu", (x.matmul(w) + 1.0).relu()},
+      {"full sum", Tensor::randn({1 << 14}, DType::kFloat32, "INTERP").sum()},
+      {"row max", x.max({1})},
+      {"softmax", x.softmax(1)},
+      {"conv with padding", img.conv2d(k, Tensor(), 1, 1)},
+      {"exp, log, sin, sqrt", ((x.exp() + x.sin().abs()).log() + x.abs().sqrt())},
+      {"int32 and bool", x.cast(DType::kInt32).mod(Tensor::full({64, 96}, 3, DType::kInt32, "INTERP")).eq(
+                             Tensor::full({64, 96}, 1, DType::kInt32, "INTERP")).cast(DType::kFloat32)},
+      {"float64", x.cast(DType::kFloat64).exp()},
+      {"infinity and nan constants", x.max({0}) + x.min({0})},
+  };
+  cuda::Compiler nvrtc(90, "");
+  for (const auto& [what, t] : graphs) {
+    for (const ScheduleItem& item : create_schedule({t.lazy()})) {
+      if (item.is_copy) continue;
+      Program p = lower_item(item, gpu_options());
+      const std::string src = render_cuda(p);
+      EXPECT_NO_THROW(nvrtc.compile(src, p.name)) << what << ":\n" << src;
+    }
+  }
+}
+
+// --- on a GPU
+
+bool has_gpu(std::string* why) {
+  try {
+    get_device("CUDA");
+    return true;
+  } catch (const Error& e) {
+    *why = e.what();
+    return false;
+  }
+}
+
+#define REQUIRE_GPU()                                                               \
+  do {                                                                              \
+    std::string why;                                                                \
+    if (!has_gpu(&why)) GTEST_SKIP() << "no CUDA device, not run on a GPU: " << why; \
+  } while (0)
+
+// Runs f on CUDA and on the CPU with the same inputs and compares.
+void expect_same(const std::string& what, const std::function<Tensor(const std::string&)>& f, double rtol) {
+  std::vector<double> want = f("CPU").to_doubles(), got = f("CUDA").to_doubles();
+  EXPECT_TRUE(testing_util::all_close(want, got, rtol, rtol, what));
+}
+
+TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
+  REQUIRE_GPU();
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    auto r = [seed](Shape s, const std::string& dev, uint64_t salt) {
+      Tensor::manual_seed(seed * 1000 + salt);
+      return Tensor::randn(s, DType::kFloat32, "CPU").to(dev);
+    };
+    // float32 sums of up to 2^20 terms in another order: 1e-4 relative is a few ulp per term.
+    expect_same("elementwise 1M", [&](auto d) { return (r({1 << 20}, d, 1) * 3.0 + 1.0).relu(); }, 1e-6);
+    expect_same("odd elementwise", [&](auto d) { return r({7, 13, 3}, d, 2).exp(); }, 1e-6);
+    expect_same("full sum 1M (group)", [&](auto d) { return r({1 << 20}, d, 3).sum(); }, 1e-4);
+    expect_same("row sums (group)", [&](auto d) { return r({48, 4096}, d, 4).sum({1}); }, 1e-4);
+    expect_same("column max", [&](auto d) { return r({4096, 48}, d, 5).max({0}); }, 0);
+    expect_same("matmul 256x128x512 (2d tile)", [&](auto d) { return r({256, 128}, d, 6).matmul(r({128, 512}, d, 7)); }, 1e-4);
+    expect_same("matmul 100x37x53 (spread)", [&](auto d) { return r({100, 37}, d, 8).matmul(r({37, 53}, d, 9)); }, 1e-4);
+    expect_same("conv2d", [&](auto d) { return r({16, 8, 14, 14}, d, 10).conv2d(r({16, 8, 3, 3}, d, 11), Tensor(), 1, 1); }, 1e-4);
+    expect_same("softmax", [&](auto d) { return r({300, 10}, d, 12).log_softmax(1); }, 1e-5);
+  }
+}
+
+// A small MLP step on CUDA: same loss and gradients as on the CPU; from the second step on, the
+// caching allocator serves every buffer (no device allocations grow).
+TEST(Cuda, TrainingStepMatchesTheCpuAndAllocationsStopGrowing) {
+  REQUIRE_GPU();
+  auto step = [](const std::string& dev, std::vector<Tensor>& params) {
+    Tensor::manual_seed(7);
+    Tensor x = Tensor::randn({64, 784}, DType::kFloat32, "CPU").to(dev);
+    Tensor y = Tensor::randint({64}, 0, 10, "CPU").to(dev);
+    Tensor loss = x.matmul(params[0]).relu().matmul(params[1]).cross_entropy(y);
+    loss.backward();
+    std::vector<double> out = {loss.item()};
+    for (Tensor& p : params) {
+      for (double g : p.grad().to_doubles()) out.push_back(g);
+      p.assign((p - 0.1 * p.grad()).detach());
+      p.realize();
+      p.requires_grad_();
+    }
+    return out;
+  };
+  auto init = [](const std::string& dev) {
+    Tensor::manual_seed(3);
+    std::vector<Tensor> ps = {Tensor::randn({784, 128}, DType::kFloat32, "CPU") * 0.05,
+                              Tensor::randn({128, 10}, DType::kFloat32, "CPU") * 0.05};
+    for (Tensor& p : ps) p = p.to(dev).realize().requires_grad_();
+    return ps;
+  };
+  std::vector<Tensor> cpu = init("CPU"), gpu = init("CUDA");
+  auto& ctx = dynamic_cast<cuda::CudaDevice&>(get_device("CUDA")).context();
+  int64_t allocs_after_first = 0;
+  for (int i = 0; i < 4; ++i) {
+    std::vector<double> want = step("CPU", cpu), got = step("CUDA", gpu);
+    EXPECT_TRUE(testing_util::all_close(want, got, 1e-4, 1e-5, "step " + std::to_string(i)));
+    if (i == 1) allocs_after_first = ctx.allocator_stats().device_allocs;
+  }
+  EXPECT_EQ(ctx.allocator_stats().device_allocs, allocs_after_first)
+      << "steps 3 and 4 should be served from the allocator's cache";
+}
+
+TEST(Cuda, ACompileErrorIsATinyrefErrorAndTheDeviceKeepsWorking) {
+  REQUIRE_GPU();
+  auto& gpu = dynamic_cast<cuda::CudaDevice&>(get_device("CUDA"));
+  cuda::CudaSource bad;
+  bad.source = "extern \"C\" __global__ void broken(float* x) { x[0] = undefined_name; }";
+  bad.kernel_name = "broken";
+  try {
+    gpu.compile_source(bad);
+    ADD_FAILURE() << "expected a compile error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("undefined_name"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(Tensor::full({4}, 2.0, DType::kFloat32, "CUDA").sum().item(), 8.0);
+}
+
+}  // namespace
+}  // namespace tinyref
