@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Packs what the GPU machine runs into devbin/ (ignored through .git/info/exclude): the CUDA-relevant
+# test binaries, the three CUDA benchmarks and the trainer, built here (the GPU machine has no
+# Bazel, gtest or Eigen; see ../shared/TOOLCHAIN.md, "Running on the GPU machine"), plus MNIST
+# gzipped, the PyTorch anchor scripts, the shared libraries the GPU machine may lack, and
+# devbin/run_all.sh. Then, on the GPU machine (the run tool, carry=["devbin"]), from the repo root:
+#
+#   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh            # everything
+#   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh tests      # only the tests
+#   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh matmul_cuda context_test   # by name
+#
+# Usage: tools/cuda/device_pack.sh   (from anywhere in the repository; builds with -c opt --config=opt)
+set -euo pipefail
+cd "$(git rev-parse --show-toplevel)"
+
+BAZEL=${BAZEL:-bazel-4}
+BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:mnist_cuda)
+# Static binaries (--dynamic_mode=off, in --config=opt) carry tinyref inside: nothing to copy
+# from bazel-bin's solib folders. The run tool carries at most 64 MiB in all.
+LIMIT_MB=60
+
+mapfile -t TESTS < <(
+  "$BAZEL" query --noshow_progress 'kind(cc_test, //tinyref/backends/cuda:* + //tools/mnist:*)' 2>/dev/null
+  echo //tinyref:conformance_test
+  echo //tools/cuda:cuda_smoke_test
+)
+echo "device_pack: building ${#TESTS[@]} tests, ${#BENCHES[@]} benchmarks and //tools/mnist:mnist"
+"$BAZEL" build -c opt --config=opt "${TESTS[@]}" "${BENCHES[@]}" //tools/mnist:mnist
+
+# Filled beside devbin and swapped in at the end, so a failure leaves the last pack whole.
+stage=$(mktemp -d "${TMPDIR:-/tmp}/devbin.XXXXXX")
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage"/{tests,bin,lib,mnist,anchors}
+bin_of() { local l=${1#//}; echo "bazel-bin/${l%%:*}/${l#*:}"; }  # //a/b:c -> bazel-bin/a/b/c
+for t in "${TESTS[@]}"; do cp -L "$(bin_of "$t")" "$stage/tests/"; done
+for b in "${BENCHES[@]}" //tools/mnist:mnist; do cp -L "$(bin_of "$b")" "$stage/bin/"; done
+chmod u+w "$stage"/tests/* "$stage"/bin/*
+strip --strip-unneeded "$stage"/tests/* "$stage"/bin/*  # symbols are most of an -c opt binary
+
+# Shared libraries beyond the C/C++ runtime and CUDA's (libgomp, libcrypto, zlib ...): the GPU
+# machine runs another distribution, where they may be missing (run_all.sh uses only those).
+ldd "$stage"/tests/* "$stage"/bin/* | awk '/=> \//{print $1, $3}' | sort -u |
+  while read -r name path; do
+    case $name in
+      libc.so*|libm.so*|libstdc++*|libgcc_s*|ld-linux*|libpthread*|librt.so*|libdl.so*|libcuda*|libnvrtc*|libcudart*) ;;
+      *) cp -L "$path" "$stage/lib/$name" ;;
+    esac
+  done
+
+# MNIST where ./course setup puts it (datasets/mnist), gzipped (53 MB raw, about 11 MB gzipped);
+# run_all.sh unpacks it, and the loader checks every file's sha256.
+for f in $(awk '{sub(".*/", "", $2); print $2}' datasets/MNIST.sha256); do  # "SUM  mnist/NAME"
+  [[ -f datasets/mnist/$f ]] || { echo "device_pack: datasets/mnist/$f missing: run ./course setup" >&2; exit 1; }
+  gzip -9 -c "datasets/mnist/$f" > "$stage/mnist/$f.gz"
+done
+cp datasets/MNIST.sha256 "$stage/mnist/"
+cp bench/anchors/torch_cuda.py bench/anchors/torch_mnist.py "$stage/anchors/"
+cp tools/cuda/run_all.sh "$stage/run_all.sh"
+
+size_mb=$(du -sm "$stage" | cut -f1)
+if (( size_mb > LIMIT_MB )); then
+  echo "device_pack: $size_mb MiB is over the $LIMIT_MB MiB the run tool carries" >&2
+  du -sh "$stage"/* >&2
+  exit 1
+fi
+chmod 755 "$stage"  # mktemp made it private
+rm -rf devbin
+mv "$stage" devbin
+trap - EXIT
+echo "device_pack: devbin/ is $size_mb MiB:"
+du -sh devbin/*
+echo "on the GPU machine: LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh (carry [\"devbin\"])"
