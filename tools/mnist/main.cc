@@ -5,6 +5,7 @@
 //   ./course mnist --model mlp                  # 784-128-10, SGD 0.1, one epoch of 64s
 //   ./course mnist --steps 200 --save cnn.safetensors --metrics runs/cnn.json
 //   ./course mnist --load cnn.safetensors      # evaluate a checkpoint
+//   ./course mnist --no-replay                 # every step eager (default: record it, replay its kernels)
 //
 // Relative paths are the user's (under `bazel run`, $BUILD_WORKING_DIRECTORY). Without
 // --metrics the metrics go to .course/mnist_metrics.json in the workspace, the curve next to
@@ -34,6 +35,7 @@ struct Args {
   std::string model = "cnn", device, save, load, metrics;
   int steps = 0, epochs = 0, batch = 0, eval_every = -1;
   uint64_t seed = 0;
+  bool no_replay = false;
 };
 
 std::string env(const char* name) {
@@ -110,6 +112,7 @@ int run(const Args& a) {
     config.steps = 0;
   }
   if (a.eval_every >= 0) config.eval_every = a.eval_every;
+  config.replay = !a.no_replay;
 
   if (!datasets::mnist_available()) {
     std::fprintf(stderr, "mnist: MNIST is not in %s; run ./course setup\n", datasets::find_mnist_dir().c_str());
@@ -173,6 +176,8 @@ int main(int argc, char** argv) {
   app.add_option("--device", a.device, "tinyref device (CPU, INTERP, CUDA); default: the best present");
   app.add_option("--eval-every", a.eval_every, "test accuracy every N steps on 2000 images (0: only at the end)")
       ->check(CLI::NonNegativeNumber);
+  app.add_flag("--no-replay", a.no_replay,
+               "run every training step eagerly (default: record the step, then replay its kernels)");
   app.add_option("--save", a.save, "write the trained model's state to FILE (safetensors)");
   // Relative paths are the user's: look for --load where they typed it, not in bazel's runfiles.
   const CLI::Validator user_file(

@@ -81,6 +81,10 @@ Trainer::Trainer(const TrainConfig& config, const datasets::Mnist& train, const 
   if (!config_.sample_with_replacement) {
     sampler_ = std::make_unique<datasets::EpochSampler>(train_.labels.size(), config_.batch, config_.seed);
   }
+  if (config_.replay) {
+    replay_ = std::make_unique<tinyref::Replay>(
+        [this](const std::vector<Tensor>& in) { return build_step(in[0], in[1]); });
+  }
 }
 
 Trainer::~Trainer() = default;
@@ -101,13 +105,23 @@ double Trainer::train_step(const std::vector<uint32_t>& indices) {
   datasets::gather(train_, indices, norm_, &batch_);
   Tensor x = images_tensor(batch_);
   Tensor y = Tensor::from_vector(batch_.labels, {static_cast<int64_t>(batch_.labels.size())}, config_.device);
+  if (replay_ && batch_.labels.size() == static_cast<size_t>(config_.batch)) return replay_->run({x, y})[0].item();
+  // The loss, the new parameters, the optimizer's moments and BatchNorm's running statistics:
+  // one schedule, so the forward pass runs once.
+  tinyref::StepResult r = build_step(x, y);
+  std::vector<Tensor> all = r.outputs;
+  all.insert(all.end(), r.state.begin(), r.state.end());
+  tinyref::realize_all(all);
+  return r.outputs[0].item();
+}
+
+tinyref::StepResult Trainer::build_step(const Tensor& x, const Tensor& y) {
   opt_->zero_grad();
   Tensor loss = nn::cross_entropy((*model_)(x), y);
   loss.backward();
-  // The loss, the new parameters, the optimizer's moments and BatchNorm's running statistics:
-  // one schedule, so the forward pass runs once.
-  opt_->step({loss}, model_->buffers());
-  return loss.item();
+  std::vector<Tensor> state = opt_->schedule_step();
+  for (const auto& [name, t] : model_->buffers()) state.push_back(t);
+  return {{loss}, state};
 }
 
 TrainResult Trainer::run(const std::function<void(const StepInfo&)>& on_step) {

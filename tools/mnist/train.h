@@ -23,6 +23,7 @@
 
 #include "datasets/batches.h"
 #include "datasets/mnist.h"
+#include "tinyref/engine/replay.h"
 #include "tinyref/nn/module.h"
 #include "tinyref/nn/optim.h"
 #include "tools/mnist/curve_svg.h"
@@ -43,6 +44,10 @@ struct TrainConfig {
   // images (0: all of them); the final accuracy always uses the whole test set.
   int eval_every = 0;
   int eval_images = 0;
+  // Record the training step and replay its kernels (tinyref/engine/replay.h): the same
+  // values, bit for bit, without the per-step host work of building and scheduling the graph.
+  // A batch of another size (an epoch's last) runs eagerly.
+  bool replay = true;
 };
 
 // The documented defaults of each model (see the header comment); throws for an unknown model.
@@ -85,6 +90,8 @@ class Trainer {
  private:
   tinyref::Tensor images_tensor(const datasets::Batch& batch) const;
   double train_step(const std::vector<uint32_t>& indices);
+  // One step's graph: the loss, and every tensor the step assigns.
+  tinyref::StepResult build_step(const tinyref::Tensor& x, const tinyref::Tensor& y);
 
   TrainConfig config_;
   const datasets::Mnist& train_;
@@ -95,6 +102,7 @@ class Trainer {
   std::mt19937_64 rng_;
   std::unique_ptr<datasets::EpochSampler> sampler_;
   datasets::Batch batch_;
+  std::unique_ptr<tinyref::Replay> replay_;  // null with config.replay off
 };
 
 }  // namespace mnist_tool
