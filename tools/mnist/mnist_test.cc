@@ -85,4 +85,21 @@ TEST(MnistCliTest, MlpSmokeRunLearnsAndItsCheckpointEvaluatesTheSame) {
   EXPECT_NE(wrong.output.find("is missing from the file"), std::string::npos) << wrong.output;
 }
 
+// The trainer replays its recorded step by default: the same kernels on the same values, so
+// the losses and the accuracy equal an eager run's exactly.
+TEST(MnistCliTest, ReplayedTrainingEqualsEagerTraining) {
+  if (!datasets::mnist_available()) GTEST_SKIP() << "MNIST is not downloaded (./course setup)";
+  nlohmann::json runs[2];
+  for (int eager = 0; eager < 2; ++eager) {
+    const std::string metrics = tmp(eager ? "eager.json" : "replay.json");
+    Outcome r = run("--model mlp --steps 8 --eval-every 0 --metrics " + metrics + (eager ? " --no-replay" : ""));
+    ASSERT_EQ(r.rc, 0) << r.output;
+    std::ifstream in(metrics);
+    ASSERT_TRUE(in) << "no metrics at " << metrics << "\n" << r.output;
+    runs[eager] = nlohmann::json::parse(in);
+  }
+  EXPECT_EQ(runs[0].at("losses"), runs[1].at("losses"));
+  EXPECT_EQ(runs[0].at("test_accuracy"), runs[1].at("test_accuracy"));
+}
+
 }  // namespace
