@@ -190,7 +190,9 @@ std::vector<Tensor> Replay::run(const std::vector<Tensor>& inputs) {
 std::vector<Tensor> Replay::run_eagerly(const std::vector<Tensor>& inputs, Capture* capture) {
   StepResult r;
   if (capture != nullptr) {
-    for (size_t i = 0; i < inputs.size(); ++i) capture->inputs.push_back(slot_of(inputs[i], "input " + std::to_string(i)));
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      capture->inputs.push_back(slot_of(inputs[i], "input " + std::to_string(i)));
+    }
     for (size_t k = 0; k < state_.size(); ++k) {
       capture->state_in.push_back(slot_of(state_[k], "state tensor " + std::to_string(k)));
     }
@@ -311,9 +313,7 @@ std::vector<Tensor> Replay::replay(const std::vector<Tensor>& inputs) {
   // may be computed from other state.
   std::vector<std::pair<size_t, std::vector<unsigned char>>> moved;
   for (size_t k = 0; k < state_.size(); ++k) {
-    if (state_[k].lazy()->base()->realized_buffer() == last.state_out[k].buf && state_[k].shape() == last.state_out[k].shape) {
-      continue;
-    }
+    if (state_[k].lazy()->base()->realized_buffer() == last.state_out[k].buf) continue;
     LazyRef value = state_[k].lazy()->contiguous();
     realize({value});
     moved.emplace_back(k, host_bytes(*value->realized_buffer()));

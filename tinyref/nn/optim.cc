@@ -95,7 +95,9 @@ Adam::Adam(const NamedTensors& params, double lr_, double beta1_, double beta2_,
   for (const Tensor& p : params_) {
     m_.push_back(zeros_like(p));
     v_.push_back(zeros_like(p));
-    if (powers_.count(p.device()) == 0) powers_.emplace(p.device(), std::make_pair(scalar_buffer(1, p), scalar_buffer(1, p)));
+    if (powers_.count(p.device()) == 0) {
+      powers_.emplace(p.device(), std::make_pair(scalar_buffer(1, p), scalar_buffer(1, p)));
+    }
   }
 }
 
