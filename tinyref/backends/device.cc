@@ -10,11 +10,16 @@
 namespace tinyref {
 
 Buffer::~Buffer() {
-  if (ptr_ != nullptr) device_->free(ptr_);
+  if (ptr_ == nullptr) return;
+  device_->free(ptr_);
+  --stats().buffers_alive;
 }
 
 void* Buffer::ptr() {
-  if (ptr_ == nullptr) ptr_ = device_->alloc(nbytes());
+  if (ptr_ == nullptr) {
+    ptr_ = device_->alloc(nbytes());
+    ++stats().buffers_alive;
+  }
   return ptr_;
 }
 

@@ -39,6 +39,7 @@ struct CodegenOptions {
   bool gpu = false;
   int max_threads = 1024;          // threads per block
   int max_shared_bytes = 48 << 10; // shared memory per block without opting in to more
+  int variant = 0;                 // GPU: which of the optimizer's choices (engine/search.h)
 };
 
 class Device {
@@ -89,6 +90,7 @@ struct Stats {
   int64_t kernels_launched = 0;  // kernels run (copies excluded)
   int64_t programs_built = 0;    // kernels linearized and handed to Device::compile
   int64_t compiler_runs = 0;     // times the CPU backend ran the system compiler (cache misses)
+  int64_t buffers_alive = 0;     // Buffers holding device memory now (a leak shows as growth)
 };
 Stats& stats();
 

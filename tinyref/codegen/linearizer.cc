@@ -69,8 +69,8 @@ class Linearizer {
     if (k_.reduce) reduce_phase(ups);
     // After a GPU group reduce every thread of the block holds the result: one of them writes it.
     int gate = -1;
-    if (const int group = k_.first_of(Axis::kGroup); k_.gpu && group >= 0) {
-      gate = alu_uop(Op::CMPLT, DType::kBool, 1, {var_uop_[group], const_of(1, DType::kInt32)});
+    if (k_.gpu && k_.first_of(Axis::kGroup) >= 0) {
+      gate = alu_uop(Op::CMPLT, DType::kBool, 1, {lidx_, const_of(1, DType::kInt32)});
     }
     for (const auto& u : ups) {
       Val v = render(store->src[0].get(), u);
@@ -228,6 +228,7 @@ class Linearizer {
     u.arg = total;
     u.tag = tag;
     const int index = emit(u);
+    if (u.tag == std::string("lidx")) lidx_ = index;
     int64_t below = total;
     for (size_t d : dims) {
       below /= full_[d];
@@ -237,6 +238,18 @@ class Linearizer {
       var_uop_[d] = v;
     }
     return total;
+  }
+
+  // How many partial results a group reduce leaves: on a CPU the iterations of its one group
+  // loop; on a GPU every thread of the block, whose group dimensions may be several (the
+  // thread index is then the slot).
+  int64_t group_size() const {
+    if (!k_.gpu) return full_[k_.first_of(Axis::kGroup)];
+    int64_t n = 1;
+    for (size_t d = 0; d < k_.ndim(); ++d) {
+      if (k_.axes[d] == Axis::kGroup) n *= full_[d];
+    }
+    return n;
   }
 
   // Every assignment of values to the dimensions of one kind (kUpcast, or kUnroll), as full
@@ -407,7 +420,7 @@ class Linearizer {
     if (group >= 0) {
       UOp l{UOpKind::kDefineLocal};
       l.dtype = dt;
-      l.arg = full_[group] * static_cast<int64_t>(ups.size());
+      l.arg = group_size() * static_cast<int64_t>(ups.size());
       local = emit(l);
       // On a GPU the group is the block's threads (the lidx digits), no loop.
       TT_ASSERT(!k_.gpu || k_.first_of(Axis::kLocal) < 0);
@@ -457,7 +470,7 @@ class Linearizer {
       for (int i = 0; i < n; ++i) {
         UOp st{UOpKind::kStore};
         st.dtype = dt;
-        st.src = {local, slot(var_uop_[group], i), results[i].id};
+        st.src = {local, slot(k_.gpu ? lidx_ : var_uop_[group], i), results[i].id};
         emit(st);
       }
       close_loops(group_open);
@@ -470,7 +483,7 @@ class Linearizer {
         accs2.push_back(emit(a));
       }
       UOp r{UOpKind::kRange};
-      r.arg = full_[group];
+      r.arg = group_size();
       r.tag = "tidx";
       scopes_.push_back(p_.uops.size());
       const int t = emit(r);
@@ -510,6 +523,7 @@ class Linearizer {
   std::vector<size_t> scopes_;
   std::vector<int> globals_, var_uop_;
   int vdim_ = -1, width_ = 1;
+  int lidx_ = -1;  // GPU: the thread index (SPECIAL lidx), if there is one
 };
 
 }  // namespace

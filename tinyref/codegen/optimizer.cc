@@ -86,7 +86,10 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 }  // namespace
 
 void optimize(Kernel& k, const CodegenOptions& options) {
-  if (options.gpu) return optimize_gpu(k, options);
+  if (options.gpu) {
+    optimize_gpu(k, options);
+    return;
+  }
   if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return;
   const Shape full = k.full_shape();
   int64_t work = 1;

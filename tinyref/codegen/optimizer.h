@@ -21,8 +21,10 @@ void optimize(Kernel& k, const CodegenOptions& options);
 
 // The GPU's heuristics (optimizer_gpu.cc), which optimize() hands GPU devices to: output
 // dimensions spread over blocks and threads, register tiles per thread, and reductions with
-// few outputs split across a block's threads.
-void optimize_gpu(Kernel& k, const CodegenOptions& options);
+// few outputs split across a block's threads. options.variant picks one of a few choices (block
+// size, register tile); returns false when the kernel has no choice of that number, which is
+// how the search (engine/search.h) knows it has tried them all. Variant 0 is the default.
+bool optimize_gpu(Kernel& k, const CodegenOptions& options);
 
 }  // namespace tinyref
 

@@ -9,9 +9,11 @@
 //                           memory and a barrier to combine the 256 partials
 //
 // As on the CPU, each step only splits, moves and retypes dimensions.
+#include <algorithm>
 #include <cstdlib>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "tinyref/codegen/optimizer.h"
@@ -19,8 +21,6 @@
 namespace tinyref {
 
 namespace {
-
-constexpr int64_t kBlockThreads = 256;  // a good default on every NVIDIA GPU since Kepler
 
 std::optional<int64_t> stride(const Kernel& k, size_t leaf, size_t d) {
   if (k.sts[leaf].shape()[d] == 1) return 0;
@@ -71,34 +71,84 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
   k.applied.push_back(what + " " + std::to_string(d) + " " + std::to_string(amount));
 }
 
-// A reduction with few outputs: one block per output, its threads each reducing a strided
-// share of the (preferably contiguous) reduce dimension, so neighbouring threads read
-// neighbouring elements.
-bool group_reduce(Kernel& k) {
+// The choices the search may try (variant 0 first: the default; 256 threads a block is a good
+// default on every NVIDIA GPU since Kepler). Threads per block for a
+// group reduce or a spread; threads per side and register tile per side for a 2D tile.
+constexpr int64_t kGroupThreads[] = {256, 128, 512, 1024};
+constexpr int64_t kSpreadThreads[] = {256, 128, 512, 64};
+constexpr std::pair<int64_t, int64_t> kTiles[] = {{16, 4}, {16, 8}, {8, 8}, {8, 4}, {32, 4}};
+
+// The largest divisor of n that is at most cap.
+int64_t divisor_at_most(int64_t n, int64_t cap) {
+  for (int64_t f = std::min(n, cap); f > 1; --f) {
+    if (n % f == 0) return f;
+  }
+  return 1;
+}
+
+// A long reduction: one block per output (or per few outputs), its threads each reducing a
+// strided share of the reduction. The threads take the innermost reduce dimensions whole (and
+// a divisor of the next), so neighbouring threads read neighbouring elements: for a conv weight
+// gradient, a thread per output pixel and the batch as the loop. Outputs along which an input
+// is reused are computed four at a time, as on the CPU.
+bool group_reduce(Kernel& k, int64_t block_threads) {
   const Shape full = k.full_shape();
   std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
-  if (reduces.empty()) return false;
-  size_t best = reduces.back();
-  for (size_t d : reduces) {
-    if (contiguous_loads(k, d) > contiguous_loads(k, best)) best = d;
+  std::vector<std::pair<size_t, int64_t>> threads;  // dimension, threads along it
+  int64_t total = 1;
+  for (size_t i = reduces.size(); i-- > 0 && total < block_threads;) {
+    const int64_t t = divisor_at_most(full[reduces[i]], block_threads / total);
+    if (t == 1) break;
+    threads.push_back({reduces[i], t});
+    total *= t;
+    if (t < full[reduces[i]]) break;  // a partial dimension: the next one out would not be contiguous
   }
-  const int64_t threads = pow2_divisor(full[best], kBlockThreads);
-  if (threads < 16) return false;
-  k.split(best, threads, Axis::kGroup);
-  log(k, "group", best, threads);
+  if (total < 32) return false;
+  int64_t accs = 1;
+  for (size_t d : dims_of(k, Axis::kGlobal)) {
+    if (accs < 16 && full[d] % 4 == 0 && reused_along(k, d)) {
+      k.split(d, 4, Axis::kUpcast);
+      log(k, "upcast", d, 4);
+      accs *= 4;
+    }
+  }
+  // Whole dimensions become thread digits where they are, in order (the innermost the least
+  // significant); a partial one's threads are split off and moved in front of them.
+  int first_whole = -1;
+  for (const auto& [d, t] : threads) {
+    if (t != full[d]) continue;
+    k.axes[d] = Axis::kGroup;
+    first_whole = first_whole < 0 ? static_cast<int>(d) : std::min(first_whole, static_cast<int>(d));
+    log(k, "group", d, t);
+  }
+  if (const auto [d, t] = threads.back(); t != full[d]) {
+    k.split(d, t, Axis::kGroup);  // the new dimension lands at the end of the loops
+    int added = -1;
+    for (size_t i = 0; i < k.ndim(); ++i) {
+      if (k.axes[i] == Axis::kGroup) added = static_cast<int>(i);
+    }
+    if (first_whole >= 0) k.move(static_cast<size_t>(added), static_cast<size_t>(first_whole));
+    log(k, "group", d, t);
+  }
   return true;
 }
 
-// A matmul-shaped reduction (two output dimensions, each with an input reused along it): a
-// square of threads per block, and a tile x tile register tile per thread, strided by the
-// thread count so that neighbouring threads read and write neighbouring elements.
-bool tile_2d(Kernel& k, int64_t threads_per_side, int64_t tile) {
+// Whether a matmul-shaped 2D tile fits: two output dimensions, each with an input reused along
+// it, each a multiple of the tile's span.
+bool tile_2d_fits(const Kernel& k, int64_t threads_per_side, int64_t tile) {
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   if (globals.size() < 2) return false;
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
   const Shape full = k.full_shape();
   const int64_t span = threads_per_side * tile;
-  if (!reused_along(k, rows) || !reused_along(k, cols) || full[rows] % span || full[cols] % span) return false;
+  return reused_along(k, rows) && reused_along(k, cols) && full[rows] % span == 0 && full[cols] % span == 0;
+}
+
+// A square of threads per block, and a tile x tile register tile per thread, strided by the
+// thread count so that neighbouring threads read and write neighbouring elements.
+void tile_2d(Kernel& k, int64_t threads_per_side, int64_t tile) {
+  std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
+  const size_t rows = globals[globals.size() - 2], cols = globals.back();
   // Splits of rows first: a later split is a less significant digit of the thread index, and the
   // column threads should be the fastest (they read and write contiguously).
   for (size_t d : {rows, cols}) {
@@ -109,18 +159,17 @@ bool tile_2d(Kernel& k, int64_t threads_per_side, int64_t tile) {
     k.split(d, tile, Axis::kUpcast);
     log(k, "upcast", d, tile);
   }
-  return true;
 }
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
-void spread(Kernel& k) {
+void spread(Kernel& k, int64_t block_threads) {
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
   // the innermost dimension's threads end up the least significant digit.
   std::vector<int64_t> threads(k.ndim(), 1);
-  int64_t left = kBlockThreads;
+  int64_t left = block_threads;
   for (size_t i = globals.size(); i-- > 0;) {
     threads[globals[i]] = pow2_divisor(full[globals[i]], left);
     left /= threads[globals[i]];
@@ -155,16 +204,37 @@ void unroll_reduce(Kernel& k, const CodegenOptions& options) {
   }
 }
 
+template <typename T, size_t N>
+constexpr int count(const T (&)[N]) {
+  return static_cast<int>(N);
+}
+
 }  // namespace
 
-void optimize_gpu(Kernel& k, const CodegenOptions& options) {
+bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
   k.gpu = true;
-  if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return;
+  const int v = options.variant;
+  if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return v == 0;
   const int64_t outputs = extent_of(k, Axis::kGlobal);
   const int64_t reduced = extent_of(k, Axis::kReduce);
-  if (k.reduce && outputs < 4096 && reduced >= 1024 && group_reduce(k)) return;
-  if (!(k.reduce && outputs >= (1 << 16) && tile_2d(k, 16, 4))) spread(k);
+  // A long reduction into too few outputs to fill the GPU with one thread each: split it over
+  // threads (MNIST's weight gradients and batch norm statistics reduce 2e5 values each).
+  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && group_reduce(k, kGroupThreads[0])) {
+    if (v == 0) return true;
+    if (v >= count(kGroupThreads)) return false;
+    k = Kernel(k.ast, k.bufs);  // start again with the other block size
+    k.gpu = true;
+    return group_reduce(k, kGroupThreads[v]);
+  }
+  if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0].first, kTiles[0].second)) {
+    if (v >= count(kTiles) || !tile_2d_fits(k, kTiles[v].first, kTiles[v].second)) return false;
+    tile_2d(k, kTiles[v].first, kTiles[v].second);
+  } else {
+    if (v >= count(kSpreadThreads)) return false;
+    spread(k, kSpreadThreads[v]);
+  }
   if (k.reduce) unroll_reduce(k, options);
+  return true;
 }
 
 }  // namespace tinyref

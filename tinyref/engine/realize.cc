@@ -13,6 +13,7 @@
 #include "tinyref/codegen/kernel.h"
 #include "tinyref/codegen/linearizer.h"
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/engine/search.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -69,7 +70,8 @@ void compile_all(const std::vector<ScheduleItem>& items) {
     std::string key = cache_key(item, device);
     if (compiled_cache().count(key) || !queued.insert(key).second) continue;
     if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(item.ast).c_str());
-    todo.push_back({key, &device, lower_item(item, device.codegen_options()), nullptr, nullptr});
+    Program program = search_enabled(device) ? search_program(item, device, key) : lower_item(item, device.codegen_options());
+    todo.push_back({key, &device, std::move(program), nullptr, nullptr});
     ++stats().programs_built;
   }
   auto compile_one = [](Todo& t) {

@@ -1,0 +1,140 @@
+#include "tinyref/engine/search.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+
+#include <unistd.h>
+
+#include "tinyref/codegen/kernel.h"
+#include "tinyref/codegen/linearizer.h"
+#include "tinyref/codegen/optimizer.h"
+#include "tinyref/engine/realize.h"
+#include "tinyref/error.h"
+
+namespace tinyref {
+
+namespace {
+
+constexpr int64_t kMinWork = int64_t{1} << 16;
+
+std::filesystem::path cache_dir() {
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref/search";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache/tinyref/search";
+  return {};
+}
+
+std::string fnv1a(const std::string& s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+std::map<std::string, int>& memory() {
+  static auto* m = new std::map<std::string, int>();
+  return *m;
+}
+
+std::optional<int> cached_variant(const std::string& key) {
+  if (auto it = memory().find(key); it != memory().end()) return it->second;
+  const std::filesystem::path dir = cache_dir();
+  if (dir.empty()) return std::nullopt;
+  std::ifstream in(dir / fnv1a(key));
+  int v = -1;
+  if (!(in >> v) || v < 0) return std::nullopt;  // absent or unreadable: search again
+  memory()[key] = v;
+  return v;
+}
+
+void store_variant(const std::string& key, int v) {
+  memory()[key] = v;
+  const std::filesystem::path dir = cache_dir();
+  if (dir.empty()) return;
+  std::error_code ec;  // a read-only cache is no reason to fail a training run
+  std::filesystem::create_directories(dir, ec);
+  const std::filesystem::path tmp = dir / (fnv1a(key) + ".tmp" + std::to_string(::getpid()));
+  {
+    std::ofstream out(tmp);
+    out << v << "\n";
+    if (!out) return;
+  }
+  std::filesystem::rename(tmp, dir / fnv1a(key), ec);
+}
+
+// Seconds per launch: the best of three batches of three, after one untimed launch.
+double time_kernel(Device& device, const CompiledKernel& kernel, const std::vector<void*>& ptrs) {
+  device.launch(kernel, ptrs);
+  device.synchronize();
+  double best = std::numeric_limits<double>::infinity();
+  for (int batch = 0; batch < 3; ++batch) {
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) device.launch(kernel, ptrs);
+    device.synchronize();
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / 3);
+  }
+  return best;
+}
+
+}  // namespace
+
+bool search_enabled(const Device& device) {
+  const char* e = std::getenv("TT_SEARCH");
+  if (e != nullptr && *e != '\0') return *e != '0';
+  return device.codegen_options().gpu;
+}
+
+Program search_program(const ScheduleItem& item, Device& device, const std::string& key) {
+  CodegenOptions options = device.codegen_options();
+  std::vector<BufferArg> args;
+  for (const LazyRef& b : item.bufs) args.push_back({b->dtype(), b->numel()});
+  if (!options.gpu || prod(Kernel(item.ast, args).full_shape()) < kMinWork) return lower_item(item, options);
+  if (std::optional<int> v = cached_variant(key)) {
+    options.variant = *v;
+    return lower_item(item, options);
+  }
+  // Scratch buffers of the kernel's sizes. Their contents do not matter: no index depends on data.
+  std::vector<std::unique_ptr<Buffer>> scratch;
+  std::vector<void*> ptrs;
+  for (const BufferArg& b : args) {
+    scratch.push_back(std::make_unique<Buffer>(device, b.dtype, static_cast<size_t>(b.size)));
+    ptrs.push_back(scratch.back()->ptr());
+  }
+  std::optional<Program> best;
+  int best_variant = 0;
+  double best_seconds = std::numeric_limits<double>::infinity();
+  for (int v = 0;; ++v) {
+    options.variant = v;
+    Kernel k(item.ast, args);
+    if (!optimize_gpu(k, options)) break;
+    Program p = linearize(k);
+    double seconds;
+    try {
+      seconds = time_kernel(device, *device.compile(p), ptrs);
+    } catch (const Error& e) {
+      // A choice the device refuses (say, more registers than the block size allows) is no choice.
+      if (debug_level() >= 2) std::fprintf(stderr, "search %s variant %d refused: %s\n", p.name.c_str(), v, e.what());
+      continue;
+    }
+    if (debug_level() >= 2) {
+      std::fprintf(stderr, "search %-40s variant %d %9.3f ms  %s\n", p.name.c_str(), v, seconds * 1e3, p.opts.c_str());
+    }
+    if (seconds < best_seconds) {
+      best_seconds = seconds;
+      best_variant = v;
+      best = std::move(p);
+    }
+  }
+  if (!best) return lower_item(item, device.codegen_options());  // let variant 0 report its own error
+  store_variant(key, best_variant);
+  return *best;
+}
+
+}  // namespace tinyref

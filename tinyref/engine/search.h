@@ -1,0 +1,32 @@
+// Kernel search, tinygrad's BEAM made small: for each big kernel on a GPU, compile the
+// optimizer's few choices (codegen/optimizer.h: optimize_gpu's variants: block sizes, register
+// tiles), time each on scratch buffers, keep the fastest. The choice is cached in memory and
+// on disk, so only a kernel's first run anywhere pays for the search.
+//
+//   TT_SEARCH=0 ./course mnist --device cuda     # every kernel takes variant 0, no timing
+//   TT_DEBUG=2 ...                               # prints each variant's time as it is searched
+//
+// Searched: GPU devices, kernels of at least 2^16 iterations (small ones are launch bound; a
+// better tile cannot help them). The disk cache is $XDG_CACHE_HOME/tinyref/search (else
+// ~/.cache/tinyref/search): one file per kernel, named by a hash of the device, the AST and the
+// buffer sizes, holding the variant's number.
+#ifndef TINYREF_ENGINE_SEARCH_H_
+#define TINYREF_ENGINE_SEARCH_H_
+
+#include <string>
+
+#include "tinyref/backends/device.h"
+#include "tinyref/codegen/uops.h"
+#include "tinyref/schedule/schedule.h"
+
+namespace tinyref {
+
+// Whether compile-time search runs for this device ($TT_SEARCH, default on for GPUs).
+bool search_enabled(const Device& device);
+
+// The program of the fastest variant; `key` names the kernel (device, AST, buffer sizes).
+Program search_program(const ScheduleItem& item, Device& device, const std::string& key);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_ENGINE_SEARCH_H_
