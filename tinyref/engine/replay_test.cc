@@ -10,6 +10,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "tinyref/backends/registry.h"
 #include "tinyref/error.h"
 #include "tinyref/nn/optim.h"
 
@@ -57,6 +58,16 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 
 class ReplayTest : public ::testing::TestWithParam<const char*> {
  protected:
+  void SetUp() override {
+    try {
+      get_device(GetParam());
+    } catch (const Error& e) {
+      // Only CUDA may be missing (CI has no GPU): a counted skip, with the reason.
+      if (std::string(GetParam()) != "CUDA") throw;
+      GTEST_SKIP() << "no CUDA device here, replay was not run on CUDA: " << e.what();
+    }
+  }
+
   // Trains kSteps eagerly and with a replay; compares losses and parameters bit for bit.
   void expect_same_training(const MakeOpt& make_opt, const std::string& what) {
     const std::string dev = GetParam();
@@ -224,7 +235,7 @@ TEST_P(ReplayTest, RefusesDeviceCopiesInsideTheStep) {
   expect_refused(step, [&](int s) { return batch(other, s); }, 3, "between devices");
 }
 
-INSTANTIATE_TEST_SUITE_P(Backends, ReplayTest, ::testing::Values("INTERP", "CPU"));
+INSTANTIATE_TEST_SUITE_P(Backends, ReplayTest, ::testing::Values("INTERP", "CPU", "CUDA"));
 
 }  // namespace
 }  // namespace tinyref

@@ -173,7 +173,8 @@ int main(int argc, char** argv) {
       ->excludes(steps);
   app.add_option("--batch", a.batch, "batch size (cnn 512, mlp 64)")->check(CLI::PositiveNumber);
   app.add_option("--seed", a.seed, "seed of the initialization and the batches")->capture_default_str();
-  app.add_option("--device", a.device, "tinyref device (CPU, INTERP, CUDA); default: the best present");
+  app.add_option("--device", a.device, "tinyref device (CPU, INTERP, CUDA; any case); default: the best present")
+      ->transform(CLI::IsMember({"CPU", "INTERP", "CUDA"}, CLI::ignore_case));
   app.add_option("--eval-every", a.eval_every, "test accuracy every N steps on 2000 images (0: only at the end)")
       ->check(CLI::NonNegativeNumber);
   app.add_flag("--no-replay", a.no_replay,
