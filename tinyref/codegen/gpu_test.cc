@@ -9,6 +9,7 @@
 #include "tests/testing/testing.h"
 #include "tinyref/backends/cuda/compiler.h"
 #include "tinyref/backends/cuda/cuda_device.h"
+#include "tinyref/backends/cuda/nvrtc.h"
 #include "tinyref/backends/registry.h"
 #include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/codegen/kernel.h"
@@ -95,6 +96,7 @@ TEST(GpuLowering, TheCudaRendererOutputCompilesWithNvrtc) {
       {"float64", x.cast(DType::kFloat64).exp()},
       {"infinity and nan constants", x.max({0}) + x.min({0})},
   };
+  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
   for (const auto& [what, t] : graphs) {
     for (const ScheduleItem& item : create_schedule({t.lazy()})) {
@@ -114,6 +116,7 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       {"row sums (group)", Tensor::randn({8, 8192}, DType::kFloat32, "INTERP").sum({1})},
       {"elementwise (spread)", (a * 2.0).exp()},
   };
+  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
   for (const auto& [what, t] : graphs) {
     const ScheduleItem item = create_schedule({t.lazy()}).back();
