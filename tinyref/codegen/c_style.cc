@@ -52,8 +52,14 @@ class CStyleRenderer {
     for (const UOp& u : p_.uops) {
       if (u.lanes > 1) vecs.insert({u.dtype, u.lanes});
     }
-    TT_CHECK(vecs.empty() || lang_.vectors, "renderer: " << p_.name << " has vector values, which this language lacks");
+    TT_CHECK(vecs.empty() || lang_.vectors || lang_.vector_structs,
+             "renderer: " << p_.name << " has vector values, which this language lacks");
     for (auto [dt, lanes] : vecs) {
+      if (lang_.vector_structs) {  // the prefix defines them (f32x4 only)
+        TT_CHECK(dt == DType::kFloat32 && lanes == 4, "renderer: " << p_.name << " needs " << vec_type(dt, lanes)
+                                                                  << "; this language has f32x4 only");
+        continue;
+      }
       const std::string v = vec_type(dt, lanes), s = c_type(dt);
       out << "typedef " << s << " " << v << " __attribute__((vector_size(" << lanes * itemsize(dt) << ")));\n";
       if (!is_float(dt)) continue;
@@ -83,6 +89,16 @@ class CStyleRenderer {
   std::string name(const std::string& prefix) { return prefix + std::to_string(counters_[prefix]++); }
   void line(const std::string& s) { body_ << std::string(2 * depth_, ' ') << s << "\n"; }
   const std::string& e(int id) const { return expr_[id]; }
+
+  // GCC vector types (C++) take a scalar operand in arithmetic; a language's vector structs
+  // (CUDA's f32x4) have a helper instead. Aligned accesses only where the language says so:
+  // GCC's vector types may sit anywhere, a CUDA float4 access must be 16-byte aligned.
+  std::string broadcast(const std::string& x, const UOp& u) const {
+    const std::string vt = vec_type(u.dtype, u.lanes);
+    return lang_.vector_structs ? "tt_broadcast<" + vt + ">(" + x + ")" : "(" + x + "-(" + vt + "){})";
+  }
+  std::string zero_vector(const std::string& vt) const { return lang_.vector_structs ? vt + "{}" : "(" + vt + "){}"; }
+  bool aligned(const UOp& u) const { return lang_.vector_structs && u.arg == 1; }
 
   std::string alu_expr(const UOp& u) {
     std::string t = op_template(u.op), out;
@@ -122,7 +138,7 @@ class CStyleRenderer {
       case UOpKind::kConst: expr_[i] = literal(u.value, u.dtype); break;
       case UOpKind::kDefineAcc: {
         std::string init = literal(u.value, u.dtype);
-        if (u.lanes > 1) init = "(" + vec_type(u.dtype, u.lanes) + "){} + " + init;
+        if (u.lanes > 1) init = broadcast(init, u);
         expr_[i] = name("acc");
         line(type_of(u.dtype, u.lanes) + " " + expr_[i] + " = " + init + ";");
         break;
@@ -139,18 +155,21 @@ class CStyleRenderer {
         line("}");
         break;
       case UOpKind::kLoad: {
-        std::string v = u.lanes > 1 ? "tt_vload<" + vec_type(u.dtype, u.lanes) + ">(" + e(u.src[0]) + "+" + e(u.src[1]) + ")"
-                                    : e(u.src[0]) + "[" + e(u.src[1]) + "]";
+        const std::string vt = vec_type(u.dtype, u.lanes);
+        std::string v = u.lanes == 1 ? e(u.src[0]) + "[" + e(u.src[1]) + "]"
+                        : aligned(u) ? "*(const " + vt + "*)(" + e(u.src[0]) + "+" + e(u.src[1]) + ")"
+                                     : "tt_vload<" + vt + ">(" + e(u.src[0]) + "+" + e(u.src[1]) + ")";
         if (u.src.size() > 2) {
-          const std::string zero = u.lanes > 1 ? "(" + vec_type(u.dtype, u.lanes) + "){}" : literal(0, u.dtype);
+          const std::string zero = u.lanes > 1 ? zero_vector(vt) : literal(0, u.dtype);
           v = e(u.src[2]) + "?" + v + ":" + zero;
         }
         bind(i, "val", v, false);
         break;
       }
       case UOpKind::kStore: {
-        std::string s = u.lanes > 1 ? "tt_vstore(" + e(u.src[0]) + "+" + e(u.src[1]) + ", " + e(u.src[2]) + ");"
-                                    : e(u.src[0]) + "[" + e(u.src[1]) + "] = " + e(u.src[2]) + ";";
+        std::string s = u.lanes == 1 ? e(u.src[0]) + "[" + e(u.src[1]) + "] = " + e(u.src[2]) + ";"
+                        : aligned(u) ? "*(" + vec_type(u.dtype, u.lanes) + "*)(" + e(u.src[0]) + "+" + e(u.src[1]) + ") = " + e(u.src[2]) + ";"
+                                     : "tt_vstore(" + e(u.src[0]) + "+" + e(u.src[1]) + ", " + e(u.src[2]) + ");";
         if (u.src.size() > 3) s = "if (" + e(u.src[3]) + ") " + s;
         line(s);
         break;
@@ -158,13 +177,13 @@ class CStyleRenderer {
       case UOpKind::kAlu: bind(i, "alu", alu_expr(u), true); break;
       case UOpKind::kAssign: line(e(u.src[0]) + " = " + e(u.src[1]) + ";"); break;
       case UOpKind::kVectorize: {
-        std::string v = "(" + vec_type(u.dtype, u.lanes) + "){";
+        std::string v = lang_.vector_structs ? vec_type(u.dtype, u.lanes) + "{" : "(" + vec_type(u.dtype, u.lanes) + "){";
         for (size_t j = 0; j < u.src.size(); ++j) v += (j ? "," : "") + e(u.src[j]);
         bind(i, "vec", v + "}", true);
         break;
       }
       case UOpKind::kGep: bind(i, "alu", e(u.src[0]) + "[" + std::to_string(u.arg) + "]", true); break;
-      case UOpKind::kBroadcast: bind(i, "vec", "(" + e(u.src[0]) + "-(" + vec_type(u.dtype, u.lanes) + "){})", true); break;
+      case UOpKind::kBroadcast: bind(i, "vec", broadcast(e(u.src[0]), u), true); break;
       case UOpKind::kSpecial:
         expr_[i] = name(u.tag);
         line("int " + e(i) + " = " + (u.tag == "lidx" ? lang_.thread_index : lang_.block_index) + ";");

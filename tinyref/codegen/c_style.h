@@ -28,6 +28,8 @@ struct CLanguage {
   std::string thread_index;   // SPECIAL lidx
   bool openmp = false;        // parallel RANGEs get `#pragma omp parallel for`
   bool vectors = false;       // GCC vector types for values with lanes > 1
+  bool vector_structs = false;  // or the prefix's f32x4 struct (CUDA): brace-built, tt_broadcast,
+                                // and aligned loads and stores where LOAD/STORE's arg says so
 };
 
 // The kernel function alone (no entry point): prefix, vector typedefs if any, the kernel.

@@ -24,6 +24,24 @@ __device__ inline float tt_sin(float x) { return sinf(x); }
 __device__ inline double tt_sin(double x) { return sin(x); }
 __device__ inline float tt_sqrt(float x) { return sqrtf(x); }
 __device__ inline double tt_sqrt(double x) { return sqrt(x); }
+// Four floats as one 16-byte value: an aligned access is one 128-bit load or store.
+struct __align__(16) f32x4 {
+  float v[4];
+  __device__ float& operator[](int i) { return v[i]; }
+  __device__ const float& operator[](int i) const { return v[i]; }
+};
+#define TT_F32X4_BINARY(op) \
+  __device__ inline f32x4 operator op(f32x4 a, f32x4 b) { return f32x4{a[0] op b[0], a[1] op b[1], a[2] op b[2], a[3] op b[3]}; }
+TT_F32X4_BINARY(+) TT_F32X4_BINARY(-) TT_F32X4_BINARY(*) TT_F32X4_BINARY(/)
+__device__ inline f32x4 operator-(f32x4 a) { return f32x4{-a[0], -a[1], -a[2], -a[3]}; }
+__device__ inline f32x4 operator/(float s, f32x4 a) { return f32x4{s / a[0], s / a[1], s / a[2], s / a[3]}; }
+__device__ inline f32x4 tt_max(f32x4 a, f32x4 b) { return f32x4{tt_max(a[0], b[0]), tt_max(a[1], b[1]), tt_max(a[2], b[2]), tt_max(a[3], b[3])}; }
+#define TT_F32X4_UNARY(fn) \
+  __device__ inline f32x4 fn(f32x4 a) { return f32x4{fn(a[0]), fn(a[1]), fn(a[2]), fn(a[3])}; }
+TT_F32X4_UNARY(tt_exp2) TT_F32X4_UNARY(tt_log2) TT_F32X4_UNARY(tt_sin) TT_F32X4_UNARY(tt_sqrt)
+template <typename V> __device__ inline V tt_broadcast(float x) { return V{x, x, x, x}; }
+template <typename V> __device__ inline V tt_vload(const float* p) { return V{p[0], p[1], p[2], p[3]}; }
+__device__ inline void tt_vstore(float* p, f32x4 v) { p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]; }
 )";
 
 const CLanguage& cuda_language() {
@@ -36,6 +54,7 @@ const CLanguage& cuda_language() {
     l->barrier = "__syncthreads();";
     l->block_index = "blockIdx.x";
     l->thread_index = "threadIdx.x";
+    l->vector_structs = true;
     return l;
   }();
   return *lang;

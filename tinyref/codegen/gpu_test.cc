@@ -132,6 +132,9 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       EXPECT_NO_THROW(nvrtc.compile(render_cuda(p), p.name)) << what << " variant " << o.variant;
     }
     EXPECT_GE(variants, 3) << what << ": the search needs choices";
+    if (what == "matmul (2d tiles)") {
+      EXPECT_GE(variants, 8) << "with the float4 tiles";
+    }
   }
 }
 
@@ -185,6 +188,39 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
                      // eps * sum|terms| (1.2e-7 * 1e4), not with the (cancelled) result
     expect_same("softmax", [&](auto d) { return r({300, 10}, d, 12).log_softmax(1); }, 1e-5);
   }
+}
+
+// The search keeps whichever variant is fastest, so every variant must compute the same thing.
+TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
+  REQUIRE_GPU();
+  Tensor::manual_seed(5);
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "CPU"), b = Tensor::randn({128, 512}, DType::kFloat32, "CPU");
+  const std::vector<double> want = (a.matmul(b) + 1.0).relu().to_doubles();
+  Tensor out = (a.to("CUDA").matmul(b.to("CUDA")) + 1.0).relu();
+  std::vector<ScheduleItem> items = create_schedule({out.lazy()});
+  const ScheduleItem item = items.back();
+  items.pop_back();
+  run_schedule(items);  // the inputs
+  Device& gpu = get_device("CUDA");
+  std::vector<BufferArg> args;
+  for (const LazyRef& buf : item.bufs) args.push_back({buf->dtype(), buf->numel()});
+  CodegenOptions o = gpu.codegen_options();
+  int variants = 0;
+  for (o.variant = 0;; ++o.variant) {
+    Kernel k(item.ast, args);
+    if (!optimize_gpu(k, o)) break;
+    ++variants;
+    Program p = linearize(k);
+    Buffer result(gpu, DType::kFloat32, want.size());
+    std::vector<void*> ptrs = {result.ptr()};
+    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
+    gpu.launch(*gpu.compile(p), ptrs);
+    std::vector<float> host(want.size());
+    result.copy_out(host.data());
+    EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), 1e-4, 1e-4,
+                                        "variant " + std::to_string(o.variant) + " (" + p.opts + ")"));
+  }
+  EXPECT_GE(variants, 8) << "matmul's 2D tiles, float4 ones included";
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

@@ -27,6 +27,21 @@ bool vector_friendly(Op op, DType dtype) {
   }
 }
 
+// Whether every value of e is a multiple of n, judged by constant factors alone (sufficient,
+// not necessary): a vector access whose index passes may assume an aligned address.
+bool multiple_of(const sym::Expr& e, int64_t n) {
+  switch (e->kind) {
+    case sym::Kind::kNum: return e->c % n == 0;
+    case sym::Kind::kMul: return e->c % n == 0 || multiple_of(e->a, n);
+    case sym::Kind::kSum:
+      for (const sym::Expr& t : e->terms) {
+        if (!multiple_of(t, n)) return false;
+      }
+      return true;
+    default: return false;
+  }
+}
+
 double reduce_init(Op op, DType dt) {
   if (op == Op::SUM) return 0;
   switch (dt) {
@@ -327,6 +342,7 @@ class Linearizer {
     UOp u{UOpKind::kLoad};
     u.dtype = dt;
     u.lanes = lanes;
+    u.arg = lanes > 1 && multiple_of(pos, lanes);
     u.src = {globals_[buf], lower(pos)};
     if (!valid->is_num()) u.src.push_back(lower(valid));
     return emit(u);
@@ -368,6 +384,7 @@ class Linearizer {
       UOp u{UOpKind::kStore};
       u.dtype = k_.bufs[buf].dtype;
       u.lanes = p_.uops[value].lanes;
+      u.arg = u.lanes > 1 && multiple_of(p, u.lanes);
       u.src = {globals_[buf], lower(p), value};
       if (gate >= 0) u.src.push_back(gate);
       emit(u);

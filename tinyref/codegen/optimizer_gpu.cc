@@ -11,6 +11,7 @@
 // As on the CPU, each step only splits, moves and retypes dimensions.
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -34,15 +35,6 @@ bool reused_along(const Kernel& k, size_t d) {
     if (k.leaves[i]->op == Op::BUFFER && k.sts[i].shape() == k.full_shape() && stride(k, i, d) == 0) return true;
   }
   return false;
-}
-
-// How many buffer loads read dimension d contiguously.
-int contiguous_loads(const Kernel& k, size_t d) {
-  int n = 0;
-  for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op == Op::BUFFER && k.sts[i].shape()[d] != 1 && stride(k, i, d) == 1) ++n;
-  }
-  return n;
 }
 
 // The largest power of two that divides n and is at most cap.
@@ -76,7 +68,25 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 // group reduce or a spread; threads per side and register tile per side for a 2D tile.
 constexpr int64_t kGroupThreads[] = {256, 128, 512, 1024};
 constexpr int64_t kSpreadThreads[] = {256, 128, 512, 64};
-constexpr std::pair<int64_t, int64_t> kTiles[] = {{16, 4}, {16, 8}, {8, 8}, {8, 4}, {32, 4}};
+// A tile: threads per side, outputs per thread per side, and whether each thread's columns are
+// contiguous and read and written as float4 (the last choices: float32 only).
+struct Tile {
+  int64_t threads, outputs;
+  bool vector;
+};
+constexpr Tile kTiles[] = {{16, 4, false}, {16, 8, false}, {8, 8, false}, {8, 4, false}, {32, 4, false},
+                           {16, 8, true},  {16, 4, true},  {8, 8, true}};
+
+// Every buffer and every value float32: the only vector type the CUDA renderer has.
+bool all_float32(const Kernel& k) {
+  bool ok = true;
+  std::function<void(const AstNode*)> walk = [&](const AstNode* n) {
+    ok = ok && n->dtype == DType::kFloat32;
+    for (const AstRef& s : n->src) walk(s.get());
+  };
+  walk(k.ast.get());
+  return ok;
+}
 
 // The largest divisor of n that is at most cap.
 int64_t divisor_at_most(int64_t n, int64_t cap) {
@@ -135,7 +145,9 @@ bool group_reduce(Kernel& k, int64_t block_threads) {
 
 // Whether a matmul-shaped 2D tile fits: two output dimensions, each with an input reused along
 // it, each a multiple of the tile's span.
-bool tile_2d_fits(const Kernel& k, int64_t threads_per_side, int64_t tile) {
+bool tile_2d_fits(const Kernel& k, const Tile& t) {
+  if (t.vector && (t.outputs % 4 != 0 || !all_float32(k))) return false;
+  const int64_t threads_per_side = t.threads, tile = t.outputs;
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   if (globals.size() < 2) return false;
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
@@ -144,21 +156,33 @@ bool tile_2d_fits(const Kernel& k, int64_t threads_per_side, int64_t tile) {
   return reused_along(k, rows) && reused_along(k, cols) && full[rows] % span == 0 && full[cols] % span == 0;
 }
 
-// A square of threads per block, and a tile x tile register tile per thread, strided by the
-// thread count so that neighbouring threads read and write neighbouring elements.
-void tile_2d(Kernel& k, int64_t threads_per_side, int64_t tile) {
+// A square of threads per block, and a register tile per thread, strided by the thread count
+// so that neighbouring threads read and write neighbouring elements. A vector tile instead
+// gives each thread contiguous columns, four at a time in one float4 (one 128-bit access).
+void tile_2d(Kernel& k, const Tile& t) {
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
   // Splits of rows first: a later split is a less significant digit of the thread index, and the
   // column threads should be the fastest (they read and write contiguously).
-  for (size_t d : {rows, cols}) {
-    k.split(d, threads_per_side, Axis::kLocal);
-    log(k, "local", d, threads_per_side);
+  k.split(rows, t.threads, Axis::kLocal);
+  log(k, "local", rows, t.threads);
+  if (t.vector) {
+    k.split(cols, 4, Axis::kVector);  // the innermost split is the lane
+    log(k, "vector", cols, 4);
+    if (t.outputs > 4) {
+      k.split(cols, t.outputs / 4, Axis::kUpcast);
+      log(k, "upcast", cols, t.outputs / 4);
+    }
+    k.split(cols, t.threads, Axis::kLocal);
+    log(k, "local", cols, t.threads);
+  } else {
+    k.split(cols, t.threads, Axis::kLocal);
+    log(k, "local", cols, t.threads);
+    k.split(cols, t.outputs, Axis::kUpcast);
+    log(k, "upcast", cols, t.outputs);
   }
-  for (size_t d : {rows, cols}) {
-    k.split(d, tile, Axis::kUpcast);
-    log(k, "upcast", d, tile);
-  }
+  k.split(rows, t.outputs, Axis::kUpcast);
+  log(k, "upcast", rows, t.outputs);
 }
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
@@ -226,9 +250,9 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
     k.gpu = true;
     return group_reduce(k, kGroupThreads[v]);
   }
-  if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0].first, kTiles[0].second)) {
-    if (v >= count(kTiles) || !tile_2d_fits(k, kTiles[v].first, kTiles[v].second)) return false;
-    tile_2d(k, kTiles[v].first, kTiles[v].second);
+  if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
+    if (v >= count(kTiles) || !tile_2d_fits(k, kTiles[v])) return false;
+    tile_2d(k, kTiles[v]);
   } else {
     if (v >= count(kSpreadThreads)) return false;
     spread(k, kSpreadThreads[v]);

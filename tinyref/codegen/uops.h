@@ -35,8 +35,9 @@ enum class UOpKind {
   kConst,         // value
   kRange,         // arg: extent; parallel: run iterations on several threads. Value: the index.
   kEndRange,      // src: the RANGE
-  kLoad,          // src: buffer, index[, gate]. lanes > 1: consecutive elements from index.
-  kStore,         // src: buffer, index, value[, gate]
+  kLoad,          // src: buffer, index[, gate]. lanes > 1: consecutive elements from index;
+                  // arg 1: the index is a multiple of lanes (an aligned vector access).
+  kStore,         // src: buffer, index, value[, gate]; arg as for LOAD
   kAlu,           // op: an elementwise op from ops.def
   kAssign,        // src: DEFINE_ACC, value. acc = value
   kVectorize,     // src: `lanes` scalars -> one vector
