@@ -3,12 +3,15 @@
 // thread index (kLocal), which stay the block index (kGlobal), what each thread computes
 // several of (kUpcast), and when a reduction is split across the threads of a block (kGroup).
 //
-//   matmul 1024x1024x1024:  r_16_16_1024_16_16_4_4   blocks (16, 16), threads (16, 16),
-//                           4x4 outputs per thread, the K loop unrolled by 4
-//   sum of 65536 floats:    one block of 256 threads, each adding 256 numbers, then shared
-//                           memory and a barrier to combine the 256 partials
+//   matmul 1024^3 (variant 0):  r_16_16_256_16_16_4_4_4   16x16 blocks of 16x16 threads, a 4x4
+//                               tile of outputs per thread, the K loop unrolled by 4
+//   sum of 65536 floats:        one block of 256 threads, each adding 256 numbers, then shared
+//                               memory and a barrier to combine the 256 partials
+//   conv weight gradient:       a block per 4x4 tile of weights, a thread per output pixel (the
+//                               innermost reduce dimensions), the batch as the loop
 //
-// As on the CPU, each step only splits, moves and retypes dimensions.
+// Each kind has a few variants (block size, tile, float4 columns) that engine/search.h times on
+// the device. As on the CPU, each step only splits, moves and retypes dimensions.
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
