@@ -12,10 +12,8 @@
 #include "tinyref/backends/cuda/nvrtc.h"
 #include "tinyref/backends/registry.h"
 #include "tinyref/codegen/cuda_renderer.h"
-#include "tinyref/codegen/kernel.h"
-#include "tinyref/codegen/linearizer.h"
-#include "tinyref/codegen/optimizer.h"
 #include "tinyref/engine/realize.h"
+#include "tinyref/engine/search.h"
 #include "tinyref/error.h"
 #include "tinyref/tensor.h"
 
@@ -119,21 +117,13 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
   if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
   for (const auto& [what, t] : graphs) {
-    const ScheduleItem item = create_schedule({t.lazy()}).back();
-    std::vector<BufferArg> args;
-    for (const LazyRef& buf : item.bufs) args.push_back({buf->dtype(), buf->numel()});
-    CodegenOptions o = gpu_options();
-    int variants = 0;
-    for (o.variant = 0;; ++o.variant) {
-      Kernel k(item.ast, args);
-      if (!optimize_gpu(k, o)) break;
-      ++variants;
-      Program p = linearize(k);
-      EXPECT_NO_THROW(nvrtc.compile(render_cuda(p), p.name)) << what << " variant " << o.variant;
+    const std::vector<Program> variants = lower_variants(create_schedule({t.lazy()}).back(), gpu_options());
+    for (size_t v = 0; v < variants.size(); ++v) {
+      EXPECT_NO_THROW(nvrtc.compile(render_cuda(variants[v]), variants[v].name)) << what << " variant " << v;
     }
-    EXPECT_GE(variants, 3) << what << ": the search needs choices";
+    EXPECT_GE(variants.size(), 3u) << what << ": the search needs choices";
     if (what == "matmul (2d tiles)") {
-      EXPECT_GE(variants, 8) << "with the float4 tiles";
+      EXPECT_GE(variants.size(), 8u) << "with the float4 tiles";
     }
   }
 }
@@ -202,15 +192,9 @@ TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
   items.pop_back();
   run_schedule(items);  // the inputs
   Device& gpu = get_device("CUDA");
-  std::vector<BufferArg> args;
-  for (const LazyRef& buf : item.bufs) args.push_back({buf->dtype(), buf->numel()});
-  CodegenOptions o = gpu.codegen_options();
-  int variants = 0;
-  for (o.variant = 0;; ++o.variant) {
-    Kernel k(item.ast, args);
-    if (!optimize_gpu(k, o)) break;
-    ++variants;
-    Program p = linearize(k);
+  const std::vector<Program> variants = lower_variants(item, gpu.codegen_options());
+  for (size_t v = 0; v < variants.size(); ++v) {
+    const Program& p = variants[v];
     Buffer result(gpu, DType::kFloat32, want.size());
     std::vector<void*> ptrs = {result.ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
@@ -218,9 +202,9 @@ TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
     std::vector<float> host(want.size());
     result.copy_out(host.data());
     EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), 1e-4, 1e-4,
-                                        "variant " + std::to_string(o.variant) + " (" + p.opts + ")"));
+                                        "variant " + std::to_string(v) + " (" + p.opts + ")"));
   }
-  EXPECT_GE(variants, 8) << "matmul's 2D tiles, float4 ones included";
+  EXPECT_GE(variants.size(), 8u) << "matmul's 2D tiles, float4 ones included";
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

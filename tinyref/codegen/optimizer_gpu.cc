@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <utility>
@@ -66,9 +67,8 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
   k.applied.push_back(what + " " + std::to_string(d) + " " + std::to_string(amount));
 }
 
-// The choices the search may try (variant 0 first: the default; 256 threads a block is a good
-// default on every NVIDIA GPU since Kepler). Threads per block for a
-// group reduce or a spread; threads per side and register tile per side for a 2D tile.
+// The choices the search may try, variant 0 first (the default; 256 threads a block suits every
+// NVIDIA GPU since Kepler): threads per block for a group reduce or a spread.
 constexpr int64_t kGroupThreads[] = {256, 128, 512, 1024};
 constexpr int64_t kSpreadThreads[] = {256, 128, 512, 64};
 // A tile: threads per side, outputs per thread per side, and whether each thread's columns are
@@ -104,10 +104,15 @@ int64_t divisor_at_most(int64_t n, int64_t cap) {
 // a divisor of the next), so neighbouring threads read neighbouring elements: for a conv weight
 // gradient, a thread per output pixel and the batch as the loop. Outputs along which an input
 // is reused are computed four at a time, as on the CPU.
-bool group_reduce(Kernel& k, int64_t block_threads) {
+//
+// group_threads plans it (each reduce dimension that gets threads, innermost first, and how
+// many; empty when fewer than 32 threads would fit), group_reduce applies a plan.
+using GroupPlan = std::vector<std::pair<size_t, int64_t>>;
+
+GroupPlan group_threads(const Kernel& k, int64_t block_threads) {
   const Shape full = k.full_shape();
   std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
-  std::vector<std::pair<size_t, int64_t>> threads;  // dimension, threads along it
+  GroupPlan threads;
   int64_t total = 1;
   for (size_t i = reduces.size(); i-- > 0 && total < block_threads;) {
     const int64_t t = divisor_at_most(full[reduces[i]], block_threads / total);
@@ -116,7 +121,12 @@ bool group_reduce(Kernel& k, int64_t block_threads) {
     total *= t;
     if (t < full[reduces[i]]) break;  // a partial dimension: the next one out would not be contiguous
   }
-  if (total < 32) return false;
+  if (total < 32) threads.clear();
+  return threads;
+}
+
+void group_reduce(Kernel& k, const GroupPlan& threads) {
+  const Shape full = k.full_shape();
   int64_t accs = 1;
   for (size_t d : dims_of(k, Axis::kGlobal)) {
     if (accs < 16 && full[d] % 4 == 0 && reused_along(k, d)) {
@@ -143,7 +153,6 @@ bool group_reduce(Kernel& k, int64_t block_threads) {
     if (first_whole >= 0) k.move(static_cast<size_t>(added), static_cast<size_t>(first_whole));
     log(k, "group", d, t);
   }
-  return true;
 }
 
 // Whether a matmul-shaped 2D tile fits: two output dimensions, each with an input reused along
@@ -231,11 +240,6 @@ void unroll_reduce(Kernel& k, const CodegenOptions& options) {
   }
 }
 
-template <typename T, size_t N>
-constexpr int count(const T (&)[N]) {
-  return static_cast<int>(N);
-}
-
 }  // namespace
 
 bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
@@ -246,18 +250,19 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
   const int64_t reduced = extent_of(k, Axis::kReduce);
   // A long reduction into too few outputs to fill the GPU with one thread each: split it over
   // threads (MNIST's weight gradients and batch norm statistics reduce 2e5 values each).
-  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && group_reduce(k, kGroupThreads[0])) {
-    if (v == 0) return true;
-    if (v >= count(kGroupThreads)) return false;
-    k = Kernel(k.ast, k.bufs);  // start again with the other block size
-    k.gpu = true;
-    return group_reduce(k, kGroupThreads[v]);
+  // Which kind of kernel this is, variant 0 decides; a variant the kernel cannot take ends the list.
+  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupThreads[0]).empty()) {
+    if (v >= static_cast<int>(std::size(kGroupThreads))) return false;
+    const GroupPlan plan = group_threads(k, kGroupThreads[v]);
+    if (plan.empty()) return false;
+    group_reduce(k, plan);
+    return true;
   }
   if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
-    if (v >= count(kTiles) || !tile_2d_fits(k, kTiles[v])) return false;
+    if (v >= static_cast<int>(std::size(kTiles)) || !tile_2d_fits(k, kTiles[v])) return false;
     tile_2d(k, kTiles[v]);
   } else {
-    if (v >= count(kSpreadThreads)) return false;
+    if (v >= static_cast<int>(std::size(kSpreadThreads))) return false;
     spread(k, kSpreadThreads[v]);
   }
   if (k.reduce) unroll_reduce(k, options);

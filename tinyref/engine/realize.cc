@@ -27,12 +27,6 @@ namespace {
 
 thread_local std::vector<RecordedLaunch>* launch_recorder = nullptr;
 
-std::vector<BufferArg> buffer_args(const ScheduleItem& item) {
-  std::vector<BufferArg> args;
-  for (const LazyRef& b : item.bufs) args.push_back({b->dtype(), b->numel()});
-  return args;
-}
-
 struct Compiled {
   std::shared_ptr<CompiledKernel> kernel;
   std::string name, opts;
@@ -51,10 +45,12 @@ std::string cache_key(const ScheduleItem& item, Device& device) {
   return key.str();
 }
 
-// Compiles every kernel of a schedule that is not compiled yet. Lowering is quick and serial;
-// compiling (a compiler process each, on the CPU backend) runs on all cores where the device
-// allows it, which is what makes a first training step or a fresh test run bearable.
-void compile_all(const std::vector<ScheduleItem>& items) {
+// Compiles every kernel of a schedule that is not compiled yet, and returns each item's compiled
+// kernel (null for copies and empty outputs), so the key is built once per item. Lowering is
+// quick and serial; compiling (a compiler process each, on the CPU backend) runs on all cores
+// where the device allows it, which is what makes a first training step or a fresh test run
+// bearable.
+std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items) {
   struct Todo {
     std::string key;
     Device* device;
@@ -64,10 +60,12 @@ void compile_all(const std::vector<ScheduleItem>& items) {
   };
   std::vector<Todo> todo;
   std::set<std::string> queued;
-  for (const ScheduleItem& item : items) {
+  std::vector<std::string> keys(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ScheduleItem& item = items[i];
     if (item.is_copy || item.bufs[0]->numel() == 0) continue;
     Device& device = get_device(item.bufs[0]->device());
-    std::string key = cache_key(item, device);
+    const std::string& key = keys[i] = cache_key(item, device);
     if (compiled_cache().count(key) || !queued.insert(key).second) continue;
     if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(item.ast).c_str());
     Program program = search_enabled(device) ? search_program(item, device, key) : lower_item(item, device.codegen_options());
@@ -100,9 +98,20 @@ void compile_all(const std::vector<ScheduleItem>& items) {
     if (debug_level() >= 4) std::fprintf(stderr, "%s\n", t.kernel->source().c_str());
     compiled_cache().emplace(t.key, Compiled{t.kernel, t.program.name, t.program.opts, t.program.flops, t.program.bytes});
   }
+  std::vector<const Compiled*> compiled(items.size(), nullptr);
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (!keys[i].empty()) compiled[i] = &compiled_cache().at(keys[i]);
+  }
+  return compiled;
 }
 
 }  // namespace
+
+std::vector<BufferArg> buffer_args(const ScheduleItem& item) {
+  std::vector<BufferArg> args;
+  for (const LazyRef& b : item.bufs) args.push_back({b->dtype(), b->numel()});
+  return args;
+}
 
 Program lower_item(const ScheduleItem& item, const CodegenOptions& options) {
   TT_ASSERT(!item.is_copy);
@@ -117,8 +126,9 @@ std::vector<RecordedLaunch>* set_launch_recorder(std::vector<RecordedLaunch>* re
 }
 
 void run_schedule(const std::vector<ScheduleItem>& items) {
-  compile_all(items);
-  for (const ScheduleItem& item : items) {
+  const std::vector<const Compiled*> compiled = compile_all(items);
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ScheduleItem& item = items[i];
     LazyBuffer* out = item.bufs[0]->base();
     Device& device = get_device(out->device());
     auto buf = std::make_shared<Buffer>(device, out->dtype(), static_cast<size_t>(out->numel()));
@@ -137,11 +147,11 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
       if (launch_recorder) launch_recorder->push_back({RecordedLaunch::kEmpty, nullptr, {buf}});
       continue;
     }
-    const Compiled& c = compiled_cache().at(cache_key(item, device));
+    const Compiled& c = *compiled[i];
     std::vector<std::shared_ptr<Buffer>> bufs = {buf};
     std::vector<void*> ptrs = {buf->ptr()};
-    for (size_t i = 1; i < item.bufs.size(); ++i) {
-      bufs.push_back(item.bufs[i]->realized_buffer());
+    for (size_t j = 1; j < item.bufs.size(); ++j) {
+      bufs.push_back(item.bufs[j]->realized_buffer());
       TT_ASSERT(bufs.back() != nullptr);
       ptrs.push_back(bufs.back()->ptr());
     }

@@ -25,6 +25,7 @@ namespace tinyref {
 void realize(const std::vector<LazyRef>& outs);
 void run_schedule(const std::vector<ScheduleItem>& items);
 Program lower_item(const ScheduleItem& item, const CodegenOptions& options);
+std::vector<BufferArg> buffer_args(const ScheduleItem& item);  // dtype and size of each buffer
 int debug_level();  // $TT_DEBUG, 0 if unset
 
 // What run_schedule did, item by item, for engine/replay.h to capture. The buffers are held,

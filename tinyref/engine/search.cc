@@ -91,10 +91,19 @@ bool search_enabled(const Device& device) {
   return device.codegen_options().gpu;
 }
 
+std::vector<Program> lower_variants(const ScheduleItem& item, CodegenOptions options) {
+  const std::vector<BufferArg> args = buffer_args(item);
+  std::vector<Program> programs;
+  for (options.variant = 0;; ++options.variant) {
+    Kernel k(item.ast, args);
+    if (!optimize_gpu(k, options)) return programs;
+    programs.push_back(linearize(k));
+  }
+}
+
 Program search_program(const ScheduleItem& item, Device& device, const std::string& key) {
   CodegenOptions options = device.codegen_options();
-  std::vector<BufferArg> args;
-  for (const LazyRef& b : item.bufs) args.push_back({b->dtype(), b->numel()});
+  const std::vector<BufferArg> args = buffer_args(item);
   if (!options.gpu || prod(Kernel(item.ast, args).full_shape()) < kMinWork) return lower_item(item, options);
   if (std::optional<int> v = cached_variant(key)) {
     options.variant = *v;
@@ -107,34 +116,30 @@ Program search_program(const ScheduleItem& item, Device& device, const std::stri
     scratch.push_back(std::make_unique<Buffer>(device, b.dtype, static_cast<size_t>(b.size)));
     ptrs.push_back(scratch.back()->ptr());
   }
-  std::optional<Program> best;
-  int best_variant = 0;
+  std::vector<Program> programs = lower_variants(item, options);
+  int best = -1;
   double best_seconds = std::numeric_limits<double>::infinity();
-  for (int v = 0;; ++v) {
-    options.variant = v;
-    Kernel k(item.ast, args);
-    if (!optimize_gpu(k, options)) break;
-    Program p = linearize(k);
+  for (size_t v = 0; v < programs.size(); ++v) {
+    const Program& p = programs[v];
     double seconds;
     try {
       seconds = time_kernel(device, *device.compile(p), ptrs);
     } catch (const Error& e) {
       // A choice the device refuses (say, more registers than the block size allows) is no choice.
-      if (debug_level() >= 2) std::fprintf(stderr, "search %s variant %d refused: %s\n", p.name.c_str(), v, e.what());
+      if (debug_level() >= 2) std::fprintf(stderr, "search %s variant %zu refused: %s\n", p.name.c_str(), v, e.what());
       continue;
     }
     if (debug_level() >= 2) {
-      std::fprintf(stderr, "search %-40s variant %d %9.3f ms  %s\n", p.name.c_str(), v, seconds * 1e3, p.opts.c_str());
+      std::fprintf(stderr, "search %-40s variant %zu %9.3f ms  %s\n", p.name.c_str(), v, seconds * 1e3, p.opts.c_str());
     }
     if (seconds < best_seconds) {
       best_seconds = seconds;
-      best_variant = v;
-      best = std::move(p);
+      best = static_cast<int>(v);
     }
   }
-  if (!best) return lower_item(item, device.codegen_options());  // let variant 0 report its own error
-  store_variant(key, best_variant);
-  return *best;
+  if (best < 0) return lower_item(item, device.codegen_options());  // let variant 0 report its own error
+  store_variant(key, best);
+  return std::move(programs[best]);
 }
 
 }  // namespace tinyref

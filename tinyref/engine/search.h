@@ -14,6 +14,7 @@
 #define TINYREF_ENGINE_SEARCH_H_
 
 #include <string>
+#include <vector>
 
 #include "tinyref/backends/device.h"
 #include "tinyref/codegen/uops.h"
@@ -23,6 +24,10 @@ namespace tinyref {
 
 // Whether compile-time search runs for this device ($TT_SEARCH, default on for GPUs).
 bool search_enabled(const Device& device);
+
+// Every variant optimize_gpu offers for the kernel, lowered, in variant order (options.variant
+// is ignored; the rest of options is the device's).
+std::vector<Program> lower_variants(const ScheduleItem& item, CodegenOptions options);
 
 // The program of the fastest variant; `key` names the kernel (device, AST, buffer sizes).
 Program search_program(const ScheduleItem& item, Device& device, const std::string& key);
