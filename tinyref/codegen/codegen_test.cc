@@ -48,6 +48,10 @@ TEST(Optimizer, OptimizedKernelsMatchPlainOnes) {
     Tensor::manual_seed(seed);
     auto r = [](Shape s) { return Tensor::randn(s, DType::kFloat32, "INTERP"); };
     Tensor x = r({64, 48}), w = r({48, 32}), img = r({2, 3, 10, 10}), k = r({8, 3, 3, 3});
+    // Small whole numbers: every partial sum of 32768 of their products is exact in float32, so
+    // the batch-streamed order must match exactly (a float32 sum of randn products that long
+    // differs by about 1e-3 with the order alone).
+    auto whole = [&](Shape s) { return (r(s) * 2.0).cast(DType::kInt32).cast(DType::kFloat32).contiguous().realize(); };
     std::vector<std::pair<std::string, Tensor>> graphs = {
         {"matmul+relu", (x.matmul(w) + 1.0).relu()},
         {"full sum", (x * x).sum()},
@@ -59,6 +63,8 @@ TEST(Optimizer, OptimizedKernelsMatchPlainOnes) {
         {"big sum", r({1 << 16}).sum()},
         // A reduce with an epilogue that compares and casts (ReLU's backward mask).
         {"matmul*mask", x.matmul(w) * r({64, 32}).gt(Tensor::zeros({1}, DType::kFloat32, "INTERP")).cast(DType::kFloat32)},
+        // A weight gradient's shape: the batch streams outside the output loops.
+        {"x^T g", whole({1 << 15, 16}).transpose(0, 1).matmul(whole({1 << 15, 16}))},
     };
     for (auto& [name, t] : graphs) {
       ScheduleItem item = last_kernel(t);
@@ -118,6 +124,46 @@ TEST(Renderer, GeneratedCodeReadsLikeTinygrad) {
       "  }\n"
       "}\n";
   EXPECT_NE(src.find(want), std::string::npos) << src;
+}
+
+// A weight gradient: a long batch reduction into few outputs whose inputs (here 4 MB) are far
+// larger than L2. The batch loop moves inside the outermost (parallel) output loop, in chunks,
+// and each chunk adds its share into the output.
+TEST(Optimizer, WeightGradientStreamsTheBatchInChunks) {
+  Tensor x = Tensor::zeros({1 << 15, 16}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(x.transpose(0, 1).matmul(x));
+  Kernel k(item.ast, args(item));
+  optimize(k, get_device("CPU").codegen_options());
+  ASSERT_GE(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+  EXPECT_EQ(k.axes[0], Axis::kGlobal);
+  EXPECT_EQ(k.first_of(Axis::kOuterReduce), 1);  // inside the parallel loop: threads meet once
+  const std::string src = render_cpp(linearize(k));
+  const size_t chunks = src.find("for (int oidx0 = 0; oidx0 < 16; oidx0++)");  // 4 MB / 256 KB
+  ASSERT_NE(chunks, std::string::npos) << src;
+  EXPECT_LT(src.find("tt_vstore(data0"), chunks) << src;  // the output is cleared first
+  EXPECT_NE(src.find("(val5+acc0)"), std::string::npos) << src;  // then each chunk adds into it
+}
+
+// A reduce with something applied after it cannot add into its output: it does not stream.
+TEST(Optimizer, AReduceWithAnEpilogueDoesNotStream) {
+  Tensor x = Tensor::zeros({1 << 15, 16}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(x.transpose(0, 1).matmul(x).relu());
+  Kernel k(item.ast, args(item));
+  optimize(k, get_device("CPU").codegen_options());
+  EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+}
+
+// Outputs 10 wide (a padded 3x3 conv on 10x10 images) take two lanes rather than none.
+TEST(Optimizer, TenWideOutputsGetTwoLanes) {
+  Tensor img = Tensor::zeros({4, 8, 10, 10}, DType::kFloat32, "CPU").contiguous().realize();
+  Tensor w = Tensor::zeros({8, 8, 3, 3}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(img.conv2d(w, Tensor(), 1, 1));
+  Kernel k(item.ast, args(item));
+  optimize(k, get_device("CPU").codegen_options());
+  ASSERT_FALSE(k.applied.empty());
+  EXPECT_EQ(k.applied[0].substr(0, 7), "vector ");
+  EXPECT_EQ(k.applied[0].back(), '2');
+  EXPECT_NE(render_cpp(linearize(k)).find("f32x2 acc"), std::string::npos);
 }
 
 }  // namespace

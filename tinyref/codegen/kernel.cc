@@ -9,7 +9,7 @@
 namespace tinyref {
 
 const char* axis_name(Axis a) {
-  static const char* names[] = {"global", "local", "group", "reduce", "upcast", "unroll", "vector"};
+  static const char* names[] = {"global", "local", "group", "reduce", "upcast", "unroll", "vector", "outer_reduce"};
   return names[static_cast<int>(a)];
 }
 

@@ -8,10 +8,10 @@
 //   k.split(0, 4, Axis::kUpcast);   // (16, 64, 4): 4 outputs per iteration
 //   k.name()                // "r_16_64_4"
 //
-// Dimension order is loop order: kGlobal loops outermost, then kGroup, then kReduce; the
-// unrolled kinds (kUpcast, kUnroll, kVector) come last and are not loops. On a GPU the kGlobal,
-// kLocal and kGroup dimensions are no loops either: each is a digit of the block or thread index,
-// the earlier dimension the more significant one.
+// Dimension order is loop order: kGlobal loops (and kOuterReduce among them) outermost, then
+// kGroup, then kReduce; the unrolled kinds (kUpcast, kUnroll, kVector) come last and are not
+// loops. On a GPU the kGlobal, kLocal and kGroup dimensions are no loops either: each is a digit
+// of the block or thread index, the earlier dimension the more significant one.
 #ifndef TINYREF_CODEGEN_KERNEL_H_
 #define TINYREF_CODEGEN_KERNEL_H_
 
@@ -34,6 +34,10 @@ enum class Axis {
   kUpcast,  // an output dimension computed by unrolled code (several accumulators)
   kUnroll,  // a reduce dimension unrolled into the loop body
   kVector,  // one dimension computed as SIMD lanes (output or reduce)
+  kOuterReduce,  // CPU: a reduce loop among the output loops; each of its iterations adds its
+                 // share into the output buffer, which is cleared first (a weight gradient: the
+                 // batch outside the weight loops, so a few images' data stay in cache while
+                 // every weight uses them)
 };
 
 const char* axis_name(Axis a);

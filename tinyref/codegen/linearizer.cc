@@ -72,15 +72,24 @@ class Linearizer {
       }
     }
     var_uop_.assign(k_.ndim(), -1);
+    std::vector<std::vector<int64_t>> ups = combos(Axis::kUpcast);
+    const AstNode* store = k_.leaves[0];
+    const bool outer_reduce = k_.first_of(Axis::kOuterReduce) >= 0;
     std::vector<int> globals_open;
+    if (outer_reduce) {
+      // The outer loops add into the output: clear it first, then reduce their shares into it.
+      TT_ASSERT(!k_.gpu && store->src[0].get() == k_.reduce);
+      const Val init{const_of(reduce_init(k_.reduce->op, k_.reduce->dtype), k_.reduce->dtype), {}};
+      std::vector<int> clear_open = open_loops({Axis::kGlobal}, k_.parallel);
+      for (const auto& u : ups) emit_store(0, k_.sts[0], u, init, -1);
+      close_loops(clear_open);
+    }
     if (k_.gpu) {
       p_.global_size = special({Axis::kGlobal}, "gidx");
       p_.local_size = special({Axis::kLocal, Axis::kGroup}, "lidx");
     } else {
-      globals_open = open_loops(Axis::kGlobal, k_.parallel);
+      globals_open = open_loops({Axis::kGlobal, Axis::kOuterReduce}, k_.parallel);
     }
-    std::vector<std::vector<int64_t>> ups = combos(Axis::kUpcast);
-    const AstNode* store = k_.leaves[0];
     if (k_.reduce) reduce_phase(ups);
     // After a GPU group reduce every thread of the block holds the result: one of them writes it.
     int gate = -1;
@@ -89,6 +98,7 @@ class Linearizer {
     }
     for (const auto& u : ups) {
       Val v = render(store->src[0].get(), u);
+      if (outer_reduce) v = alu(k_.reduce->op == Op::SUM ? Op::ADD : Op::MAX, k_.reduce->dtype, {leaf(store, u), v});
       emit_store(0, k_.sts[0], u, v, gate);
     }
     close_loops(globals_open);
@@ -199,15 +209,16 @@ class Linearizer {
 
   // --- loops
 
-  std::vector<int> open_loops(Axis kind, bool parallel_first) {
+  // Loops over the dimensions of these kinds, in dimension order.
+  std::vector<int> open_loops(std::initializer_list<Axis> kinds, bool parallel_first) {
     std::vector<int> opened;
-    const char* tag = kind == Axis::kGlobal ? "gidx" : kind == Axis::kGroup ? "tidx" : "ridx";
     for (size_t d = 0; d < k_.ndim(); ++d) {
-      if (k_.axes[d] != kind) continue;
+      if (std::find(kinds.begin(), kinds.end(), k_.axes[d]) == kinds.end()) continue;
+      const Axis kind = k_.axes[d];
       UOp u{UOpKind::kRange};
       u.arg = full_[d];
       u.parallel = parallel_first && opened.empty();
-      u.tag = tag;
+      u.tag = kind == Axis::kGlobal ? "gidx" : kind == Axis::kGroup ? "tidx" : kind == Axis::kOuterReduce ? "oidx" : "ridx";
       scopes_.push_back(p_.uops.size());
       var_uop_[d] = emit(u);
       opened.push_back(var_uop_[d]);
@@ -348,13 +359,14 @@ class Linearizer {
     return emit(u);
   }
 
-  // Loads (or, for CONST, makes) a leaf's value: a vector when its index moves by one per lane,
-  // one scalar when it does not depend on the lane, else one load per lane.
+  // Loads (or, for CONST, makes) a leaf's value (for the STORE, what the output holds so far):
+  // a vector when its index moves by one per lane, one scalar when it does not depend on the
+  // lane, else one load per lane.
   Val leaf(const AstNode* n, const std::vector<int64_t>& assign) {
     const ShapeTracker& st = k_.sts[k_.st_index(n)];
     auto [pos, valid] = index_of(st, assign);
     auto make = [&](const sym::Expr& p, const sym::Expr& v, int lanes) -> int {
-      if (n->op == Op::BUFFER) return load_scalar_or_vector(n->buf, p, v, lanes);
+      if (n->op == Op::BUFFER || n->op == Op::STORE) return load_scalar_or_vector(n->buf, p, v, lanes);
       int c = const_of(n->value, n->dtype);
       if (!(v->is_num() && v->c == 1)) {
         c = v->is_num() ? const_of(0, n->dtype)
@@ -366,7 +378,7 @@ class Linearizer {
     if (!lane_dep) return {make(pos, valid, 1), {}};
     int64_t coef;
     sym::Expr rest;
-    if (n->op == Op::BUFFER && sym::split_linear(pos, kLaneVar, &coef, &rest) && coef == 1 &&
+    if (n->op != Op::CONST && sym::split_linear(pos, kLaneVar, &coef, &rest) && coef == 1 &&
         !sym::contains_var(valid, kLaneVar)) {
       return {make(rest, valid, width_), {}};
     }
@@ -441,7 +453,7 @@ class Linearizer {
       local = emit(l);
       // On a GPU the group is the block's threads (the lidx digits), no loop.
       TT_ASSERT(!k_.gpu || k_.first_of(Axis::kLocal) < 0);
-      if (!k_.gpu) group_open = open_loops(Axis::kGroup, k_.parallel);
+      if (!k_.gpu) group_open = open_loops({Axis::kGroup}, k_.parallel);
     }
     std::vector<int> accs;
     for (size_t i = 0; i < ups.size(); ++i) {
@@ -451,7 +463,7 @@ class Linearizer {
       a.value = init;
       accs.push_back(emit(a));
     }
-    std::vector<int> reduce_open = open_loops(Axis::kReduce, false);
+    std::vector<int> reduce_open = open_loops({Axis::kReduce}, false);
     for (size_t i = 0; i < ups.size(); ++i) {
       for (const auto& r : combos(Axis::kUnroll, ups[i])) {
         Val v = render(red->src[0].get(), r);

@@ -83,6 +83,53 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
   k.applied.push_back(what + " " + std::to_string(d) + " " + std::to_string(amount));
 }
 
+// A conv weight gradient reduces batch x height x width into a few weights, and every register
+// tile of weights reads the whole of both inputs (64 MB for MNIST's second conv), so the inputs
+// stream from memory once per tile. Moving the batch loop outside the output loops, in chunks
+// small enough to stay in L2, reads them about once: each chunk adds its share into the output,
+// which stays in cache. The batch loop goes inside the outermost output loop, which the threads
+// share, so that the threads need not meet after every chunk. It needs the stored value to be
+// the reduce itself (nothing applied after it) and a reduce dimension along which every input
+// moves (the batch: disjoint data per chunk).
+bool stream_reduce(Kernel& k) {
+  constexpr int64_t kChunkBytes = 256 << 10;  // half of a Zen 3 or Skylake core's L2
+  constexpr int64_t kMaxOutputBytes = 512 << 10;
+  if (!k.reduce || k.ast->src[0].get() != k.reduce || k.axes[0] != Axis::kGlobal) return false;
+  const int64_t out_bytes = prod(k.out_shape()) * static_cast<int64_t>(itemsize(k.bufs[0].dtype));
+  int64_t in_bytes = 0;
+  for (size_t i = 1; i < k.leaves.size(); ++i) {
+    if (k.leaves[i]->op == Op::BUFFER) in_bytes += k.bufs[k.leaves[i]->buf].size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[i]->buf].dtype));
+  }
+  bool reused = false;
+  for (size_t d = 0; d < k.ndim(); ++d) reused = reused || (k.axes[d] == Axis::kGlobal && has_reuse(k, d));
+  const int d = k.first_of(Axis::kReduce);
+  if (!reused || d < 0 || out_bytes > kMaxOutputBytes || in_bytes < 16 * kChunkBytes) return false;
+  for (size_t i = 1; i < k.leaves.size(); ++i) {
+    if (k.leaves[i]->op == Op::BUFFER && stride(k, i, d).value_or(1) == 0) return false;
+  }
+  const int64_t n = k.full_shape()[d];
+  int64_t chunks = n;
+  for (int64_t c = 1; c <= n; ++c) {
+    if (n % c == 0 && in_bytes / c <= kChunkBytes) {
+      chunks = c;
+      break;
+    }
+  }
+  if (chunks < 4) return false;
+  if (chunks < n) {
+    k.split(static_cast<size_t>(d), n / chunks, Axis::kReduce);  // the chunk's loop lands last...
+    int last = -1;
+    for (size_t i = 0; i < k.ndim(); ++i) {
+      if (k.axes[i] == Axis::kReduce) last = static_cast<int>(i);
+    }
+    k.move(static_cast<size_t>(last), static_cast<size_t>(d) + 1);  // ...and goes back to the batch's place
+  }
+  k.axes[d] = Axis::kOuterReduce;
+  k.move(static_cast<size_t>(d), 1);
+  log(k, "stream", static_cast<size_t>(d), chunks);
+  return true;
+}
+
 }  // namespace
 
 void optimize(Kernel& k, const CodegenOptions& options) {
@@ -102,8 +149,9 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
     int vec = -1;
     int64_t w = widest;
-    // Half-width vectors still beat scalars for extents like 20 (a 5x5 conv on 24x24 images).
-    for (int64_t cand = widest; vec < 0 && cand >= 4; cand /= 2) {
+    // Narrower vectors still beat scalars for extents like 20 (a 5x5 conv on 24x24 images) and
+    // 10 (a padded 3x3 conv on 10x10 ones).
+    for (int64_t cand = widest; vec < 0 && cand >= 2; cand /= 2) {
       for (size_t d = 0; d < k.ndim(); ++d) {
         if (k.axes[d] == Axis::kGlobal && full[d] % cand == 0 && stride(k, 0, d) == 1) {
           vec = static_cast<int>(d);
@@ -111,7 +159,7 @@ void optimize(Kernel& k, const CodegenOptions& options) {
         }
       }
     }
-    for (int64_t cand = widest; vec < 0 && cand >= 4; cand /= 2) {
+    for (int64_t cand = widest; vec < 0 && cand >= 2; cand /= 2) {
       for (size_t d = 0; d < k.ndim(); ++d) {
         auto [hits, total] = loads_with_stride(k, d, 1);
         if (k.axes[d] == Axis::kReduce && full[d] % cand == 0 && total > 0 && 2 * hits >= total) {
@@ -175,8 +223,13 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     }
   }
 
-  // 3. Threads: the outermost loop in parallel when there is enough work; a reduction with too
-  //    few outputs to share instead splits its outermost reduce loop into parallel partials.
+  // 3. A reduction whose inputs are far larger than the cache and read again for every tile
+  //    of outputs streams them once instead (stream_reduce).
+  const bool streamed = stream_reduce(k);
+
+  // 4. Threads: the outermost output loop in parallel when there is enough work; a reduction
+  //    with too few outputs to share instead splits its outermost reduce loop into parallel
+  //    partials.
   if (options.threads > 1 && work >= (1 << 15)) {
     const Shape now = k.full_shape();
     int64_t outputs = 1;
@@ -188,7 +241,7 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     if (first_global == 0 && now[0] >= options.threads) {
       k.parallel = true;
       k.applied.push_back("parallel");
-    } else if (k.reduce && outputs < options.threads && first_reduce >= 0) {
+    } else if (!streamed && k.reduce && outputs < options.threads && first_reduce >= 0) {
       for (int64_t parts : {32, 16, 8, 4, 2}) {
         const int64_t n = now[first_reduce];
         if (n % parts != 0 || n / parts < 16) continue;
