@@ -1,7 +1,8 @@
 // Hand-written heuristics that reshape a Kernel for a CPU-like device: SIMD lanes on the
 // innermost contiguous axis, more outputs per iteration where an input is reused (register
-// tiling, what makes matmul fast), unrolled reduce loops, and a parallel outermost loop or
-// parallel partial reductions. Each step only splits, moves and retypes dimensions, so the
+// tiling, what makes matmul fast), unrolled reduce loops, streamed reductions (a weight
+// gradient adds a few images at a time into its output, so its inputs are read once), and a
+// parallel outermost loop or parallel partial reductions. Each step only splits, moves and retypes dimensions, so the
 // result computes exactly what the kernel did (up to float reassociation in reductions).
 //
 //   Kernel k(ast, bufs);
