@@ -1,6 +1,7 @@
 // Kernel IR, optimizer and renderer: optimized kernels compute what the plain ones do, and the
 // generated C++ has the documented shape.
 #include <random>
+#include <sstream>
 
 #include "gtest/gtest.h"
 #include "tests/testing/testing.h"
@@ -147,7 +148,13 @@ TEST(Optimizer, WeightGradientStreamsTheBatchInChunks) {
   const size_t chunks = src.find("for (int oidx0 = 0; oidx0 < 16; oidx0++)");  // 4 MB / 256 KB
   ASSERT_NE(chunks, std::string::npos) << src;
   EXPECT_LT(src.find("tt_vstore(data0"), chunks) << src;  // the output is cleared first
-  EXPECT_NE(src.find("(val5+acc0)"), std::string::npos) << src;  // then each chunk adds into it
+  // Then each chunk adds into it: a store of (what the output held + the accumulator).
+  std::istringstream lines(src);
+  bool adds = false;
+  for (std::string line; std::getline(lines, line);) {
+    adds = adds || (line.find("tt_vstore(data0") != std::string::npos && line.find("+acc0)") != std::string::npos);
+  }
+  EXPECT_TRUE(adds) << src;
 }
 
 // A reduce with something applied after it cannot add into its output: it does not stream.
@@ -157,6 +164,21 @@ TEST(Optimizer, AReduceWithAnEpilogueDoesNotStream) {
   Kernel k(item.ast, args(item));
   optimize(k, get_device("CPU").codegen_options());
   EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+}
+
+// A 5x5 conv on 24x24 images (20-wide output rows: 5 vectors of 4) tiles 5 row vectors x 2
+// channels: 7 loads for 10 accumulators, where 4 images x 2 channels took 6 loads for 8 (and its
+// loads lay 5 images apart). MNIST's conv2 forward ran 1.18x faster for it.
+TEST(Optimizer, ConvTilesNeighbouringRowVectorsAndChannels) {
+  Tensor img = Tensor::zeros({8, 4, 24, 24}, DType::kFloat32, "CPU").contiguous().realize();
+  Tensor w = Tensor::zeros({8, 4, 5, 5}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(img.conv2d(w));
+  Kernel k(item.ast, args(item));
+  optimize(k, get_device("CPU").codegen_options());
+  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 3 4", "upcast 1 2", "upcast 3 5", "parallel"}));
+  const std::string src = render_cpp(linearize(k));
+  EXPECT_NE(src.find("f32x4 acc9 "), std::string::npos) << src;
+  EXPECT_EQ(src.find("f32x4 acc10 "), std::string::npos) << src;
 }
 
 // Outputs 10 wide (a padded 3x3 conv on 10x10 images) take two lanes rather than none.
