@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/codegen/staging.h"
 
 namespace tinyref {
 
@@ -71,14 +72,20 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 // NVIDIA GPU since Kepler): threads per block for a group reduce or a spread.
 constexpr int64_t kGroupThreads[] = {256, 128, 512, 1024};
 constexpr int64_t kSpreadThreads[] = {256, 128, 512, 64};
-// A tile: threads per side, outputs per thread per side, and whether each thread's columns are
-// contiguous and read and written as float4 (the last choices: float32 only).
+// A tile: threads per side, outputs per thread per side, whether each thread's columns are
+// contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
+// memory (0: none, every thread reads its operands from global memory).
 struct Tile {
   int64_t threads, outputs;
   bool vector;
+  int64_t k_tile;
 };
-constexpr Tile kTiles[] = {{16, 4, false}, {16, 8, false}, {8, 8, false}, {8, 4, false}, {32, 4, false},
-                           {16, 8, true},  {16, 4, true},  {8, 8, true}};
+constexpr Tile kTiles[] = {{16, 4, false, 0},  {16, 8, false, 0},  {8, 8, false, 0},   {8, 4, false, 0},
+                           {32, 4, false, 0},  {16, 8, true, 0},   {16, 4, true, 0},   {8, 8, true, 0},
+                           {16, 8, false, 16}, {16, 8, false, 8},  {16, 4, false, 16}, {16, 8, false, 32},
+                           {8, 8, false, 16}};
+// What a block may declare statically (CUDA's limit without opting in to more).
+constexpr int64_t kMaxSharedBytes = 48 * 1024;
 
 // Every buffer and every value float32: the only vector type the CUDA renderer has.
 bool all_float32(const Kernel& k) {
@@ -197,6 +204,22 @@ void tile_2d(Kernel& k, const Tile& t) {
   log(k, "upcast", rows, t.outputs);
 }
 
+// Splits the reduce loop into a loop over K-tiles (the first reduce dimension) and the rest,
+// about k_tile deep with the unrolled part, and marks the kernel for staging (staging.h).
+// False where the arrays would not fit in shared memory or no input is shared by threads.
+bool stage_k_tiles(Kernel& k, int64_t k_tile) {
+  const std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
+  const int64_t inner = extent_of(k, Axis::kReduce) / k.full_shape()[reduces[0]] * extent_of(k, Axis::kUnroll);
+  if (inner < k_tile) {
+    const int64_t f = divisor_at_most(k.full_shape()[reduces[0]], k_tile / inner);
+    if (f > 1) k.split(reduces[0], f, Axis::kReduce);
+  }
+  k.stage_k_tiles = true;
+  log(k, "stage", reduces[0], k_tile);
+  const std::vector<StagedLeaf> plan = plan_staging(k);
+  return !plan.empty() && staging_bytes(k, plan) <= kMaxSharedBytes;
+}
+
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
 void spread(Kernel& k, int64_t block_threads) {
@@ -259,8 +282,20 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
     return true;
   }
   if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
-    if (v >= static_cast<int>(std::size(kTiles)) || !tile_2d_fits(k, kTiles[v])) return false;
-    tile_2d(k, kTiles[v]);
+    // Variant v is the v-th tile this kernel can take (a conv's smaller image fits fewer).
+    int fitting = 0;
+    for (const Tile& t : kTiles) {
+      if (!tile_2d_fits(k, t)) continue;
+      Kernel trial = k;
+      tile_2d(trial, t);
+      unroll_reduce(trial, options);
+      if (t.k_tile > 0 && !stage_k_tiles(trial, t.k_tile)) continue;
+      if (fitting++ == v) {
+        k = std::move(trial);
+        return true;
+      }
+    }
+    return false;
   } else {
     if (v >= static_cast<int>(std::size(kSpreadThreads))) return false;
     spread(k, kSpreadThreads[v]);
