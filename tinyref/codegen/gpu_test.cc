@@ -113,6 +113,10 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       {"matmul (2d tiles)", a.matmul(b)},
       {"row sums (group)", Tensor::randn({8, 8192}, DType::kFloat32, "INTERP").sum({1})},
       {"elementwise (spread)", (a * 2.0).exp()},
+      {"padded conv (spread, staged)", Tensor::randn({32, 16, 12, 12}, DType::kFloat32, "INTERP").conv2d(
+                                           Tensor::randn({32, 16, 5, 5}, DType::kFloat32, "INTERP"), Tensor(), 1, 2)},
+      {"long K matmul (group)", Tensor::randn({64, 8192}, DType::kFloat32, "INTERP").matmul(
+                                    Tensor::randn({8192, 64}, DType::kFloat32, "INTERP"))},
   };
   if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
@@ -122,9 +126,18 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       EXPECT_NO_THROW(nvrtc.compile(render_cuda(variants[v]), variants[v].name)) << what << " variant " << v;
     }
     EXPECT_GE(variants.size(), 3u) << what << ": the search needs choices";
+    size_t staged = 0;
+    for (const Program& p : variants) staged += p.opts.find("stage") != std::string::npos;
     if (what == "matmul (2d tiles)") {
-      EXPECT_GE(variants.size(), 8u) << "with the float4 tiles";
+      EXPECT_EQ(variants.size(), 13u) << "with the float4 and the staged tiles";
+      EXPECT_EQ(staged, 5u);
     }
+    if (what == "elementwise (spread)") EXPECT_EQ(variants.size(), 4u) << "block sizes only";
+    if (what == "padded conv (spread, staged)") {
+      EXPECT_EQ(variants.size(), 8u);
+      EXPECT_EQ(staged, 2u);
+    }
+    if (what == "long K matmul (group)") EXPECT_EQ(variants.size(), 5u) << "1024 threads x 16 partials do not fit";
   }
 }
 
@@ -274,7 +287,8 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
 // each one of the last kernel of f's graph, run on CUDA, against the CPU. Returns how many
 // variants there were and how many of them were staged.
 std::pair<size_t, size_t> expect_every_variant_matches(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                                       const std::vector<Shape>& input_shapes, double tol) {
+                                                       const std::vector<Shape>& input_shapes, double rtol,
+                                                       double atol) {
   Tensor::manual_seed(5);
   std::vector<Tensor> cpu, gpu_inputs;
   for (const Shape& s : input_shapes) {
@@ -299,7 +313,7 @@ std::pair<size_t, size_t> expect_every_variant_matches(const std::function<Tenso
     gpu.launch(*gpu.compile(p), ptrs);
     std::vector<float> host(want.size());
     result.copy_out(host.data());
-    EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), tol, tol,
+    EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), rtol, atol,
                                         "variant " + std::to_string(v) + " (" + p.opts + ")"));
   }
   return {variants.size(), staged};
@@ -309,7 +323,7 @@ TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
   REQUIRE_GPU();
   // 128 products of N(0,1) pairs summed in another order: 1e-4 is a few float32 ulp per term.
   const auto [variants, staged] = expect_every_variant_matches(
-      [](const std::vector<Tensor>& in) { return (in[0].matmul(in[1]) + 1.0).relu(); }, {{256, 128}, {128, 512}}, 1e-4);
+      [](const std::vector<Tensor>& in) { return (in[0].matmul(in[1]) + 1.0).relu(); }, {{256, 128}, {128, 512}}, 1e-4, 1e-4);
   EXPECT_GE(variants, 12u) << "matmul's 2D tiles, float4 and staged ones included";
   EXPECT_GE(staged, 4u);
 }
@@ -318,9 +332,27 @@ TEST(Cuda, EveryConvVariantMatchesTheCpu) {
   REQUIRE_GPU();
   // 72 products a sum (8 channels x 3x3), as above.
   const auto [variants, staged] = expect_every_variant_matches(
-      [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1]); }, {{2, 8, 66, 66}, {16, 8, 3, 3}}, 1e-4);
+      [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1]); }, {{2, 8, 66, 66}, {16, 8, 3, 3}}, 1e-4, 1e-4);
   EXPECT_GE(variants, 7u) << "the tiles that fit a 64x64 image";
   EXPECT_GE(staged, 2u) << "a conv-shaped kernel staged";
+  // A small padded image (MNIST's): no 2D tile fits, so one thread per few outputs (spread), 4 or
+  // 8 of them along each reused dimension, and staged choices where inputs are shared.
+  const auto [spread_variants, spread_staged] = expect_every_variant_matches(
+      [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 2); }, {{32, 16, 12, 12}, {32, 16, 5, 5}},
+      1e-4, 1e-4);
+  EXPECT_EQ(spread_variants, 8u);
+  EXPECT_GE(spread_staged, 1u);
+}
+
+TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
+  REQUIRE_GPU();
+  // A weight gradient's shape: few outputs, a long reduction split over each block's threads,
+  // 4x4 or 8x8 outputs a thread. 8192 products of N(0,1) pairs: float32 reordering errors scale
+  // with eps * sum|terms| (1.2e-7 * 6e3), not with the (cancelled) result.
+  const auto [variants, staged] = expect_every_variant_matches(
+      [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{64, 8192}, {8192, 64}}, 1e-4, 2e-3);
+  EXPECT_EQ(variants, 5u) << "1024 threads x 16 partials do not fit in shared memory";
+  EXPECT_EQ(staged, 0u);
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

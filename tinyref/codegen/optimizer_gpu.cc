@@ -69,9 +69,20 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 }
 
 // The choices the search may try, variant 0 first (the default; 256 threads a block suits every
-// NVIDIA GPU since Kepler): threads per block for a group reduce or a spread.
-constexpr int64_t kGroupThreads[] = {256, 128, 512, 1024};
-constexpr int64_t kSpreadThreads[] = {256, 128, 512, 64};
+// NVIDIA GPU since Kepler): threads per block for a group reduce or a spread, how many outputs a
+// thread computes along each of up to two dimensions where an input is reused (8: a quarter of
+// the loads per multiply-add of 4, and 64 accumulators), and for a spread the K-tile staged in
+// shared memory (0: none; staging.h).
+struct Choice {
+  int64_t threads, upcast, k_tile;
+};
+// A group reduce leaves threads x outputs partials in shared memory: 8x8 outputs with fewer threads.
+constexpr Choice kGroupChoices[] = {{256, 4, 0}, {128, 4, 0}, {512, 4, 0}, {128, 8, 0}, {64, 8, 0}, {1024, 4, 0}};
+// The choices past the first four change only a reduction (the rest are no choice for an
+// elementwise kernel, whose list ends there).
+constexpr Choice kSpreadChoices[] = {{256, 4, 0}, {128, 4, 0}, {512, 4, 0}, {64, 4, 0},
+                                     {256, 8, 0}, {128, 8, 0}, {256, 4, 16}, {128, 8, 16}};
+constexpr int kElementwiseSpreadChoices = 4;
 // A tile: threads per side, outputs per thread per side, whether each thread's columns are
 // contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
 // memory (0: none, every thread reads its operands from global memory).
@@ -84,8 +95,6 @@ constexpr Tile kTiles[] = {{16, 4, false, 0},  {16, 8, false, 0},  {8, 8, false,
                            {32, 4, false, 0},  {16, 8, true, 0},   {16, 4, true, 0},   {8, 8, true, 0},
                            {16, 8, false, 16}, {16, 8, false, 8},  {16, 4, false, 16}, {16, 8, false, 32},
                            {8, 8, false, 16}};
-// What a block may declare statically (CUDA's limit without opting in to more).
-constexpr int64_t kMaxSharedBytes = 48 * 1024;
 
 // Every buffer and every value float32: the only vector type the CUDA renderer has.
 bool all_float32(const Kernel& k) {
@@ -132,14 +141,14 @@ GroupPlan group_threads(const Kernel& k, int64_t block_threads) {
   return threads;
 }
 
-void group_reduce(Kernel& k, const GroupPlan& threads) {
+void group_reduce(Kernel& k, const GroupPlan& threads, int64_t upcast) {
   const Shape full = k.full_shape();
   int64_t accs = 1;
   for (size_t d : dims_of(k, Axis::kGlobal)) {
-    if (accs < 16 && full[d] % 4 == 0 && reused_along(k, d)) {
-      k.split(d, 4, Axis::kUpcast);
-      log(k, "upcast", d, 4);
-      accs *= 4;
+    if (accs < upcast * upcast && full[d] % upcast == 0 && reused_along(k, d)) {
+      k.split(d, upcast, Axis::kUpcast);
+      log(k, "upcast", d, upcast);
+      accs *= upcast;
     }
   }
   // Whole dimensions become thread digits where they are, in order (the innermost the least
@@ -207,7 +216,7 @@ void tile_2d(Kernel& k, const Tile& t) {
 // Splits the reduce loop into a loop over K-tiles (the first reduce dimension) and the rest,
 // about k_tile deep with the unrolled part, and marks the kernel for staging (staging.h).
 // False where the arrays would not fit in shared memory or no input is shared by threads.
-bool stage_k_tiles(Kernel& k, int64_t k_tile) {
+bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
   const std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
   const int64_t inner = extent_of(k, Axis::kReduce) / k.full_shape()[reduces[0]] * extent_of(k, Axis::kUnroll);
   if (inner < k_tile) {
@@ -217,12 +226,12 @@ bool stage_k_tiles(Kernel& k, int64_t k_tile) {
   k.stage_k_tiles = true;
   log(k, "stage", reduces[0], k_tile);
   const std::vector<StagedLeaf> plan = plan_staging(k);
-  return !plan.empty() && staging_bytes(k, plan) <= kMaxSharedBytes;
+  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes;
 }
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
-void spread(Kernel& k, int64_t block_threads) {
+void spread(Kernel& k, int64_t block_threads, int64_t upcast) {
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
@@ -237,10 +246,10 @@ void spread(Kernel& k, int64_t block_threads) {
     int64_t accs = 1;
     for (size_t d : globals) {
       const int64_t rest = full[d] / threads[d];
-      if (accs < 16 && rest % 4 == 0 && reused_along(k, d)) {
-        k.split(d, 4, Axis::kUpcast);
-        log(k, "upcast", d, 4);
-        accs *= 4;
+      if (accs < upcast * upcast && rest % upcast == 0 && reused_along(k, d)) {
+        k.split(d, upcast, Axis::kUpcast);
+        log(k, "upcast", d, upcast);
+        accs *= upcast;
       }
     }
   }
@@ -274,12 +283,12 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
   // A long reduction into too few outputs to fill the GPU with one thread each: split it over
   // threads (MNIST's weight gradients and batch norm statistics reduce 2e5 values each).
   // Which kind of kernel this is, variant 0 decides; a variant the kernel cannot take ends the list.
-  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupThreads[0]).empty()) {
-    if (v >= static_cast<int>(std::size(kGroupThreads))) return false;
-    const GroupPlan plan = group_threads(k, kGroupThreads[v]);
+  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupChoices[0].threads).empty()) {
+    if (v >= static_cast<int>(std::size(kGroupChoices))) return false;
+    const GroupPlan plan = group_threads(k, kGroupChoices[v].threads);
     if (plan.empty()) return false;
-    group_reduce(k, plan);
-    return true;
+    group_reduce(k, plan, kGroupChoices[v].upcast);
+    return extent_of(k, Axis::kGroup) * k.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype)) <= options.max_shared_bytes;
   }
   if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
     // Variant v is the v-th tile this kernel can take (a conv's smaller image fits fewer).
@@ -289,7 +298,7 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
       Kernel trial = k;
       tile_2d(trial, t);
       unroll_reduce(trial, options);
-      if (t.k_tile > 0 && !stage_k_tiles(trial, t.k_tile)) continue;
+      if (t.k_tile > 0 && !stage_k_tiles(trial, t.k_tile, options)) continue;
       if (fitting++ == v) {
         k = std::move(trial);
         return true;
@@ -297,11 +306,13 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
     }
     return false;
   } else {
-    if (v >= static_cast<int>(std::size(kSpreadThreads))) return false;
-    spread(k, kSpreadThreads[v]);
+    if (v >= static_cast<int>(std::size(kSpreadChoices))) return false;
+    const Choice& c = kSpreadChoices[v];
+    if (v >= kElementwiseSpreadChoices && !k.reduce) return false;
+    spread(k, c.threads, c.upcast);
   }
   if (k.reduce) unroll_reduce(k, options);
-  return true;
+  return kSpreadChoices[v].k_tile == 0 || stage_k_tiles(k, kSpreadChoices[v].k_tile, options);
 }
 
 }  // namespace tinyref
