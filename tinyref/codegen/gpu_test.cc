@@ -132,12 +132,16 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       EXPECT_EQ(variants.size(), 13u) << "with the float4 and the staged tiles";
       EXPECT_EQ(staged, 5u);
     }
-    if (what == "elementwise (spread)") EXPECT_EQ(variants.size(), 4u) << "block sizes only";
-    if (what == "padded conv (spread, staged)") {
-      EXPECT_EQ(variants.size(), 8u);
-      EXPECT_EQ(staged, 2u);
+    if (what == "elementwise (spread)") {
+      EXPECT_EQ(variants.size(), 4u) << "block sizes only";
     }
-    if (what == "long K matmul (group)") EXPECT_EQ(variants.size(), 5u) << "1024 threads x 16 partials do not fit";
+    if (what == "padded conv (spread, staged)") {
+      EXPECT_EQ(variants.size(), 11u);
+      EXPECT_EQ(staged, 3u);
+    }
+    if (what == "long K matmul (group)") {
+      EXPECT_EQ(variants.size(), 7u) << "1024 threads x 16 partials do not fit";
+    }
   }
 }
 
@@ -340,8 +344,8 @@ TEST(Cuda, EveryConvVariantMatchesTheCpu) {
   const auto [spread_variants, spread_staged] = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 2); }, {{32, 16, 12, 12}, {32, 16, 5, 5}},
       1e-4, 1e-4);
-  EXPECT_EQ(spread_variants, 8u);
-  EXPECT_GE(spread_staged, 1u);
+  EXPECT_EQ(spread_variants, 11u);
+  EXPECT_EQ(spread_staged, 3u);
 }
 
 TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
@@ -351,7 +355,7 @@ TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
   // with eps * sum|terms| (1.2e-7 * 6e3), not with the (cancelled) result.
   const auto [variants, staged] = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{64, 8192}, {8192, 64}}, 1e-4, 2e-3);
-  EXPECT_EQ(variants, 5u) << "1024 threads x 16 partials do not fit in shared memory";
+  EXPECT_EQ(variants, 7u) << "1024 threads x 16 partials do not fit in shared memory";
   EXPECT_EQ(staged, 0u);
 }
 

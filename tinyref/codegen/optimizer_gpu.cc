@@ -9,9 +9,13 @@
 //                               memory and a barrier to combine the 256 partials
 //   conv weight gradient:       a block per 4x4 tile of weights, a thread per output pixel (the
 //                               innermost reduce dimensions), the batch as the loop
+//   matmul 4096^3, staged       r_32_32_128_16_16_32_8_8  32x32 blocks of 16x16 threads, 8x8
+//   (what an H100 picks):       outputs a thread; each of the 128 turns of the K loop first copies
+//                               A's 128x32 and B's 32x128 tile into shared memory (staging.h)
 //
-// Each kind has a few variants (block size, tile, float4 columns) that engine/search.h times on
-// the device. As on the CPU, each step only splits, moves and retypes dimensions.
+// Each kind has a few variants (block size, outputs a thread, float4 columns, shared-memory
+// staging) that engine/search.h times on the device. As on the CPU, each step only splits,
+// moves and retypes dimensions (staging only marks the kernel: Kernel::stage_k_tiles).
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
@@ -70,19 +74,36 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 
 // The choices the search may try, variant 0 first (the default; 256 threads a block suits every
 // NVIDIA GPU since Kepler): threads per block for a group reduce or a spread, how many outputs a
-// thread computes along each of up to two dimensions where an input is reused (8: a quarter of
-// the loads per multiply-add of 4, and 64 accumulators), and for a spread the K-tile staged in
-// shared memory (0: none; staging.h).
+// thread computes along the first and the second dimension where an input is reused (8x8: a
+// quarter of the loads per multiply-add of 4x4, and 64 accumulators), and for a spread the
+// K-tile staged in shared memory (0: none; staging.h).
 struct Choice {
-  int64_t threads, upcast, k_tile;
+  int64_t threads;
+  int64_t upcast[2];
+  int64_t k_tile;
 };
-// A group reduce leaves threads x outputs partials in shared memory: 8x8 outputs with fewer threads.
-constexpr Choice kGroupChoices[] = {{256, 4, 0}, {128, 4, 0}, {512, 4, 0}, {128, 8, 0}, {64, 8, 0}, {1024, 4, 0}};
+// A group reduce leaves threads x outputs partials in shared memory: more outputs, fewer threads.
+constexpr Choice kGroupChoices[] = {{256, {4, 4}, 0}, {128, {4, 4}, 0}, {512, {4, 4}, 0}, {128, {8, 8}, 0},
+                                    {64, {8, 8}, 0},  {256, {8, 4}, 0}, {128, {8, 4}, 0}, {1024, {4, 4}, 0}};
 // The choices past the first four change only a reduction (the rest are no choice for an
 // elementwise kernel, whose list ends there).
-constexpr Choice kSpreadChoices[] = {{256, 4, 0}, {128, 4, 0}, {512, 4, 0}, {64, 4, 0},
-                                     {256, 8, 0}, {128, 8, 0}, {256, 4, 16}, {128, 8, 16}};
+constexpr Choice kSpreadChoices[] = {{256, {4, 4}, 0},  {128, {4, 4}, 0},  {512, {4, 4}, 0}, {64, {4, 4}, 0},
+                                     {256, {8, 8}, 0},  {128, {8, 8}, 0},  {64, {8, 8}, 0},  {128, {8, 4}, 0},
+                                     {256, {4, 4}, 16}, {128, {8, 8}, 16}, {64, {8, 8}, 16}};
 constexpr int kElementwiseSpreadChoices = 4;
+
+// Splits off upcast[0] outputs a thread along the first output dimension where an input is
+// reused (and `fits` says the rest divides), upcast[1] along the second.
+void upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bool(size_t, int64_t)>& fits) {
+  size_t next = 0;
+  for (size_t d : dims_of(k, Axis::kGlobal)) {
+    if (next < 2 && fits(d, upcast[next]) && reused_along(k, d)) {
+      k.split(d, upcast[next], Axis::kUpcast);
+      log(k, "upcast", d, upcast[next]);
+      ++next;
+    }
+  }
+}
 // A tile: threads per side, outputs per thread per side, whether each thread's columns are
 // contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
 // memory (0: none, every thread reads its operands from global memory).
@@ -141,16 +162,9 @@ GroupPlan group_threads(const Kernel& k, int64_t block_threads) {
   return threads;
 }
 
-void group_reduce(Kernel& k, const GroupPlan& threads, int64_t upcast) {
+void group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2]) {
   const Shape full = k.full_shape();
-  int64_t accs = 1;
-  for (size_t d : dims_of(k, Axis::kGlobal)) {
-    if (accs < upcast * upcast && full[d] % upcast == 0 && reused_along(k, d)) {
-      k.split(d, upcast, Axis::kUpcast);
-      log(k, "upcast", d, upcast);
-      accs *= upcast;
-    }
-  }
+  upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] % n == 0; });
   // Whole dimensions become thread digits where they are, in order (the innermost the least
   // significant); a partial one's threads are split off and moved in front of them.
   int first_whole = -1;
@@ -231,7 +245,7 @@ bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
-void spread(Kernel& k, int64_t block_threads, int64_t upcast) {
+void spread(Kernel& k, int64_t block_threads, const int64_t (&upcast)[2]) {
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
@@ -242,17 +256,7 @@ void spread(Kernel& k, int64_t block_threads, int64_t upcast) {
     threads[globals[i]] = pow2_divisor(full[globals[i]], left);
     left /= threads[globals[i]];
   }
-  if (k.reduce) {
-    int64_t accs = 1;
-    for (size_t d : globals) {
-      const int64_t rest = full[d] / threads[d];
-      if (accs < upcast * upcast && rest % upcast == 0 && reused_along(k, d)) {
-        k.split(d, upcast, Axis::kUpcast);
-        log(k, "upcast", d, upcast);
-        accs *= upcast;
-      }
-    }
-  }
+  if (k.reduce) upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
   for (size_t d : globals) {
     if (threads[d] == 1) continue;
     k.split(d, threads[d], Axis::kLocal);
