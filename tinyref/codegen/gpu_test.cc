@@ -129,8 +129,8 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
     size_t staged = 0;
     for (const Program& p : variants) staged += p.opts.find("stage") != std::string::npos;
     if (what == "matmul (2d tiles)") {
-      EXPECT_EQ(variants.size(), 13u) << "with the float4 and the staged tiles";
-      EXPECT_EQ(staged, 5u);
+      EXPECT_EQ(variants.size(), 15u) << "with the float4 and the staged tiles";
+      EXPECT_EQ(staged, 7u);
     }
     if (what == "elementwise (spread)") {
       EXPECT_EQ(variants.size(), 4u) << "block sizes only";
@@ -206,6 +206,16 @@ TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
     copies += u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal;
   }
   EXPECT_EQ(copies, 2 * 128 * 16 / 256);
+  for (const Program& v : staged) {
+    SCOPED_TRACE(v.opts);
+    int vector_reads = 0;
+    for (const UOp& u : v.uops) {
+      vector_reads += u.kind == UOpKind::kLoad && v.uops[u.src[0]].kind == UOpKind::kDefineLocal && u.lanes == 4 && u.arg == 1;
+    }
+    const bool vector = v.opts.find("vector") != std::string::npos;
+    // float4 columns: B's tile read as aligned float4 from shared memory, A's as scalars.
+    EXPECT_EQ(vector_reads > 0, vector);
+  }
   if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
   for (const Program& v : staged) {
@@ -328,8 +338,8 @@ TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
   // 128 products of N(0,1) pairs summed in another order: 1e-4 is a few float32 ulp per term.
   const auto [variants, staged] = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return (in[0].matmul(in[1]) + 1.0).relu(); }, {{256, 128}, {128, 512}}, 1e-4, 1e-4);
-  EXPECT_GE(variants, 12u) << "matmul's 2D tiles, float4 and staged ones included";
-  EXPECT_GE(staged, 4u);
+  EXPECT_EQ(variants, 15u) << "matmul's 2D tiles, float4 and staged ones included";
+  EXPECT_EQ(staged, 7u);
 }
 
 TEST(Cuda, EveryConvVariantMatchesTheCpu) {

@@ -527,7 +527,7 @@ class Linearizer {
 
   // --- shared-memory staging (staging.h)
 
-  struct Sink : UOpSink {
+  struct Sink : UOpSink {  // what the staging code may emit through
     explicit Sink(Linearizer& l) : l(l) {}
     int emit(const UOp& u) override { return l.emit(u); }
     int int_const(int64_t v) override { return l.const_of(static_cast<double>(v), DType::kInt32); }
@@ -562,10 +562,7 @@ class Linearizer {
   Val staged_leaf(const AstNode* n, const std::vector<int64_t>& assign) {
     const size_t i = staged_slot_.at(k_.st_index(n));
     Sink sink(*this);
-    UOp u{UOpKind::kLoad};
-    u.dtype = p_.uops[staging_arrays_[i]].dtype;
-    u.src = {staging_arrays_[i], staged_index(staged_[i], assign, sink)};
-    return {emit(u), {}};
+    return {emit_staged_read(staged_[i], staging_arrays_[i], p_.uops[staging_arrays_[i]].dtype, assign, vdim_, width_, sink), {}};
   }
 
   void estimate_costs() {

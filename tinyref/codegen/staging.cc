@@ -22,7 +22,7 @@ std::optional<int64_t> leaf_stride(const ShapeTracker& st, size_t d) {
 
 bool varies_inside_a_tile(const Kernel& k, size_t d, int outer) {
   switch (k.axes[d]) {
-    case Axis::kLocal: case Axis::kUpcast: case Axis::kUnroll: return true;
+    case Axis::kLocal: case Axis::kUpcast: case Axis::kUnroll: case Axis::kVector: return true;
     case Axis::kReduce: return static_cast<int>(d) != outer;
     default: return false;
   }
@@ -36,9 +36,8 @@ sym::Expr dim_var(size_t d, int64_t extent) {
 
 std::vector<StagedLeaf> plan_staging(const Kernel& k) {
   std::vector<StagedLeaf> plan;
-  if (!k.stage_k_tiles || k.reduce == nullptr || k.first_of(Axis::kVector) >= 0 || k.first_of(Axis::kGroup) >= 0) {
-    return plan;
-  }
+  if (!k.stage_k_tiles || k.reduce == nullptr || k.first_of(Axis::kGroup) >= 0) return plan;
+  const int vector_dim = k.first_of(Axis::kVector);
   const int outer = k.first_of(Axis::kReduce);
   TT_ASSERT(outer >= 0);
   std::set<const AstNode*> under_reduce;
@@ -69,10 +68,12 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
       s.dims.push_back(d);
       s.extents.push_back(full[d]);
     }
-    s.strides.assign(s.dims.size(), 1);
-    for (size_t j = s.dims.size(); j-- > 0;) {
-      if (j + 1 < s.dims.size()) s.strides[j] = s.strides[j + 1] * s.extents[j + 1];
+    if (s.dims.empty()) continue;  // one value for the whole tile: nothing to share
+    for (size_t j = 0; j + 1 < s.dims.size(); ++j) {
+      if (static_cast<int>(s.dims[j]) == vector_dim) return {};
     }
+    s.strides.assign(s.dims.size(), 1);
+    for (size_t j = s.dims.size() - 1; j-- > 0;) s.strides[j] = s.strides[j + 1] * s.extents[j + 1];
     s.size = std::accumulate(s.extents.begin(), s.extents.end(), int64_t{1}, std::multiplies<>());
     plan.push_back(std::move(s));
   }
@@ -183,13 +184,22 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
   sink.emit(UOp{UOpKind::kBarrier});
 }
 
-int staged_index(const StagedLeaf& s, const std::vector<int64_t>& assign, UOpSink& sink) {
+int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
+                     int lanes, UOpSink& sink) {
+  UOp load{UOpKind::kLoad};
+  load.dtype = dtype;
+  if (vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim)) {
+    assign[vector_dim] = 0;
+    load.lanes = lanes;
+    load.arg = 1;
+  }
   sym::Expr idx = sym::num(0);
   for (size_t j = 0; j < s.dims.size(); ++j) {
     const size_t d = s.dims[j];
     idx = idx + (assign[d] >= 0 ? sym::num(assign[d]) : dim_var(d, s.extents[j])) * s.strides[j];
   }
-  return sink.lower(idx);
+  load.src = {array, sink.lower(idx)};
+  return sink.emit(load);
 }
 
 }  // namespace tinyref

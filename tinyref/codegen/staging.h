@@ -33,12 +33,15 @@ struct StagedLeaf {
   int leaf = -1;                 // index into Kernel::leaves and Kernel::sts
   std::vector<size_t> dims;      // the tile's dimensions, the most significant first
   std::vector<int64_t> extents;  // each one's extent
-  std::vector<int64_t> strides;  // each one's stride in the shared array (row-major over dims)
+  std::vector<int64_t> strides;  // each one's stride in the shared array (row-major over dims;
+                                 // rows padded against bank conflicts measured slower on an H100)
   int64_t size = 1;              // elements
 };
 
 // The leaves of the reduce that a staged kernel copies into shared memory (empty when
-// k.stage_k_tiles is false). Pure: the optimizer uses it to check that the arrays fit.
+// k.stage_k_tiles is false, or when a staged leaf's SIMD lanes (kVector) are not its last
+// dimension: a register tile reads them from shared memory as one aligned vector). Pure: the
+// optimizer uses it to check that the arrays fit.
 std::vector<StagedLeaf> plan_staging(const Kernel& k);
 
 // Bytes of shared memory the plan's arrays take.
@@ -65,7 +68,7 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
 struct StagingCopies {
   struct Copy {
     size_t leaf = 0;         // position in the plan
-    int element = -1;        // uop: the index into the shared array
+    int element = -1;        // uop: the element of the tile, its index in the shared array
     std::vector<int> digits; // uops: the element's digit of each tile dimension
     int in_range = -1;       // uop: element < tile size, where some threads have none
     sym::Expr pos, valid;    // the global element and whether it is valid (else 0)
@@ -81,9 +84,11 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
 void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
                          const StagingCopies& copies, UOpSink& sink);
 
-// The shared-array index of the element a register tile reads: assign holds the unrolled
-// dimensions' values (-1 elsewhere); the other tile dimensions are their var_uop.
-int staged_index(const StagedLeaf& s, const std::vector<int64_t>& assign, UOpSink& sink);
+// The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
+// elsewhere); the other tile dimensions are their var_uop. Where vector_dim is the leaf's last
+// dimension, one aligned load of its `lanes` (every other stride of the array is a multiple).
+int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
+                     int lanes, UOpSink& sink);
 
 }  // namespace tinyref
 
