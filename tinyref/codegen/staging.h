@@ -1,21 +1,23 @@
-// Shared-memory staging for a GPU register tile (optimizer_gpu.cc's tile_2d with a K-tile): the
-// inputs that several threads of a block read (stride 0 along a thread dimension) are copied
-// once per K-tile from global into shared memory by all the block's threads together, and the
-// register tiles then read them from there. What tinygrad's local-memory opts and llm.c's
-// matmul kernels do; without it every thread re-reads its operands through L1.
+// Shared-memory staging for GPU reductions whose threads share inputs (optimizer_gpu.cc: the 2D
+// tiles and spreads with a K-tile, both search choices): the inputs that several threads of a
+// block read (stride 0 along a thread dimension) are copied once per K-tile from global into
+// shared memory by all the block's threads together, and the register tiles then read them
+// from there. What tinygrad's local-memory opts and llm.c's matmul kernels do; without it
+// every thread re-reads its operands through L1.
 //
-//   matmul 4096^3, 16x16 threads, 8x8 outputs each, K-tile 16 (Kernel::stage_k_tiles set):
-//     for ridx0 in 0..256:                      the first reduce dimension: one K-tile a turn
-//       part0[t + 256*i] = A[...]  i = 0..7     the 128x16 A tile, t the thread index; the
-//       part1[t + 256*i] = B[...]  i = 0..7     16x128 B tile; neighbouring threads read
-//       __syncthreads()                         neighbouring addresses
-//       for ridx1 in 0..4: (unrolled by 4)      the rest of the reduce dimensions: the tile
-//         acc[r][c] += part0[...] * part1[...]
-//       __syncthreads()                         before the next tile overwrites the arrays
+//   matmul 4096^3, 16x16 threads, 8x8 outputs each, K-tile 16: r_32_32_256_16_16_16_8_8
+//     __shared__ float part0[2048], part1[2048];    A's 128x16 tile and B's 16x128 one
+//     for ridx0 in 0..256:                          the first reduce dimension: a K-tile a turn
+//       part0[lidx0 + 256*i] = data1[...]  i=0..7   every thread copies 8 elements of each;
+//       part1[lidx0 + 256*i] = data2[...]           neighbouring threads, neighbouring addresses
+//       __syncthreads()
+//       for ridx1 in 0..16:                         the rest of the reduce: the tile
+//         acc[r][c] += part0[...] * part1[...]      8 + 8 shared reads for 64 multiply-adds
+//       __syncthreads()                             before the next turn overwrites the arrays
 //
 // A staged tile is the product of the leaf's dimensions that vary inside one turn of the K-tile
 // loop and within one block: the thread dimensions (kLocal), the register tile (kUpcast,
-// kUnroll) and the inner reduce dimensions, each only where the leaf's stride is not 0. The
+// kUnroll, kVector: a float4 read where the lanes are the last dimension) and the inner reduce dimensions, each only where the leaf's stride is not 0. The
 // shared array holds it row-major with the smallest global stride innermost, so that copying
 // element t + threads*i reads global memory contiguously across the threads.
 #ifndef TINYREF_CODEGEN_STAGING_H_
