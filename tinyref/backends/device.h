@@ -30,6 +30,18 @@ class CompiledKernel {
   virtual const std::string& source() const = 0;  // what TT_DEBUG=4 prints
 };
 
+// Launches fixed once (kernels and buffers) that a device runs as one unit: a CUDA graph, whose
+// one launch costs the host one driver call instead of one per kernel.
+class LaunchGraph {
+ public:
+  virtual ~LaunchGraph() = default;
+  virtual void launch() = 0;  // queued like Device::launch; synchronize() waits for it
+};
+struct FixedLaunch {
+  const CompiledKernel* kernel;
+  std::vector<void*> buffers;  // as Device::launch takes them
+};
+
 // What the optimizer may assume about a device (codegen/optimizer.cc reads it).
 struct CodegenOptions {
   int vector_bytes = 0;     // widest SIMD vector the renderer emits; 0: scalar code only
@@ -59,6 +71,12 @@ class Device {
   // Whether compile() may run on several threads at once (the engine then compiles a schedule's
   // new kernels concurrently). Optional: the default is one at a time.
   virtual bool parallel_compile() const { return false; }
+  // Optional: the launches captured into a LaunchGraph (nothing runs yet), or nullptr where the
+  // device has none (the default), and the caller launches them one by one.
+  virtual std::unique_ptr<LaunchGraph> capture(const std::vector<FixedLaunch>& launches) {
+    (void)launches;
+    return nullptr;
+  }
 };
 
 // A device allocation of numel elements. Allocated on first use; freed with the last owner.

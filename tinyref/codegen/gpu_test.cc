@@ -113,6 +113,10 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       {"matmul (2d tiles)", a.matmul(b)},
       {"row sums (group)", Tensor::randn({8, 8192}, DType::kFloat32, "INTERP").sum({1})},
       {"elementwise (spread)", (a * 2.0).exp()},
+      {"padded conv (spread, staged)", Tensor::randn({32, 16, 12, 12}, DType::kFloat32, "INTERP").conv2d(
+                                           Tensor::randn({32, 16, 5, 5}, DType::kFloat32, "INTERP"), Tensor(), 1, 2)},
+      {"long K matmul (group)", Tensor::randn({64, 8192}, DType::kFloat32, "INTERP").matmul(
+                                    Tensor::randn({8192, 64}, DType::kFloat32, "INTERP"))},
   };
   if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
@@ -122,10 +126,123 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       EXPECT_NO_THROW(nvrtc.compile(render_cuda(variants[v]), variants[v].name)) << what << " variant " << v;
     }
     EXPECT_GE(variants.size(), 3u) << what << ": the search needs choices";
+    size_t staged = 0;
+    for (const Program& p : variants) staged += p.opts.find("stage") != std::string::npos;
     if (what == "matmul (2d tiles)") {
-      EXPECT_GE(variants.size(), 8u) << "with the float4 tiles";
+      EXPECT_EQ(variants.size(), 15u) << "with the float4 and the staged tiles";
+      EXPECT_EQ(staged, 7u);
+    }
+    if (what == "elementwise (spread)") {
+      EXPECT_EQ(variants.size(), 4u) << "block sizes only";
+    }
+    if (what == "padded conv (spread, staged)") {
+      EXPECT_EQ(variants.size(), 11u);
+      EXPECT_EQ(staged, 3u);
+    }
+    if (what == "long K matmul (group)") {
+      EXPECT_EQ(variants.size(), 7u) << "1024 threads x 16 partials do not fit";
     }
   }
+}
+
+// The staged variants of a matmul-shaped kernel (opts name "stage").
+std::vector<Program> staged_variants(const Tensor& t) {
+  std::vector<Program> out;
+  for (Program& p : lower_variants(create_schedule({t.lazy()}).back(), gpu_options())) {
+    if (p.opts.find("stage") != std::string::npos) out.push_back(std::move(p));
+  }
+  return out;
+}
+
+// Inside the K-tile loop (the first RANGE): the copies into shared memory, a barrier, the
+// register tile reading shared memory only, and a barrier before the next turn's copies.
+void expect_staged_k_tile(const Program& p, int staged_inputs) {
+  SCOPED_TRACE(p.opts + "\n" + p.to_string());
+  EXPECT_EQ(count(p, UOpKind::kDefineLocal), staged_inputs);
+  int tile_loop = -1, end = -1;
+  for (size_t i = 0; i < p.uops.size(); ++i) {
+    if (p.uops[i].kind == UOpKind::kRange && tile_loop < 0) tile_loop = static_cast<int>(i);
+    if (p.uops[i].kind == UOpKind::kEndRange && p.uops[i].src[0] == tile_loop) end = static_cast<int>(i);
+  }
+  ASSERT_GE(tile_loop, 0);
+  std::vector<int> barriers;
+  for (int i = tile_loop; i < end; ++i) {
+    if (p.uops[i].kind == UOpKind::kBarrier) barriers.push_back(i);
+  }
+  ASSERT_EQ(barriers.size(), 2u) << "two barriers per K-tile";
+  EXPECT_EQ(p.uops[end - 1].kind, UOpKind::kBarrier) << "the second one ends the turn";
+  auto is_local = [&](const UOp& u) { return p.uops[u.src[0]].kind == UOpKind::kDefineLocal; };
+  int copies = 0, shared_reads = 0, global_reads_after = 0;
+  for (int i = tile_loop; i < end; ++i) {
+    const UOp& u = p.uops[i];
+    if (u.kind == UOpKind::kStore && is_local(u)) {
+      EXPECT_LT(i, barriers[0]) << "copies before the first barrier";
+      ++copies;
+    }
+    if (u.kind == UOpKind::kLoad && is_local(u)) {
+      EXPECT_GT(i, barriers[0]) << "reads after it";
+      ++shared_reads;
+    }
+    if (u.kind == UOpKind::kLoad && !is_local(u) && i > barriers[0]) ++global_reads_after;
+  }
+  EXPECT_GT(copies, 0);
+  EXPECT_GT(shared_reads, 0);
+  EXPECT_EQ(global_reads_after, 0) << "every input of this kernel is staged";
+}
+
+TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP");
+  Tensor b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  const std::vector<Program> staged = staged_variants(a.matmul(b));
+  ASSERT_GE(staged.size(), 4u);
+  for (const Program& p : staged) expect_staged_k_tile(p, 2);
+  // 16x16 threads, 8x8 outputs each, K-tile 16: A's 128x16 tile and B's 16x128, 8 copies each.
+  const Program& p = staged[0];
+  int copies = 0;
+  for (const UOp& u : p.uops) {
+    if (u.kind == UOpKind::kDefineLocal) {
+      EXPECT_EQ(u.arg, 128 * 16);
+    }
+    copies += u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal;
+  }
+  EXPECT_EQ(copies, 2 * 128 * 16 / 256);
+  for (const Program& v : staged) {
+    SCOPED_TRACE(v.opts);
+    int vector_reads = 0;
+    for (const UOp& u : v.uops) {
+      vector_reads += u.kind == UOpKind::kLoad && v.uops[u.src[0]].kind == UOpKind::kDefineLocal && u.lanes == 4 && u.arg == 1;
+    }
+    const bool vector = v.opts.find("vector") != std::string::npos;
+    // float4 columns: B's tile read as aligned float4 from shared memory, A's as scalars.
+    EXPECT_EQ(vector_reads > 0, vector);
+  }
+  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
+  cuda::Compiler nvrtc(90, "");
+  for (const Program& v : staged) {
+    const std::string src = render_cuda(v);
+    EXPECT_NE(src.find("__shared__"), std::string::npos);
+    EXPECT_NO_THROW(nvrtc.compile(src, v.name)) << v.opts << ":\n" << src;
+  }
+}
+
+TEST(GpuLowering, StagedConvCopiesTheWeightTileWithTheThreadsPastItsEndIdle) {
+  // The weight is shared by the threads (one per output pixel); its K-tile (8 channels x 3x3)
+  // is smaller than the block, so the copy is gated. The image is not shared: read directly.
+  Tensor x = Tensor::randn({2, 8, 66, 66}, DType::kFloat32, "INTERP");
+  Tensor w = Tensor::randn({16, 8, 3, 3}, DType::kFloat32, "INTERP");
+  const std::vector<Program> staged = staged_variants(x.conv2d(w));
+  ASSERT_GE(staged.size(), 2u);
+  for (const Program& p : staged) {
+    SCOPED_TRACE(p.opts);
+    EXPECT_EQ(count(p, UOpKind::kDefineLocal), 1);
+    EXPECT_EQ(count(p, UOpKind::kBarrier), 2);
+    bool gated_copy = false;
+    for (const UOp& u : p.uops) gated_copy |= u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal && u.src.size() == 4;
+    EXPECT_TRUE(gated_copy);
+  }
+  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
+  cuda::Compiler nvrtc(90, "");
+  for (const Program& v : staged) EXPECT_NO_THROW(nvrtc.compile(render_cuda(v), v.name)) << v.opts;
 }
 
 // --- on a GPU
@@ -180,31 +297,76 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
   }
 }
 
-// The search keeps whichever variant is fastest, so every variant must compute the same thing.
-TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
-  REQUIRE_GPU();
+// The search keeps whichever variant is fastest, so every variant must compute the same thing:
+// each one of the last kernel of f's graph, run on CUDA, against the CPU. Returns how many
+// variants there were and how many of them were staged.
+std::pair<size_t, size_t> expect_every_variant_matches(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                                       const std::vector<Shape>& input_shapes, double rtol,
+                                                       double atol) {
   Tensor::manual_seed(5);
-  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "CPU"), b = Tensor::randn({128, 512}, DType::kFloat32, "CPU");
-  const std::vector<double> want = (a.matmul(b) + 1.0).relu().to_doubles();
-  Tensor out = (a.to("CUDA").matmul(b.to("CUDA")) + 1.0).relu();
+  std::vector<Tensor> cpu, gpu_inputs;
+  for (const Shape& s : input_shapes) {
+    cpu.push_back(Tensor::randn(s, DType::kFloat32, "CPU").realize());
+    gpu_inputs.push_back(cpu.back().to("CUDA"));
+  }
+  const std::vector<double> want = f(cpu).to_doubles();
+  Tensor out = f(gpu_inputs);
   std::vector<ScheduleItem> items = create_schedule({out.lazy()});
   const ScheduleItem item = items.back();
   items.pop_back();
   run_schedule(items);  // the inputs
   Device& gpu = get_device("CUDA");
   const std::vector<Program> variants = lower_variants(item, gpu.codegen_options());
+  size_t staged = 0;
   for (size_t v = 0; v < variants.size(); ++v) {
     const Program& p = variants[v];
+    staged += p.opts.find("stage") != std::string::npos;
     Buffer result(gpu, DType::kFloat32, want.size());
     std::vector<void*> ptrs = {result.ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
     gpu.launch(*gpu.compile(p), ptrs);
     std::vector<float> host(want.size());
     result.copy_out(host.data());
-    EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), 1e-4, 1e-4,
+    EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), rtol, atol,
                                         "variant " + std::to_string(v) + " (" + p.opts + ")"));
   }
-  EXPECT_GE(variants.size(), 8u) << "matmul's 2D tiles, float4 ones included";
+  return {variants.size(), staged};
+}
+
+TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
+  REQUIRE_GPU();
+  // 128 products of N(0,1) pairs summed in another order: 1e-4 is a few float32 ulp per term.
+  const auto [variants, staged] = expect_every_variant_matches(
+      [](const std::vector<Tensor>& in) { return (in[0].matmul(in[1]) + 1.0).relu(); }, {{256, 128}, {128, 512}}, 1e-4, 1e-4);
+  EXPECT_EQ(variants, 15u) << "matmul's 2D tiles, float4 and staged ones included";
+  EXPECT_EQ(staged, 7u);
+}
+
+TEST(Cuda, EveryConvVariantMatchesTheCpu) {
+  REQUIRE_GPU();
+  // 72 products a sum (8 channels x 3x3), as above.
+  const auto [variants, staged] = expect_every_variant_matches(
+      [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1]); }, {{2, 8, 66, 66}, {16, 8, 3, 3}}, 1e-4, 1e-4);
+  EXPECT_GE(variants, 7u) << "the tiles that fit a 64x64 image";
+  EXPECT_GE(staged, 2u) << "a conv-shaped kernel staged";
+  // A small padded image (MNIST's): no 2D tile fits, so one thread per few outputs (spread), 4 or
+  // 8 of them along each reused dimension, and staged choices where inputs are shared.
+  const auto [spread_variants, spread_staged] = expect_every_variant_matches(
+      [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 2); }, {{32, 16, 12, 12}, {32, 16, 5, 5}},
+      1e-4, 1e-4);
+  EXPECT_EQ(spread_variants, 11u);
+  EXPECT_EQ(spread_staged, 3u);
+}
+
+TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
+  REQUIRE_GPU();
+  // A weight gradient's shape: few outputs, a long reduction split over each block's threads,
+  // 4x4 or 8x8 outputs a thread. 8192 products of N(0,1) pairs: float32 reordering errors scale
+  // with eps * sum|terms| (1.2e-7 * 6e3), not with the (cancelled) result.
+  const auto [variants, staged] = expect_every_variant_matches(
+      [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{64, 8192}, {8192, 64}}, 1e-4, 2e-3);
+  EXPECT_EQ(variants, 7u) << "1024 threads x 16 partials do not fit in shared memory";
+  EXPECT_EQ(staged, 0u);
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

@@ -54,6 +54,8 @@ class Kernel {
   const AstNode* reduce = nullptr;     // the kernel's reduce, if any
   bool parallel = false;               // the outermost loop runs on several threads
   bool gpu = false;                    // kGlobal/kLocal/kGroup become block and thread indices
+  bool stage_k_tiles = false;          // GPU: the first reduce dimension loops over K-tiles, each
+                                       // staged in shared memory (staging.h)
   std::vector<std::string> applied;    // the optimizations, in order
 
   size_t ndim() const { return axes.size(); }

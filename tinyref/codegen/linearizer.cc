@@ -8,6 +8,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "tinyref/codegen/staging.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -24,21 +25,6 @@ bool vector_friendly(Op op, DType dtype) {
       return true;
     default:
       return false;
-  }
-}
-
-// Whether every value of e is a multiple of n, judged by constant factors alone (sufficient,
-// not necessary): a vector access whose index passes may assume an aligned address.
-bool multiple_of(const sym::Expr& e, int64_t n) {
-  switch (e->kind) {
-    case sym::Kind::kNum: return e->c % n == 0;
-    case sym::Kind::kMul: return e->c % n == 0 || multiple_of(e->a, n);
-    case sym::Kind::kSum:
-      for (const sym::Expr& t : e->terms) {
-        if (!multiple_of(t, n)) return false;
-      }
-      return true;
-    default: return false;
   }
 }
 
@@ -121,7 +107,9 @@ class Linearizer {
                 u.kind == UOpKind::kHReduce || u.kind == UOpKind::kDefineGlobal;
     for (int s : u.src) {
       // An accumulator's value changes with every ASSIGN: never reuse what read it.
-      if (p_.uops[s].kind == UOpKind::kDefineAcc || p_.uops[s].kind == UOpKind::kDefineLocal) pure = false;
+      // A staged tile changes only across barriers, which end the scope its reads live in.
+      const UOp& from = p_.uops[s];
+      if (from.kind == UOpKind::kDefineAcc || (from.kind == UOpKind::kDefineLocal && from.tag != "stage")) pure = false;
     }
     std::string key;
     if (pure) {
@@ -209,10 +197,11 @@ class Linearizer {
 
   // --- loops
 
-  // Loops over the dimensions of these kinds, in dimension order.
-  std::vector<int> open_loops(std::initializer_list<Axis> kinds, bool parallel_first) {
+  // Loops over the dimensions of these kinds among [first, last), in dimension order.
+  std::vector<int> open_loops(std::initializer_list<Axis> kinds, bool parallel_first, size_t first = 0,
+                              size_t last = SIZE_MAX) {
     std::vector<int> opened;
-    for (size_t d = 0; d < k_.ndim(); ++d) {
+    for (size_t d = first; d < std::min(last, k_.ndim()); ++d) {
       if (std::find(kinds.begin(), kinds.end(), k_.axes[d]) == kinds.end()) continue;
       const Axis kind = k_.axes[d];
       UOp u{UOpKind::kRange};
@@ -353,7 +342,7 @@ class Linearizer {
     UOp u{UOpKind::kLoad};
     u.dtype = dt;
     u.lanes = lanes;
-    u.arg = lanes > 1 && multiple_of(pos, lanes);
+    u.arg = lanes > 1 && sym::multiple_of(pos, lanes);
     u.src = {globals_[buf], lower(pos)};
     if (!valid->is_num()) u.src.push_back(lower(valid));
     return emit(u);
@@ -363,6 +352,7 @@ class Linearizer {
   // a vector when its index moves by one per lane, one scalar when it does not depend on the
   // lane, else one load per lane.
   Val leaf(const AstNode* n, const std::vector<int64_t>& assign) {
+    if (in_k_tile_ && staged_slot_.count(k_.st_index(n))) return staged_leaf(n, assign);
     const ShapeTracker& st = k_.sts[k_.st_index(n)];
     auto [pos, valid] = index_of(st, assign);
     auto make = [&](const sym::Expr& p, const sym::Expr& v, int lanes) -> int {
@@ -396,7 +386,7 @@ class Linearizer {
       UOp u{UOpKind::kStore};
       u.dtype = k_.bufs[buf].dtype;
       u.lanes = p_.uops[value].lanes;
-      u.arg = u.lanes > 1 && multiple_of(p, u.lanes);
+      u.arg = u.lanes > 1 && sym::multiple_of(p, u.lanes);
       u.src = {globals_[buf], lower(p), value};
       if (gate >= 0) u.src.push_back(gate);
       emit(u);
@@ -463,7 +453,8 @@ class Linearizer {
       a.value = init;
       accs.push_back(emit(a));
     }
-    std::vector<int> reduce_open = open_loops({Axis::kReduce}, false);
+    std::vector<int> tile_loop = open_k_tile();  // staged: the loop over K-tiles, else none
+    std::vector<int> reduce_open = open_loops({Axis::kReduce}, false, tile_loop.empty() ? 0 : k_.first_of(Axis::kReduce) + 1);
     for (size_t i = 0; i < ups.size(); ++i) {
       for (const auto& r : combos(Axis::kUnroll, ups[i])) {
         Val v = render(red->src[0].get(), r);
@@ -477,6 +468,7 @@ class Linearizer {
       }
     }
     close_loops(reduce_open);
+    close_k_tile(tile_loop);
     std::vector<Val> results;
     for (int acc : accs) {
       if (vector_reduce) {
@@ -531,6 +523,46 @@ class Linearizer {
     for (size_t i = 0; i < ups.size(); ++i) reduced_[ups[i]] = results[i];
   }
 
+  // --- shared-memory staging (staging.h)
+
+  struct Sink : UOpSink {  // what the staging code may emit through
+    explicit Sink(Linearizer& l) : l(l) {}
+    int emit(const UOp& u) override { return l.emit(u); }
+    int int_const(int64_t v) override { return l.const_of(static_cast<double>(v), DType::kInt32); }
+    int alu(Op op, DType dt, std::vector<int> src) override { return l.alu_uop(op, dt, 1, std::move(src)); }
+    int lower(const sym::Expr& e) override { return l.lower(e); }
+    int& var_uop(size_t d) override { return l.var_uop_[d]; }
+    int buffer(int buf) override { return l.globals_[buf]; }
+    Linearizer& l;
+  };
+
+  std::vector<int> open_k_tile() {
+    staged_ = plan_staging(k_);
+    if (staged_.empty()) return {};
+    Sink sink(*this);
+    staging_arrays_ = define_staging_arrays(k_, staged_, sink);
+    for (size_t i = 0; i < staged_.size(); ++i) staged_slot_[staged_[i].leaf] = i;
+    const StagingCopies copies = prepare_staging_copies(k_, staged_, lidx_, p_.local_size, sink);
+    const size_t outer = static_cast<size_t>(k_.first_of(Axis::kReduce));
+    std::vector<int> loop = open_loops({Axis::kReduce}, false, outer, outer + 1);
+    emit_staging_copies(k_, staged_, staging_arrays_, copies, sink);
+    in_k_tile_ = true;
+    return loop;
+  }
+
+  void close_k_tile(const std::vector<int>& loop) {
+    if (loop.empty()) return;
+    in_k_tile_ = false;
+    emit(UOp{UOpKind::kBarrier});  // the next turn's copies overwrite what this one reads
+    close_loops(loop);
+  }
+
+  Val staged_leaf(const AstNode* n, const std::vector<int64_t>& assign) {
+    const size_t i = staged_slot_.at(k_.st_index(n));
+    Sink sink(*this);
+    return {emit_staged_read(staged_[i], staging_arrays_[i], p_.uops[staging_arrays_[i]].dtype, assign, vdim_, width_, sink), {}};
+  }
+
   void estimate_costs() {
     int64_t alus = 0;
     std::function<void(const AstNode*)> count = [&](const AstNode* n) {
@@ -553,6 +585,10 @@ class Linearizer {
   std::vector<int> globals_, var_uop_;
   int vdim_ = -1, width_ = 1;
   int lidx_ = -1;  // GPU: the thread index (SPECIAL lidx), if there is one
+  std::vector<StagedLeaf> staged_;
+  std::vector<int> staging_arrays_;             // DEFINE_LOCAL per staged leaf
+  std::unordered_map<int, size_t> staged_slot_;  // leaf index -> position in staged_
+  bool in_k_tile_ = false;                      // reads of staged leaves go to shared memory
 };
 
 }  // namespace

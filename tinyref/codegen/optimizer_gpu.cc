@@ -9,9 +9,13 @@
 //                               memory and a barrier to combine the 256 partials
 //   conv weight gradient:       a block per 4x4 tile of weights, a thread per output pixel (the
 //                               innermost reduce dimensions), the batch as the loop
+//   matmul 4096^3, staged       r_32_32_128_16_16_32_8_8  32x32 blocks of 16x16 threads, 8x8
+//   (what an H100 picks):       outputs a thread; each of the 128 turns of the K loop first copies
+//                               A's 128x32 and B's 32x128 tile into shared memory (staging.h)
 //
-// Each kind has a few variants (block size, tile, float4 columns) that engine/search.h times on
-// the device. As on the CPU, each step only splits, moves and retypes dimensions.
+// Each kind has a few variants (block size, outputs a thread, float4 columns, shared-memory
+// staging) that engine/search.h times on the device. As on the CPU, each step only splits,
+// moves and retypes dimensions (staging only marks the kernel: Kernel::stage_k_tiles).
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
@@ -22,6 +26,7 @@
 #include <vector>
 
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/codegen/staging.h"
 
 namespace tinyref {
 
@@ -68,17 +73,49 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 }
 
 // The choices the search may try, variant 0 first (the default; 256 threads a block suits every
-// NVIDIA GPU since Kepler): threads per block for a group reduce or a spread.
-constexpr int64_t kGroupThreads[] = {256, 128, 512, 1024};
-constexpr int64_t kSpreadThreads[] = {256, 128, 512, 64};
-// A tile: threads per side, outputs per thread per side, and whether each thread's columns are
-// contiguous and read and written as float4 (the last choices: float32 only).
+// NVIDIA GPU since Kepler): threads per block for a group reduce or a spread, how many outputs a
+// thread computes along the first and the second dimension where an input is reused (8x8: a
+// quarter of the loads per multiply-add of 4x4, and 64 accumulators), and for a spread the
+// K-tile staged in shared memory (0: none; staging.h).
+struct Choice {
+  int64_t threads;
+  int64_t upcast[2];
+  int64_t k_tile;
+};
+// A group reduce leaves threads x outputs partials in shared memory: more outputs, fewer threads.
+constexpr Choice kGroupChoices[] = {{256, {4, 4}, 0}, {128, {4, 4}, 0}, {512, {4, 4}, 0}, {128, {8, 8}, 0},
+                                    {64, {8, 8}, 0},  {256, {8, 4}, 0}, {128, {8, 4}, 0}, {1024, {4, 4}, 0}};
+// The choices past the first four change only a reduction (the rest are no choice for an
+// elementwise kernel, whose list ends there).
+constexpr Choice kSpreadChoices[] = {{256, {4, 4}, 0},  {128, {4, 4}, 0},  {512, {4, 4}, 0}, {64, {4, 4}, 0},
+                                     {256, {8, 8}, 0},  {128, {8, 8}, 0},  {64, {8, 8}, 0},  {128, {8, 4}, 0},
+                                     {256, {4, 4}, 16}, {128, {8, 8}, 16}, {64, {8, 8}, 16}};
+constexpr int kElementwiseSpreadChoices = 4;
+
+// Splits off upcast[0] outputs a thread along the first output dimension where an input is
+// reused (and `fits` says the rest divides), upcast[1] along the second.
+void upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bool(size_t, int64_t)>& fits) {
+  size_t next = 0;
+  for (size_t d : dims_of(k, Axis::kGlobal)) {
+    if (next < 2 && fits(d, upcast[next]) && reused_along(k, d)) {
+      k.split(d, upcast[next], Axis::kUpcast);
+      log(k, "upcast", d, upcast[next]);
+      ++next;
+    }
+  }
+}
+// A tile: threads per side, outputs per thread per side, whether each thread's columns are
+// contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
+// memory (0: none, every thread reads its operands from global memory).
 struct Tile {
   int64_t threads, outputs;
   bool vector;
+  int64_t k_tile;
 };
-constexpr Tile kTiles[] = {{16, 4, false}, {16, 8, false}, {8, 8, false}, {8, 4, false}, {32, 4, false},
-                           {16, 8, true},  {16, 4, true},  {8, 8, true}};
+constexpr Tile kTiles[] = {{16, 4, false, 0},  {16, 8, false, 0},  {8, 8, false, 0},   {8, 4, false, 0},
+                           {32, 4, false, 0},  {16, 8, true, 0},   {16, 4, true, 0},   {8, 8, true, 0},
+                           {16, 8, false, 16}, {16, 8, false, 8},  {16, 4, false, 16}, {16, 8, false, 32},
+                           {8, 8, false, 16}, {16, 8, true, 16},  {16, 8, true, 32}};
 
 // Every buffer and every value float32: the only vector type the CUDA renderer has.
 bool all_float32(const Kernel& k) {
@@ -125,16 +162,9 @@ GroupPlan group_threads(const Kernel& k, int64_t block_threads) {
   return threads;
 }
 
-void group_reduce(Kernel& k, const GroupPlan& threads) {
+void group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2]) {
   const Shape full = k.full_shape();
-  int64_t accs = 1;
-  for (size_t d : dims_of(k, Axis::kGlobal)) {
-    if (accs < 16 && full[d] % 4 == 0 && reused_along(k, d)) {
-      k.split(d, 4, Axis::kUpcast);
-      log(k, "upcast", d, 4);
-      accs *= 4;
-    }
-  }
+  upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] % n == 0; });
   // Whole dimensions become thread digits where they are, in order (the innermost the least
   // significant); a partial one's threads are split off and moved in front of them.
   int first_whole = -1;
@@ -197,9 +227,25 @@ void tile_2d(Kernel& k, const Tile& t) {
   log(k, "upcast", rows, t.outputs);
 }
 
+// Splits the reduce loop into a loop over K-tiles (the first reduce dimension) and the rest,
+// about k_tile deep with the unrolled part, and marks the kernel for staging (staging.h).
+// False where the arrays would not fit in shared memory or no input is shared by threads.
+bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
+  const std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
+  const int64_t inner = extent_of(k, Axis::kReduce) / k.full_shape()[reduces[0]] * extent_of(k, Axis::kUnroll);
+  if (inner < k_tile) {
+    const int64_t f = divisor_at_most(k.full_shape()[reduces[0]], k_tile / inner);
+    if (f > 1) k.split(reduces[0], f, Axis::kReduce);
+  }
+  k.stage_k_tiles = true;
+  log(k, "stage", reduces[0], k_tile);
+  const std::vector<StagedLeaf> plan = plan_staging(k);
+  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes;
+}
+
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
-void spread(Kernel& k, int64_t block_threads) {
+void spread(Kernel& k, int64_t block_threads, const int64_t (&upcast)[2]) {
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
@@ -210,17 +256,7 @@ void spread(Kernel& k, int64_t block_threads) {
     threads[globals[i]] = pow2_divisor(full[globals[i]], left);
     left /= threads[globals[i]];
   }
-  if (k.reduce) {
-    int64_t accs = 1;
-    for (size_t d : globals) {
-      const int64_t rest = full[d] / threads[d];
-      if (accs < 16 && rest % 4 == 0 && reused_along(k, d)) {
-        k.split(d, 4, Axis::kUpcast);
-        log(k, "upcast", d, 4);
-        accs *= 4;
-      }
-    }
-  }
+  if (k.reduce) upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
   for (size_t d : globals) {
     if (threads[d] == 1) continue;
     k.split(d, threads[d], Axis::kLocal);
@@ -251,22 +287,36 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
   // A long reduction into too few outputs to fill the GPU with one thread each: split it over
   // threads (MNIST's weight gradients and batch norm statistics reduce 2e5 values each).
   // Which kind of kernel this is, variant 0 decides; a variant the kernel cannot take ends the list.
-  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupThreads[0]).empty()) {
-    if (v >= static_cast<int>(std::size(kGroupThreads))) return false;
-    const GroupPlan plan = group_threads(k, kGroupThreads[v]);
+  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupChoices[0].threads).empty()) {
+    if (v >= static_cast<int>(std::size(kGroupChoices))) return false;
+    const GroupPlan plan = group_threads(k, kGroupChoices[v].threads);
     if (plan.empty()) return false;
-    group_reduce(k, plan);
-    return true;
+    group_reduce(k, plan, kGroupChoices[v].upcast);
+    return extent_of(k, Axis::kGroup) * k.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype)) <= options.max_shared_bytes;
   }
   if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
-    if (v >= static_cast<int>(std::size(kTiles)) || !tile_2d_fits(k, kTiles[v])) return false;
-    tile_2d(k, kTiles[v]);
+    // Variant v is the v-th tile this kernel can take (a conv's smaller image fits fewer).
+    int fitting = 0;
+    for (const Tile& t : kTiles) {
+      if (!tile_2d_fits(k, t)) continue;
+      Kernel trial = k;
+      tile_2d(trial, t);
+      unroll_reduce(trial, options);
+      if (t.k_tile > 0 && !stage_k_tiles(trial, t.k_tile, options)) continue;
+      if (fitting++ == v) {
+        k = std::move(trial);
+        return true;
+      }
+    }
+    return false;
   } else {
-    if (v >= static_cast<int>(std::size(kSpreadThreads))) return false;
-    spread(k, kSpreadThreads[v]);
+    if (v >= static_cast<int>(std::size(kSpreadChoices))) return false;
+    const Choice& c = kSpreadChoices[v];
+    if (v >= kElementwiseSpreadChoices && !k.reduce) return false;
+    spread(k, c.threads, c.upcast);
   }
   if (k.reduce) unroll_reduce(k, options);
-  return true;
+  return kSpreadChoices[v].k_tile == 0 || stage_k_tiles(k, kSpreadChoices[v].k_tile, options);
 }
 
 }  // namespace tinyref

@@ -30,7 +30,8 @@ namespace tinyref {
 
 enum class UOpKind {
   kDefineGlobal,  // arg: buffer index. The pointer every LOAD/STORE of that buffer uses.
-  kDefineLocal,   // arg: element count. Scratch memory for partial results (GROUP).
+  kDefineLocal,   // arg: element count. Scratch memory for partial results (GROUP), or
+                  // (tag "stage") a tile of an input staged in GPU shared memory (staging.h).
   kDefineAcc,     // value: initial value. A mutable accumulator, reset where it is defined.
   kConst,         // value
   kRange,         // arg: extent; parallel: run iterations on several threads. Value: the index.

@@ -2,7 +2,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <unordered_map>
 #include <utility>
 
@@ -66,6 +69,12 @@ std::string describe(const Source& s) {
 
 void restore_recorder(std::vector<RecordedLaunch>* previous) { set_launch_recorder(previous); }
 
+// $TT_GRAPH=0 launches a replayed step kernel by kernel even where the device has graphs.
+bool use_graphs() {
+  const char* e = std::getenv("TT_GRAPH");
+  return e == nullptr || *e != '0';
+}
+
 }  // namespace
 
 // One eagerly run step, recorded: its launches, and its buffers named by role.
@@ -125,6 +134,33 @@ struct Replay::Plan {
   };
   std::vector<Launch> launches;
   std::vector<Slot> inputs, state_out, outputs;
+  // Where the device has them (Device::capture): the launches as one graph per set of input
+  // addresses. The caller's input buffers come from the caching allocator, so a few recur.
+  std::map<std::vector<void*>, std::unique_ptr<LaunchGraph>> graphs;
+  bool no_graphs = false;
+  static constexpr size_t kMaxGraphs = 4;
+
+  // Launches the step as a graph, if the device can; false: the caller launches one by one.
+  bool launch_as_graph(const std::vector<std::shared_ptr<Buffer>>& in) {
+    if (no_graphs || launches.empty()) return false;
+    Device* device = launches[0].device;
+    for (const Launch& l : launches) no_graphs = no_graphs || l.device != device;
+    if (no_graphs) return false;
+    std::vector<void*> key;
+    for (const std::shared_ptr<Buffer>& b : in) key.push_back(b->ptr());
+    auto it = graphs.find(key);
+    if (it == graphs.end()) {
+      if (graphs.size() >= kMaxGraphs) graphs.clear();  // inputs at ever new addresses: start over
+      std::vector<FixedLaunch> fixed;
+      for (const Launch& l : launches) fixed.push_back({l.kernel.get(), l.ptrs});
+      std::unique_ptr<LaunchGraph> graph = device->capture(fixed);
+      no_graphs = graph == nullptr;
+      if (no_graphs) return false;
+      it = graphs.emplace(std::move(key), std::move(graph)).first;
+    }
+    it->second->launch();
+    return true;
+  }
 
   // `rebind` replaces buffers of the recording (the ping-pong's state buffers).
   Plan(const Capture& c, const std::unordered_map<Buffer*, std::shared_ptr<Buffer>>& rebind)
@@ -327,7 +363,11 @@ std::vector<Tensor> Replay::replay(const std::vector<Tensor>& inputs) {
   const auto t0 = std::chrono::steady_clock::now();
   for (Plan::Launch& l : plan.launches) {
     for (auto [arg, i] : l.inputs) l.ptrs[arg] = in[i]->ptr();
-    l.device->launch(*l.kernel, l.ptrs);
+  }
+  if (use_graphs() && plan.launch_as_graph(in)) {
+    ++graph_launches_;
+  } else {
+    for (const Plan::Launch& l : plan.launches) l.device->launch(*l.kernel, l.ptrs);
   }
   stats().kernels_launched += static_cast<int64_t>(plan.launches.size());
   if (debug >= 2) {

@@ -26,6 +26,9 @@
 // whose shape, dtype or device differ from the recording. A refused step has run eagerly;
 // every later run() throws the same error.
 //
+// Where the device can (Device::capture: CUDA graphs), a replayed step is one graph launch,
+// captured once per plan and set of input addresses; TT_GRAPH=0 launches kernel by kernel.
+//
 // What the caller must know: the step function runs only during capture, so host-side effects
 // (counters such as Optimizer::steps(), gradients left on the parameters, values read with
 // item() inside the step) happen three times, not every step. Outputs returned by run() stay
@@ -66,6 +69,8 @@ class Replay {
   int64_t calls() const { return calls_; }
   // Kernels one replayed step launches (0 until captured).
   size_t kernels_per_step() const;
+  // Replayed steps that ran as one device graph (Device::capture), not kernel by kernel.
+  int64_t graph_launches() const { return graph_launches_; }
 
  private:
   struct Capture;
@@ -82,6 +87,7 @@ class Replay {
   std::vector<std::shared_ptr<Capture>> captures_;
   std::vector<std::shared_ptr<Plan>> plans_;  // two, run alternately
   size_t next_plan_ = 0;
+  int64_t graph_launches_ = 0;
   std::string refusal_;  // why the recordings cannot be replayed; run() then throws it
 };
 

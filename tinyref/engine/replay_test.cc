@@ -106,6 +106,8 @@ class ReplayTest : public ::testing::TestWithParam<const char*> {
     }
     EXPECT_TRUE(replay.replaying());
     EXPECT_EQ(static_cast<int64_t>(replay.kernels_per_step()), eager_kernels);
+    // CUDA runs every replayed step (calls 4 on) as one graph; the others have none.
+    EXPECT_EQ(replay.graph_launches(), dev == "CUDA" ? kSteps - 3 : 0);
     EXPECT_EQ(replay_losses, eager_losses);
     const nn::NamedTensors pe = eager.params(), pr = replayed.params();
     for (size_t i = 0; i < pe.size(); ++i) {

@@ -300,4 +300,17 @@ bool split_linear(const Expr& e, int var_id, int64_t* coef, Expr* rest) {
   return true;
 }
 
+bool multiple_of(const Expr& e, int64_t n) {
+  switch (e->kind) {
+    case Kind::kNum: return e->c % n == 0;
+    case Kind::kMul: return e->c % n == 0 || multiple_of(e->a, n);
+    case Kind::kSum:
+      for (const Expr& t : e->terms) {
+        if (!multiple_of(t, n)) return false;
+      }
+      return true;
+    default: return false;
+  }
+}
+
 }  // namespace tinyref::sym

@@ -62,6 +62,9 @@ Expr substitute(const Expr& e, int var_id, const Expr& with);
 bool contains_var(const Expr& e, int var_id);
 // If e == coef * var + rest with rest free of var, returns true and fills coef and rest.
 bool split_linear(const Expr& e, int var_id, int64_t* coef, Expr* rest);
+// Whether every value of e is a multiple of n, judged by constant factors alone (sufficient, not
+// necessary): a vector access whose index passes may assume an aligned address.
+bool multiple_of(const Expr& e, int64_t n);
 
 // Floor division helpers on plain integers.
 inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }

@@ -32,6 +32,15 @@ TEST(Symbolic, SplitLinear) {
   EXPECT_FALSE(split_linear(mod(i * 3 + u, 5), 1, &coef, &rest));
 }
 
+// Alignment is judged by constant factors: enough to prove, never a guess.
+TEST(Symbolic, MultipleOf) {
+  Expr i = var(0, "i", 0, 9), u = var(1, "u", 0, 7);
+  EXPECT_TRUE(multiple_of(i * 8 + u * 4 + 12, 4));
+  EXPECT_FALSE(multiple_of(i * 8 + u + 12, 4));  // u moves by one
+  EXPECT_FALSE(multiple_of(i * 8 + 2, 4));
+  EXPECT_FALSE(multiple_of(floordiv(i * 8, 3), 2));  // 16 / 3 = 5
+}
+
 // Every rewrite must agree with plain integer arithmetic on every point of the variables' ranges.
 TEST(Symbolic, RandomExpressionsMatchIntegerArithmetic) {
   for (uint64_t seed : testing_util::seeds()) {

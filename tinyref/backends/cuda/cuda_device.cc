@@ -49,6 +49,41 @@ void CudaDevice::launch(const CompiledKernel& kernel, const std::vector<void*>& 
   context_.launch(cuda_kernel->function(), spec.grid, spec.block, spec.shared_bytes, args);
 }
 
+namespace {
+
+class CudaGraph : public LaunchGraph {
+ public:
+  CudaGraph(Context& context, GraphId id) : context_(context), id_(id) {}
+  ~CudaGraph() override {
+    try {
+      context_.destroy_graph(id_);
+    } catch (const Error&) {
+      // A context that failed (a lost device) has nothing left to free.
+    }
+  }
+  void launch() override { context_.launch_graph(id_); }
+
+ private:
+  Context& context_;
+  GraphId id_;
+};
+
+}  // namespace
+
+std::unique_ptr<LaunchGraph> CudaDevice::capture(const std::vector<FixedLaunch>& launches) {
+  if (launches.empty()) return nullptr;
+  LaunchList list;
+  for (const FixedLaunch& l : launches) {
+    const auto* cuda_kernel = dynamic_cast<const CudaKernel*>(l.kernel);
+    TT_CHECK(cuda_kernel != nullptr, "CUDA graph: a kernel was not compiled by a CUDA device");
+    Launch launch{cuda_kernel->function(), cuda_kernel->spec().grid, cuda_kernel->spec().block,
+                  cuda_kernel->spec().shared_bytes, {}};
+    for (void* buffer : l.buffers) launch.args.push_back(KernelArg::ptr(address(buffer)));
+    list.push_back(std::move(launch));
+  }
+  return std::make_unique<CudaGraph>(context_, context_.capture_graph(list));
+}
+
 void CudaDevice::synchronize() { context_.synchronize(); }
 
 CodegenOptions CudaDevice::codegen_options() const {

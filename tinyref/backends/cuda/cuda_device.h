@@ -60,6 +60,7 @@ class CudaDevice : public Device {
   void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) override;
   void synchronize() override;
   CodegenOptions codegen_options() const override;
+  std::unique_ptr<LaunchGraph> capture(const std::vector<FixedLaunch>& launches) override;
 
   // Compiles already-rendered CUDA C (no Program needed).
   std::shared_ptr<CudaKernel> compile_source(const CudaSource& spec);

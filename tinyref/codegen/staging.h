@@ -1,0 +1,97 @@
+// Shared-memory staging for GPU reductions whose threads share inputs (optimizer_gpu.cc: the 2D
+// tiles and spreads with a K-tile, both search choices): the inputs that several threads of a
+// block read (stride 0 along a thread dimension) are copied once per K-tile from global into
+// shared memory by all the block's threads together, and the register tiles then read them
+// from there. What tinygrad's local-memory opts and llm.c's matmul kernels do; without it
+// every thread re-reads its operands through L1.
+//
+//   matmul 4096^3, 16x16 threads, 8x8 outputs each, K-tile 16: r_32_32_256_16_16_16_8_8
+//     __shared__ float part0[2048], part1[2048];    A's 128x16 tile and B's 16x128 one
+//     for ridx0 in 0..256:                          the first reduce dimension: a K-tile a turn
+//       part0[lidx0 + 256*i] = data1[...]  i=0..7   every thread copies 8 elements of each;
+//       part1[lidx0 + 256*i] = data2[...]           neighbouring threads, neighbouring addresses
+//       __syncthreads()
+//       for ridx1 in 0..16:                         the rest of the reduce: the tile
+//         acc[r][c] += part0[...] * part1[...]      8 + 8 shared reads for 64 multiply-adds
+//       __syncthreads()                             before the next turn overwrites the arrays
+//
+// A staged tile is the product of the leaf's dimensions that vary inside one turn of the K-tile
+// loop and within one block: the thread dimensions (kLocal), the register tile (kUpcast,
+// kUnroll, kVector: a float4 read where the lanes are the last dimension) and the inner reduce dimensions, each only where the leaf's stride is not 0. The
+// shared array holds it row-major with the smallest global stride innermost, so that copying
+// element t + threads*i reads global memory contiguously across the threads.
+#ifndef TINYREF_CODEGEN_STAGING_H_
+#define TINYREF_CODEGEN_STAGING_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "tinyref/codegen/kernel.h"
+#include "tinyref/codegen/uops.h"
+
+namespace tinyref {
+
+struct StagedLeaf {
+  int leaf = -1;                 // index into Kernel::leaves and Kernel::sts
+  std::vector<size_t> dims;      // the tile's dimensions, the most significant first
+  std::vector<int64_t> extents;  // each one's extent
+  std::vector<int64_t> strides;  // each one's stride in the shared array (row-major over dims;
+                                 // rows padded against bank conflicts measured slower on an H100)
+  int64_t size = 1;              // elements
+};
+
+// The leaves of the reduce that a staged kernel copies into shared memory (empty when
+// k.stage_k_tiles is false, or when a staged leaf's SIMD lanes (kVector) are not its last
+// dimension: a register tile reads them from shared memory as one aligned vector). Pure: the
+// optimizer uses it to check that the arrays fit.
+std::vector<StagedLeaf> plan_staging(const Kernel& k);
+
+// Bytes of shared memory the plan's arrays take.
+int64_t staging_bytes(const Kernel& k, const std::vector<StagedLeaf>& plan);
+
+// What the linearizer lends the staging code to emit uops with (linearizer.cc implements it).
+class UOpSink {
+ public:
+  virtual ~UOpSink() = default;
+  virtual int emit(const UOp& u) = 0;
+  virtual int int_const(int64_t v) = 0;
+  virtual int alu(Op op, DType dt, std::vector<int> src) = 0;  // scalar
+  virtual int lower(const sym::Expr& e) = 0;  // index arithmetic; variable d is var_uop(d)
+  virtual int& var_uop(size_t d) = 0;
+  virtual int buffer(int buf) = 0;            // the DEFINE_GLOBAL of kernel buffer `buf`
+};
+
+// One DEFINE_LOCAL per staged leaf (tagged "stage": reads of it may be shared between users).
+std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<StagedLeaf>& plan, UOpSink& sink);
+
+// Before the K-tile loop: which element each thread copies on each turn (element thread +
+// threads*i of each tile, gated where the tile is no multiple of the block) and, where the
+// address is linear in the K-tile, its part that does not change from turn to turn.
+struct StagingCopies {
+  struct Copy {
+    size_t leaf = 0;         // position in the plan
+    int element = -1;        // uop: the element of the tile, its index in the shared array
+    std::vector<int> digits; // uops: the element's digit of each tile dimension
+    int in_range = -1;       // uop: element < tile size, where some threads have none
+    sym::Expr pos, valid;    // the global element and whether it is valid (else 0)
+    int base = -1;           // uop: pos at K-tile 0, where pos is that plus K-tile * tile_stride
+    int64_t tile_stride = 0;
+  };
+  std::vector<Copy> copies;
+};
+StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, int thread_index,
+                                     int64_t threads, UOpSink& sink);
+
+// Inside the K-tile loop: the copies, then the barrier.
+void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
+                         const StagingCopies& copies, UOpSink& sink);
+
+// The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
+// elsewhere); the other tile dimensions are their var_uop. Where vector_dim is the leaf's last
+// dimension, one aligned load of its `lanes` (every other stride of the array is a multiple).
+int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
+                     int lanes, UOpSink& sink);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_STAGING_H_
