@@ -22,6 +22,8 @@ LIMIT_MB=60
 mapfile -t TESTS < <(
   "$BAZEL" query --noshow_progress 'kind(cc_test, //tinyref/backends/cuda:* + //tools/mnist:*)' 2>/dev/null
   echo //tinyref:conformance_test
+  echo //tinyref/codegen:gpu_test
+  echo //tinyref/engine:replay_test
   echo //tools/cuda:cuda_smoke_test
 )
 echo "device_pack: building ${#TESTS[@]} tests, ${#BENCHES[@]} benchmarks and //tools/mnist:mnist"

@@ -101,18 +101,26 @@ Tensor Trainer::images_tensor(const datasets::Batch& batch) const {
   return Tensor::from_vector(batch.images, shape, config_.device);
 }
 
-double Trainer::train_step(const std::vector<uint32_t>& indices) {
-  datasets::gather(train_, indices, norm_, &batch_);
+void Trainer::next_batch(std::vector<uint32_t>* indices) {
+  if (sampler_) {
+    if (!sampler_->next(indices)) sampler_->next(indices);  // an epoch ended: start the next
+  } else {
+    datasets::random_indices(rng_, train_.labels.size(), config_.batch, indices);
+  }
+  datasets::gather(train_, *indices, norm_, &batch_);
+}
+
+Tensor Trainer::start_step() {
   Tensor x = images_tensor(batch_);
   Tensor y = Tensor::from_vector(batch_.labels, {static_cast<int64_t>(batch_.labels.size())}, config_.device);
-  if (replay_ && batch_.labels.size() == static_cast<size_t>(config_.batch)) return replay_->run({x, y})[0].item();
+  if (replay_ && batch_.labels.size() == static_cast<size_t>(config_.batch)) return replay_->run({x, y})[0];
   // The loss, the new parameters, the optimizer's moments and BatchNorm's running statistics:
   // one schedule, so the forward pass runs once.
   tinyref::StepResult r = build_step(x, y);
   std::vector<Tensor> all = r.outputs;
   all.insert(all.end(), r.state.begin(), r.state.end());
   tinyref::realize_all(all);
-  return r.outputs[0].item();
+  return r.outputs[0];
 }
 
 tinyref::StepResult Trainer::build_step(const Tensor& x, const Tensor& y) {
@@ -129,20 +137,21 @@ TrainResult Trainer::run(const std::function<void(const StepInfo&)>& on_step) {
   const int total = total_steps();
   std::vector<uint32_t> indices;
   model_->train(true);
+  next_batch(&indices);
   for (int step = 1; step <= total; ++step) {
     const auto t0 = std::chrono::steady_clock::now();
-    if (sampler_) {
-      if (!sampler_->next(&indices)) sampler_->next(&indices);  // an epoch ended: start the next
-    } else {
-      datasets::random_indices(rng_, train_.labels.size(), config_.batch, &indices);
-    }
-    const double loss = train_step(indices);
+    Tensor loss_tensor = start_step();
+    const int images = static_cast<int>(indices.size());
+    // The next batch is gathered on the host while a GPU runs this step (reading the loss waits
+    // for it); each timed step gathers one batch, the next one, as the first was before the loop.
+    if (step < total) next_batch(&indices);
+    const double loss = loss_tensor.item();
     const double dt = seconds_since(t0);
     r.step_seconds.push_back(dt);
     r.train_seconds += dt;
     r.final_loss = loss;
     r.curve.losses.push_back({step, loss});
-    if (on_step) on_step({step, total, loss, dt, static_cast<int>(indices.size())});
+    if (on_step) on_step({step, total, loss, dt, images});
     if (config_.eval_every > 0 && step % config_.eval_every == 0 && step != total) {
       const auto e0 = std::chrono::steady_clock::now();
       r.curve.accuracies.push_back({step, evaluate(static_cast<size_t>(config_.eval_images))});

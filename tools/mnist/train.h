@@ -89,7 +89,10 @@ class Trainer {
 
  private:
   tinyref::Tensor images_tensor(const datasets::Batch& batch) const;
-  double train_step(const std::vector<uint32_t>& indices);
+  // Draws the next batch's indices and gathers its images into batch_ (on the host).
+  void next_batch(std::vector<uint32_t>* indices);
+  // Uploads batch_ and starts a training step on it; returns the loss, which may be in flight.
+  tinyref::Tensor start_step();
   // One step's graph: the loss, and every tensor the step assigns.
   tinyref::StepResult build_step(const tinyref::Tensor& x, const tinyref::Tensor& y);
 
