@@ -31,6 +31,13 @@ std::vector<BufferArg> args(const ScheduleItem& item) {
   return a;
 }
 
+// The item's kernel as the CPU optimizer leaves it.
+Kernel cpu_optimized(const ScheduleItem& item) {
+  Kernel k(item.ast, args(item));
+  optimize(k, get_device("CPU").codegen_options());
+  return k;
+}
+
 // Runs a program on a device into a fresh output; returns the output as doubles.
 std::vector<double> run(const Program& p, const ScheduleItem& item, const std::string& dev) {
   Device& d = get_device(dev);
@@ -64,8 +71,7 @@ TEST(Optimizer, OptimizedKernelsMatchPlainOnes) {
     for (auto& [name, t] : graphs) {
       ScheduleItem item = last_kernel(t);
       Kernel plain(item.ast, args(item));
-      Kernel opt(item.ast, args(item));
-      optimize(opt, get_device("CPU").codegen_options());
+      Kernel opt = cpu_optimized(item);
       std::vector<double> want = run(linearize(plain), item, "INTERP");
       for (const std::string dev : {"INTERP", "CPU"}) {
         // Reductions change order under unrolling, SIMD lanes and partial sums (float32).
@@ -78,8 +84,7 @@ TEST(Optimizer, OptimizedKernelsMatchPlainOnes) {
 TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(a.matmul(a));
-  Kernel k(item.ast, args(item));
-  optimize(k, get_device("CPU").codegen_options());
+  Kernel k = cpu_optimized(item);
   EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 1 8", "upcast 0 4", "upcast 1 2", "block 1 4", "parallel"}));
   EXPECT_EQ(k.name(), "r_4_64_4_256_8_4_2");  // 4 blocks x 64 row tiles x 4 column tiles; K; lanes, tiles
   std::string src = render_cpp(linearize(k));
@@ -93,8 +98,7 @@ TEST(Optimizer, ReduceWithMaskEpilogueGetsLanes) {
   Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
   Tensor m = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(a.matmul(a) * m.gt(Tensor::zeros({1}, DType::kFloat32, "CPU")).cast(DType::kFloat32));
-  Kernel k(item.ast, args(item));
-  optimize(k, get_device("CPU").codegen_options());
+  Kernel k = cpu_optimized(item);
   ASSERT_FALSE(k.applied.empty());
   EXPECT_EQ(k.applied[0], "vector 1 8");
   EXPECT_NE(render_cpp(linearize(k)).find("f32x8 acc"), std::string::npos);
@@ -135,8 +139,7 @@ TEST(Optimizer, WeightGradientStreamsTheBatchInChunks) {
   Tensor x = whole({1 << 15, 16}), g = whole({1 << 15, 16});
   ScheduleItem item = last_kernel(x.transpose(0, 1).matmul(g));
   Kernel plain(item.ast, args(item));
-  Kernel k(item.ast, args(item));
-  optimize(k, get_device("CPU").codegen_options());
+  Kernel k = cpu_optimized(item);
   const std::vector<double> want = run(linearize(plain), item, "INTERP");
   for (const std::string dev : {"INTERP", "CPU"}) {
     EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 0, 0, "x^T g on " + dev));
@@ -161,8 +164,7 @@ TEST(Optimizer, WeightGradientStreamsTheBatchInChunks) {
 TEST(Optimizer, AReduceWithAnEpilogueDoesNotStream) {
   Tensor x = Tensor::zeros({1 << 15, 16}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(x.transpose(0, 1).matmul(x).relu());
-  Kernel k(item.ast, args(item));
-  optimize(k, get_device("CPU").codegen_options());
+  Kernel k = cpu_optimized(item);
   EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
 }
 
@@ -173,8 +175,7 @@ TEST(Optimizer, ConvTilesNeighbouringRowVectorsAndChannels) {
   Tensor img = Tensor::zeros({8, 4, 24, 24}, DType::kFloat32, "CPU").contiguous().realize();
   Tensor w = Tensor::zeros({8, 4, 5, 5}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(img.conv2d(w));
-  Kernel k(item.ast, args(item));
-  optimize(k, get_device("CPU").codegen_options());
+  Kernel k = cpu_optimized(item);
   EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 3 4", "upcast 1 2", "upcast 3 5", "parallel"}));
   const std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("f32x4 acc9 "), std::string::npos) << src;
@@ -186,8 +187,7 @@ TEST(Optimizer, TenWideOutputsGetTwoLanes) {
   Tensor img = Tensor::zeros({4, 8, 10, 10}, DType::kFloat32, "CPU").contiguous().realize();
   Tensor w = Tensor::zeros({8, 8, 3, 3}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(img.conv2d(w, Tensor(), 1, 1));
-  Kernel k(item.ast, args(item));
-  optimize(k, get_device("CPU").codegen_options());
+  Kernel k = cpu_optimized(item);
   ASSERT_FALSE(k.applied.empty());
   EXPECT_EQ(k.applied[0].substr(0, 7), "vector ");
   EXPECT_EQ(k.applied[0].back(), '2');

@@ -64,6 +64,19 @@ int64_t Kernel::upcast_size() const {
   return n;
 }
 
+std::optional<int64_t> Kernel::stride(size_t leaf, size_t d) const {
+  if (sts[leaf].shape()[d] == 1) return 0;
+  return sts[leaf].real_stride(d);
+}
+
+bool Kernel::reused_along(size_t d) const {
+  const Shape full = full_shape();
+  for (size_t i = 1; i < leaves.size(); ++i) {
+    if (leaves[i]->op == Op::BUFFER && sts[i].shape() == full && stride(i, d) == 0) return true;
+  }
+  return false;
+}
+
 void Kernel::reshape_all(const std::vector<Shape>& shapes) {
   for (size_t i = 0; i < sts.size(); ++i) sts[i] = sts[i].reshape(shapes[i]);
 }

@@ -15,6 +15,7 @@
 #ifndef TINYREF_CODEGEN_KERNEL_H_
 #define TINYREF_CODEGEN_KERNEL_H_
 
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -65,6 +66,12 @@ class Kernel {
   int st_index(const AstNode* leaf) const { return leaf_index_.at(leaf); }
   int first_of(Axis a) const;  // the first dimension of that kind, or -1
   int64_t upcast_size() const; // product of the unrolled dimensions (kUpcast, kUnroll, kVector)
+  // How leaf i moves along dimension d: 0 where it does not, nullopt where no single stride says
+  // (a mask or a second view there).
+  std::optional<int64_t> stride(size_t leaf, size_t d) const;
+  // Whether a buffer the reduction reads (at every point of the kernel) has stride 0 along d:
+  // computing several outputs of d at once then keeps its value in a register for all of them.
+  bool reused_along(size_t d) const;
 
   // Drops size-1 dimensions and merges neighbouring loops of one kind that every ShapeTracker
   // can merge without a new view.

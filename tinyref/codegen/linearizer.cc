@@ -28,6 +28,8 @@ bool vector_friendly(Op op, DType dtype) {
   }
 }
 
+Op combine_op(Op reduce) { return reduce == Op::SUM ? Op::ADD : Op::MAX; }  // folds in one more value
+
 double reduce_init(Op op, DType dt) {
   if (op == Op::SUM) return 0;
   switch (dt) {
@@ -84,7 +86,7 @@ class Linearizer {
     }
     for (const auto& u : ups) {
       Val v = render(store->src[0].get(), u);
-      if (outer_reduce) v = alu(k_.reduce->op == Op::SUM ? Op::ADD : Op::MAX, k_.reduce->dtype, {leaf(store, u), v});
+      if (outer_reduce) v = alu(combine_op(k_.reduce->op), k_.reduce->dtype, {leaf(store, u), v});
       emit_store(0, k_.sts[0], u, v, gate);
     }
     close_loops(globals_open);
@@ -430,7 +432,7 @@ class Linearizer {
     const AstNode* red = k_.reduce;
     const DType dt = red->dtype;
     const double init = reduce_init(red->op, dt);
-    const Op combine = red->op == Op::SUM ? Op::ADD : Op::MAX;
+    const Op combine = combine_op(red->op);
     const bool vector_acc = vdim_ >= 0;
     const bool vector_reduce = vector_acc && k_.is_reduce_dim(vdim_);
     const int group = k_.first_of(Axis::kGroup);

@@ -49,12 +49,6 @@ std::optional<DType> simd_dtype(const Kernel& k) {
   return dt;
 }
 
-// Stride of dimension d in leaf i, if it is one constant (single view, unmasked there).
-std::optional<int64_t> stride(const Kernel& k, size_t i, size_t d) {
-  if (k.sts[i].shape()[d] == 1) return 0;
-  return k.sts[i].real_stride(d);
-}
-
 bool pre_reduce(const Kernel& k, size_t i) {
   return i > 0 && k.reduce && k.sts[i].shape() == k.full_shape();
 }
@@ -65,18 +59,9 @@ std::pair<int, int> loads_with_stride(const Kernel& k, size_t d, int64_t want) {
   for (size_t i = 1; i < k.leaves.size(); ++i) {
     if (k.leaves[i]->op != Op::BUFFER || k.sts[i].shape()[d] == 1) continue;
     ++total;
-    if (stride(k, i, d) == want) ++hits;
+    if (k.stride(i, d) == want) ++hits;
   }
   return {hits, total};
-}
-
-// A buffer read with stride 0 along d is reused across d: computing several d at once keeps it
-// in a register.
-bool has_reuse(const Kernel& k, size_t d) {
-  for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op == Op::BUFFER && pre_reduce(k, i) && stride(k, i, d) == 0) return true;
-  }
-  return false;
 }
 
 void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
@@ -97,7 +82,7 @@ std::vector<std::pair<size_t, int64_t>> register_tile(const Kernel& k, const Cod
   const Shape full = k.full_shape();
   std::vector<std::pair<size_t, int64_t>> options_1d;  // (dimension, amount)
   for (size_t d = 0; d < k.ndim(); ++d) {
-    if (k.axes[d] != Axis::kGlobal || !has_reuse(k, d)) continue;
+    if (k.axes[d] != Axis::kGlobal || !k.reused_along(d)) continue;
     for (int64_t amount : {8, 6, 5, 4, 3, 2}) {
       // The first loop keeps at least two iterations: it is the one the threads share.
       if (full[d] % amount == 0 && (full[d] / amount >= 2 || d != 0)) options_1d.push_back({d, amount});
@@ -106,13 +91,13 @@ std::vector<std::pair<size_t, int64_t>> register_tile(const Kernel& k, const Cod
   // Loads per iteration for one input: one per tile position along the dimensions it moves in.
   auto loads = [&](const std::vector<std::pair<size_t, int64_t>>& tile, size_t leaf) {
     int64_t n = 1;
-    for (const auto& [d, amount] : tile) n *= stride(k, leaf, d).value_or(1) == 0 ? 1 : amount;
+    for (const auto& [d, amount] : tile) n *= k.stride(leaf, d).value_or(1) == 0 ? 1 : amount;
     return n;
   };
   // How far apart one input's loads of a tile lie: the largest stride along which they move.
   auto reach = [&](const std::vector<std::pair<size_t, int64_t>>& tile, size_t leaf) {
     int64_t r = 0;
-    for (const auto& [d, amount] : tile) r = std::max(r, std::abs(stride(k, leaf, d).value_or(1 << 30)));
+    for (const auto& [d, amount] : tile) r = std::max(r, std::abs(k.stride(leaf, d).value_or(1 << 30)));
     return r;
   };
   std::vector<std::pair<size_t, int64_t>> best;
@@ -123,9 +108,10 @@ std::vector<std::pair<size_t, int64_t>> register_tile(const Kernel& k, const Cod
     for (const auto& [d, amount] : tile) accs *= amount;
     for (size_t i = 1; i < k.leaves.size(); ++i) {
       if (k.leaves[i]->op != Op::BUFFER || !pre_reduce(k, i)) continue;
-      total += loads(tile, i);
-      side = std::min(side, loads(tile, i));
-      if (loads(tile, i) > 1) far += reach(tile, i);
+      const int64_t n = loads(tile, i);
+      total += n;
+      side = std::min(side, n);
+      if (n > 1) far += reach(tile, i);
     }
     if (accs + side + 1 > kRegisters || k.upcast_size() * accs > options.max_upcast || total == 0) return;
     const double cost = static_cast<double>(total) / static_cast<double>(accs);
@@ -161,14 +147,16 @@ bool stream_reduce(Kernel& k) {
   const int64_t out_bytes = prod(k.out_shape()) * static_cast<int64_t>(itemsize(k.bufs[0].dtype));
   int64_t in_bytes = 0;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op == Op::BUFFER) in_bytes += k.bufs[k.leaves[i]->buf].size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[i]->buf].dtype));
+    if (k.leaves[i]->op != Op::BUFFER) continue;
+    const BufferArg& b = k.bufs[k.leaves[i]->buf];
+    in_bytes += b.size * static_cast<int64_t>(itemsize(b.dtype));
   }
   bool reused = false;
-  for (size_t d = 0; d < k.ndim(); ++d) reused = reused || (k.axes[d] == Axis::kGlobal && has_reuse(k, d));
+  for (size_t d = 0; d < k.ndim(); ++d) reused = reused || (k.axes[d] == Axis::kGlobal && k.reused_along(d));
   const int d = k.first_of(Axis::kReduce);
   if (!reused || d < 0 || out_bytes > kMaxOutputBytes || in_bytes < 16 * kChunkBytes) return false;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op == Op::BUFFER && stride(k, i, d).value_or(1) == 0) return false;
+    if (k.leaves[i]->op == Op::BUFFER && k.stride(i, d).value_or(1) == 0) return false;
   }
   const int64_t n = k.full_shape()[d];
   int64_t chunks = n;
@@ -216,7 +204,7 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     // 10 (a padded 3x3 conv on 10x10 ones).
     for (int64_t cand = widest; vec < 0 && cand >= 2; cand /= 2) {
       for (size_t d = 0; d < k.ndim(); ++d) {
-        if (k.axes[d] == Axis::kGlobal && full[d] % cand == 0 && stride(k, 0, d) == 1) {
+        if (k.axes[d] == Axis::kGlobal && full[d] % cand == 0 && k.stride(0, d) == 1) {
           vec = static_cast<int>(d);
           w = cand;
         }
@@ -254,7 +242,7 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     for (size_t d = 0; d < k.ndim(); ++d) {
       if (k.axes[d] == Axis::kGlobal) globals.push_back(d);
     }
-    if (globals.size() == 2 && accs >= 4 && has_reuse(k, globals[0]) && has_reuse(k, globals[1]) &&
+    if (globals.size() == 2 && accs >= 4 && k.reused_along(globals[0]) && k.reused_along(globals[1]) &&
         k.full_shape()[globals[1]] % 4 == 0 && k.full_shape()[globals[1]] >= 16) {
       const size_t inner = globals[1];
       k.split(inner, 4, Axis::kGlobal);  // (blocks) stays at `inner`, the 4 tiles go after the loops

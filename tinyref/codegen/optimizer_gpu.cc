@@ -32,20 +32,6 @@ namespace tinyref {
 
 namespace {
 
-std::optional<int64_t> stride(const Kernel& k, size_t leaf, size_t d) {
-  if (k.sts[leaf].shape()[d] == 1) return 0;
-  return k.sts[leaf].real_stride(d);
-}
-
-// A buffer the reduction reads with stride 0 along d: computing several outputs of d in one
-// thread keeps its value in a register for all of them.
-bool reused_along(const Kernel& k, size_t d) {
-  for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op == Op::BUFFER && k.sts[i].shape() == k.full_shape() && stride(k, i, d) == 0) return true;
-  }
-  return false;
-}
-
 // The largest power of two that divides n and is at most cap.
 int64_t pow2_divisor(int64_t n, int64_t cap) {
   int64_t f = 1;
@@ -97,7 +83,7 @@ constexpr int kElementwiseSpreadChoices = 4;
 void upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bool(size_t, int64_t)>& fits) {
   size_t next = 0;
   for (size_t d : dims_of(k, Axis::kGlobal)) {
-    if (next < 2 && fits(d, upcast[next]) && reused_along(k, d)) {
+    if (next < 2 && fits(d, upcast[next]) && k.reused_along(d)) {
       k.split(d, upcast[next], Axis::kUpcast);
       log(k, "upcast", d, upcast[next]);
       ++next;
@@ -195,7 +181,7 @@ bool tile_2d_fits(const Kernel& k, const Tile& t) {
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
   const Shape full = k.full_shape();
   const int64_t span = threads_per_side * tile;
-  return reused_along(k, rows) && reused_along(k, cols) && full[rows] % span == 0 && full[cols] % span == 0;
+  return k.reused_along(rows) && k.reused_along(cols) && full[rows] % span == 0 && full[cols] % span == 0;
 }
 
 // A square of threads per block, and a register tile per thread, strided by the thread count

@@ -13,13 +13,6 @@ namespace tinyref {
 
 namespace {
 
-// 0 where the leaf does not move along d; nullopt where no single stride says how it moves (a
-// mask or a second view): such a dimension is staged, to be safe.
-std::optional<int64_t> leaf_stride(const ShapeTracker& st, size_t d) {
-  if (st.shape()[d] == 1) return 0;
-  return st.real_stride(d);
-}
-
 bool varies_inside_a_tile(const Kernel& k, size_t d, int outer) {
   switch (k.axes[d]) {
     case Axis::kLocal: case Axis::kUpcast: case Axis::kUnroll: case Axis::kVector: return true;
@@ -49,17 +42,16 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
   const Shape full = k.full_shape();
   for (size_t i = 1; i < k.leaves.size(); ++i) {
     if (under_reduce.count(k.leaves[i]) == 0) continue;
-    const ShapeTracker& st = k.sts[i];
     bool shared_by_threads = false;
     for (size_t d = 0; d < k.ndim(); ++d) {
-      shared_by_threads = shared_by_threads || (k.axes[d] == Axis::kLocal && leaf_stride(st, d) == 0);
+      shared_by_threads = shared_by_threads || (k.axes[d] == Axis::kLocal && k.stride(i, d) == 0);
     }
     if (!shared_by_threads) continue;
     StagedLeaf s;
     s.leaf = static_cast<int>(i);
     std::vector<std::pair<int64_t, size_t>> by_stride;  // the largest global stride first
     for (size_t d = 0; d < k.ndim(); ++d) {
-      const std::optional<int64_t> g = leaf_stride(st, d);
+      const std::optional<int64_t> g = k.stride(i, d);  // nullopt (no single stride): staged, to be safe
       if (!varies_inside_a_tile(k, d, outer) || g == 0) continue;
       by_stride.push_back({g ? std::abs(*g) : std::numeric_limits<int64_t>::max(), d});
     }
