@@ -69,6 +69,28 @@ TEST(GpuLowering, FullSumIsOneBlockWithSharedMemoryAndABarrier) {
   }
 }
 
+TEST(GpuLowering, GroupPartialsAreAddedUpByColumns) {
+  // A weight-gradient-shaped matmul: 256 threads a block, each with 4x4 outputs of its share of
+  // the 8192 products. Thread c adds up column c of the 256 x 16 partials (one shared read in a
+  // loop) and, after a second barrier, every thread reads the 16 sums: 1 + 16 reads of shared
+  // memory in the program, where one thread adding up every column would read 16 in the loop.
+  Tensor a = Tensor::randn({64, 8192}, DType::kFloat32, "INTERP"), b = Tensor::randn({8192, 64}, DType::kFloat32, "INTERP");
+  Program p = lower_last(a.matmul(b));
+  SCOPED_TRACE(p.to_string());
+  ASSERT_EQ(p.local_size, 256);
+  int shared_reads = 0, reads_in_loop = 0, depth = 0;
+  for (const UOp& u : p.uops) {
+    depth += u.kind == UOpKind::kRange ? 1 : u.kind == UOpKind::kEndRange ? -1 : 0;
+    if (u.kind == UOpKind::kLoad && p.uops[u.src[0]].kind == UOpKind::kDefineLocal) {
+      ++shared_reads;
+      reads_in_loop += depth > 0;
+    }
+  }
+  EXPECT_EQ(reads_in_loop, 1);
+  EXPECT_EQ(shared_reads, 17);
+  EXPECT_EQ(count(p, UOpKind::kBarrier), 2);
+}
+
 TEST(GpuLowering, ElementwiseSpreadsThreadsOverTheContiguousOutput) {
   Tensor x = Tensor::randn({1000, 64}, DType::kFloat32, "INTERP");
   Program p = lower_last((x * 2.0 + 1.0).relu());
@@ -294,6 +316,11 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
     }, 1e-4, 2e-3);  // 16384 products of two N(0,1) each: float32 reordering errors scale with
                      // eps * sum|terms| (1.2e-7 * 1e4), not with the (cancelled) result
     expect_same("softmax", [&](auto d) { return r({300, 10}, d, 12).log_softmax(1); }, 1e-5);
+    expect_same("batch statistics (split in chunks of the batch)", [&](auto d) {
+      Tensor x = r({512, 32, 20, 20}, d, 16);
+      EXPECT_EQ(count_kernels({x.sum({0, 2, 3})}), d == "CUDA" ? 2 : 1) << d << ": 32 sums of 204800";
+      return x.sum({0, 2, 3});
+    }, 1e-4, 2e-3);
   }
 }
 

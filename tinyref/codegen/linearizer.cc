@@ -448,25 +448,13 @@ class Linearizer {
       if (!k_.gpu) group_open = open_loops({Axis::kGroup}, k_.parallel);
     }
     std::vector<int> accs;
-    for (size_t i = 0; i < ups.size(); ++i) {
-      UOp a{UOpKind::kDefineAcc};
-      a.dtype = dt;
-      a.lanes = vector_acc ? width_ : 1;
-      a.value = init;
-      accs.push_back(emit(a));
-    }
+    for (size_t i = 0; i < ups.size(); ++i) accs.push_back(define_acc(dt, init, vector_acc ? width_ : 1));
     std::vector<int> tile_loop = open_k_tile();  // staged: the loop over K-tiles, else none
     std::vector<int> reduce_open = open_loops({Axis::kReduce}, false, tile_loop.empty() ? 0 : k_.first_of(Axis::kReduce) + 1);
     for (size_t i = 0; i < ups.size(); ++i) {
       for (const auto& r : combos(Axis::kUnroll, ups[i])) {
-        Val v = render(red->src[0].get(), r);
-        Val acc{accs[i], {}};
-        Val next = alu(combine, dt, {acc, v});
-        UOp as{UOpKind::kAssign};
-        as.dtype = dt;
-        as.lanes = p_.uops[accs[i]].lanes;
-        as.src = {accs[i], next.lanes.empty() ? next.id : as_vector(next)};
-        emit(as);
+        Val next = alu(combine, dt, {Val{accs[i], {}}, render(red->src[0].get(), r)});
+        emit_typed(UOpKind::kAssign, dt, {accs[i], next.lanes.empty() ? next.id : as_vector(next)}, p_.uops[accs[i]].lanes);
       }
     }
     close_loops(reduce_open);
@@ -484,45 +472,82 @@ class Linearizer {
       }
     }
     if (group >= 0) {
-      // Each parallel iteration leaves its partials in local[t * n + i]; then one loop combines.
+      // Each parallel iteration (thread) t leaves its partials in local[t * n + i].
       const int n = static_cast<int>(ups.size());
-      auto slot = [&](int t, int i) {
-        return alu_uop(Op::ADD, DType::kInt32, 1,
-                       {alu_uop(Op::MUL, DType::kInt32, 1, {t, const_of(n, DType::kInt32)}), const_of(i, DType::kInt32)});
-      };
       for (int i = 0; i < n; ++i) {
-        UOp st{UOpKind::kStore};
-        st.dtype = dt;
-        st.src = {local, slot(k_.gpu ? lidx_ : var_uop_[group], i), results[i].id};
-        emit(st);
+        emit_typed(UOpKind::kStore, dt, {local, slot(k_.gpu ? lidx_ : var_uop_[group], n, int_const(i)), results[i].id});
       }
       close_loops(group_open);
-      if (k_.gpu) emit(UOp{UOpKind::kBarrier});
-      std::vector<int> accs2;
-      for (int i = 0; i < n; ++i) {
-        UOp a{UOpKind::kDefineAcc};
-        a.dtype = dt;
-        a.value = init;
-        accs2.push_back(emit(a));
+      if (k_.gpu) {
+        combine_by_columns(local, n, init, combine, dt, results);
+      } else {  // one loop adds up the rows
+        std::vector<int> sums;
+        for (int i = 0; i < n; ++i) sums.push_back(define_acc(dt, init));
+        const int t = open_range(group_size());
+        for (int i = 0; i < n; ++i) accumulate(sums[i], combine, dt, emit_typed(UOpKind::kLoad, dt, {local, slot(t, n, int_const(i))}));
+        close_loops({t});
+        for (int i = 0; i < n; ++i) results[i] = {sums[i], {}};
       }
-      UOp r{UOpKind::kRange};
-      r.arg = group_size();
-      r.tag = "tidx";
-      scopes_.push_back(p_.uops.size());
-      const int t = emit(r);
-      for (int i = 0; i < n; ++i) {
-        UOp ld{UOpKind::kLoad};
-        ld.dtype = dt;
-        ld.src = {local, slot(t, i)};
-        UOp as{UOpKind::kAssign};
-        as.dtype = dt;
-        as.src = {accs2[i], alu_uop(combine, dt, 1, {accs2[i], emit(ld)})};
-        emit(as);
-      }
-      close_loops({t});
-      for (int i = 0; i < n; ++i) results[i] = {accs2[i], {}};
     }
     for (size_t i = 0; i < ups.size(); ++i) reduced_[ups[i]] = results[i];
+  }
+
+  // A GPU block's partials sit in local[t * n + i] (thread t, output i). Thread c adds up column
+  // c (and c + T, ... where the n outputs outnumber the T threads) and leaves the sum in row 0;
+  // after a barrier every thread reads the n sums. T + n shared reads a thread, where one thread
+  // adding up all the columns would do T * n. Only thread 0 stores (the gate in run()).
+  void combine_by_columns(int local, int n, double init, Op combine, DType dt, std::vector<Val>& results) {
+    const int64_t threads = group_size();
+    emit(UOp{UOpKind::kBarrier});
+    for (int64_t first = 0; first < n; first += threads) {
+      const int col = first == 0 ? lidx_ : alu_uop(Op::ADD, DType::kInt32, 1, {lidx_, int_const(first)});
+      const int gate = first + threads > n ? alu_uop(Op::CMPLT, DType::kBool, 1, {col, int_const(n)}) : -1;
+      std::vector<int> gated = gate >= 0 ? std::vector<int>{gate} : std::vector<int>{};
+      const int acc = define_acc(dt, init);
+      const int t = open_range(threads);
+      std::vector<int> load_src = {local, slot(t, n, col)};
+      load_src.insert(load_src.end(), gated.begin(), gated.end());
+      accumulate(acc, combine, dt, emit_typed(UOpKind::kLoad, dt, load_src));
+      close_loops({t});
+      if (n == 1) {  // thread 0 has the sum already
+        results[0] = {acc, {}};
+        return;
+      }
+      std::vector<int> store_src = {local, col, acc};
+      store_src.insert(store_src.end(), gated.begin(), gated.end());
+      emit_typed(UOpKind::kStore, dt, store_src);
+    }
+    emit(UOp{UOpKind::kBarrier});
+    for (int i = 0; i < n; ++i) results[i] = {emit_typed(UOpKind::kLoad, dt, {local, int_const(i)}), {}};
+  }
+
+  int emit_typed(UOpKind kind, DType dt, std::vector<int> src, int lanes = 1) {
+    UOp u{kind};
+    u.dtype = dt;
+    u.lanes = lanes;
+    u.src = std::move(src);
+    return emit(u);
+  }
+  int define_acc(DType dt, double init, int lanes = 1) {
+    UOp a{UOpKind::kDefineAcc};
+    a.dtype = dt;
+    a.lanes = lanes;
+    a.value = init;
+    return emit(a);
+  }
+  void accumulate(int acc, Op combine, DType dt, int value) {
+    emit_typed(UOpKind::kAssign, dt, {acc, alu_uop(combine, dt, 1, {acc, value})});
+  }
+  int open_range(int64_t extent) {  // a serial loop over a group's partials
+    UOp r{UOpKind::kRange};
+    r.arg = extent;
+    r.tag = "tidx";
+    scopes_.push_back(p_.uops.size());
+    return emit(r);
+  }
+  int int_const(int64_t v) { return const_of(static_cast<double>(v), DType::kInt32); }
+  int slot(int row, int64_t n, int col) {  // row * n + col
+    return alu_uop(Op::ADD, DType::kInt32, 1, {alu_uop(Op::MUL, DType::kInt32, 1, {row, int_const(n)}), col});
   }
 
   // --- shared-memory staging (staging.h)
@@ -530,7 +555,7 @@ class Linearizer {
   struct Sink : UOpSink {  // what the staging code may emit through
     explicit Sink(Linearizer& l) : l(l) {}
     int emit(const UOp& u) override { return l.emit(u); }
-    int int_const(int64_t v) override { return l.const_of(static_cast<double>(v), DType::kInt32); }
+    int int_const(int64_t v) override { return l.int_const(v); }
     int alu(Op op, DType dt, std::vector<int> src) override { return l.alu_uop(op, dt, 1, std::move(src)); }
     int lower(const sym::Expr& e) override { return l.lower(e); }
     int& var_uop(size_t d) override { return l.var_uop_[d]; }

@@ -68,9 +68,15 @@ struct Choice {
   int64_t upcast[2];
   int64_t k_tile;
 };
+// upcast[1] == kWholeLast: the second upcast takes the innermost reused dimension whole (at most
+// 8), however long: a conv weight gradient's kx, whose neighbouring loads of the image overlap
+// (a thread's 5 loads are its neighbours' too, so the L1 cache serves most of them).
+constexpr int64_t kWholeLast = -1;
 // A group reduce leaves threads x outputs partials in shared memory: more outputs, fewer threads.
-constexpr Choice kGroupChoices[] = {{256, {4, 4}, 0}, {128, {4, 4}, 0}, {512, {4, 4}, 0}, {128, {8, 8}, 0},
-                                    {64, {8, 8}, 0},  {256, {8, 4}, 0}, {128, {8, 4}, 0}, {1024, {4, 4}, 0}};
+constexpr Choice kGroupChoices[] = {{256, {4, 4}, 0},         {128, {4, 4}, 0},         {512, {4, 4}, 0},
+                                    {128, {8, 8}, 0},         {64, {8, 8}, 0},          {256, {8, 4}, 0},
+                                    {128, {8, 4}, 0},         {1024, {4, 4}, 0},        {128, {8, kWholeLast}, 0},
+                                    {256, {8, kWholeLast}, 0}, {128, {4, kWholeLast}, 0}};
 // The choices past the first four change only a reduction (the rest are no choice for an
 // elementwise kernel, whose list ends there).
 constexpr Choice kSpreadChoices[] = {{256, {4, 4}, 0},  {128, {4, 4}, 0},  {512, {4, 4}, 0}, {64, {4, 4}, 0},
@@ -80,15 +86,29 @@ constexpr int kElementwiseSpreadChoices = 4;
 
 // Splits off upcast[0] outputs a thread along the first output dimension where an input is
 // reused (and `fits` says the rest divides), upcast[1] along the second.
-void upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bool(size_t, int64_t)>& fits) {
-  size_t next = 0;
-  for (size_t d : dims_of(k, Axis::kGlobal)) {
-    if (next < 2 && fits(d, upcast[next]) && k.reused_along(d)) {
-      k.split(d, upcast[next], Axis::kUpcast);
-      log(k, "upcast", d, upcast[next]);
-      ++next;
+// False where upcast[1] is kWholeLast and no dimension qualifies.
+bool upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bool(size_t, int64_t)>& fits) {
+  const Shape full = k.full_shape();
+  const std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
+  std::vector<std::pair<size_t, int64_t>> splits;
+  for (size_t d : globals) {
+    if (splits.size() < (upcast[1] == kWholeLast ? 1u : 2u) && fits(d, upcast[splits.size()]) && k.reused_along(d)) {
+      splits.push_back({d, upcast[splits.size()]});
     }
   }
+  if (upcast[1] == kWholeLast) {
+    const size_t last = globals.empty() ? 0 : globals.back();
+    if (globals.empty() || (!splits.empty() && splits[0].first == last) || full[last] > 8 || !fits(last, full[last]) ||
+        !k.reused_along(last)) {
+      return false;
+    }
+    splits.push_back({last, full[last]});
+  }
+  for (const auto& [d, n] : splits) {
+    k.split(d, n, Axis::kUpcast);
+    log(k, "upcast", d, n);
+  }
+  return true;
 }
 // A tile: threads per side, outputs per thread per side, whether each thread's columns are
 // contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
@@ -148,9 +168,9 @@ GroupPlan group_threads(const Kernel& k, int64_t block_threads) {
   return threads;
 }
 
-void group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2]) {
+bool group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2]) {
   const Shape full = k.full_shape();
-  upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] % n == 0; });
+  if (!upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] % n == 0; })) return false;
   // Whole dimensions become thread digits where they are, in order (the innermost the least
   // significant); a partial one's threads are split off and moved in front of them.
   int first_whole = -1;
@@ -169,6 +189,7 @@ void group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2
     if (first_whole >= 0) k.move(static_cast<size_t>(added), static_cast<size_t>(first_whole));
     log(k, "group", d, t);
   }
+  return true;
 }
 
 // Whether a matmul-shaped 2D tile fits: two output dimensions, each with an input reused along
@@ -274,11 +295,20 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
   // threads (MNIST's weight gradients and batch norm statistics reduce 2e5 values each).
   // Which kind of kernel this is, variant 0 decides; a variant the kernel cannot take ends the list.
   if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupChoices[0].threads).empty()) {
-    if (v >= static_cast<int>(std::size(kGroupChoices))) return false;
-    const GroupPlan plan = group_threads(k, kGroupChoices[v].threads);
-    if (plan.empty()) return false;
-    group_reduce(k, plan, kGroupChoices[v].upcast);
-    return extent_of(k, Axis::kGroup) * k.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype)) <= options.max_shared_bytes;
+    // Variant v is the v-th choice this kernel can take.
+    int fitting = 0;
+    for (const Choice& c : kGroupChoices) {
+      const GroupPlan plan = group_threads(k, c.threads);
+      Kernel trial = k;
+      if (plan.empty() || !group_reduce(trial, plan, c.upcast)) continue;
+      const int64_t partial_bytes = extent_of(trial, Axis::kGroup) * trial.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype));
+      if (partial_bytes > options.max_shared_bytes) continue;
+      if (fitting++ == v) {
+        k = std::move(trial);
+        return true;
+      }
+    }
+    return false;
   }
   if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
     // Variant v is the v-th tile this kernel can take (a conv's smaller image fits fewer).

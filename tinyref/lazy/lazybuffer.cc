@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "tinyref/backends/registry.h"
 #include "tinyref/error.h"
 #include "tinyref/ops_eval.h"
 
@@ -188,9 +189,41 @@ LazyRef LazyBuffer::reduce(Op op, const std::vector<int>& axes) {
   if (auto v = const_value(); v && count > 0) {
     return constant(op == Op::SUM ? round_to(dtype_, *v * count) : *v, dtype_, device_, out);
   }
+  const int64_t chunks = get_device(device_).codegen_options().gpu ? gpu_reduce_split(prod(out), count, shape()[real[0]]) : 1;
+  if (chunks == 1) return reduce_whole(op, real, out);
+  // Two kernels: the first reduces each of `chunks` slices of the first reduced axis (chunks
+  // times the outputs, so chunks times the blocks), the second adds up the partials.
+  Shape sliced = shape();
+  sliced[real[0]] = chunks;
+  sliced.insert(sliced.begin() + real[0] + 1, shape()[real[0]] / chunks);
+  std::vector<int64_t> within;  // the reduced axes of `sliced`, all but the chunk axis
+  for (int64_t ax : real) within.push_back(ax + 1);
+  Shape partial_shape = sliced;
+  for (int64_t ax : within) partial_shape[ax] = 1;
+  LazyRef partials = reshape(sliced)->reduce_whole(op, within, partial_shape);
+  Shape total_shape = partial_shape;
+  total_shape[real[0]] = 1;
+  return partials->reduce_whole(op, {real[0]}, total_shape)->reshape(out);
+}
+
+LazyRef LazyBuffer::reduce_whole(Op op, const std::vector<int64_t>& axes, const Shape& out) {
   LazyArg arg;
-  arg.ints = real;
+  arg.ints = axes;
   return intern(op, dtype_, device_, ShapeTracker::from_shape(out), {self_.lock()}, arg, nullptr, nullptr);
+}
+
+int64_t gpu_reduce_split(int64_t outputs, int64_t count, int64_t extent) {
+  // The GPU optimizer gives each output of a long reduction (count >= 2048) one block, as long as
+  // there are fewer than 2^18 outputs (optimizer_gpu.cc); a slice shorter than 4096 would leave
+  // its block's threads too little to add up.
+  constexpr int64_t kMaxOutputs = int64_t{1} << 18, kMinSlice = 4096, kMaxChunks = 16, kMinCount = 16384;
+  int64_t chunks = 1;
+  if (count < kMinCount) return 1;
+  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < kMaxOutputs &&
+         count / (chunks * 2) >= kMinSlice) {
+    chunks *= 2;
+  }
+  return chunks;
 }
 
 LazyRef LazyBuffer::view(Op op, ShapeTracker st, LazyArg arg) {

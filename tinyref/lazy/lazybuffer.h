@@ -87,6 +87,8 @@ class LazyBuffer {
   static LazyRef intern(Op op, DType dtype, const std::string& device, ShapeTracker st,
                         std::vector<LazyRef> srcs, LazyArg arg, LazyRef base, std::shared_ptr<Buffer> buf);
   LazyRef view(Op op, ShapeTracker st, LazyArg arg);
+  // One reduce node over `axes` (sorted, each of extent > 1), giving shape `out`.
+  LazyRef reduce_whole(Op op, const std::vector<int64_t>& axes, const Shape& out);
 
   Op op_ = Op::BUFFER;
   DType dtype_ = DType::kFloat32;
@@ -100,6 +102,13 @@ class LazyBuffer {
   std::string key_;
   std::weak_ptr<LazyBuffer> self_;
 };
+
+// Into how many chunks a GPU reduction of `count` elements into each of `outputs` splits its
+// first reduced axis (of `extent`): 1 for none. Few outputs and long reductions leave most of a
+// GPU idle, one block per output (or per tile of outputs); tinygrad's split_reduceop, smaller.
+//   conv2's weight gradient in MNIST: 25600 outputs, each a sum of 512x20x20 -> 8 chunks of 64
+//   images: 8x the blocks, then a second kernel adds 8 partials per weight
+int64_t gpu_reduce_split(int64_t outputs, int64_t count, int64_t extent);
 
 // How many distinct nodes are alive (a test hook for hash-consing and for leaks).
 size_t live_lazy_nodes();

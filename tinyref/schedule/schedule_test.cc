@@ -6,6 +6,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/testing/testing.h"
+#include "tinyref/lazy/lazybuffer.h"
 #include "tinyref/tensor.h"
 
 namespace tinyref {
@@ -34,6 +35,16 @@ TEST(Fusion, SoftmaxIsThreeKernels) {
   // max; exp-and-sum (fused); exp / sum (exp recomputed instead of stored).
   EXPECT_EQ(count_kernels({randn({4, 10}).softmax(-1)}), 3);
   EXPECT_EQ(count_kernels({randn({4, 10}).log_softmax(-1)}), 3);
+}
+
+TEST(SplitReduce, GpuChunkCountsForMnistsLongReductions) {
+  // (outputs, elements summed into each, extent of the first reduced axis)
+  EXPECT_EQ(gpu_reduce_split(32 * 32 * 5 * 5, 512 * 20 * 20, 512), 8) << "conv2's weight gradient";
+  EXPECT_EQ(gpu_reduce_split(32, 512 * 20 * 20, 512), 16) << "batch statistics: at most 16 chunks";
+  EXPECT_EQ(gpu_reduce_split(64 * 64 * 3 * 3, 512 * 6 * 6, 512), 4) << "slices of at least 4096";
+  EXPECT_EQ(gpu_reduce_split(10 * 576, 512, 512), 1) << "short: the linear layer's weight gradient";
+  EXPECT_EQ(gpu_reduce_split(32, 1 << 20, 7), 1) << "an odd first axis does not split";
+  EXPECT_EQ(gpu_reduce_split(1 << 17, 1 << 20, 512), 1) << "enough outputs to fill the GPU";
 }
 
 TEST(Fusion, ReduceOfReduceIsTwoKernels) {
