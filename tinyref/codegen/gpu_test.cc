@@ -139,6 +139,12 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
                                            Tensor::randn({32, 16, 5, 5}, DType::kFloat32, "INTERP"), Tensor(), 1, 2)},
       {"long K matmul (group)", Tensor::randn({64, 8192}, DType::kFloat32, "INTERP").matmul(
                                     Tensor::randn({8192, 64}, DType::kFloat32, "INTERP"))},
+      {"conv weight gradient (group, few outputs)", [] {
+         Tensor w = Tensor::randn({16, 8, 5, 5}, DType::kFloat32, "INTERP").requires_grad_();
+         (Tensor::randn({64, 8, 20, 20}, DType::kFloat32, "INTERP").conv2d(w) *
+          Tensor::randn({64, 16, 16, 16}, DType::kFloat32, "INTERP")).sum().backward();
+         return w.grad();
+       }()},
   };
   if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
   cuda::Compiler nvrtc(90, "");
@@ -149,7 +155,14 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
     }
     EXPECT_GE(variants.size(), 3u) << what << ": the search needs choices";
     size_t staged = 0;
-    for (const Program& p : variants) staged += p.opts.find("stage") != std::string::npos;
+    for (const Program& p : variants) {
+      staged += p.opts.find("stage") != std::string::npos;
+      // The copies into shared memory are unrolled: a block of few threads copying a big tile
+      // would be thousands of statements (NVRTC took minutes over one).
+      int copies = 0;
+      for (const UOp& u : p.uops) copies += u.kind == UOpKind::kStore && p.uops[u.src[0]].tag == "stage";
+      EXPECT_LE(copies, 64) << what << ": " << p.name << " (" << p.opts << ")";
+    }
     if (what == "matmul (2d tiles)") {
       EXPECT_EQ(variants.size(), 15u) << "with the float4 and the staged tiles";
       EXPECT_EQ(staged, 7u);
@@ -158,11 +171,16 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       EXPECT_EQ(variants.size(), 4u) << "block sizes only";
     }
     if (what == "padded conv (spread, staged)") {
-      EXPECT_EQ(variants.size(), 11u);
-      EXPECT_EQ(staged, 3u);
+      EXPECT_EQ(variants.size(), 14u) << "threads first, or the register tile first";
+      EXPECT_EQ(staged, 4u);
     }
     if (what == "long K matmul (group)") {
-      EXPECT_EQ(variants.size(), 7u) << "1024 threads x 16 partials do not fit";
+      size_t grouped = 0;
+      for (const Program& p : variants) grouped += p.opts.find("group") != std::string::npos;
+      EXPECT_EQ(grouped, 7u) << "1024 threads x 16 partials do not fit";
+      EXPECT_NE(variants[0].opts.find("group"), std::string::npos) << "a long reduction: a group reduce first";
+      EXPECT_EQ(variants.size(), 7u + 14u) << "then every spread";
+      EXPECT_EQ(staged, 4u);
     }
   }
 }
@@ -317,10 +335,10 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
                      // eps * sum|terms| (1.2e-7 * 1e4), not with the (cancelled) result
     expect_same("softmax", [&](auto d) { return r({300, 10}, d, 12).log_softmax(1); }, 1e-5);
     expect_same("batch statistics (split in chunks of the batch)", [&](auto d) {
-      Tensor x = r({512, 32, 20, 20}, d, 16);
+      Tensor x = r({512, 32, 20, 20}, d, 16).realize();
       EXPECT_EQ(count_kernels({x.sum({0, 2, 3})}), d == "CUDA" ? 2 : 1) << d << ": 32 sums of 204800";
       return x.sum({0, 2, 3});
-    }, 1e-4, 2e-3);
+    }, 1e-4, 2e-2);  // 204800 N(0,1) terms a sum: the float32 bound eps * sum|terms| is 1.2e-7 * 1.6e5
   }
 }
 
@@ -381,8 +399,8 @@ TEST(Cuda, EveryConvVariantMatchesTheCpu) {
   const auto [spread_variants, spread_staged] = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 2); }, {{32, 16, 12, 12}, {32, 16, 5, 5}},
       1e-4, 1e-4);
-  EXPECT_EQ(spread_variants, 11u);
-  EXPECT_EQ(spread_staged, 3u);
+  EXPECT_EQ(spread_variants, 14u);
+  EXPECT_EQ(spread_staged, 4u);
 }
 
 TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
@@ -392,8 +410,8 @@ TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
   // with eps * sum|terms| (1.2e-7 * 6e3), not with the (cancelled) result.
   const auto [variants, staged] = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{64, 8192}, {8192, 64}}, 1e-4, 2e-3);
-  EXPECT_EQ(variants, 7u) << "1024 threads x 16 partials do not fit in shared memory";
-  EXPECT_EQ(staged, 0u);
+  EXPECT_EQ(variants, 7u + 14u) << "the group reduces (1024 threads x 16 partials do not fit), then the spreads";
+  EXPECT_EQ(staged, 4u);
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

@@ -67,6 +67,7 @@ struct Choice {
   int64_t threads;
   int64_t upcast[2];
   int64_t k_tile;
+  bool upcast_first = false;  // spread: the outputs a thread first, the threads from what is left
 };
 // upcast[1] == kWholeLast: the second upcast takes the innermost reused dimension whole (at most
 // 8), however long: a conv weight gradient's kx, whose neighbouring loads of the image overlap
@@ -81,7 +82,8 @@ constexpr Choice kGroupChoices[] = {{256, {4, 4}, 0},         {128, {4, 4}, 0}, 
 // elementwise kernel, whose list ends there).
 constexpr Choice kSpreadChoices[] = {{256, {4, 4}, 0},  {128, {4, 4}, 0},  {512, {4, 4}, 0}, {64, {4, 4}, 0},
                                      {256, {8, 8}, 0},  {128, {8, 8}, 0},  {64, {8, 8}, 0},  {128, {8, 4}, 0},
-                                     {256, {4, 4}, 16}, {128, {8, 8}, 16}, {64, {8, 8}, 16}};
+                                     {256, {4, 4}, 16}, {128, {8, 8}, 16}, {64, {8, 8}, 16},
+                                     {128, {8, 8}, 0, true}, {64, {8, 8}, 0, true}, {128, {8, 8}, 16, true}};
 constexpr int kElementwiseSpreadChoices = 4;
 
 // Splits off upcast[0] outputs a thread along the first output dimension where an input is
@@ -236,7 +238,9 @@ void tile_2d(Kernel& k, const Tile& t) {
 
 // Splits the reduce loop into a loop over K-tiles (the first reduce dimension) and the rest,
 // about k_tile deep with the unrolled part, and marks the kernel for staging (staging.h).
-// False where the arrays would not fit in shared memory or no input is shared by threads.
+// False where the arrays would not fit in shared memory, no input is shared by threads, or
+// each thread would copy more than kMaxCopies elements a tile: the copies are unrolled, and 8
+// threads copying a conv's tiles took 20000 instructions that NVRTC compiled for minutes.
 bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
   const std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
   const int64_t inner = extent_of(k, Axis::kReduce) / k.full_shape()[reduces[0]] * extent_of(k, Axis::kUnroll);
@@ -247,12 +251,21 @@ bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
   k.stage_k_tiles = true;
   log(k, "stage", reduces[0], k_tile);
   const std::vector<StagedLeaf> plan = plan_staging(k);
-  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes;
+  constexpr int64_t kMaxCopies = 64;  // MNIST's staged convs copy 4 to 62 elements a thread
+  int64_t elements = 0;
+  for (const StagedLeaf& s : plan) elements += s.size;
+  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes && elements <= kMaxCopies * extent_of(k, Axis::kLocal);
 }
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
-void spread(Kernel& k, int64_t block_threads, const int64_t (&upcast)[2]) {
+//
+// Threads first suits a wide output; where the threads would use up a reused dimension (conv3's
+// 32 input channels), upcast_first keeps 8 of it for each thread's register tile.
+void spread(Kernel& k, const Choice& c) {
+  const int64_t block_threads = c.threads;
+  const int64_t (&upcast)[2] = c.upcast;
+  if (k.reduce && c.upcast_first && !upcast_reused(k, upcast, [&](size_t d, int64_t n) { return k.full_shape()[d] % n == 0; })) return;
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
@@ -263,7 +276,7 @@ void spread(Kernel& k, int64_t block_threads, const int64_t (&upcast)[2]) {
     threads[globals[i]] = pow2_divisor(full[globals[i]], left);
     left /= threads[globals[i]];
   }
-  if (k.reduce) upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
+  if (k.reduce && !c.upcast_first) upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
   for (size_t d : globals) {
     if (threads[d] == 1) continue;
     k.split(d, threads[d], Axis::kLocal);
@@ -291,48 +304,51 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
   if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return v == 0;
   const int64_t outputs = extent_of(k, Axis::kGlobal);
   const int64_t reduced = extent_of(k, Axis::kReduce);
-  // A long reduction into too few outputs to fill the GPU with one thread each: split it over
-  // threads (MNIST's weight gradients and batch norm statistics reduce 2e5 values each).
-  // Which kind of kernel this is, variant 0 decides; a variant the kernel cannot take ends the list.
-  if (k.reduce && reduced >= 2048 && outputs < (1 << 18) && !group_threads(k, kGroupChoices[0].threads).empty()) {
-    // Variant v is the v-th choice this kernel can take.
-    int fitting = 0;
+  // Variant v is the v-th choice this kernel can take; past the last one, false ends the list.
+  int fitting = 0;
+  auto take = [&](Kernel& trial) {
+    if (fitting++ != v) return false;
+    k = std::move(trial);
+    return true;
+  };
+  // A reduction into too few outputs to fill the GPU with one thread each, split over a block's
+  // threads (MNIST's weight gradients and batch statistics reduce 2e4 to 2e5 values each).
+  auto group_choices = [&] {
     for (const Choice& c : kGroupChoices) {
       const GroupPlan plan = group_threads(k, c.threads);
       Kernel trial = k;
       if (plan.empty() || !group_reduce(trial, plan, c.upcast)) continue;
       const int64_t partial_bytes = extent_of(trial, Axis::kGroup) * trial.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype));
-      if (partial_bytes > options.max_shared_bytes) continue;
-      if (fitting++ == v) {
-        k = std::move(trial);
-        return true;
-      }
+      if (partial_bytes <= options.max_shared_bytes && take(trial)) return true;
     }
     return false;
+  };
+  auto spread_choices = [&] {
+    const int choices = k.reduce ? static_cast<int>(std::size(kSpreadChoices)) : kElementwiseSpreadChoices;
+    for (int i = 0; i < choices; ++i) {
+      const Choice& c = kSpreadChoices[i];
+      Kernel trial = k;
+      spread(trial, c);
+      if (trial.reduce) unroll_reduce(trial, options);
+      if ((c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) && take(trial)) return true;
+    }
+    return false;
+  };
+  if (k.reduce && outputs < (1 << 18) && reduced >= 512) {
+    // Which kind comes first (variant 0, what runs unsearched) follows the length of the reduction.
+    return reduced >= 2048 ? group_choices() || spread_choices() : spread_choices() || group_choices();
   }
   if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
-    // Variant v is the v-th tile this kernel can take (a conv's smaller image fits fewer).
-    int fitting = 0;
     for (const Tile& t : kTiles) {
       if (!tile_2d_fits(k, t)) continue;
       Kernel trial = k;
       tile_2d(trial, t);
       unroll_reduce(trial, options);
-      if (t.k_tile > 0 && !stage_k_tiles(trial, t.k_tile, options)) continue;
-      if (fitting++ == v) {
-        k = std::move(trial);
-        return true;
-      }
+      if ((t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) && take(trial)) return true;
     }
     return false;
-  } else {
-    if (v >= static_cast<int>(std::size(kSpreadChoices))) return false;
-    const Choice& c = kSpreadChoices[v];
-    if (v >= kElementwiseSpreadChoices && !k.reduce) return false;
-    spread(k, c.threads, c.upcast);
   }
-  if (k.reduce) unroll_reduce(k, options);
-  return kSpreadChoices[v].k_tile == 0 || stage_k_tiles(k, kSpreadChoices[v].k_tile, options);
+  return spread_choices();
 }
 
 }  // namespace tinyref

@@ -24,9 +24,13 @@ namespace {
 
 constexpr int64_t kMinWork = int64_t{1} << 16;
 
+// A cached index names a choice of optimizer_gpu.cc's lists: when the lists change, so does the
+// folder, and every kernel is searched again.
+constexpr const char* kChoicesVersion = "v2";
+
 std::filesystem::path cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref/search";
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache/tinyref/search";
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref/search" / kChoicesVersion;
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache/tinyref/search" / kChoicesVersion;
   return {};
 }
 
