@@ -48,10 +48,7 @@ class Linearizer {
     p_.name = k_.name();
     p_.bufs = k_.bufs;
     for (size_t i = 0; i < k_.bufs.size(); ++i) {
-      UOp u{UOpKind::kDefineGlobal};
-      u.dtype = k_.bufs[i].dtype;
-      u.arg = static_cast<int64_t>(i);
-      globals_.push_back(emit(u));
+      globals_.push_back(emit_typed(UOpKind::kDefineGlobal, k_.bufs[i].dtype, {}, 1, static_cast<int64_t>(i)));
     }
     for (size_t d = 0; d < k_.ndim(); ++d) {
       if (k_.axes[d] == Axis::kVector) {
@@ -150,17 +147,9 @@ class Linearizer {
   int as_vector(const Val& v) {
     if (v.lanes.empty()) {
       if (p_.uops[v.id].lanes == width_) return v.id;
-      UOp b{UOpKind::kBroadcast};
-      b.dtype = p_.uops[v.id].dtype;
-      b.lanes = width_;
-      b.src = {v.id};
-      return emit(b);
+      return emit_typed(UOpKind::kBroadcast, p_.uops[v.id].dtype, {v.id}, width_);
     }
-    UOp u{UOpKind::kVectorize};
-    u.dtype = dtype(v);
-    u.lanes = width_;
-    u.src = v.lanes;
-    return emit(u);
+    return emit_typed(UOpKind::kVectorize, dtype(v), v.lanes, width_);
   }
   int lane(const Val& v, int l) {
     if (!v.lanes.empty()) return v.lanes[l];
@@ -168,11 +157,7 @@ class Linearizer {
     if (u.lanes == 1) return v.id;
     if (u.kind == UOpKind::kVectorize) return u.src[l];
     if (u.kind == UOpKind::kBroadcast) return u.src[0];
-    UOp g{UOpKind::kGep};
-    g.dtype = u.dtype;
-    g.arg = l;
-    g.src = {v.id};
-    return emit(g);
+    return emit_typed(UOpKind::kGep, u.dtype, {v.id}, 1, l);
   }
 
   Val alu(Op op, DType out, const std::vector<Val>& src) {
@@ -439,10 +424,7 @@ class Linearizer {
     int local = -1;
     std::vector<int> group_open;
     if (group >= 0) {
-      UOp l{UOpKind::kDefineLocal};
-      l.dtype = dt;
-      l.arg = group_size() * static_cast<int64_t>(ups.size());
-      local = emit(l);
+      local = emit_typed(UOpKind::kDefineLocal, dt, {}, 1, group_size() * static_cast<int64_t>(ups.size()));
       // On a GPU the group is the block's threads (the lidx digits), no loop.
       TT_ASSERT(!k_.gpu || k_.first_of(Axis::kLocal) < 0);
       if (!k_.gpu) group_open = open_loops({Axis::kGroup}, k_.parallel);
@@ -521,11 +503,12 @@ class Linearizer {
     for (int i = 0; i < n; ++i) results[i] = {emit_typed(UOpKind::kLoad, dt, {local, int_const(i)}), {}};
   }
 
-  int emit_typed(UOpKind kind, DType dt, std::vector<int> src, int lanes = 1) {
+  int emit_typed(UOpKind kind, DType dt, std::vector<int> src, int lanes = 1, int64_t arg = 0) {
     UOp u{kind};
     u.dtype = dt;
     u.lanes = lanes;
     u.src = std::move(src);
+    u.arg = arg;
     return emit(u);
   }
   int define_acc(DType dt, double init, int lanes = 1) {
