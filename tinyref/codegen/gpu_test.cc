@@ -34,6 +34,12 @@ Program lower_last(const Tensor& t) {
   return lower_item(items.back(), gpu_options());
 }
 
+// NVRTC needs the CUDA toolkit, not a GPU: where the build has none, the compile checks skip.
+#define REQUIRE_NVRTC()                                                                                \
+  do {                                                                                                 \
+    if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with"; \
+  } while (0)
+
 int count(const Program& p, UOpKind kind) {
   int n = 0;
   for (const UOp& u : p.uops) n += u.kind == kind;
@@ -116,8 +122,8 @@ TEST(GpuLowering, TheCudaRendererOutputCompilesWithNvrtc) {
       {"float64", x.cast(DType::kFloat64).exp()},
       {"infinity and nan constants", x.max({0}) + x.min({0})},
   };
-  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
-  cuda::Compiler nvrtc(90, "");
+  REQUIRE_NVRTC();
+  cuda::Compiler nvrtc(90, "");  // sm_90, the H100's and H200's architecture
   for (const auto& [what, t] : graphs) {
     for (const ScheduleItem& item : create_schedule({t.lazy()})) {
       if (item.is_copy) continue;
@@ -146,7 +152,7 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
          return w.grad();
        }()},
   };
-  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
+  REQUIRE_NVRTC();
   cuda::Compiler nvrtc(90, "");
   for (const auto& [what, t] : graphs) {
     const std::vector<Program> variants = lower_variants(create_schedule({t.lazy()}).back(), gpu_options());
@@ -256,7 +262,7 @@ TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
     // float4 columns: B's tile read as aligned float4 from shared memory, A's as scalars.
     EXPECT_EQ(vector_reads > 0, vector);
   }
-  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
+  REQUIRE_NVRTC();
   cuda::Compiler nvrtc(90, "");
   for (const Program& v : staged) {
     const std::string src = render_cuda(v);
@@ -280,7 +286,7 @@ TEST(GpuLowering, StagedConvCopiesTheWeightTileWithTheThreadsPastItsEndIdle) {
     for (const UOp& u : p.uops) gated_copy |= u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal && u.src.size() == 4;
     EXPECT_TRUE(gated_copy);
   }
-  if (!cuda::nvrtc_available()) GTEST_SKIP() << "built without the CUDA toolkit: no NVRTC to compile with";
+  REQUIRE_NVRTC();
   cuda::Compiler nvrtc(90, "");
   for (const Program& v : staged) EXPECT_NO_THROW(nvrtc.compile(render_cuda(v), v.name)) << v.opts;
 }
