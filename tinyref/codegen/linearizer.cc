@@ -484,11 +484,10 @@ class Linearizer {
     for (int64_t first = 0; first < n; first += threads) {
       const int col = first == 0 ? lidx_ : alu_uop(Op::ADD, DType::kInt32, 1, {lidx_, int_const(first)});
       const int gate = first + threads > n ? alu_uop(Op::CMPLT, DType::kBool, 1, {col, int_const(n)}) : -1;
-      std::vector<int> gated = gate >= 0 ? std::vector<int>{gate} : std::vector<int>{};
       const int acc = define_acc(dt, init);
       const int t = open_range(threads);
       std::vector<int> load_src = {local, slot(t, n, col)};
-      load_src.insert(load_src.end(), gated.begin(), gated.end());
+      if (gate >= 0) load_src.push_back(gate);
       accumulate(acc, combine, dt, emit_typed(UOpKind::kLoad, dt, load_src));
       close_loops({t});
       if (n == 1) {  // thread 0 has the sum already
@@ -496,7 +495,7 @@ class Linearizer {
         return;
       }
       std::vector<int> store_src = {local, col, acc};
-      store_src.insert(store_src.end(), gated.begin(), gated.end());
+      if (gate >= 0) store_src.push_back(gate);
       emit_typed(UOpKind::kStore, dt, store_src);
     }
     emit(UOp{UOpKind::kBarrier});

@@ -263,20 +263,21 @@ bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
 // Threads first suits a wide output; where the threads would use up a reused dimension (conv3's
 // 32 input channels), upcast_first keeps 8 of it for each thread's register tile.
 void spread(Kernel& k, const Choice& c) {
-  const int64_t block_threads = c.threads;
-  const int64_t (&upcast)[2] = c.upcast;
-  if (k.reduce && c.upcast_first && !upcast_reused(k, upcast, [&](size_t d, int64_t n) { return k.full_shape()[d] % n == 0; })) return;
+  if (k.reduce && c.upcast_first) {
+    const Shape before = k.full_shape();
+    upcast_reused(k, c.upcast, [&](size_t d, int64_t n) { return before[d] % n == 0; });  // no kWholeLast here
+  }
   std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
   // the innermost dimension's threads end up the least significant digit.
   std::vector<int64_t> threads(k.ndim(), 1);
-  int64_t left = block_threads;
+  int64_t left = c.threads;
   for (size_t i = globals.size(); i-- > 0;) {
     threads[globals[i]] = pow2_divisor(full[globals[i]], left);
     left /= threads[globals[i]];
   }
-  if (k.reduce && !c.upcast_first) upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
+  if (k.reduce && !c.upcast_first) upcast_reused(k, c.upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
   for (size_t d : globals) {
     if (threads[d] == 1) continue;
     k.split(d, threads[d], Axis::kLocal);
