@@ -71,6 +71,10 @@ class Device {
   // Whether compile() may run on several threads at once (the engine then compiles a schedule's
   // new kernels concurrently). Optional: the default is one at a time.
   virtual bool parallel_compile() const { return false; }
+  // Optional, for a device whose compile() runs one at a time but whose compiler can run
+  // several: compile these now, concurrently, so that the compile() calls that follow find them
+  // cached (CUDA: NVRTC for a search's variants). Failures are left for compile() to report.
+  virtual void compile_ahead(const std::vector<const Program*>& programs) { (void)programs; }
   // Optional: the launches captured into a LaunchGraph (nothing runs yet), or nullptr where the
   // device has none (the default), and the caller launches them one by one.
   virtual std::unique_ptr<LaunchGraph> capture(const std::vector<FixedLaunch>& launches) {

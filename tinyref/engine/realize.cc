@@ -1,13 +1,11 @@
 #include "tinyref/engine/realize.h"
 
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "tinyref/backends/registry.h"
 #include "tinyref/codegen/kernel.h"
@@ -15,6 +13,7 @@
 #include "tinyref/codegen/optimizer.h"
 #include "tinyref/engine/search.h"
 #include "tinyref/error.h"
+#include "tinyref/parallel.h"
 
 namespace tinyref {
 
@@ -80,19 +79,16 @@ std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items)
     }
   };
   std::vector<Todo*> parallel;
+  std::map<Device*, std::vector<const Program*>> serial;
   for (Todo& t : todo) {
     if (t.device->parallel_compile()) parallel.push_back(&t);
-    else compile_one(t);
+    else serial[t.device].push_back(&t.program);
   }
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t i; (i = next++) < parallel.size();) compile_one(*parallel[i]);
-  };
-  std::vector<std::thread> threads;
-  const size_t n = std::min<size_t>(parallel.size(), std::max(1u, std::thread::hardware_concurrency()));
-  for (size_t i = 1; i < n; ++i) threads.emplace_back(worker);
-  if (n > 0) worker();
-  for (std::thread& t : threads) t.join();
+  for (const auto& [device, programs] : serial) device->compile_ahead(programs);
+  for (Todo& t : todo) {
+    if (!t.device->parallel_compile()) compile_one(t);
+  }
+  parallel_for(parallel.size(), [&](size_t i) { compile_one(*parallel[i]); });
   for (Todo& t : todo) {
     if (t.error) std::rethrow_exception(t.error);
     if (debug_level() >= 4) std::fprintf(stderr, "%s\n", t.kernel->source().c_str());

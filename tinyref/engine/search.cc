@@ -121,6 +121,9 @@ Program search_program(const ScheduleItem& item, Device& device, const std::stri
     ptrs.push_back(scratch.back()->ptr());
   }
   std::vector<Program> programs = lower_variants(item, options);
+  std::vector<const Program*> all;
+  for (const Program& p : programs) all.push_back(&p);
+  device.compile_ahead(all);  // every variant at once: most of a search's time is the compiler's
   int best = -1;
   double best_seconds = std::numeric_limits<double>::infinity();
   for (size_t v = 0; v < programs.size(); ++v) {

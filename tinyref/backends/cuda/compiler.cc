@@ -15,6 +15,7 @@
 
 #include "tinyref/backends/cuda/nvrtc.h"
 #include "tinyref/error.h"
+#include "tinyref/parallel.h"
 
 namespace tinyref::cuda {
 namespace {
@@ -130,24 +131,39 @@ std::string Compiler::cache_key(const std::string& source) const {
   return hex64(fnv1a64(full_key(source)));
 }
 
-const CompiledModule& Compiler::compile(const std::string& source, const std::string& name) {
-  std::string key = full_key(source);
+const CompiledModule* Compiler::find_cached(std::string& key) {
   if (auto found = memory_.find(key); found != memory_.end()) {
     ++stats_.memory_hits;
-    return found->second;
+    return &found->second;
   }
   CompiledModule module;
   module.hash = hex64(fnv1a64(key));
   module.cubin = cubin_;
-  if (load_from_disk(key, module)) {
-    ++stats_.disk_hits;
-    return memory_.emplace(std::move(key), std::move(module)).first->second;
-  }
+  if (!load_from_disk(key, module)) return nullptr;
+  ++stats_.disk_hits;
+  return &memory_.emplace(std::move(key), std::move(module)).first->second;
+}
 
-  NvrtcOutput out = nvrtc_compile(source, file_stem(name) + ".cu", options_, cubin_);
+// A successful NVRTC run, into both caches.
+const CompiledModule& Compiler::keep(std::string key, NvrtcOutput out) {
   ++stats_.compiles;
+  CompiledModule module;
+  module.hash = hex64(fnv1a64(key));
+  module.cubin = cubin_;
+  module.image = std::move(out.image);
+  module.log = std::move(out.log);
+  store_to_disk(key, module);
+  return memory_.emplace(std::move(key), std::move(module)).first->second;
+}
+
+const CompiledModule& Compiler::compile(const std::string& source, const std::string& name) {
+  std::string key = full_key(source);
+  if (const CompiledModule* cached = find_cached(key)) return *cached;
+  NvrtcOutput out = nvrtc_compile(source, file_stem(name) + ".cu", options_, cubin_);
   if (!out.ok) {
-    const fs::path saved = save_failed_source(source, module.hash, name);
+    ++stats_.compiles;
+    const std::string hash = hex64(fnv1a64(key));
+    const fs::path saved = save_failed_source(source, hash, name);
     TT_CHECK(false, "CUDA compiler: NVRTC " << version_ << " could not compile kernel '" << name
                                             << "' for " << arch_ << " (" << out.status << ")"
                                             << "; source saved to "
@@ -155,10 +171,31 @@ const CompiledModule& Compiler::compile(const std::string& source, const std::st
                                                               : saved.string())
                                             << "\n" << out.log);
   }
-  module.image = std::move(out.image);
-  module.log = std::move(out.log);
-  store_to_disk(key, module);
-  return memory_.emplace(std::move(key), std::move(module)).first->second;
+  return keep(std::move(key), std::move(out));
+}
+
+void Compiler::compile_ahead(const std::vector<NamedSource>& sources) {
+  std::vector<const NamedSource*> misses;
+  std::vector<std::string> keys;
+  for (const NamedSource& s : sources) {
+    std::string key = full_key(s.source);
+    if (memory_.count(key) != 0 || find_cached(key) != nullptr) continue;
+    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;  // the same twice
+    misses.push_back(&s);
+    keys.push_back(std::move(key));
+  }
+  // Only NVRTC runs on the workers; the caches and counters stay on this thread.
+  std::vector<NvrtcOutput> outs(misses.size());
+  parallel_for(misses.size(), [&](size_t i) {
+    try {
+      outs[i] = nvrtc_compile(misses[i]->source, file_stem(misses[i]->name) + ".cu", options_, cubin_);
+    } catch (...) {
+      outs[i].ok = false;  // (out of memory) compile() will meet it again, and say so
+    }
+  });
+  for (size_t i = 0; i < misses.size(); ++i) {
+    if (outs[i].ok) keep(std::move(keys[i]), std::move(outs[i]));
+  }
 }
 
 // File layout: the magic line; a line "<key bytes> <image bytes> <image hash>"; the key; the

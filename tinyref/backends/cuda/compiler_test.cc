@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tinyref/backends/cuda/nvrtc.h"
@@ -105,6 +106,29 @@ TEST_F(CompilerTest, SecondCompileHitsMemory) {
   EXPECT_EQ(&first, &second);
   EXPECT_EQ(compiler.stats().compiles, 1);
   EXPECT_EQ(compiler.stats().memory_hits, 1);
+}
+
+// A search's variants: compiled side by side, then each compile() is a memory hit. Twins are
+// compiled once; a source that fails is left for compile(), which throws its log in its place.
+TEST_F(CompilerTest, CompileAheadFillsTheCacheAndLeavesFailuresToCompile) {
+  Compiler compiler(90, dir_);
+  std::vector<NamedSource> sources;
+  for (int k = 2; k <= 5; ++k) {
+    std::string source = kScale;
+    source.replace(source.find("2.0f"), 4, std::to_string(k) + ".0f");
+    sources.push_back({source, "scale"});
+  }
+  sources.push_back(sources[0]);                                 // the same source twice
+  sources.push_back({"extern \"C\" __global__ void bad( {", "bad"});  // does not compile
+  compiler.compile_ahead(sources);
+  EXPECT_EQ(compiler.stats().compiles, 4) << "4 distinct sources compile; the twin and the failure do not count";
+  EXPECT_EQ(compiler.stats().memory_hits, 0);
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(compiler.compile(sources[i].source, "scale").cubin);
+  EXPECT_EQ(compiler.stats().compiles, 4);
+  EXPECT_EQ(compiler.stats().memory_hits, 5);
+  EXPECT_THROW(compiler.compile(sources[5].source, "bad"), Error);
+  compiler.compile_ahead(sources);  // all cached but the failure, which keeps nothing
+  EXPECT_EQ(compiler.stats().compiles, 5);
 }
 
 TEST_F(CompilerTest, AFreshCompilerIsServedByTheDiskCache) {

@@ -115,6 +115,8 @@ class Context {
   // Compiles (through the caches) and loads the module, and finds `kernel_name` in it; it must
   // be declared extern "C" so its name is not mangled. Repeated calls return the same handle.
   Function compile(const std::string& source, const std::string& kernel_name);
+  // Runs NVRTC on these concurrently (Compiler::compile_ahead), so that compile() finds them.
+  void compile_ahead(const std::vector<NamedSource>& sources) { compiler_->compile_ahead(sources); }
 
   // Queues one launch. Rejects a block larger than the kernel allows and an empty grid with a
   // message naming the kernel; anything else the driver refuses comes back decoded.

@@ -34,6 +34,20 @@ std::shared_ptr<CompiledKernel> CudaDevice::compile(const Program& program) {
   return compile_source(renderer_(program));
 }
 
+void CudaDevice::compile_ahead(const std::vector<const Program*>& programs) {
+  if (renderer_ == nullptr) return;  // compile() will say why
+  std::vector<NamedSource> sources;
+  for (const Program* program : programs) {
+    try {
+      CudaSource spec = renderer_(*program);
+      sources.push_back({std::move(spec.source), std::move(spec.kernel_name)});
+    } catch (const Error&) {
+      // Left for compile(), which meets the same error in its place and reports it.
+    }
+  }
+  context_.compile_ahead(sources);
+}
+
 std::shared_ptr<CudaKernel> CudaDevice::compile_source(const CudaSource& spec) {
   Function function = context_.compile(spec.source, spec.kernel_name);
   return std::make_shared<CudaKernel>(spec, std::move(function));

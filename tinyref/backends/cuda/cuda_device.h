@@ -57,6 +57,7 @@ class CudaDevice : public Device {
   void copy_in(void* dst, const void* host_src, size_t bytes) override;
   void copy_out(void* host_dst, const void* src, size_t bytes) override;
   std::shared_ptr<CompiledKernel> compile(const Program& program) override;
+  void compile_ahead(const std::vector<const Program*>& programs) override;
   void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) override;
   void synchronize() override;
   CodegenOptions codegen_options() const override;
