@@ -46,9 +46,10 @@ std::string cache_key(const ScheduleItem& item, Device& device) {
 
 // Compiles every kernel of a schedule that is not compiled yet, and returns each item's compiled
 // kernel (null for copies and empty outputs), so the key is built once per item. Lowering is
-// quick and serial; compiling (a compiler process each, on the CPU backend) runs on all cores
-// where the device allows it, which is what makes a first training step or a fresh test run
-// bearable.
+// quick and serial (on a GPU, engine/search.h also compiles and times the big kernels' choices,
+// a schedule's all at once); compiling (a compiler process each, on the CPU backend) runs on all
+// cores where the device allows it, which is what makes a first training step or a fresh test
+// run bearable.
 std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items) {
   struct Todo {
     std::string key;
@@ -60,6 +61,8 @@ std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items)
   std::vector<Todo> todo;
   std::set<std::string> queued;
   std::vector<std::string> keys(items.size());
+  // The kernels to build, by device, each once.
+  std::map<Device*, std::vector<size_t>> wanted;
   for (size_t i = 0; i < items.size(); ++i) {
     const ScheduleItem& item = items[i];
     if (item.is_copy || item.bufs[0]->numel() == 0) continue;
@@ -67,9 +70,25 @@ std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items)
     const std::string& key = keys[i] = cache_key(item, device);
     if (compiled_cache().count(key) || !queued.insert(key).second) continue;
     if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(item.ast).c_str());
-    Program program = search_enabled(device) ? search_program(item, device, key) : lower_item(item, device.codegen_options());
-    todo.push_back({key, &device, std::move(program), nullptr, nullptr});
-    ++stats().programs_built;
+    wanted[&device].push_back(i);
+  }
+  for (const auto& [device, indices] : wanted) {
+    std::vector<const ScheduleItem*> batch;
+    std::vector<std::string> batch_keys;
+    for (size_t i : indices) {
+      batch.push_back(&items[i]);
+      batch_keys.push_back(keys[i]);
+    }
+    std::vector<Program> programs;
+    if (search_enabled(*device)) {
+      programs = search_programs(batch, batch_keys, *device);
+    } else {
+      for (const ScheduleItem* item : batch) programs.push_back(lower_item(*item, device->codegen_options()));
+    }
+    for (size_t j = 0; j < batch.size(); ++j) {
+      todo.push_back({batch_keys[j], device, std::move(programs[j]), nullptr, nullptr});
+      ++stats().programs_built;
+    }
   }
   auto compile_one = [](Todo& t) {
     try {

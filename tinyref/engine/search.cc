@@ -105,25 +105,17 @@ std::vector<Program> lower_variants(const ScheduleItem& item, CodegenOptions opt
   }
 }
 
-Program search_program(const ScheduleItem& item, Device& device, const std::string& key) {
-  CodegenOptions options = device.codegen_options();
-  const std::vector<BufferArg> args = buffer_args(item);
-  if (!options.gpu || prod(Kernel(item.ast, args).full_shape()) < kMinWork) return lower_item(item, options);
-  if (std::optional<int> v = cached_variant(key)) {
-    options.variant = *v;
-    return lower_item(item, options);
-  }
-  // Scratch buffers of the kernel's sizes. Their contents do not matter: no index depends on data.
+namespace {
+
+// Times each compiled variant on scratch buffers of the kernel's sizes and keeps the fastest.
+Program pick_fastest(const ScheduleItem& item, std::vector<Program>& programs, Device& device, const std::string& key) {
+  // Their contents do not matter: no index depends on data.
   std::vector<std::unique_ptr<Buffer>> scratch;
   std::vector<void*> ptrs;
-  for (const BufferArg& b : args) {
+  for (const BufferArg& b : buffer_args(item)) {
     scratch.push_back(std::make_unique<Buffer>(device, b.dtype, static_cast<size_t>(b.size)));
     ptrs.push_back(scratch.back()->ptr());
   }
-  std::vector<Program> programs = lower_variants(item, options);
-  std::vector<const Program*> all;
-  for (const Program& p : programs) all.push_back(&p);
-  device.compile_ahead(all);  // every variant at once: most of a search's time is the compiler's
   int best = -1;
   double best_seconds = std::numeric_limits<double>::infinity();
   for (size_t v = 0; v < programs.size(); ++v) {
@@ -147,6 +139,49 @@ Program search_program(const ScheduleItem& item, Device& device, const std::stri
   if (best < 0) return lower_item(item, device.codegen_options());  // let variant 0 report its own error
   store_variant(key, best);
   return std::move(programs[best]);
+}
+
+}  // namespace
+
+std::vector<Program> search_programs(const std::vector<const ScheduleItem*>& items, const std::vector<std::string>& keys,
+                                     Device& device) {
+  TT_ASSERT(items.size() == keys.size());
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const CodegenOptions options = device.codegen_options();
+  std::vector<Program> chosen(items.size());
+  std::vector<std::vector<Program>> variants(items.size());  // filled for the kernels searched
+  std::vector<const Program*> all;
+  for (size_t i = 0; i < items.size(); ++i) {
+    const ScheduleItem& item = *items[i];
+    if (!options.gpu || prod(Kernel(item.ast, buffer_args(item)).full_shape()) < kMinWork) {
+      chosen[i] = lower_item(item, options);
+    } else if (std::optional<int> v = cached_variant(keys[i])) {
+      CodegenOptions cached = options;
+      cached.variant = *v;
+      chosen[i] = lower_item(item, cached);
+    } else {
+      variants[i] = lower_variants(item, options);
+      for (const Program& p : variants[i]) all.push_back(&p);
+    }
+  }
+  if (all.empty()) return chosen;
+  const auto t1 = Clock::now();
+  // Every variant of every kernel at once: most of a search's time is the compiler's.
+  device.compile_ahead(all);
+  const auto t2 = Clock::now();
+  size_t searched = 0;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (variants[i].empty()) continue;
+    chosen[i] = pick_fastest(*items[i], variants[i], device, keys[i]);
+    ++searched;
+  }
+  if (debug_level() >= 2) {
+    const auto ms = [](Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); };
+    std::fprintf(stderr, "search: %zu kernels, %zu variants: lowered in %.0f ms, compiled in %.0f ms, loaded and timed in %.0f ms\n",
+                 searched, all.size(), ms(t1 - t0), ms(t2 - t1), ms(Clock::now() - t2));
+  }
+  return chosen;
 }
 
 }  // namespace tinyref

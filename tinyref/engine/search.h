@@ -29,8 +29,12 @@ bool search_enabled(const Device& device);
 // is ignored; the rest of options is the device's).
 std::vector<Program> lower_variants(const ScheduleItem& item, CodegenOptions options);
 
-// The program of the fastest variant; `key` names the kernel (device, AST, buffer sizes).
-Program search_program(const ScheduleItem& item, Device& device, const std::string& key);
+// Each kernel's program: the fastest variant where the kernel is searched, the cached choice
+// where it was searched before, variant 0 where it is too small to search. keys[i] names
+// items[i] (device, AST, buffer sizes). The variants of all the kernels are compiled together
+// first (Device::compile_ahead: every core busy with NVRTC), then timed kernel by kernel.
+std::vector<Program> search_programs(const std::vector<const ScheduleItem*>& items,
+                                     const std::vector<std::string>& keys, Device& device);
 
 }  // namespace tinyref
 
