@@ -54,6 +54,10 @@ struct CodegenOptions {
   int variant = 0;                 // GPU: which of the optimizer's choices (engine/search.h)
 };
 
+// GPU: a reduction into fewer outputs than this may take a block of threads per output (a group
+// reduce, codegen/optimizer_gpu.cc); the lazy layer splits long reductions so they stay below it.
+inline constexpr int64_t kGroupReduceMaxOutputs = int64_t{1} << 18;
+
 class Device {
  public:
   virtual ~Device() = default;

@@ -335,7 +335,7 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
     }
     return false;
   };
-  if (k.reduce && outputs < (1 << 18) && reduced >= 512) {
+  if (k.reduce && outputs < kGroupReduceMaxOutputs && reduced >= 512) {
     // Which kind comes first (variant 0, what runs unsearched) follows the length of the reduction.
     return reduced >= 2048 ? group_choices() || spread_choices() : spread_choices() || group_choices();
   }

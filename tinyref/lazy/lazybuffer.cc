@@ -214,12 +214,12 @@ LazyRef LazyBuffer::reduce_whole(Op op, const std::vector<int64_t>& axes, const 
 
 int64_t gpu_reduce_split(int64_t outputs, int64_t count, int64_t extent) {
   // The GPU optimizer gives each output of a long reduction (count >= 2048) one block, as long as
-  // there are fewer than 2^18 outputs (optimizer_gpu.cc); a slice shorter than 4096 would leave
-  // its block's threads too little to add up.
-  constexpr int64_t kMaxOutputs = int64_t{1} << 18, kMinSlice = 4096, kMaxChunks = 16, kMinCount = 16384;
+  // there are fewer than kGroupReduceMaxOutputs; a slice shorter than 4096 would leave its block's
+  // threads too little to add up.
+  constexpr int64_t kMinSlice = 4096, kMaxChunks = 16, kMinCount = 16384;
   if (count < kMinCount) return 1;
   int64_t chunks = 1;
-  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < kMaxOutputs &&
+  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < kGroupReduceMaxOutputs &&
          count / (chunks * 2) >= kMinSlice) {
     chunks *= 2;
   }
