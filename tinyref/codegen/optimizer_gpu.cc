@@ -218,14 +218,18 @@ void tile_2d(Kernel& k, const Tile& t) {
   k.split(rows, t.threads, Axis::kLocal);
   log(k, "local", rows, t.threads);
   if (t.vector) {
-    k.split(cols, 4, Axis::kVector);  // the innermost split is the lane
+    // The lane innermost, then the threads, then the float4s of a thread: neighbouring threads
+    // take neighbouring float4s (col = u*64 + thread*4 + lane for 16 threads and 8 outputs). A
+    // quarter-warp's 128-bit reads of a staged row then cover 128 contiguous bytes, one pass of
+    // the 32 banks; with a thread's 8 columns side by side they were 32 bytes apart, two passes.
+    k.split(cols, 4, Axis::kVector);
     log(k, "vector", cols, 4);
+    k.split(cols, t.threads, Axis::kLocal);
+    log(k, "local", cols, t.threads);
     if (t.outputs > 4) {
       k.split(cols, t.outputs / 4, Axis::kUpcast);
       log(k, "upcast", cols, t.outputs / 4);
     }
-    k.split(cols, t.threads, Axis::kLocal);
-    log(k, "local", cols, t.threads);
   } else {
     k.split(cols, t.threads, Axis::kLocal);
     log(k, "local", cols, t.threads);
