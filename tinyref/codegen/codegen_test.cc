@@ -168,6 +168,18 @@ TEST(Optimizer, AReduceWithAnEpilogueDoesNotStream) {
   EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
 }
 
+// TT_DEBUG=2's GFLOPS: an op under the reduce counts once per iteration, an op after it once per
+// output. A matmul into a ReLU: 2 ops (multiply, add) x M*N*K, plus the ReLU's M*N.
+TEST(Linearizer, FlopsCountAnEpilogueOncePerOutput) {
+  const int64_t m = 8, n = 16, kk = 32;
+  Tensor a = Tensor::zeros({m, kk}, DType::kFloat32, "CPU").contiguous().realize();
+  Tensor b = Tensor::zeros({kk, n}, DType::kFloat32, "CPU").contiguous().realize();
+  const ScheduleItem plain = last_kernel(a.matmul(b));
+  EXPECT_EQ(linearize(cpu_optimized(plain)).flops, 2 * m * n * kk);
+  const ScheduleItem relu = last_kernel(a.matmul(b).relu());
+  EXPECT_EQ(linearize(cpu_optimized(relu)).flops, 2 * m * n * kk + m * n) << print_ast(relu.ast);
+}
+
 // A 5x5 conv on 24x24 images (20-wide output rows: 5 vectors of 4) tiles 5 row vectors x 2
 // channels: 7 loads for 10 accumulators, where 4 images x 2 channels took 6 loads for 8 (and its
 // loads lay 5 images apart). MNIST's conv2 forward ran 1.18x faster for it.
