@@ -172,6 +172,7 @@ std::vector<Program> search_programs(const std::vector<const ScheduleItem*>& ite
       chosen[i] = lower_item(item, cached);
     } else {
       variants[i] = lower_variants(item, options);
+      if (variants[i].empty()) chosen[i] = lower_item(item, options);  // no choice: let it say why
       for (const Program& p : variants[i]) all.push_back(&p);
     }
   }

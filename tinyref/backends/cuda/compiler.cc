@@ -10,6 +10,7 @@
 #include <sstream>
 #include <string>
 #include <system_error>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -177,10 +178,11 @@ const CompiledModule& Compiler::compile(const std::string& source, const std::st
 void Compiler::compile_ahead(const std::vector<NamedSource>& sources) {
   std::vector<const NamedSource*> misses;
   std::vector<std::string> keys;
+  std::unordered_set<std::string> queued;  // a source given twice compiles once
   for (const NamedSource& s : sources) {
     std::string key = full_key(s.source);
-    if (memory_.count(key) != 0 || find_cached(key) != nullptr) continue;
-    if (std::find(keys.begin(), keys.end(), key) != keys.end()) continue;  // the same twice
+    // In memory already: not a hit yet (compile() counts that); on disk: loaded now.
+    if (memory_.count(key) != 0 || find_cached(key) != nullptr || !queued.insert(key).second) continue;
     misses.push_back(&s);
     keys.push_back(std::move(key));
   }

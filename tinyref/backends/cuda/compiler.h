@@ -83,7 +83,8 @@ class Compiler {
 
  private:
   std::string full_key(const std::string& source) const;
-  // From the memory or the disk cache, counting the hit; null when neither has it.
+  // From the memory or the disk cache, counting the hit; null when neither has it. A disk hit
+  // moves `key` into the memory cache.
   const CompiledModule* find_cached(std::string& key);
   const CompiledModule& keep(std::string key, NvrtcOutput out);
   bool load_from_disk(const std::string& key, CompiledModule& module) const;
