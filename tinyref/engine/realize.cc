@@ -85,6 +85,11 @@ std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items)
     } else {
       for (const ScheduleItem* item : batch) programs.push_back(lower_item(*item, device->codegen_options()));
     }
+    if (!device->parallel_compile()) {  // its compile() runs one at a time: let it start all now
+      std::vector<const Program*> ahead;
+      for (const Program& p : programs) ahead.push_back(&p);
+      device->compile_ahead(ahead);
+    }
     for (size_t j = 0; j < batch.size(); ++j) {
       todo.push_back({batch_keys[j], device, std::move(programs[j]), nullptr, nullptr});
       ++stats().programs_built;
@@ -98,14 +103,9 @@ std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items)
     }
   };
   std::vector<Todo*> parallel;
-  std::map<Device*, std::vector<const Program*>> serial;
   for (Todo& t : todo) {
     if (t.device->parallel_compile()) parallel.push_back(&t);
-    else serial[t.device].push_back(&t.program);
-  }
-  for (const auto& [device, programs] : serial) device->compile_ahead(programs);
-  for (Todo& t : todo) {
-    if (!t.device->parallel_compile()) compile_one(t);
+    else compile_one(t);
   }
   parallel_for(parallel.size(), [&](size_t i) { compile_one(*parallel[i]); });
   for (Todo& t : todo) {
