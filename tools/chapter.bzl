@@ -12,12 +12,22 @@ chapter_test makes two tests from one source:
     NAME_solution  against the solution (part of `bazel test //...` and `./course test`)
 `./course teeth` runs both and requires every case to fail on the skeleton and pass on the
 solution.
+
+Variants. `./course known-bugs` (the solution with one realistic bug patched in) and `./course
+grade` (a student's submission) build a chapter from other sources, many at once, each in its
+own generated package under .course/ holding one chapter_variant. To make that cheap, the
+solution comes in layers and each test's cases are compiled once:
+    //solutions/NN_topic:chNN_deps      what the chapter builds on (earlier chapters, libraries)
+    //solutions/NN_topic:chNN_headers   + the chapter's headers: what tests compile against
+    //solutions/NN_topic:chNN           + the chapter's sources
+    //tests/NN_topic:NAME_cases         NAME's test cases compiled against chNN_headers
+    //tests/NN_topic:NAME_srcs, NAME_deps   NAME's sources and dependencies, for variants whose
+                                        headers differ (they compile the cases again)
+A variant with the solution's headers compiles only its own .cc files and links them with the
+compiled cases (NAME_solution is the same link with the solution's sources).
 """
 
 load("//tools:copts.bzl", "TT_DEFAULT_COPTS", "TT_TEST_COPTS")
-
-def _folder(chapter):
-    return native.package_name().split("/")[-1]
 
 def chapter_library(chapter, srcs = [], hdrs = [], deps = [], earlier = [], **kwargs):
     """The library of chapter `chapter` ("01"), in chapters/ or solutions/.
@@ -25,19 +35,39 @@ def chapter_library(chapter, srcs = [], hdrs = [], deps = [], earlier = [], **kw
     earlier: the numbers of the chapters this one builds on ("02"). The student's library
     takes them through the //chapters:chNN aliases, the solution from the other solutions.
     """
-    in_solutions = native.package_name().startswith("solutions/")
-    if in_solutions:
-        earlier_deps = ["//solutions:ch%s" % n for n in earlier]
-    else:
-        earlier_deps = ["//chapters:ch%s" % n for n in earlier]
-    native.cc_library(
-        name = "ch" + chapter,
-        srcs = srcs,
-        hdrs = hdrs,
-        copts = TT_DEFAULT_COPTS,
+    name = "ch" + chapter
+    include = dict(
         strip_include_prefix = "/" + native.package_name(),
-        include_prefix = "ch" + chapter,
-        deps = deps + earlier_deps + ["//chapters:course"],
+        include_prefix = name,
+    )
+    if not native.package_name().startswith("solutions/"):
+        native.cc_library(
+            name = name,
+            srcs = srcs,
+            hdrs = hdrs,
+            copts = TT_DEFAULT_COPTS,
+            deps = deps + ["//chapters:ch%s" % n for n in earlier] + ["//chapters:course"],
+            visibility = ["//visibility:public"],
+            **dict(include, **kwargs)
+        )
+        return
+    native.cc_library(
+        name = name + "_deps",
+        deps = deps + ["//solutions:ch%s" % n for n in earlier] + ["//chapters:course"],
+        visibility = ["//visibility:public"],
+    )
+    native.cc_library(
+        name = name + "_headers",
+        hdrs = hdrs,
+        deps = [":%s_deps" % name],
+        visibility = ["//visibility:public"],
+        **include
+    )
+    native.cc_library(
+        name = name,
+        srcs = srcs,
+        copts = TT_DEFAULT_COPTS,
+        deps = [":%s_headers" % name],
         visibility = ["//visibility:public"],
         **kwargs
     )
@@ -60,23 +90,82 @@ def chapter_alias(chapter, folder):
 def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags = [], **kwargs):
     """Two cc_tests from one source: NAME (student, manual) and NAME_solution."""
     folder = native.package_name().split("/")[-1]
-    common = dict(
+    public = ["//visibility:public"]
+    native.filegroup(name = name + "_srcs", srcs = srcs, testonly = True, visibility = public)
+    native.cc_library(
+        name = name + "_deps",
+        testonly = True,
+        data = data,
+        deps = deps + ["//tests/testing", "@googletest//:gtest_main"],
+        visibility = public,
+    )
+    native.cc_library(
+        name = name + "_cases",
+        testonly = True,
         srcs = srcs,
         copts = TT_TEST_COPTS,
-        data = data,
-        size = size,
-        **kwargs
+        deps = [":%s_deps" % name, "//solutions/%s:ch%s_headers" % (folder, chapter)],
+        alwayslink = True,
+        visibility = public,
     )
-    test_deps = deps + ["//tests/testing", "@googletest//:gtest_main"]
     native.cc_test(
         name = name,
-        deps = ["//chapters/%s:ch%s" % (folder, chapter)] + test_deps,
+        srcs = srcs,
+        copts = TT_TEST_COPTS,
+        size = size,
+        deps = ["//chapters/%s:ch%s" % (folder, chapter), ":%s_deps" % name],
         tags = tags + ["manual", "student", "ch" + chapter],
-        **common
+        **kwargs
     )
     native.cc_test(
         name = name + "_solution",
-        deps = ["//solutions/%s:ch%s" % (folder, chapter)] + test_deps,
+        size = size,
+        deps = [":%s_cases" % name, "//solutions/%s:ch%s" % (folder, chapter)],
         tags = tags + ["solution", "ch" + chapter],
-        **common
+        **kwargs
     )
+
+def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = []):
+    """In a generated package under .course/: chapter `chapter` built from this package's
+    sources, and `tests` (names of the chapter's chapter_tests) run against it.
+
+    Without hdrs, srcs compile against the solution's headers and the tests link its compiled
+    cases. With hdrs (a submission whose headers differ, or a chapter built on a student's
+    earlier chapter), the library is complete in itself, on `deps` (default: what the
+    solution builds on), and every test is compiled again against it.
+    """
+    name = "ch" + chapter
+    manual = ["manual", "variant"]
+    if not hdrs:
+        native.cc_library(
+            name = name,
+            srcs = srcs,
+            copts = TT_DEFAULT_COPTS,
+            deps = ["//solutions/%s:%s_headers" % (folder, name)],
+            tags = manual,
+        )
+        for test in tests:
+            native.cc_test(
+                name = test,
+                deps = ["//tests/%s:%s_cases" % (folder, test), ":" + name],
+                tags = manual,
+            )
+        return
+    native.cc_library(
+        name = name,
+        srcs = srcs,
+        hdrs = hdrs,
+        copts = TT_DEFAULT_COPTS,
+        strip_include_prefix = "/" + native.package_name(),
+        include_prefix = name,
+        deps = deps or ["//solutions/%s:%s_deps" % (folder, name)],
+        tags = manual,
+    )
+    for test in tests:
+        native.cc_test(
+            name = test,
+            srcs = ["//tests/%s:%s_srcs" % (folder, test)],
+            copts = TT_TEST_COPTS,
+            deps = ["//tests/%s:%s_deps" % (folder, test), ":" + name],
+            tags = manual,
+        )

@@ -6,11 +6,16 @@
 //       exit 1 unless every case does both
 //   report tasks --chapter 01_scalar_autograd [--brief] FILE...
 //       per task: how many cases pass, and the first failure's message (with its seed)
+//   report known-bugs --manifest .course/known_bugs/manifest.tsv --testlogs bazel-testlogs
+//       "known bugs 02_strided_tensors: 17/17 caught", then each bug and the case that caught it;
+//       exit 1 unless every bug is caught
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -124,6 +129,81 @@ int tasks(const std::string& chapter, const std::vector<std::string>& files, boo
   return passed == static_cast<int>(cases.size()) ? 0 : 1;
 }
 
+// One line of the known-bugs manifest ./course writes, tab-separated: chapter folder, patch
+// name, its description, the variant's package, its tests (space-separated), and "ok" or why
+// the patch could not be built.
+struct KnownBug {
+  std::string chapter, name, description, package, status;
+  std::vector<std::string> tests;
+};
+
+std::vector<KnownBug> read_manifest(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("cannot read the manifest " + path);
+  std::vector<KnownBug> bugs;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::vector<std::string> fields;
+    std::istringstream split(line);
+    for (std::string f; std::getline(split, f, '\t');) fields.push_back(f);
+    if (fields.size() != 6) throw std::runtime_error(path + ": a line without 6 fields: " + line);
+    KnownBug bug{fields[0], fields[1], fields[2], fields[3], fields[5], {}};
+    std::istringstream tests(fields[4]);
+    for (std::string t; tests >> t;) bug.tests.push_back(t);
+    bugs.push_back(bug);
+  }
+  return bugs;
+}
+
+// What became of one known bug: the first case that failed on it ("caught"), or why not.
+std::string verdict(const KnownBug& bug, const std::string& testlogs, bool& caught) {
+  caught = false;
+  if (bug.status != "ok") return "BROKEN: " + bug.status;
+  std::vector<std::string> files;
+  for (const auto& t : bug.tests) files.push_back(testlogs + "/" + bug.package + "/" + t + "/test.xml");
+  const CaseResult* first = nullptr;
+  int failed = 0;
+  bool built = true;
+  const auto cases = read_all(files);
+  for (const auto& c : cases) {
+    if (c.outcome != Outcome::kFailed) continue;
+    if (c.suite == "(no report)") built = false;
+    if (c.suite == "(no report)") continue;
+    ++failed;
+    if (!first) first = &c;
+  }
+  if (!first) {
+    return built ? "MISSED: every case passes with this bug: a test must catch it"
+                 : "BROKEN: the patched solution does not build (see .course/bazel.log)";
+  }
+  caught = true;
+  std::string by = first->target + " " + first->suite + "." + first->name;
+  if (first->whole_binary) by = first->target + " (" + excerpt(first->message, 1, "") + ")";
+  while (!by.empty() && by.back() == '\n') by.pop_back();
+  return "caught by " + by + (failed > 1 ? " (+" + std::to_string(failed - 1) + " more)" : "");
+}
+
+int known_bugs(const std::string& manifest, const std::string& testlogs) {
+  std::map<std::string, std::vector<std::pair<const KnownBug*, std::string>>> by_chapter;
+  std::map<std::string, int> caught_in;
+  const auto bugs = read_manifest(manifest);
+  for (const auto& bug : bugs) {
+    bool caught = false;
+    by_chapter[bug.chapter].emplace_back(&bug, verdict(bug, testlogs, caught));
+    caught_in[bug.chapter] += caught;
+  }
+  bool all = true;
+  for (const auto& [chapter, lines] : by_chapter) {
+    std::cout << "known bugs " << chapter << ": " << caught_in[chapter] << "/" << lines.size()
+              << " caught\n";
+    for (const auto& [bug, line] : lines) {
+      std::cout << "  " << bug->name << ": " << bug->description << "\n      " << line << "\n";
+    }
+    all = all && caught_in[chapter] == static_cast<int>(lines.size());
+  }
+  return all ? 0 : 1;
+}
+
 }  // namespace
 }  // namespace report
 
@@ -147,8 +227,14 @@ int main(int argc, char** argv) {
   tasks->add_flag("--brief", brief, "one line per task, no failure messages");
   tasks->add_option("files", files, "gtest XML reports")->required();
 
+  std::string manifest, testlogs;
+  auto* known_bugs = app.add_subcommand("known-bugs", "every known bug must make a case fail");
+  known_bugs->add_option("--manifest", manifest, "the manifest ./course known-bugs wrote")->required();
+  known_bugs->add_option("--testlogs", testlogs, "bazel-testlogs of that run")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (*count) return report::count(files);
   if (*teeth) return report::teeth(chapter, skeleton, solution);
+  if (*known_bugs) return report::known_bugs(manifest, testlogs);
   return report::tasks(chapter, files, brief);
 }
