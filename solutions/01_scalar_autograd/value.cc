@@ -184,8 +184,8 @@ void Value::push_grad_to_operands() const {
 std::vector<Value> Value::topological_order() const {
   std::vector<Value> order;
   std::unordered_set<const Node*> visited;
-  // Recursion is fine for this chapter's graphs (a few thousand levels at most);
-  // tinyref/scalar/value.cc shows the explicit-stack version for deeper ones.
+  // Recursion is fine for this chapter's graphs (a few thousand levels at most); chapter 3's
+  // backward (solutions/03_autograd_nn/autograd.cc) keeps an explicit stack for deeper ones.
   std::function<void(const std::shared_ptr<Node>&)> visit =
       [&](const std::shared_ptr<Node>& node) {
         if (!visited.insert(node.get()).second) return;  // reached before by another path

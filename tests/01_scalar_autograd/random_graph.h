@@ -1,10 +1,9 @@
-// Random expression graphs for chapter 1's tests, built the same way in any Value type (the
-// student's ch01::Value and tinyref::scalar::Value), with shared subexpressions on purpose.
+// Random expression graphs for chapter 1's tests, built with the student's ch01::Value (and,
+// by tensor_oracle.h, with tinyref's tensors), with shared subexpressions on purpose.
 //
 //   const scalar_graph::Recipe recipe = scalar_graph::random_recipe(seed);
 //   SCOPED_TRACE(recipe.describe());                // "v0 = 1.25 (leaf)\nv1 = v0 * v0\n..."
 //   auto mine = scalar_graph::build<ch01::Value>(recipe);           // one Value per step
-//   auto ref = scalar_graph::build<tinyref::scalar::Value>(recipe);
 //   mine.back().backward();                         // the root is the last step
 //
 // A recipe is a list of steps; each step's operands are earlier steps (or a plain double on
