@@ -76,11 +76,20 @@ double fastest_of_three(double budget, F run) {
   return best;
 }
 
-// A walk over the 27 nodes of ladder(26) takes microseconds (tens under ASan); one that
-// revisits shared nodes walks 2^26 = 67 million paths: seconds. 50 ms sits between, thousands
-// of times above the first.
-constexpr int kLadderDepth = 26;
+// A walk over the 25 nodes of ladder(24) takes microseconds (tens under ASan); one that
+// revisits shared nodes walks 2^24 = 17 million paths: a second or more. 50 ms sits between,
+// thousands of times above the first.
+constexpr int kLadderDepth = 24;
 constexpr double kLadderBudgetSeconds = 0.05;
+
+// A walk that lists a node once per path would fill gigabytes on the deep ladder: it is
+// stopped on a small one first.
+::testing::AssertionResult lists_each_node_once() {
+  const size_t size = ladder(12).back().topological_order().size();
+  if (size == 13) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "topological_order of ladder(12) lists " << size
+                                       << " nodes, not 13: keep a set of visited nodes";
+}
 
 // ---------------------------------------------------------------------------------------
 // Task 4: topological order.
@@ -128,6 +137,7 @@ TEST(Task4TopologicalOrder, SharedNodesAppearOnce) {
 }
 
 TEST(Task4TopologicalOrder, SharedNodesAreWalkedOnce) {
+  ASSERT_TRUE(lists_each_node_once()) << "task ch01.4";
   const std::vector<Value> rungs = ladder(kLadderDepth);
   size_t size = 0;
   const double seconds = fastest_of_three(kLadderBudgetSeconds, [&] { size = rungs.back().topological_order().size(); });
@@ -226,6 +236,7 @@ TEST(Task5Backward, SharedNodesAccumulate) {
 }
 
 TEST(Task5Backward, SharedNodesArePushedOnce) {
+  ASSERT_TRUE(lists_each_node_once()) << "task ch01.5 needs ch01.4";
   const std::vector<Value> rungs = ladder(kLadderDepth);
   const double seconds = fastest_of_three(kLadderBudgetSeconds, [&] {
     rungs.back().zero_grad();

@@ -161,16 +161,24 @@ std::string verdict(const KnownBug& bug, const std::string& testlogs, bool& caug
   if (bug.status != "ok") return "BROKEN: " + bug.status;
   std::vector<std::string> files;
   for (const auto& t : bug.tests) files.push_back(testlogs + "/" + bug.package + "/" + t + "/test.xml");
+  // The catch to name: the failing case of the earliest task (the one the bug is about, as a
+  // rule: later tasks fail too when they build on it).
+  const auto rank = [](const CaseResult& c) {
+    const int task = task_of_suite(c.suite);
+    return task == 0 ? 1 << 20 : task;
+  };
   const CaseResult* first = nullptr;
   int failed = 0;
   bool built = true;
   const auto cases = read_all(files);
   for (const auto& c : cases) {
     if (c.outcome != Outcome::kFailed) continue;
-    if (c.suite == "(no report)") built = false;
-    if (c.suite == "(no report)") continue;
+    if (c.suite == "(no report)") {
+      built = false;
+      continue;
+    }
     ++failed;
-    if (!first) first = &c;
+    if (!first || rank(c) < rank(*first)) first = &c;
   }
   if (!first) {
     return built ? "MISSED: every case passes with this bug: a test must catch it"
