@@ -104,6 +104,45 @@ TEST(Task5Elementwise, Greater) {
                       -1, 1, 0);
 }
 
+// Random floats never tie; values on a grid of halves often do, and -0.0 equals 0.0. greater
+// is strict: 1 only where a > b.
+TEST(Task5Elementwise, GreaterOnTies) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    for (int trial = 0; trial < 4; ++trial) {
+      const Shape out = random_shape(rng, 1, 3, 4);
+      auto [sa, sb] = trial == 0 ? std::pair{out, out} : strided_testing::random_broadcast_pair(rng, out);
+      auto a = random_strided<float>(rng, sa), b = random_strided<float>(rng, sb);
+      for (auto* x : {&a, &b}) {
+        for (float& v : x->tensor.storage()->data) v = std::round(v * 2) / 2;  // -1, -0.5, -0, 0, 0.5, 1
+        x->values = read(x->tensor);
+      }
+      ASSERT_TRUE(strided_testing::matches(dense::zip(a.values, b.values, [](double x, double y) { return x > y ? 1.0 : 0.0; }),
+                                           read(ch02::greater(a.tensor, b.tensor)), 0, 0,
+                                           "greater(a, b) on values that tie, a " + a.layout + ", b " + b.layout));
+    }
+  }
+  const auto zero = ch02::FloatTensor::scalar(0.0f), minus_zero = ch02::FloatTensor::scalar(-0.0f);
+  EXPECT_EQ(ch02::greater(zero, minus_zero).item(), 0.0f) << "0.0 > -0.0 is false: they are equal";
+}
+
+// Zero-sized tensors broadcast like any others and give zero-sized results, without a single
+// element to compute (and without dividing by a zero-sized axis).
+TEST(Task5Elementwise, ZeroSizedOperands) {
+  const std::vector<std::pair<Shape, Shape>> cases = {
+      {{0, 3}, {3}}, {{2, 0}, {2, 1}}, {{0}, {}}, {{1, 0}, {4, 1}}, {{3, 0, 2}, {0, 2}}};
+  for (const auto& [sa, sb] : cases) {
+    const auto a = ch02::FloatTensor::zeros(sa), b = ch02::FloatTensor::full(sb, 1.0f);
+    const Shape want = dense::broadcast(sa, sb);
+    const std::string what = "add of " + dense::shape_str(sa) + " and " + dense::shape_str(sb);
+    ASSERT_EQ(ch02::add(a, b).shape(), want) << what;
+    EXPECT_EQ(ch02::add(a, b).numel(), 0) << what;
+    EXPECT_EQ(ch02::mul(b, a).shape(), want) << "mul of " << dense::shape_str(sb) << " and " << dense::shape_str(sa);
+    EXPECT_EQ(ch02::relu(a).shape(), sa) << "relu of " << dense::shape_str(sa);
+  }
+}
+
 TEST(Task5Elementwise, Float64) {
   check_unary<double>("exp", ch02::exp, [](double v) { return std::exp(v); }, -5, 5, kDoubleRtol);
   check_binary<double>("mul", ch02::mul, std::multiplies<>(), -1, 1, kDoubleRtol);

@@ -5,6 +5,8 @@
 // error within gamma_(K+1) * sum_k |a_ik| |b_kj| (Higham, 3.1; the +1 covers rounding the
 // result). The tests allow (K+1) * u * max_ij (|A| |B|)_ij, a rigorous bound for every
 // blocking, threading or vectorization you choose.
+#include <omp.h>
+
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -74,6 +76,15 @@ void check_bad_shapes(MatmulOp<float> op) {
       << "a 3-d left operand";
 }
 
+// Empty products: K = 0 gives zeros (a sum of nothing), M or N = 0 gives no elements.
+void check_zero_sized(const char* name, MatmulOp<float> op) {
+  using ch02::FloatTensor;
+  EXPECT_EQ(read(op(FloatTensor::zeros({3, 0}), FloatTensor::zeros({0, 4}))).values, std::vector<double>(12, 0.0))
+      << name << " of (3, 0) @ (0, 4) is a (3, 4) tensor of zeros";
+  EXPECT_EQ(op(FloatTensor::zeros({0, 5}), FloatTensor::zeros({5, 3})).shape(), (Shape{0, 3})) << name;
+  EXPECT_EQ(op(FloatTensor::zeros({2, 5}), FloatTensor::zeros({5, 0})).shape(), (Shape{2, 0})) << name;
+}
+
 TEST(Task7MatmulNaive, SmallShapesAnyLayout) { check_matmul<float>("matmul_naive", ch02::matmul_naive, 12, 12, 12, 6); }
 TEST(Task7MatmulNaive, Float64) { check_matmul<double>("matmul_naive", ch02::matmul_naive, 12, 12, 12, 3); }
 TEST(Task7MatmulNaive, OuterAndInnerProducts) {
@@ -84,6 +95,7 @@ TEST(Task7MatmulNaive, OuterAndInnerProducts) {
             (std::vector<double>{4, 5, 6, 8, 10, 12, 12, 15, 18}));
 }
 TEST(Task7MatmulNaive, BadShapesThrow) { check_bad_shapes(ch02::matmul_naive); }
+TEST(Task7MatmulNaive, ZeroSizedOperands) { check_zero_sized("matmul_naive", ch02::matmul_naive); }
 
 // Shapes up to 80 cross the edges of any register tile; K up to 600 crosses a typical K block.
 TEST(Task8MatmulBlocked, ShapesAcrossBlockEdges) { check_matmul<float>("matmul", ch02::matmul, 80, 80, 80, 6); }
@@ -103,6 +115,41 @@ TEST(Task8MatmulBlocked, LargeTransposedOperands) {
                                          "matmul(a, b), a " + a.layout + ", b " + b.layout));
   }
 }
+// Products big enough for any sensible threading threshold (tens of millions of multiply-adds)
+// and past any blocking: K > 256 (several K slabs), N > 1024 (several column panels), M and N
+// off the register tile (6 x 8 or anything else). Run on 4 threads whatever the machine, so a
+// race between threads (two threads adding into one C tile, or packing into one buffer) shows.
+class ThreadCount {
+ public:
+  explicit ThreadCount(int n) : previous_(omp_get_max_threads()) { omp_set_num_threads(n); }
+  ~ThreadCount() { omp_set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+TEST(Task8MatmulBlocked, ParallelProductsPastEveryBlock) {
+  const ThreadCount threads(4);
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    const int64_t shapes[][3] = {{259 + int64_t(rng() % 5), 270 + int64_t(rng() % 40), 261 + int64_t(rng() % 7)},
+                                 {61 + int64_t(rng() % 11), 280 + int64_t(rng() % 20), 1030 + int64_t(rng() % 21)}};
+    for (const auto& [m, k, n] : shapes) {
+      const auto a = operand<float>(rng, m, k);
+      const auto b = operand<float>(rng, k, n);
+      const Dense want = dense::matmul(a.values, b.values);
+      ASSERT_TRUE(strided_testing::matches(want, read(ch02::matmul(a.tensor, b.tensor)), 0,
+                                           matmul_atol<float>(a.values, b.values),
+                                           "matmul(a, b) of (" + std::to_string(m) + ", " + std::to_string(k) +
+                                               ") @ (" + std::to_string(k) + ", " + std::to_string(n) +
+                                               ") on 4 threads, a " + a.layout + ", b " + b.layout));
+    }
+  }
+}
+
+TEST(Task8MatmulBlocked, ZeroSizedOperands) { check_zero_sized("matmul", ch02::matmul); }
+
 TEST(Task8MatmulBlocked, Float64) { check_matmul<double>("matmul", ch02::matmul, 40, 300, 40, 2); }
 TEST(Task8MatmulBlocked, BadShapesThrow) { check_bad_shapes(ch02::matmul); }
 

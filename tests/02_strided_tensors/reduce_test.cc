@@ -7,6 +7,7 @@
 // loops add in. max is exact.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -113,6 +114,35 @@ TEST(Task6Reductions, EmptyAxesReduceNothing) {
     EXPECT_TRUE(strided_testing::matches(x.values, read(ch02::sum(x.tensor, {})), 0, 0,
                                          "sum(x, {}) of " + x.layout + " must equal x"));
   }
+}
+
+// A max that starts from 0 instead of -infinity is right for any group holding a positive
+// number; these groups hold none.
+TEST(Task6Reductions, MaxOfNegativesAndInfinities) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    auto x = random_strided<float>(rng, random_shape(rng, 1, 3, 4), strided_testing::Layout::kAny, -3, -0.5);
+    x.tensor.storage()->data.front() = -std::numeric_limits<float>::infinity();
+    x.values = read(x.tensor);
+    const std::vector<int> axes = random_axes(rng, x.tensor.ndim());
+    ASSERT_TRUE(strided_testing::matches(dense::reduce(x.values, axes, false, dense::Reduce::kMax),
+                                         read(ch02::max(x.tensor, axes)), 0, 0,
+                                         "max(x, " + axes_str(axes) + ") of negative x, " + x.layout));
+  }
+}
+
+// Sums over nothing are 0; a max over a non-empty axis of a tensor with no elements has no
+// elements itself (only the max of an empty axis is an error).
+TEST(Task6Reductions, ZeroSizedTensors) {
+  const auto x = ch02::FloatTensor::zeros({2, 0, 3});
+  EXPECT_EQ(read(ch02::sum(x, {1})).values, std::vector<double>(6, 0.0)) << "sum over an axis of size 0";
+  EXPECT_EQ(ch02::sum(x, {1}).shape(), (Shape{2, 3}));
+  EXPECT_EQ(ch02::sum(x, {1}, true).shape(), (Shape{2, 1, 3}));
+  EXPECT_EQ(ch02::sum(x).item(), 0.0f) << "sum of a (2, 0, 3) tensor";
+  EXPECT_EQ(ch02::sum(x, {0, 2}).shape(), (Shape{0})) << "sum over axes 0 and 2 keeps the empty axis";
+  EXPECT_EQ(ch02::max(x, {2}).shape(), (Shape{2, 0})) << "max over a non-empty axis of a (2, 0, 3) tensor";
+  EXPECT_THROW(ch02::max(x, {1}), std::invalid_argument) << "the max of an empty axis has no value";
 }
 
 TEST(Task6Reductions, BadAxesThrow) {

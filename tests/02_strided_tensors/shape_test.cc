@@ -94,6 +94,21 @@ TEST(Task1Strides, PositionIsOffsetPlusIndexTimesStrides) {
   }
 }
 
+// Sizes, strides and positions are int64_t: a tensor past 2^31 elements (8 GiB of floats) or
+// a view far into a big storage overflows an int. None of these cases allocates anything.
+constexpr int64_t k2To31 = int64_t(1) << 31;
+
+TEST(Task1Strides, IndexArithmeticPast2To31) {
+  EXPECT_EQ(ch02::numel({65536, 65536}), int64_t(1) << 32) << "numel of (65536, 65536)";
+  EXPECT_EQ(ch02::numel({3, k2To31}), 3 * k2To31) << "numel of (3, 2^31)";
+  EXPECT_EQ(ch02::row_major_strides({3, 1 << 20, 1 << 12}), (Shape{int64_t(1) << 32, 1 << 12, 1}))
+      << "row_major_strides of (3, 2^20, 2^12)";
+  const View big{{3, 5}, {k2To31, 1}, 7};
+  EXPECT_EQ(big.position({2, 4}), 2 * k2To31 + 4 + 7) << view_str(big) << ", index (2, 4)";
+  EXPECT_TRUE(View::row_major({2, k2To31}).is_contiguous()) << "row-major (2, 2^31)";
+  EXPECT_FALSE((View{{2, k2To31}, {1, 2}, 0}.is_contiguous())) << "a transposed (2, 2^31)";
+}
+
 TEST(Task1Strides, PositionRejectsBadIndices) {
   const View v = View::row_major({2, 3});
   EXPECT_THROW(v.position({1}), std::out_of_range) << "too few coordinates";
@@ -215,6 +230,22 @@ TEST(Task3Views, SliceRejectsBadBounds) {
   EXPECT_THROW(v.slice(2, 0, 1), std::invalid_argument) << "axis 2 of 2 axes";
 }
 
+TEST(Task3Views, ViewsOfViewsPast2To31) {
+  const View rows = View::row_major({4, int64_t(1) << 30});
+  const View s = rows.slice(0, 2, 4);
+  EXPECT_EQ(s.offset, k2To31) << "slice(0, 2, 4) of " << view_str(rows) << " starts 2 rows in";
+  EXPECT_EQ(s.position({1, 5}), 3 * (int64_t(1) << 30) + 5);
+  const View p = rows.permute({1, 0}).slice(0, 1 << 29, 1 << 30, 1 << 28);
+  EXPECT_EQ(p.shape, (Shape{2, 4}));
+  EXPECT_EQ(p.position({1, 3}), 3 * (int64_t(1) << 30) + (1 << 29) + (1 << 28))
+      << "permute then slice with a step of 2^28 of " << view_str(rows);
+  const View e = View::row_major({1, 3}).expand({k2To31, 3});
+  EXPECT_EQ(e.position({k2To31 - 1, 2}), 2) << "an expanded axis of 2^31 rows reads row 0";
+  const std::optional<View> r = View::row_major({2, 3, k2To31}).reshape({6, k2To31});
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->strides, (Shape{k2To31, 1}));
+}
+
 TEST(Task3Views, ReshapeOfAContiguousViewIsAView) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
@@ -269,6 +300,22 @@ TEST(Task4Broadcasting, BroadcastShapesFollowsNumpy) {
           << dense::shape_str(a) << " with " << dense::shape_str(b);
     }
   }
+}
+
+// An axis of size 0 broadcasts like any size but 1: against 1 it stays 0, against anything
+// else it does not fit. (A "take the larger size" rule gets (1,) for (0,) with (1,).)
+TEST(Task4Broadcasting, ZeroSizedAxesBroadcast) {
+  EXPECT_EQ(ch02::broadcast_shapes({0}, {1}), (Shape{0}));
+  EXPECT_EQ(ch02::broadcast_shapes({1}, {0}), (Shape{0}));
+  EXPECT_EQ(ch02::broadcast_shapes({0, 3}, {1, 3}), (Shape{0, 3}));
+  EXPECT_EQ(ch02::broadcast_shapes({2, 0}, {2, 1}), (Shape{2, 0}));
+  EXPECT_EQ(ch02::broadcast_shapes({}, {0}), (Shape{0}));
+  EXPECT_EQ(ch02::broadcast_shapes({5, 1, 0}, {4, 1}), (Shape{5, 4, 0}));
+  EXPECT_THROW(ch02::broadcast_shapes({0}, {5}), std::invalid_argument) << "sizes 0 and 5";
+  EXPECT_THROW(ch02::broadcast_shapes({2, 0}, {2, 3}), std::invalid_argument) << "sizes 0 and 3";
+  const View b = View::row_major({1, 3}).broadcast_to({0, 3});
+  EXPECT_EQ(b.shape, (Shape{0, 3}));
+  EXPECT_EQ(b.numel(), 0);
 }
 
 TEST(Task4Broadcasting, BroadcastShapesRejectsMismatchedSizes) {
