@@ -129,7 +129,7 @@ TEST(MnistTest, LabelOutsideZeroToNineNamesItsIndex) {
   const std::string dir = fake_mnist_dir("fake_label", 4, {1, 2, 10, 3});
   EXPECT_TRUE(mentions(error_message([&] { load_mnist_from(dir, "train", false); }),
                        {dir + "/train-labels-idx1-ubyte", "label 10 at index 2",
-                        "not a digit 0..9"}));
+                        "not a class 0..9"}));
 }
 
 TEST(MnistTest, ImagesMustBe28By28) {
@@ -189,6 +189,63 @@ TEST(MnistTest, RealTestSet) {
             (std::array<size_t, kMnistClasses>{980, 1135, 1032, 1010, 982, 892, 958, 1028, 974,
                                                1009}));
   EXPECT_EQ(test.labels[0], 7);
+}
+
+// Fashion-MNIST: chosen by TT_DATASET, installed by Debian's package, checked like MNIST.
+
+TEST(FashionMnistTest, TtDatasetChoosesTheDataSet) {
+  {
+    ScopedEnv env("TT_DATASET", nullptr);
+    EXPECT_EQ(chosen_dataset(), Dataset::kMnist);
+  }
+  {
+    ScopedEnv env("TT_DATASET", "fashion");
+    EXPECT_EQ(chosen_dataset(), Dataset::kFashion);
+    EXPECT_STREQ(dataset_name(chosen_dataset()), "fashion");
+  }
+  ScopedEnv env("TT_DATASET", "imagenet");
+  EXPECT_TRUE(mentions(error_message([] { chosen_dataset(); }), {"TT_DATASET=imagenet", "\"mnist\"", "\"fashion\""}));
+}
+
+TEST(FashionMnistTest, MissingFilesNameTheDebianPackage) {
+  ScopedEnv env("TT_FASHION_MNIST_DIR", "/no/such/folder");
+  EXPECT_FALSE(dataset_available(Dataset::kFashion));
+  EXPECT_TRUE(mentions(error_message([] { load_dataset(Dataset::kFashion, "train"); }),
+                       {"/no/such/folder/train-images-idx3-ubyte.gz", "Fashion-MNIST is not installed",
+                        "dataset-fashion-mnist"}));
+}
+
+// datasets/FASHION_MNIST.sha256 (for `sha256sum -c` in ./course) and kFashionMnistFiles agree.
+TEST(FashionMnistTest, ChecksumListingMatchesTheTable) {
+  ScopedEnv env("TT_MNIST_DIR", nullptr);
+  const std::filesystem::path listing =
+      std::filesystem::path(find_mnist_dir()).parent_path() / "FASHION_MNIST.sha256";
+  std::ifstream in(listing);
+  ASSERT_TRUE(in) << listing;
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), kFashionMnistFiles.size());
+  for (size_t i = 0; i < kFashionMnistFiles.size(); ++i) {
+    EXPECT_EQ(lines[i], std::string(kFashionMnistFiles[i].sha256) + "  " + std::string(kFashionMnistFiles[i].name));
+  }
+}
+
+// The real set, where the package is installed: 6000 training and 1000 test images of each of
+// the 10 classes (counted with an independent reader, a few lines of Python); image 0 of
+// both splits is an ankle boot (class 9).
+TEST(FashionMnistTest, RealDataSet) {
+  ScopedEnv env("TT_FASHION_MNIST_DIR", nullptr);
+  if (!dataset_available(Dataset::kFashion)) GTEST_SKIP() << "Fashion-MNIST not installed (dataset-fashion-mnist)";
+  const Mnist train = load_dataset(Dataset::kFashion, "train");  // gzipped; verifies the sha256 sums
+  EXPECT_EQ(train.images.count, 60000u);
+  EXPECT_EQ(histogram(train.labels), (std::array<size_t, kMnistClasses>{6000, 6000, 6000, 6000, 6000, 6000, 6000,
+                                                                         6000, 6000, 6000}));
+  EXPECT_EQ(train.labels[0], 9);
+  const Mnist test = load_dataset(Dataset::kFashion, "test");
+  EXPECT_EQ(test.images.count, 10000u);
+  EXPECT_EQ(histogram(test.labels), (std::array<size_t, kMnistClasses>{1000, 1000, 1000, 1000, 1000, 1000, 1000,
+                                                                        1000, 1000, 1000}));
+  EXPECT_EQ(test.labels[0], 9);
 }
 
 }  // namespace

@@ -92,6 +92,34 @@ TEST(Task8DataLoader, ShuffleIsSeededAndNewEachEpoch) {
   EXPECT_EQ(epoch_order(plain), in_order) << "without shuffle: 0, 1, 2, ...";
 }
 
+// data.h specifies the order exactly, so that a seed means the same epochs on every machine:
+// reset to 0..n-1, then Fisher-Yates from the back, swapping order[i] with order[rng() % (i+1)],
+// with one std::mt19937_64(seed) that lives across epochs. Written out here independently of
+// any loader; a shuffle that is merely random (another direction, another modulus, no reset)
+// gives other orders.
+std::vector<int64_t> specified_order(std::mt19937_64& rng, size_t n) {
+  std::vector<int64_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  for (size_t i = n - 1; i >= 1; --i) std::swap(order[i], order[rng() % (i + 1)]);
+  return order;
+}
+
+TEST(Task8DataLoader, ShuffleIsTheSpecifiedFisherYates) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 data_rng(seed);
+    const size_t count = 30 + data_rng() % 40;
+    const datasets::Mnist data = synthetic(data_rng, count);
+    ch03::MnistLoader loader(data, 7, /*shuffle=*/true, seed);
+    std::mt19937_64 spec_rng(seed);
+    for (int epoch = 1; epoch <= 3; ++epoch) {
+      EXPECT_EQ(epoch_order(loader), specified_order(spec_rng, count))
+          << "the order of epoch " << epoch << " of " << count << " examples: reset to 0..n-1, then "
+          << "for i from n-1 down to 1 swap order[i] with order[rng() % (i + 1)] (data.h)";
+    }
+  }
+}
+
 TEST(Task8DataLoader, BadArgumentsThrow) {
   std::mt19937_64 rng(1);
   const datasets::Mnist data = synthetic(rng, 10);

@@ -98,6 +98,24 @@ TEST(Task2ElementwiseGrad, Relu) {  // no input within 0.01 of the kink
               [](const auto& t) { return t[0].relu(); }, {{}, -1, 1, 0.01});
 }
 
+// relu's derivative at exactly 0 is the course's convention (PyTorch's): 0. Random inputs never
+// reach it; tinyref's maximum would split it in halves, so the expectation is written here.
+TEST(Task2ElementwiseGrad, ReluPassesNoGradientAtZero) {
+  const Tensor<float> x(ch02::FloatTensor::from_vector({5}, {-1.0f, -0.0f, 0.0f, 1e-30f, 2.0f}), true);
+  ch03::relu(x).backward(ch02::FloatTensor::full({5}, 3.0f));
+  EXPECT_EQ(strided_testing::read(x.grad()).values, (std::vector<double>{0, 0, 0, 3, 3}))
+      << "d relu(x) / dx at x = -1, -0, 0, 1e-30, 2, seeded with 3: the gradient passes only where x > 0";
+}
+
+// Broadcasting against a zero-sized operand: the gradient of the other one sums over nothing.
+TEST(Task2ElementwiseGrad, SumToShapeOfZeroSizedGradients) {
+  const ch02::FloatTensor g = ch02::FloatTensor::zeros({0, 3});
+  EXPECT_EQ(strided_testing::read(ch03::sum_to_shape(g, {3})).values, std::vector<double>(3, 0.0))
+      << "sum_to_shape of a (0, 3) gradient to (3,)";
+  EXPECT_EQ(ch03::sum_to_shape(g, {1, 3}).shape(), (ch02::Shape{1, 3}));
+  EXPECT_EQ(ch03::sum_to_shape(ch02::FloatTensor::zeros({2, 0}), {2, 1}).shape(), (ch02::Shape{2, 1}));
+}
+
 TEST(Task2ElementwiseGrad, ConstantOperandsGetNoGradient) {
   std::mt19937_64 rng(1);
   grad_testing::check_gradients(

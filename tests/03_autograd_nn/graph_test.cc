@@ -1,5 +1,8 @@
 // Task 1: the graph and backward(). The ops here are defined by the test itself through
 // from_op, with rules whose answers are known, so these cases need none of your rules.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
 #include <random>
 
 #include "ch03/autograd.h"
@@ -92,6 +95,30 @@ TEST(Task1Graph, SharedNodesAddUpTheirGradients) {
     plus(y, y).backward(FloatTensor::full({4}, 1));
     EXPECT_EQ(read(y.grad()).values, std::vector<double>(4, 2.0)) << "d (y + y) / dy";
   }
+}
+
+// The ladder x_{k+1} = plus(x_k, x_k), 24 rungs: 25 nodes but 2^24 paths from the top to x_0.
+// A backward that walks each node once takes microseconds; one that revisits shared nodes
+// (even if it lists each once) takes seconds. The fastest of three runs must stay under 50 ms.
+TEST(Task1Graph, SharedNodesAreWalkedOnce) {
+  constexpr int kDepth = 24;
+  const Tensor<float> x(FloatTensor::full({2}, 1), true);
+  std::vector<Tensor<float>> rungs{x};
+  for (int i = 0; i < kDepth; ++i) rungs.push_back(plus(rungs.back(), rungs.back()));
+  double best = 1e30;
+  for (int run = 0; run < 3 && best > 0.05; ++run) {
+    Tensor<float> handle = x;
+    handle.zero_grad();
+    const auto start = std::chrono::steady_clock::now();
+    rungs.back().backward(FloatTensor::full({2}, 1));
+    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  ASSERT_TRUE(x.has_grad());
+  EXPECT_EQ(read(x.grad()).values, std::vector<double>(2, std::ldexp(1.0, kDepth)))
+      << "d top / d x_0 of the ladder x_{k+1} = x_k + x_k is 2^" << kDepth;
+  EXPECT_LT(best, 0.05) << "backward() of the ladder x_{k+1} = x_k + x_k, " << kDepth << " rungs deep, took "
+                        << best << " s: " << kDepth + 1 << " nodes, but 2^" << kDepth
+                        << " paths. Never walk into a node you have visited already";
 }
 
 TEST(Task1Graph, GradientsAccumulateUntilZeroGrad) {

@@ -6,6 +6,9 @@
 // solution reaches 97.65% to 97.8% (seeds 1 to 5) in 20 s to a minute on two cores. Run it alone to
 // see the epochs:
 //   bazel test //tests/03_autograd_nn:milestone_test --test_output=streamed
+//
+// With TT_DATASET=fashion it trains on Fashion-MNIST instead, the hidden data set an instructor
+// grades with (datasets/mnist.h), and the bar is kFashionBar below.
 #include <cstdio>
 
 #include "ch03/train.h"
@@ -15,11 +18,17 @@
 
 namespace {
 
+// Fashion-MNIST is harder: the solution reaches MEASURED with the same budget.
+constexpr double kFashionBar = 0.85;
+
 TEST(Task9Milestone, MlpReaches97PercentOnMnist) {
-  ASSERT_TRUE(datasets::mnist_available())
+  const datasets::Dataset dataset = datasets::chosen_dataset();
+  const bool fashion = dataset == datasets::Dataset::kFashion;
+  ASSERT_TRUE(fashion || datasets::mnist_available())
       << "MNIST is not in " << datasets::find_mnist_dir() << ": run ./course setup";
-  const datasets::Mnist train = datasets::load_mnist("train");
-  const datasets::Mnist test = datasets::load_mnist("test");
+  const datasets::Mnist train = datasets::load_dataset(dataset, "train");  // names the package if missing
+  const datasets::Mnist test = datasets::load_dataset(dataset, "test");
+  const double bar = fashion ? kFashionBar : 0.97;
   ch03::TrainConfig config;
   config.seed = testing_util::seeds().front();
   SCOPED_TRACE(testing_util::seed_note(config.seed));
@@ -27,9 +36,10 @@ TEST(Task9Milestone, MlpReaches97PercentOnMnist) {
     std::printf("epoch %d: mean training loss %.4f, test accuracy %.2f%%\n", epoch + 1, loss, 100 * acc);
     std::fflush(stdout);
   });
-  std::printf("MILESTONE mlp_784_128_10 test_accuracy=%.4f seconds=%.1f epochs=%d\n", r.test_accuracy,
-              r.seconds, config.epochs);
-  EXPECT_GE(r.test_accuracy, 0.97) << "after " << config.epochs << " epochs (" << r.seconds << " s)";
+  std::printf("MILESTONE mlp_784_128_10 dataset=%s test_accuracy=%.4f seconds=%.1f epochs=%d\n",
+              datasets::dataset_name(dataset), r.test_accuracy, r.seconds, config.epochs);
+  EXPECT_GE(r.test_accuracy, bar) << "on " << datasets::dataset_name(dataset) << " after " << config.epochs
+                                  << " epochs (" << r.seconds << " s)";
 }
 
 }  // namespace

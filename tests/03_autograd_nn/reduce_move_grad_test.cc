@@ -135,6 +135,25 @@ TEST(Task3ReduceMoveGrad, PermuteAndTranspose) {
   }
 }
 
+// A permutation that is not its own inverse: a gradient sent back through `order` itself
+// instead of its inverse has the wrong shape or the wrong elements. (A random permutation of 2
+// or 3 axes is often a swap, which is its own inverse.)
+TEST(Task3ReduceMoveGrad, PermuteWithACycle) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    for (const std::vector<int>& order : {std::vector<int>{1, 2, 0}, std::vector<int>{2, 0, 3, 1}}) {
+      dense::Shape shape(order.size());
+      for (int64_t& d : shape) d = 1 + rng() % 3;
+      both("permute(x, cycle)", [&](const auto& x) { return ch03::permute(x[0], order); },
+           [&](const auto& x) { return ch03::permute(x[0], order); },
+           [&](const std::vector<Dense>& d) { return dense::permute(d[0], order); },
+           [&](const auto& t) { return t[0].permute(order); }, shape, rng);
+      if (HasFatalFailure()) return;
+    }
+  }
+}
+
 TEST(Task3ReduceMoveGrad, Expand) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));

@@ -10,6 +10,12 @@
 //
 // The seed set is 1..5 unless TT_SEEDS says otherwise (TT_SEEDS=7,8,9): a grader can change
 // it, so no solution can be fitted to fixed inputs.
+//
+// Linking this library also makes every failure traceable (testing.cc): seed_note remembers
+// the seed, a failure gtest reports without it (an exception thrown in the test body) gets a
+// "seed" property in the XML report, a binary that dies on a signal (a crash, a timeout) says
+// during which seed, and the log lists every case the binary was going to run, so a report
+// can account for the cases a crash cut off.
 #ifndef TESTS_TESTING_TESTING_H_
 #define TESTS_TESTING_TESTING_H_
 
@@ -25,7 +31,7 @@ namespace testing_util {
 // The seeds every randomized test loops over.
 std::vector<uint64_t> seeds();
 
-// "seed 3 (rerun just this input with TT_SEEDS=3)".
+// "seed 3 (rerun just this input with TT_SEEDS=3)"; also records 3 as the current seed.
 std::string seed_note(uint64_t seed);
 
 // |expected - got| <= atol + rtol * |expected| elementwise, NaN only where NaN is expected.

@@ -35,17 +35,21 @@ chapter_deps() {
     tr '\n' ' '
 }
 
-# Cached per run: `./course` calls write_variant for tens of packages of one chapter.
+# srcs, hdrs, deps or tests of a chapter, cached for the run: `./course` writes tens of
+# variants of one chapter, and each query costs bazel a second. load_facts fills the cache (in
+# the calling shell, not in a $(...) subshell, where it would be lost); chapter_fact reads it.
 declare -A VARIANT_FACTS=()
+load_facts() {
+  local folder=$1
+  [ -n "${VARIANT_FACTS["$folder tests"]+set}" ] && return 0
+  VARIANT_FACTS["$folder srcs"]=$(chapter_files "$folder" srcs)
+  VARIANT_FACTS["$folder hdrs"]=$(chapter_files "$folder" hdrs)
+  VARIANT_FACTS["$folder deps"]=$(chapter_deps "$folder")
+  VARIANT_FACTS["$folder tests"]=$(chapter_tests "$folder")
+}
 chapter_fact() {
-  local key="$1 $2"
-  if [ -z "${VARIANT_FACTS[$key]+set}" ]; then
-    case "$2" in
-      srcs|hdrs) VARIANT_FACTS[$key]=$(chapter_files "$1" "$2") ;;
-      deps) VARIANT_FACTS[$key]=$(chapter_deps "$1") ;;
-    esac
-  fi
-  printf '%s' "${VARIANT_FACTS[$key]}"
+  [ -n "${VARIANT_FACTS["$1 $2"]+set}" ] || die "internal: load_facts $1 before asking for its $2"
+  printf '%s' "${VARIANT_FACTS["$1 $2"]}"
 }
 
 # Starlark list of strings from words: "a b" -> ["a", "b"].
@@ -64,6 +68,7 @@ write_variant() {
   local dir=$1 folder=$2 from=$3 description=$4 tests=$5
   shift 5
   local nn=${folder%%_*} srcs hdrs f own_headers="" deps=""
+  load_facts "$folder"
   srcs=$(chapter_fact "$folder" srcs)
   hdrs=$(chapter_fact "$folder" hdrs)
   rm -rf "$dir"

@@ -6,6 +6,7 @@
 //   ./course mnist --steps 200 --save cnn.safetensors --metrics runs/cnn.json
 //   ./course mnist --load cnn.safetensors      # evaluate a checkpoint
 //   ./course mnist --no-replay                 # every step eager (default: record it, replay its kernels)
+//   ./course mnist --dataset fashion           # Fashion-MNIST (Debian's dataset-fashion-mnist)
 //
 // Relative paths are the user's (under `bazel run`, $BUILD_WORKING_DIRECTORY). Without
 // --metrics the metrics go to .course/mnist_metrics.json in the workspace, the curve next to
@@ -32,7 +33,7 @@ namespace fs = std::filesystem;
 using mnist_tool::TrainConfig;
 
 struct Args {
-  std::string model = "cnn", device, save, load, metrics;
+  std::string model = "cnn", dataset = "mnist", device, save, load, metrics;
   int steps = 0, epochs = 0, batch = 0, eval_every = -1;
   uint64_t seed = 0;
   bool no_replay = false;
@@ -72,9 +73,11 @@ double median(std::vector<double> v) {
   return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
 }
 
-void write_metrics(const fs::path& path, const TrainConfig& c, const mnist_tool::TrainResult& r) {
+void write_metrics(const fs::path& path, const TrainConfig& c, const std::string& dataset,
+                   const mnist_tool::TrainResult& r) {
   nlohmann::json j;
   j["model"] = c.model;
+  j["dataset"] = dataset;
   j["device"] = c.device;
   j["test_accuracy"] = r.test_accuracy;
   j["steps"] = r.steps;
@@ -114,11 +117,13 @@ int run(const Args& a) {
   if (a.eval_every >= 0) config.eval_every = a.eval_every;
   config.replay = !a.no_replay;
 
-  if (!datasets::mnist_available()) {
+  const datasets::Dataset dataset = a.dataset == "fashion" ? datasets::Dataset::kFashion : datasets::Dataset::kMnist;
+  if (dataset == datasets::Dataset::kMnist && !datasets::mnist_available()) {
     std::fprintf(stderr, "mnist: MNIST is not in %s; run ./course setup\n", datasets::find_mnist_dir().c_str());
     return 1;
   }
-  const datasets::Mnist train = datasets::load_mnist("train"), test = datasets::load_mnist("test");
+  // A missing Fashion-MNIST throws an error naming its Debian package.
+  const datasets::Mnist train = datasets::load_dataset(dataset, "train"), test = datasets::load_dataset(dataset, "test");
   mnist_tool::Trainer trainer(config, train, test);
   config = trainer.config();  // with the device resolved
 
@@ -132,8 +137,8 @@ int run(const Args& a) {
   }
 
   const int total = trainer.total_steps();
-  std::printf("training %s on %s: %d steps of %d images (%s, lr %g, seed %llu)\n", config.model.c_str(),
-              config.device.c_str(), total, config.batch, config.optimizer.c_str(), config.lr,
+  std::printf("training %s on %s with %s: %d steps of %d images (%s, lr %g, seed %llu)\n", config.model.c_str(),
+              config.device.c_str(), a.dataset.c_str(), total, config.batch, config.optimizer.c_str(), config.lr,
               static_cast<unsigned long long>(config.seed));
   std::fflush(stdout);
   mnist_tool::ProgressBar bar(total, stdout);
@@ -143,7 +148,7 @@ int run(const Args& a) {
               r.steps, r.train_seconds, r.eval_seconds);
 
   const fs::path metrics = a.metrics.empty() ? default_metrics_path() : user_path(a.metrics);
-  write_metrics(metrics, config, r);
+  write_metrics(metrics, config, a.dataset, r);
   const fs::path curve = curve_path_for(metrics);
   mnist_tool::write_svg(r.curve, curve.string(), config.model + " on " + config.device + ", " +
                                                      std::to_string(r.steps) + " steps");
@@ -164,6 +169,9 @@ int run(const Args& a) {
 int main(int argc, char** argv) {
   CLI::App app{"Trains MNIST with tinyref (default: tinygrad's beautiful_mnist CNN, 70 Adam steps of 512)", "mnist"};
   Args a;
+  app.add_option("--dataset", a.dataset, "mnist, or fashion (Fashion-MNIST, from Debian's dataset-fashion-mnist)")
+      ->check(CLI::IsMember({"mnist", "fashion"}))
+      ->capture_default_str();
   app.add_option("--model", a.model, "cnn (beautiful_mnist) or mlp (784-128-10)")
       ->check(CLI::IsMember({"cnn", "mlp"}))
       ->capture_default_str();

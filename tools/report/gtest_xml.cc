@@ -3,7 +3,11 @@
 #include <tinyxml2.h>
 
 #include <cctype>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
 
 namespace report {
 
@@ -27,7 +31,95 @@ const char* attr(const tinyxml2::XMLElement* e, const char* name) {
   return v ? v : "";
 }
 
+// "exited with error code 139" -> "killed by signal 11 (Segmentation fault)".
+std::string describe_exit(const std::string& bazel_message) {
+  const std::string prefix = "exited with error code ";
+  const size_t at = bazel_message.find(prefix);
+  if (at == std::string::npos) return bazel_message;
+  const int code = std::atoi(bazel_message.c_str() + at + prefix.size());
+  if (code <= 128) return bazel_message;
+  return "killed by signal " + std::to_string(code - 128) + " (" + strsignal(code - 128) + ")";
+}
+
+bool starts_with(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
+
+// "[       OK ] Suite.Name (12 ms)" -> "Suite.Name"; "" for other lines.
+std::string case_after(const std::string& line, const char* marker) {
+  if (!starts_with(line, marker)) return "";
+  std::string rest = line.substr(std::strlen(marker));
+  const size_t end = rest.find(' ');
+  return end == std::string::npos ? rest : rest.substr(0, end);
+}
+
+// The cases of a binary that died, from its log (see the header). Empty without a listing.
+std::vector<CaseResult> cases_from_log(const std::string& log_path, const CaseResult& stand_in) {
+  std::ifstream in(log_path);
+  std::vector<std::string> listed;
+  std::map<std::string, CaseResult> seen;
+  std::string line, running, signal_note, tail;
+  bool timed_out = false;
+  while (std::getline(in, line)) {
+    if (starts_with(line, "[ CASES    ]")) {
+      std::istringstream names(line.substr(12));
+      for (std::string n; names >> n;) listed.push_back(n);
+    } else if (std::string n = case_after(line, "[ RUN      ] "); !n.empty()) {
+      running = n;
+      tail.clear();
+    } else if (std::string ok = case_after(line, "[       OK ] "); !ok.empty()) {
+      seen[ok].outcome = Outcome::kPassed;
+      running.clear();
+    } else if (std::string skip = case_after(line, "[  SKIPPED ] "); !skip.empty() && skip == running) {
+      seen[skip].outcome = Outcome::kSkipped;
+      running.clear();
+    } else if (std::string failed = case_after(line, "[  FAILED  ] "); !failed.empty() && failed == running) {
+      seen[failed].outcome = Outcome::kFailed;
+      seen[failed].message = tail;
+      running.clear();
+    } else if (starts_with(line, "[ SIGNAL   ] ")) {
+      signal_note = line.substr(13);
+    } else if (starts_with(line, "-- Test timed out")) {
+      timed_out = true;
+    } else if (!running.empty() && tail.size() < 4000) {
+      tail += line + "\n";
+    }
+  }
+  if (listed.empty()) return {};
+  std::string cause = timed_out ? "timed out (the test's time limit)" : describe_exit(stand_in.message);
+  const size_t during = signal_note.find(" during seed ");
+  std::string seed = during == std::string::npos ? "" : signal_note.substr(during + 13);
+  if (!timed_out && !signal_note.empty() && cause.find("signal") == std::string::npos) {
+    cause = "killed by signal " + signal_note.substr(0, signal_note.find(' '));
+  }
+  std::vector<CaseResult> out;
+  for (const std::string& full : listed) {
+    CaseResult r;
+    r.target = stand_in.target;
+    const size_t dot = full.find('.');
+    r.suite = full.substr(0, dot);
+    r.name = dot == std::string::npos ? full : full.substr(dot + 1);
+    r.outcome = Outcome::kFailed;
+    if (auto it = seen.find(full); it != seen.end()) {
+      r.outcome = it->second.outcome;
+      r.message = it->second.message;
+    } else if (full == running) {
+      r.message = "the test binary died in this case: " + cause + "\n" + tail;
+      r.seed = seed;
+    } else {
+      r.message = "not run: the test binary died in " + running + " (" + cause + ") before this case";
+    }
+    out.push_back(r);
+  }
+  return out;
+}
+
 }  // namespace
+
+std::string message_with_seed(const CaseResult& c) {
+  if (c.seed.empty() || c.message.find("TT_SEEDS=") != std::string::npos) return c.message;
+  std::string m = c.message;
+  if (!m.empty() && m.back() != '\n') m += "\n";
+  return m + "seed " + c.seed + " (rerun just this input with TT_SEEDS=" + c.seed + ")";
+}
 
 std::vector<CaseResult> read_gtest_xml(const std::string& path) {
   const std::string target = target_of(path);
@@ -51,11 +143,21 @@ std::vector<CaseResult> read_gtest_xml(const std::string& path) {
       if (*attr(tc, "file")) r.location = std::string(attr(tc, "file")) + ":" + attr(tc, "line");
       const auto* failure = tc->FirstChildElement("failure");
       if (!failure) failure = tc->FirstChildElement("error");
+      const auto* properties = tc->FirstChildElement("properties");
+      for (const auto* p = properties ? properties->FirstChildElement("property") : nullptr; p;
+           p = p->NextSiblingElement("property")) {
+        if (std::string(attr(p, "name")) == "seed") r.seed = attr(p, "value");
+      }
       if (failure) {
         r.outcome = Outcome::kFailed;
         // Bazel names its stand-in case after the test's package path, like its suite.
         r.whole_binary = r.name == r.suite;
         r.message = failure->GetText() ? failure->GetText() : attr(failure, "message");
+        if (r.whole_binary) {
+          const std::string log = (std::filesystem::path(path).parent_path() / "test.log").string();
+          std::vector<CaseResult> recovered = cases_from_log(log, r);
+          if (!recovered.empty()) return recovered;
+        }
       } else if (std::string(attr(tc, "result")) == "skipped" ||
                  std::string(attr(tc, "status")) == "notrun" ||
                  tc->FirstChildElement("skipped")) {

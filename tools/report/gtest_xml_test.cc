@@ -62,6 +62,67 @@ TEST(GtestXmlTest, CrashReportIsOneFailedCase) {
   EXPECT_TRUE(cases[0].whole_binary);
 }
 
+// A segfault in the second of four cases, during seed 3: the log still accounts for all four.
+const char* kCrashLog = R"([ CASES    ] Task1A.One Task1A.Two Task2B.Three Task2B.Four
+[==========] Running 4 tests from 2 test suites.
+[ RUN      ] Task1A.One
+[       OK ] Task1A.One (0 ms)
+[ RUN      ] Task1A.Two
+reading row 7
+[ SIGNAL   ] 11 during seed 3
+)";
+
+TEST(GtestXmlTest, CrashedBinaryIsReadFromItsLog) {
+  std::string report = kBazelCrashReport;
+  report.replace(report.find("134"), 3, "139");  // 128 + SIGSEGV
+  const std::string xml = write_file("logs/crash_test/test.xml", report);
+  write_file("logs/crash_test/test.log", kCrashLog);
+  const auto cases = read_gtest_xml(xml);
+  ASSERT_EQ(cases.size(), 4u) << "every listed case, the ones after the crash too";
+  EXPECT_EQ(cases[0].outcome, Outcome::kPassed);
+  EXPECT_EQ(cases[1].outcome, Outcome::kFailed);
+  EXPECT_NE(cases[1].message.find("signal 11 (Segmentation fault)"), std::string::npos) << cases[1].message;
+  EXPECT_NE(cases[1].message.find("reading row 7"), std::string::npos) << "the case's last output";
+  EXPECT_EQ(cases[1].seed, "3");
+  EXPECT_NE(message_with_seed(cases[1]).find("TT_SEEDS=3"), std::string::npos);
+  EXPECT_EQ(cases[3].suite, "Task2B");
+  EXPECT_EQ(cases[3].outcome, Outcome::kFailed);
+  EXPECT_NE(cases[3].message.find("not run"), std::string::npos) << cases[3].message;
+  EXPECT_FALSE(cases[3].whole_binary);
+}
+
+TEST(GtestXmlTest, TimedOutBinaryNamesTheCaseThatHung) {
+  const std::string xml = write_file("logs/hang_test/test.xml", kBazelCrashReport);
+  write_file("logs/hang_test/test.log", std::string(kCrashLog).substr(0, std::string(kCrashLog).find("reading")) +
+                                            "[ SIGNAL   ] 15 during seed 2\n-- Test timed out at 2026-01-01 --\n");
+  const auto cases = read_gtest_xml(xml);
+  ASSERT_EQ(cases.size(), 4u);
+  EXPECT_NE(cases[1].message.find("timed out"), std::string::npos) << cases[1].message;
+  EXPECT_EQ(cases[1].seed, "2");
+}
+
+// gtest reports an exception thrown in the test body without the seed's trace; the course's
+// listener records it as a property.
+TEST(GtestXmlTest, SeedPropertyIsAddedToTheMessage) {
+  const char* report = R"(<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="1" failures="1" name="AllTests">
+  <testsuite name="Task1A" tests="1" failures="1">
+    <testcase name="Throws" file="x.cc" line="3" status="run" result="completed" classname="Task1A">
+      <failure message="x"><![CDATA[C++ exception with description "boom" thrown in the test body.]]></failure>
+      <properties>
+        <property name="seed" value="4"/>
+      </properties>
+    </testcase>
+  </testsuite>
+</testsuites>)";
+  const auto cases = read_gtest_xml(write_file("logs/throw_test/test.xml", report));
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].seed, "4");
+  const std::string m = message_with_seed(cases[0]);
+  EXPECT_NE(m.find("boom"), std::string::npos);
+  EXPECT_NE(m.find("seed 4 (rerun just this input with TT_SEEDS=4)"), std::string::npos) << m;
+}
+
 TEST(GtestXmlTest, MissingReportIsOneFailedCase) {
   auto cases = read_gtest_xml("/nonexistent/never_built/test.xml");
   ASSERT_EQ(cases.size(), 1u);

@@ -35,18 +35,27 @@ std::vector<CaseResult> read_all(const std::vector<std::string>& files) {
 }
 
 // The first `max_lines` lines of a failure, indented: enough to see expected, got and seed.
+// gtest prints the seed's trace last, below any longer trace (a random graph's listing): when
+// the cut falls before it, it is added after the "...".
 std::string excerpt(const std::string& message, int max_lines, const std::string& indent) {
   std::istringstream in(message);
-  std::string line, out;
+  std::string line, out, seed_line;
   int n = 0;
+  bool cut = false, seed_shown = false;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
-    if (n++ == max_lines) {
-      out += indent + "...\n";
-      break;
+    const bool names_seed = line.find("TT_SEEDS=") != std::string::npos;
+    if (names_seed && seed_line.empty()) seed_line = line;
+    if (n < max_lines) {
+      out += indent + line + "\n";
+      ++n;
+      seed_shown = seed_shown || names_seed;
+    } else {
+      cut = true;
     }
-    out += indent + line + "\n";
   }
+  if (cut) out += indent + "...\n";
+  if (cut && !seed_shown && !seed_line.empty()) out += indent + seed_line + "\n";
   return out;
 }
 
@@ -58,7 +67,7 @@ int count(const std::vector<std::string>& files) {
       case Outcome::kSkipped: ++skipped; break;
       case Outcome::kFailed:
         ++failed;
-        std::cout << "FAILED " << c.key() << "\n" << excerpt(c.message, 6, "    ");
+        std::cout << "FAILED " << c.key() << "\n" << excerpt(message_with_seed(c), 6, "    ");
         break;
     }
   }
@@ -123,7 +132,7 @@ int tasks(const std::string& chapter, const std::vector<std::string>& files, boo
       const CaseResult& f = *t.first_failure;
       std::cout << "      first failure: " << f.suite << "." << f.name
                 << (f.location.empty() ? "" : "  (" + f.location + ")") << "\n"
-                << excerpt(f.message, 10, "        ");
+                << excerpt(message_with_seed(f), 10, "        ");
     }
   }
   return passed == static_cast<int>(cases.size()) ? 0 : 1;
