@@ -287,7 +287,10 @@ std::string table(const Batch& batch, int width) {
   std::snprintf(buf, sizeof buf, "%-*s", static_cast<int>(name_width), "student");
   std::string header = buf;
   if (!batch.students.empty()) {
-    for (const ChapterGrade& c : batch.students.front().chapters) header += "  " + c.chapter.substr(0, 2) + "   ";
+    for (const ChapterGrade& c : batch.students.front().chapters) {
+      std::snprintf(buf, sizeof buf, "  %5s", c.chapter.substr(0, 2).c_str());
+      header += buf;
+    }
   }
   out << header << "  total  notes\n";
   for (const StudentGrade& s : batch.students) {
