@@ -102,21 +102,23 @@ TEST(MnistTest, FindsTheSourceTreeFolderFromATest) {
   EXPECT_TRUE(std::filesystem::is_regular_file(dir.parent_path() / "MNIST.sha256")) << dir;
 }
 
-// datasets/MNIST.sha256 (for `sha256sum -c` in ./course setup) and kMnistFiles must agree.
-TEST(MnistTest, ChecksumListingMatchesTheTable) {
+// A `sha256sum -c` listing beside datasets/MNIST.sha256 (./course checks the downloads with
+// them) agrees with the table the library checks on load: `prefix` + name per line.
+void expect_listing_matches(const std::string& listing_name, const std::array<MnistFile, 4>& files,
+                            const std::string& prefix) {
   ScopedEnv env("TT_MNIST_DIR", nullptr);
-  const std::filesystem::path listing =
-      std::filesystem::path(find_mnist_dir()).parent_path() / "MNIST.sha256";
+  const std::filesystem::path listing = std::filesystem::path(find_mnist_dir()).parent_path() / listing_name;
   std::ifstream in(listing);
   ASSERT_TRUE(in) << listing;
   std::vector<std::string> lines;
   for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_EQ(lines.size(), kMnistFiles.size());
-  for (size_t i = 0; i < kMnistFiles.size(); ++i) {
-    EXPECT_EQ(lines[i], std::string(kMnistFiles[i].sha256) + "  mnist/" +
-                            std::string(kMnistFiles[i].name));
+  ASSERT_EQ(lines.size(), files.size()) << listing;
+  for (size_t i = 0; i < files.size(); ++i) {
+    EXPECT_EQ(lines[i], std::string(files[i].sha256) + "  " + prefix + std::string(files[i].name)) << listing;
   }
 }
+
+TEST(MnistTest, ChecksumListingMatchesTheTable) { expect_listing_matches("MNIST.sha256", kMnistFiles, "mnist/"); }
 
 TEST(MnistTest, MismatchedCountsNameBothFiles) {
   const std::string dir = fake_mnist_dir("fake_counts", 5, {1, 2, 3, 4});
@@ -215,19 +217,8 @@ TEST(FashionMnistTest, MissingFilesNameTheDebianPackage) {
                         "dataset-fashion-mnist"}));
 }
 
-// datasets/FASHION_MNIST.sha256 (for `sha256sum -c` in ./course) and kFashionMnistFiles agree.
 TEST(FashionMnistTest, ChecksumListingMatchesTheTable) {
-  ScopedEnv env("TT_MNIST_DIR", nullptr);
-  const std::filesystem::path listing =
-      std::filesystem::path(find_mnist_dir()).parent_path() / "FASHION_MNIST.sha256";
-  std::ifstream in(listing);
-  ASSERT_TRUE(in) << listing;
-  std::vector<std::string> lines;
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  ASSERT_EQ(lines.size(), kFashionMnistFiles.size());
-  for (size_t i = 0; i < kFashionMnistFiles.size(); ++i) {
-    EXPECT_EQ(lines[i], std::string(kFashionMnistFiles[i].sha256) + "  " + std::string(kFashionMnistFiles[i].name));
-  }
+  expect_listing_matches("FASHION_MNIST.sha256", kFashionMnistFiles, "");
 }
 
 // The real set, where the package is installed: 6000 training and 1000 test images of each of

@@ -50,9 +50,18 @@ Tensor<T> matmul(const Tensor<T>& a, const Tensor<T>& b) {
   //   pack A[:, slab] into MR-row panels (rows past M are zeros),
   //   for each block of kNC columns: pack B[slab, block] into NR-column panels (zeros past N),
   //     then call micro_kernel for every (B panel, A panel) pair: its C tile starts at row
-  //     ip * MR, column jc + jp * NR. These calls are independent, so one
-  //     `#pragma omp parallel for collapse(2)` over the two panel loops uses every core.
+  //     ip * MR, column jc + jp * NR. These calls are independent, so
+  //     `#pragma omp parallel for collapse(2) if (parallel)` over the two panel loops can use
+  //     every core, for products big enough to pay for the threads (next paragraph).
   // Packing reads a and b through their strides, so transposed inputs cost nothing extra.
+  //
+  // When threads pay: a parallel region costs microseconds to start on an idle machine and
+  // waits for its slowest thread, which on a busy machine may sit out a whole time slice
+  // (milliseconds). Chapter 3's MLP multiplies (64, 784) by (784, 128): 6.4 million
+  // multiply-adds, about a millisecond on one core, and its training loop is 20 times slower
+  // when every product runs on threads. Go parallel above roughly 2^24 multiply-adds
+  // (M * N * K), and check with the benchmark: its "small products" lines time the MLP's
+  // products on your threads and on one.
   throw course::NotImplemented("ch02.8: matmul (blocked)");
 }
 

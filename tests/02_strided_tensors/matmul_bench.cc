@@ -7,12 +7,16 @@
 // Both products are first checked against each other (a fast wrong answer is worth nothing),
 // then timed in alternation, --runs times each, with the same number of OpenMP threads; the
 // ratio is the median of the per-pair ratios (robust to other processes on the machine). Eigen is compiled here with the same flags as your code, so the ratio
-// compares the algorithms, not the compilers. The last line is machine-readable:
+// compares the algorithms, not the compilers. Then the small products of chapter 3's MLP, on
+// your threads and on one: threads that do not pay for themselves show here. The RESULT lines
+// are machine-readable:
+//   RESULT name=ch02_matmul_small_64x784x128 ours=<ms on T threads> anchor=<ms on 1> ratio=<anchor/ours>
 //   RESULT name=ch02_matmul ours=<GFLOP/s> anchor=<Eigen GFLOP/s> ratio=<ours/Eigen> ...
 #include <omp.h>
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -39,6 +43,35 @@ double seconds(const std::function<void()>& work) {
   const auto t0 = std::chrono::steady_clock::now();
   work();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Milliseconds a call of matmul(a, b) takes on `threads` threads, against one thread:
+// alternating, the median of `runs` pairs of `reps` calls each.
+struct SmallProduct {
+  double ms_threads = 0, ms_one = 0;
+};
+
+SmallProduct time_small(int64_t m, int64_t k, int64_t n, int threads, int runs) {
+  std::mt19937_64 rng(2);
+  std::uniform_real_distribution<float> u(-1, 1);
+  std::vector<float> a(m * k), b(k * n);
+  for (float& v : a) v = u(rng);
+  for (float& v : b) v = u(rng);
+  const auto ta = ch02::FloatTensor::from_vector({m, k}, a), tb = ch02::FloatTensor::from_vector({k, n}, b);
+  constexpr int kReps = 20;
+  const auto per_call_ms = [&](int t) {
+    omp_set_num_threads(t);
+    return 1e3 * seconds([&] {
+             for (int r = 0; r < kReps; ++r) (void)ch02::matmul(ta, tb);
+           }) / kReps;
+  };
+  std::vector<double> many, one;
+  for (int r = 0; r < runs; ++r) {
+    many.push_back(per_call_ms(threads));
+    one.push_back(per_call_ms(1));
+  }
+  omp_set_num_threads(threads);
+  return {median(many), median(one)};
 }
 
 int usage(const char* argv0) {
@@ -113,6 +146,20 @@ int run(int argc, char** argv) {
   if (naive_gf > 0) std::printf("  matmul_naive (%lld^3) %8.2f GFLOP/s\n", (long long)m, naive_gf);
   std::printf("  matmul (yours)      %8.2f GFLOP/s  %.4f s\n", ours_gf, median(t_ours));
   std::printf("  Eigen               %8.2f GFLOP/s  %.4f s\n", eigen_gf, median(t_eigen));
+  // Chapter 3's MLP: batch 64, 784 -> 128 -> 10. Threads pay only where ratio > 1.
+  std::printf("small products (chapter 3's MLP, batch 64), %d thread(s) against 1:\n", threads);
+  std::vector<std::string> results;
+  for (const auto& [m, k, nn] : {std::array<int64_t, 3>{64, 784, 128}, std::array<int64_t, 3>{64, 128, 10}}) {
+    const SmallProduct t = time_small(m, k, nn, threads, runs);
+    const std::string name = std::to_string(m) + "x" + std::to_string(k) + "x" + std::to_string(nn);
+    std::printf("  %-12s %8.4f ms on %d thread(s), %8.4f ms on 1: %s\n", name.c_str(), t.ms_threads, threads, t.ms_one,
+                t.ms_threads > 1.5 * t.ms_one ? "threads cost more than they give here" : "fine");
+    char line[200];
+    std::snprintf(line, sizeof line, "RESULT name=ch02_matmul_small_%s ours=%.4f anchor=%.4f ratio=%.3f unit=ms threads=%d",
+                  name.c_str(), t.ms_threads, t.ms_one, t.ms_one / t.ms_threads, threads);
+    results.push_back(line);
+  }
+  for (const std::string& r : results) std::printf("%s\n", r.c_str());
   std::printf("RESULT name=ch02_matmul ours=%.2f anchor=%.2f ratio=%.3f unit=GFLOP/s size=%lld threads=%d\n",
               ours_gf, eigen_gf, ratio, (long long)n, threads);
   return 0;

@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "tools/report/gtest_xml.h"
+#include "tools/report/manifest.h"
 
 namespace grade {
 namespace {
@@ -24,20 +25,9 @@ struct ManifestRow {
   std::vector<std::string> tests;
 };
 
-std::vector<ManifestRow> read_manifest(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read the manifest " + path);
+std::vector<ManifestRow> read_rows(const std::string& path) {
   std::vector<ManifestRow> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> f;
-    std::istringstream split(line);
-    for (std::string field; std::getline(split, field, '\t');) f.push_back(field);
-    f.resize(6);
-    ManifestRow row{f[0], f[1], f[2], f[3], f[4], {}};
-    std::istringstream tests(f[5]);
-    for (std::string t; tests >> t;) row.tests.push_back(t);
-    rows.push_back(row);
-  }
+  for (const auto& f : report::read_manifest(path, 6)) rows.push_back({f[0], f[1], f[2], f[3], f[4], report::words(f[5])});
   return rows;
 }
 
@@ -216,7 +206,7 @@ Batch read_batch(const Inputs& in) {
   Batch batch;
   batch.seeds = in.seeds;
   batch.timeout_seconds = in.timeout_seconds;
-  const std::vector<ManifestRow> rows = read_manifest(in.manifest);
+  const std::vector<ManifestRow> rows = read_rows(in.manifest);
   std::map<std::string, Universe> universes;
   for (const ManifestRow& row : rows) {
     if (!universes.count(row.chapter)) universes[row.chapter] = universe_of(row.chapter, row.tests, in, batch.warnings);

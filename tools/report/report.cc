@@ -10,7 +10,6 @@
 //       "known bugs 02_strided_tensors: 17/17 caught", then each bug and the case that caught it;
 //       exit 1 unless every bug is caught
 #include <algorithm>
-#include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
@@ -21,6 +20,7 @@
 
 #include "CLI/CLI.hpp"
 #include "tools/report/gtest_xml.h"
+#include "tools/report/manifest.h"
 
 namespace report {
 namespace {
@@ -146,21 +146,9 @@ struct KnownBug {
   std::vector<std::string> tests;
 };
 
-std::vector<KnownBug> read_manifest(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("cannot read the manifest " + path);
+std::vector<KnownBug> read_known_bugs(const std::string& path) {
   std::vector<KnownBug> bugs;
-  std::string line;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::istringstream split(line);
-    for (std::string f; std::getline(split, f, '\t');) fields.push_back(f);
-    if (fields.size() != 6) throw std::runtime_error(path + ": a line without 6 fields: " + line);
-    KnownBug bug{fields[0], fields[1], fields[2], fields[3], fields[5], {}};
-    std::istringstream tests(fields[4]);
-    for (std::string t; tests >> t;) bug.tests.push_back(t);
-    bugs.push_back(bug);
-  }
+  for (const auto& f : read_manifest(path, 6)) bugs.push_back({f[0], f[1], f[2], f[3], f[5], words(f[4])});
   return bugs;
 }
 
@@ -203,7 +191,7 @@ std::string verdict(const KnownBug& bug, const std::string& testlogs, bool& caug
 int known_bugs(const std::string& manifest, const std::string& testlogs) {
   std::map<std::string, std::vector<std::pair<const KnownBug*, std::string>>> by_chapter;
   std::map<std::string, int> caught_in;
-  const auto bugs = read_manifest(manifest);
+  const auto bugs = read_known_bugs(manifest);
   for (const auto& bug : bugs) {
     bool caught = false;
     by_chapter[bug.chapter].emplace_back(&bug, verdict(bug, testlogs, caught));
