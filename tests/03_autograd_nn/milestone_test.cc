@@ -18,7 +18,8 @@
 
 namespace {
 
-// Fashion-MNIST is harder: the solution reaches MEASURED with the same budget.
+// Fashion-MNIST is harder: the solution reaches 88.1% to 88.2% (seeds 1 to 3) with the same
+// budget. 85% allows it 1.3 times the solution's error rate, as 97% does on MNIST.
 constexpr double kFashionBar = 0.85;
 
 TEST(Task9Milestone, MlpReaches97PercentOnMnist) {

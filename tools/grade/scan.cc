@@ -18,7 +18,7 @@ struct Access {
 const std::vector<Access>& accesses() {
   static const std::vector<Access> kAccesses = {
       {"opens or lists files (a test's expected values on disk?)",
-       std::regex(R"(\b(ifstream|fstream|FILE)\b|\b(fopen|freopen|open|openat|opendir|readdir|mmap|stat|access|readlink)\s*\(|std::filesystem|<(filesystem|fcntl\.h|dirent\.h|sys/mman\.h|sys/stat\.h)>)")},
+       std::regex(R"(\bifstream\b|\bstd::fstream\b|\bFILE\b|\b(fopen|freopen|open|openat|opendir|readdir|mmap|stat|access|readlink)\s*\(|std::filesystem|<(filesystem|fcntl\.h|dirent\.h|sys/mman\.h|sys/stat\.h)>)")},
       {"writes files (outside its build folder?)",
        std::regex(R"(\bofstream\b|\b(fwrite|fputs|fputc|putc|creat|unlink|unlinkat|rmdir|mkdir|truncate|symlink)\s*\(|\bfprintf\s*\(\s*(?!stdout|stderr))")},
       {"runs a program or loads code", std::regex(R"(\b(system|popen|execl|execlp|execle|execv|execvp|execve|fork|vfork|posix_spawn|dlopen|dlsym)\s*\()")},

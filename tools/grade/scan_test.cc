@@ -71,6 +71,9 @@ TEST_F(ScanTest, ReadingWritingAndEscapingAreFlagged) {
     EXPECT_NE(flags[0].reason.find(what), std::string::npos) << line << ": " << flags[0].reason;
   }
   EXPECT_TRUE(scan("void f() { fprintf(stderr, \"debug\\n\"); }\n").empty()) << "printing to stderr is fine";
+  const auto writes = scan("#include <fstream>\nvoid f() { std::ofstream(\"../../x\") << 1; }\n");
+  ASSERT_EQ(writes.size(), 1u) << "<fstream> alone reads nothing: only the ofstream counts";
+  EXPECT_NE(writes[0].reason.find("writes files"), std::string::npos) << writes[0].reason;
 }
 
 TEST_F(ScanTest, WhatTheSolutionDoesIsAllowed) {

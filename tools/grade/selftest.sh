@@ -2,7 +2,7 @@
 # The end-to-end test of `./course grade`: a batch of synthetic students of chapter 1, made
 # from its solution, skeleton and known bugs, graded to the rows each must get. `./course test`
 # runs it after its bazel passes (it calls bazel itself, so it cannot be a bazel test); alone:
-#   bash tools/grade/selftest.sh
+#   bash tools/grade/selftest.sh [FOLDER]     (FOLDER: keep the batch's grades.csv and grades.json there)
 # It prints the grade table, then one line per check; the last line is "grade self-test: N/N".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -38,6 +38,15 @@ student hangs "solutions/$folder"
 edit hangs value.cc "Value Value::tanh() const {" "Value Value::tanh() const {
   for (volatile int spin = 0; data() > 100; spin = spin + 1) {
   }"
+# A wild write when log meets 0 (volatile, so the compiler keeps it): a segfault.
+student crashes "solutions/$folder"
+edit crashes value.cc "Value Value::log() const {" "Value Value::log() const {
+  if (data() == 0) *reinterpret_cast<volatile int*>(uintptr_t{16}) = 1;"
+# 3 GB for one pow: past the 2048 MB limit below, so the allocation fails at once.
+student eats_memory "solutions/$folder"
+edit eats_memory value.cc "Value Value::pow(double exponent) const {" "Value Value::pow(double exponent) const {
+  static std::vector<char> hog;
+  if (exponent == -1.5) hog.assign(size_t(3) << 30, 1);"
 student includes_oracle "solutions/$folder"
 edit includes_oracle value.cc '#include "ch01/value.h"' '#include "ch01/value.h"
 #include "tinyref/tensor.h"'
@@ -56,7 +65,8 @@ edit writes_outside nn.cc "#include <cmath>" "#include <cmath>
 void leave_a_note(double loss) { std::ofstream(\"../../../../../grades_override.csv\") << loss; }"
 mkdir -p "$batch/hands_in_nothing"
 
-./course grade "$batch" --chapters 01 --seeds 11,12 --timeout 20 --out "$batch/grades.csv" --json "$batch/grades.json"
+./course grade "$batch" --chapters 01 --seeds 11,12 --timeout 20 --memory 2048 \
+  --out "$batch/grades.csv" --json "$batch/grades.json"
 
 # check DESCRIPTION STUDENT CHAPTER TASK AWK_CONDITION: the CSV row (student, chapter, task)
 # exists and satisfies the condition ($4 passed, $5 total, $6 points, $8 status, $9 note).
@@ -82,11 +92,14 @@ check "a compile error is 0, with the compiler's line" no_compile $folder all \
 check "a hang loses the case that hangs, named with the time limit" hangs $folder 2 \
   '$4 < $5 && $9 ~ /timed out after 20 s/'
 check "... while the other test binaries count in full" hangs $folder 5 '$4 == $5'
+check "a crash loses the case that crashed, with its signal" crashes $folder 2 '$4 < $5 && $9 ~ /signal 11/'
+check "memory past the limit fails the case that asked for it" eats_memory $folder 2 '$4 < $5 && $9 ~ /bad_alloc/'
 check "including tinyref is flagged" includes_oracle $folder all '$8 == "flagged" && $9 ~ /tinyref\/tensor.h/ && $6 == 0'
 check "reading expected values from disk is flagged" reads_expected_values $folder all \
   '$8 == "flagged" && $9 ~ /opens or lists files/'
 check "writing outside the build folder is flagged" writes_outside $folder all '$8 == "flagged" && $9 ~ /writes files/'
 check "a chapter not handed in is 0" hands_in_nothing $folder all '$8 == "missing" && $6 == 0'
-check "the JSON has every student" solution all all "$(grep -c '"student":' "$batch/grades.json") == 9"
+check "the JSON has every student" solution all all "$(grep -c '"student":' "$batch/grades.json") == 11"
 echo "grade self-test: $passed/$total"
+if [ -n "${1:-}" ]; then mkdir -p "$1" && cp "$batch/grades.csv" "$batch/grades.json" "$1/"; fi
 [ "$passed" = "$total" ]
