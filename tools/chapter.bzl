@@ -125,9 +125,9 @@ def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags
         **kwargs
     )
 
-def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = []):
+def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = [], env = {}):
     """In a generated package under .course/: chapter `chapter` built from this package's
-    sources, and `tests` (names of the chapter's chapter_tests) run against it.
+    sources, and `tests` (names of the chapter's chapter_tests) run against it, with `env`.
 
     Without hdrs, srcs compile against the solution's headers and the tests link its compiled
     cases. With hdrs (a submission whose headers differ, or a chapter built on a student's
@@ -148,6 +148,7 @@ def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = []):
             native.cc_test(
                 name = test,
                 deps = ["//tests/%s:%s_cases" % (folder, test), ":" + name],
+                env = env,
                 tags = manual,
             )
         return
@@ -167,5 +168,6 @@ def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = []):
             srcs = ["//tests/%s:%s_srcs" % (folder, test)],
             copts = TT_TEST_COPTS,
             deps = ["//tests/%s:%s_deps" % (folder, test), ":" + name],
+            env = env,
             tags = manual,
         )

@@ -28,6 +28,13 @@ chapter_tests() {
   bazel_cmd query --noshow_progress "$query" 2>/dev/null | sed 's#.*:##' | tr '\n' ' '
 }
 
+# The environment a chapter's tests run with (chapter_test's `env`, as Starlark: {"A": "b"}), taken
+# from its first test; "" when none.
+chapter_env() {
+  bazel_cmd query --noshow_progress --output=build "attr(tags, '\\bstudent\\b', tests(//tests/$1:all))" 2>/dev/null |
+    sed -n 's/^  env = \(.*\),$/\1/p' | head -1
+}
+
 # What the solution of a chapter builds on (earlier chapters as //solutions:chMM, libraries).
 chapter_deps() {
   local folder=$1
@@ -46,6 +53,7 @@ load_facts() {
   VARIANT_FACTS["$folder hdrs"]=$(chapter_files "$folder" hdrs)
   VARIANT_FACTS["$folder deps"]=$(chapter_deps "$folder")
   VARIANT_FACTS["$folder tests"]=$(chapter_tests "$folder")
+  VARIANT_FACTS["$folder env"]=$(chapter_env "$folder")
 }
 chapter_fact() {
   [ -n "${VARIANT_FACTS["$1 $2"]+set}" ] || die "internal: load_facts $1 before asking for its $2"
@@ -67,10 +75,11 @@ starlark_list() {
 write_variant() {
   local dir=$1 folder=$2 from=$3 description=$4 tests=$5
   shift 5
-  local nn=${folder%%_*} srcs hdrs f own_headers="" deps=""
+  local nn=${folder%%_*} srcs hdrs env f own_headers="" deps=""
   load_facts "$folder"
   srcs=$(chapter_fact "$folder" srcs)
   hdrs=$(chapter_fact "$folder" hdrs)
+  env=$(chapter_fact "$folder" env)
   rm -rf "$dir"
   mkdir -p "$dir"
   for f in $srcs $hdrs; do
@@ -95,6 +104,7 @@ write_variant() {
     [ -n "$own_headers" ] && echo "    hdrs = $(starlark_list "$hdrs"),"
     [ -n "$deps" ] && echo "    deps = $(starlark_list "$deps"),"
     echo "    tests = $(starlark_list "$tests"),"
+    [ -n "$env" ] && echo "    env = $env,"
     echo ")"
   } >"$dir/BUILD"
 }
