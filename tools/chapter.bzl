@@ -125,7 +125,7 @@ def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags
         **kwargs
     )
 
-def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = [], env = {}):
+def chapter_variant(chapter, folder, tests, srcs = [], hdrs = [], deps = [], env = {}, library = None):
     """In a generated package under .course/: chapter `chapter` built from this package's
     sources, and `tests` (names of the chapter's chapter_tests) run against it, with `env`.
 
@@ -133,41 +133,48 @@ def chapter_variant(chapter, folder, srcs, tests, hdrs = [], deps = [], env = {}
     cases. With hdrs (a submission whose headers differ, or a chapter built on a student's
     earlier chapter), the library is complete in itself, on `deps` (default: what the
     solution builds on), and every test is compiled again against it.
+
+    library: a chapter whose library is not a chapter_library (chapter 7's .cu files) has it
+    made in the same package by its own macro (the skeleton's BUILD, copied above this call);
+    then srcs and deps are unused, and hdrs only says whether the tests compile again.
     """
     name = "ch" + chapter
     manual = ["manual", "variant"]
-    if not hdrs:
-        native.cc_library(
-            name = name,
-            srcs = srcs,
-            copts = TT_DEFAULT_COPTS,
-            deps = ["//solutions/%s:%s_headers" % (folder, name)],
-            tags = manual,
-        )
-        for test in tests:
+    if library == None:
+        library = ":" + name
+        if not hdrs:
+            native.cc_library(
+                name = name,
+                srcs = srcs,
+                copts = TT_DEFAULT_COPTS,
+                deps = ["//solutions/%s:%s_headers" % (folder, name)],
+                tags = manual,
+            )
+        else:
+            native.cc_library(
+                name = name,
+                srcs = srcs,
+                hdrs = hdrs,
+                copts = TT_DEFAULT_COPTS,
+                strip_include_prefix = "/" + native.package_name(),
+                include_prefix = name,
+                deps = deps or ["//solutions/%s:%s_deps" % (folder, name)],
+                tags = manual,
+            )
+    for test in tests:
+        if not hdrs:
             native.cc_test(
                 name = test,
-                deps = ["//tests/%s:%s_cases" % (folder, test), ":" + name],
+                deps = ["//tests/%s:%s_cases" % (folder, test), library],
                 env = env,
                 tags = manual,
             )
-        return
-    native.cc_library(
-        name = name,
-        srcs = srcs,
-        hdrs = hdrs,
-        copts = TT_DEFAULT_COPTS,
-        strip_include_prefix = "/" + native.package_name(),
-        include_prefix = name,
-        deps = deps or ["//solutions/%s:%s_deps" % (folder, name)],
-        tags = manual,
-    )
-    for test in tests:
-        native.cc_test(
-            name = test,
-            srcs = ["//tests/%s:%s_srcs" % (folder, test)],
-            copts = TT_TEST_COPTS,
-            deps = ["//tests/%s:%s_deps" % (folder, test), ":" + name],
-            env = env,
-            tags = manual,
-        )
+        else:
+            native.cc_test(
+                name = test,
+                srcs = ["//tests/%s:%s_srcs" % (folder, test)],
+                copts = TT_TEST_COPTS,
+                deps = ["//tests/%s:%s_deps" % (folder, test), library],
+                env = env,
+                tags = manual,
+            )
