@@ -15,6 +15,8 @@ solution.
 """
 
 load("//tools:copts.bzl", "TT_DEFAULT_COPTS", "TT_TEST_COPTS")
+load("//tools/cuda:cuda_library.bzl", "NVCC_FLAGS")
+load("@cuda//:defs.bzl", "CUDA_FOUND")
 
 def _folder(chapter):
     return native.package_name().split("/")[-1]
@@ -80,3 +82,59 @@ def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags
         tags = tags + ["solution", "ch" + chapter],
         **common
     )
+
+def _nvcc_objects(name, cu_srcs, inputs):
+    """One genrule per .cu: nvcc -c, the flags of tools/cuda/cuda_library.bzl. Returns the .o files."""
+    objects = []
+    for cu in cu_srcs:
+        obj = name + "_" + cu.replace("/", "_").replace(".cu", ".o")
+        native.genrule(
+            name = obj.replace(".o", "_nvcc"),
+            srcs = [cu] + inputs,
+            outs = [obj],
+            tools = ["@cuda//:nvcc", "@cuda//:nvcc_deps"],
+            cmd = "$(location @cuda//:nvcc) %s -I. -c $(location %s) -o $@" % (" ".join(NVCC_FLAGS), cu),
+        )
+        objects.append(obj)
+    return objects
+
+def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
+    """A chapter written in CUDA (.cu kernels and launchers), in chapters/ or solutions/.
+
+    Makes chNN_native: the .cu files compiled by nvcc for a GPU (where the toolkit is found;
+    elsewhere an empty library that nothing builds by default). hdrs are plain C++ headers
+    (the launchers' declarations, included as "chNN/name.h" by tests); cu_hdrs are headers only
+    .cu files include (device functions), by their plain name.
+    """
+    objects = _nvcc_objects("ch%s_native" % chapter, cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"]) if CUDA_FOUND else []
+    native.cc_library(
+        name = "ch%s_native" % chapter,
+        srcs = objects,
+        hdrs = hdrs,
+        strip_include_prefix = "/" + native.package_name(),
+        include_prefix = "ch" + chapter,
+        deps = deps + ["//chapters:course"] + (["@cuda//:cudart"] if CUDA_FOUND else []),
+        tags = ["manual"],
+        visibility = ["//visibility:public"],
+    )
+
+def chapter_cuda_test(name, chapter, srcs, deps = [], native_deps = [], size = "small", tags = [], **kwargs):
+    """chapter_test for a CUDA chapter, plus two native twins for a GPU:
+
+    NAME_native (the student's code) and NAME_native_solution, built with nvcc and tagged
+    manual and "gpu": tools/cuda/device_pack.sh packs the solution's for the GPU machine;
+    `bazel test //tests/NN_topic:NAME_native` runs the student's on one. They skip (counted)
+    where there is no GPU. native_deps replace deps' emulated test plumbing.
+    """
+    folder = native.package_name().split("/")[-1]
+    test_deps = ["//tests/testing", "@googletest//:gtest_main"]
+    for suffix, tree in [("_native", "chapters"), ("_native_solution", "solutions")]:
+        native.cc_test(
+            name = name + suffix,
+            srcs = srcs,
+            copts = TT_TEST_COPTS,
+            size = size,
+            deps = ["//%s/%s:ch%s_native" % (tree, folder, chapter)] + native_deps + test_deps,
+            tags = tags + ["manual", "gpu", "ch" + chapter],
+            **kwargs
+        )

@@ -1,0 +1,45 @@
+// The matmul ladder: C = A @ B with A (M, K), B (K, N) and C (M, N), float32, row-major, three
+// ways, each reading global memory fewer times per multiply-add than the one before.
+//
+//   rung 1  matmul_naive           a 16 x 16 block of threads per 16 x 16 block of C; each
+//                                  thread reads a row of A and a column of B (2K loads, K FMAs)
+//   rung 2  matmul_tiled           the block stages 32 x 32 tiles of A and B in shared memory:
+//                                  each global value is read once per tile, not 32 times
+//   rung 3  matmul_register_tiled  128 x 128 tiles of C, 256 threads, each thread keeping an
+//                                  8 x 8 piece of C in registers: 16 shared reads per 64 FMAs
+//
+//   float *A, *B, *C;                          // device pointers: M*K, K*N and M*N floats
+//   ch07::matmul_tiled(M, N, K, A, B, C);      // C is overwritten; any M, N, K >= 0
+//
+// The block shapes are part of each kernel's design, so these launchers take no Launch. cuBLAS
+// is the fourth rung and the bound (./course bench ch07_ladder). A launcher returns once the
+// kernel is queued; it throws std::invalid_argument for negative sizes and std::runtime_error
+// when CUDA refuses the launch.
+#ifndef CH07_MATMUL_H_
+#define CH07_MATMUL_H_
+
+namespace ch07 {
+
+// ch07.12: one thread per element of C.
+void matmul_naive(int M, int N, int K, const float* A, const float* B, float* C);
+
+// ch07.13: 32 x 32 shared-memory tiles, one thread per element of C.
+void matmul_tiled(int M, int N, int K, const float* A, const float* B, float* C);
+
+// ch07.14: 128 x 128 x 8 shared tiles, an 8 x 8 register tile per thread.
+void matmul_register_tiled(int M, int N, int K, const float* A, const float* B, float* C);
+
+using MatmulRung = void (*)(int M, int N, int K, const float* A, const float* B, float* C);
+struct MatmulVersion {
+  const char* name;
+  MatmulRung run;
+};
+inline constexpr MatmulVersion kMatmulLadder[] = {
+    {"matmul_naive", matmul_naive},
+    {"matmul_tiled", matmul_tiled},
+    {"matmul_register_tiled", matmul_register_tiled},
+};
+
+}  // namespace ch07
+
+#endif  // CH07_MATMUL_H_
