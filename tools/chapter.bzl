@@ -44,20 +44,25 @@ def chapter_library(chapter, srcs = [], hdrs = [], deps = [], earlier = [], **kw
         **kwargs
     )
 
-def chapter_alias(chapter, folder):
-    """In chapters/BUILD: //chapters:chNN, the student's chapter unless --define chNN=solution."""
+def chapter_alias(chapter, folder, suffixes = [""]):
+    """In chapters/BUILD: //chapters:chNN, the student's chapter unless --define chNN=solution.
+
+    suffixes: the chapter's libraries to alias, "" for chNN itself ("_native": chNN_native).
+    """
     native.config_setting(
         name = "ch%s_solution" % chapter,
         define_values = {"ch" + chapter: "solution"},
     )
-    native.alias(
-        name = "ch" + chapter,
-        actual = select({
-            ":ch%s_solution" % chapter: "//solutions/%s:ch%s" % (folder, chapter),
-            "//conditions:default": "//chapters/%s:ch%s" % (folder, chapter),
-        }),
-        visibility = ["//visibility:public"],
-    )
+    for suffix in suffixes:
+        target = "ch%s%s" % (chapter, suffix)
+        native.alias(
+            name = target,
+            actual = select({
+                ":ch%s_solution" % chapter: "//solutions/%s:%s" % (folder, target),
+                "//conditions:default": "//chapters/%s:%s" % (folder, target),
+            }),
+            visibility = ["//visibility:public"],
+        )
 
 def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags = [], **kwargs):
     """Two cc_tests from one source: NAME (student, manual) and NAME_solution."""

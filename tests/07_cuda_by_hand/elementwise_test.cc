@@ -1,11 +1,8 @@
 // Tasks 1-3: the saxpy ladder, y <- alpha * x + y in place, against tinyref (float64) on random
 // sizes: the tails (n one past a block, n not a multiple of 4), several blocks, grids smaller
 // than the data (the grid-stride rungs), block sizes that are not powers of two, n = 0.
-//
-// Bound: fl(alpha * x + y) either fuses into one FMA (one rounding: error <= u |r|, r the exact
-// result) or rounds the product and then the sum: error <= u (1 + u) |alpha x| + u |r|. We allow
-// the larger, u ((1 + u) |alpha x| + |r|), plus the smallest subnormal for products that
-// underflow. A wrong element, a missed or doubled update is off by far more.
+// Each element must be within bounds::saxpy (one or two roundings); a wrong element, a missed
+// or doubled update is off by far more.
 #include <cmath>
 #include <random>
 #include <string>
@@ -13,6 +10,7 @@
 
 #include "ch07/elementwise.h"
 #include "gtest/gtest.h"
+#include "tests/07_cuda_by_hand/bounds.h"
 #include "tests/07_cuda_by_hand/device.h"
 #include "tests/07_cuda_by_hand/oracle.h"
 #include "tests/testing/testing.h"
@@ -51,10 +49,7 @@ std::vector<Case> cases(std::mt19937_64& rng, bool capped_grid) {
 
 std::vector<double> saxpy_bound(float alpha, const std::vector<float>& x, const std::vector<double>& want) {
   std::vector<double> bound(want.size());
-  for (size_t i = 0; i < want.size(); ++i) {
-    const double u = oracle::kUnitRoundoff;
-    bound[i] = u * ((1 + u) * std::fabs(double{alpha} * x[i]) + std::fabs(want[i])) + 0x1p-149;
-  }
+  for (size_t i = 0; i < want.size(); ++i) bound[i] = bounds::saxpy(double{alpha} * x[i], want[i]);
   return bound;
 }
 

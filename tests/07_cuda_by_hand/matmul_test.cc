@@ -3,10 +3,8 @@
 // products, K shorter than a tile, K = 0 (C is all zeros), and shapes spanning several tiles of
 // the register-tiled rung (128 x 128).
 //
-// Bound: a float32 sum of K products, in any order, fused into FMAs or not, is within
-// gamma_K sum_k |a_ik| |b_kj| of the exact value, gamma_K = K u / (1 - K u) (Higham, Accuracy
-// and Stability of Numerical Algorithms, section 3.1). We allow gamma_(K+1) to cover the
-// product's own rounding. C starts as NaN, so an element nobody writes is caught.
+// Each element must be within bounds::dot of tinyref's (K products summed in any order); C
+// starts as NaN, so an element nobody writes is caught.
 #include <cmath>
 #include <random>
 #include <string>
@@ -14,6 +12,7 @@
 
 #include "ch07/matmul.h"
 #include "gtest/gtest.h"
+#include "tests/07_cuda_by_hand/bounds.h"
 #include "tests/07_cuda_by_hand/device.h"
 #include "tests/07_cuda_by_hand/oracle.h"
 #include "tests/testing/testing.h"
@@ -42,8 +41,7 @@ std::vector<Shape> shapes(std::mt19937_64& rng, bool big_tiles) {
 
 std::vector<double> matmul_bound(const Shape& s, const std::vector<float>& A, const std::vector<float>& B) {
   std::vector<double> bound = oracle::matmul(s.M, s.N, s.K, A, B, /*absolute=*/true);
-  const double ku = (s.K + 1) * oracle::kUnitRoundoff;
-  for (double& b : bound) b *= ku / (1 - ku);
+  for (double& b : bound) b = bounds::dot(s.K, b);
   return bound;
 }
 

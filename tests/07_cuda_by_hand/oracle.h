@@ -4,11 +4,8 @@
 //   std::mt19937_64 rng(seed);
 //   std::vector<float> x = oracle::uniform(rng, n, -1, 1);
 //   std::vector<double> want = oracle::saxpy(alpha, x, y);          // tinyref, in float64
-//   std::vector<double> bound = ...;                                 // derived in each test
+//   std::vector<double> bound = ...;                                 // from bounds.h
 //   EXPECT_TRUE(oracle::within(want, got, bound, "saxpy_naive(n 1000, block 96)"));
-//
-// Each test derives its bounds from how float32 arithmetic rounds (u = 2^-24, the unit
-// roundoff) and says how; a bound is never a tuned number.
 #ifndef TESTS_07_CUDA_BY_HAND_ORACLE_H_
 #define TESTS_07_CUDA_BY_HAND_ORACLE_H_
 
@@ -20,8 +17,6 @@
 #include "gtest/gtest.h"
 
 namespace oracle {
-
-constexpr double kUnitRoundoff = 1.0 / (1 << 24);  // float32: |fl(x) - x| <= u |x|
 
 // n floats uniform in [lo, hi).
 std::vector<float> uniform(std::mt19937_64& rng, int64_t n, float lo, float hi);

@@ -3,13 +3,8 @@
 // values are large enough that exp overflows (or underflows to 0) without the max shift, and a
 // row holding a NaN (it comes out all NaN, the other rows untouched).
 //
-// Bound, relative to each output y = e / s with e = exp(x - m) and s the sum of the row's e:
-// x - m rounds once (u |x - m|), expf errs by at most 2 ulp (4u; CUDA's documented bound, glibc
-// is better), so each e is within (4 + R) u of exact, R = max |x - m| over the row. The sum of
-// `cols` positive terms adds (cols - 1) u; the online rung rescales its running sum up to once
-// per element, each rescale another expf and two roundings, (6 + R) u; the divide is two more
-// roundings. Altogether y is within (cols (R + 8) + 2 R + 16) u of exact, relative. A bug
-// (a missing max shift, a lost rescale, a lane left out of a shuffle) is off by far more.
+// Each output must be within bounds::softmax_rtol of tinyref's (relative): a missing max shift,
+// a lost rescale, a lane left out of a shuffle is off by far more.
 #include <algorithm>
 #include <cmath>
 #include <random>
@@ -18,6 +13,7 @@
 
 #include "ch07/softmax.h"
 #include "gtest/gtest.h"
+#include "tests/07_cuda_by_hand/bounds.h"
 #include "tests/07_cuda_by_hand/device.h"
 #include "tests/07_cuda_by_hand/oracle.h"
 #include "tests/testing/testing.h"
@@ -56,10 +52,10 @@ std::vector<double> softmax_bound(const Case& c, const std::vector<float>& in, c
     const auto row = in.begin() + static_cast<int64_t>(r) * c.cols;
     const auto [lo, hi] = std::minmax_element(row, row + c.cols);
     const double range = double{*hi} - *lo;  // R: the largest |x - m| of the row
-    const double rtol = (c.cols * (range + 8) + 2 * range + 16) * oracle::kUnitRoundoff;
+    const double rtol = bounds::softmax_rtol(c.cols, range);
     for (int j = 0; j < c.cols; ++j) {
       const size_t i = static_cast<size_t>(r) * c.cols + j;
-      bound[i] = rtol * std::fabs(want[i]) + 1e-37;  // outputs below FLT_MIN lose relative accuracy
+      bound[i] = rtol * std::fabs(want[i]) + bounds::kSoftmaxAtol;
     }
   }
   return bound;
