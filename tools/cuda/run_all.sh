@@ -71,6 +71,7 @@ anchor=(--python python3 --anchor "$here/anchors/torch_cuda.py")
 run_one benches "$here/bin/matmul_cuda" "${anchor[@]}"
 run_one benches "$here/bin/elementwise_cuda" "${anchor[@]}"
 run_one benches "$here/bin/mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
+run_one benches "$here/bin/ch07_ladder_solution"   # its anchors (cudaMemcpy, cuBLAS) run inside
 
 echo "=================== summary ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || echo 'no nvidia-smi'))"
 printf '%s\n' "${summary[@]}"
