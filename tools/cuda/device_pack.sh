@@ -3,7 +3,8 @@
 # test binaries (chapter 7's native tests among them), the CUDA benchmarks (ch07_ladder among
 # them) and the trainer, built here (the GPU machine has no Bazel, gtest or Eigen; see
 # ../shared/TOOLCHAIN.md, "Running on the GPU machine"), plus MNIST gzipped, the PyTorch anchor
-# scripts, the shared libraries the GPU machine may lack, and devbin/run_all.sh. Then, on the GPU machine (the run tool, carry=["devbin"]), from the repo root:
+# scripts, the shared libraries the GPU machine may lack, and devbin/run_all.sh. Then, on the GPU
+# machine (the run tool, carry=["devbin"]), from the repo root:
 #
 #   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh            # everything
 #   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh tests      # only the tests
