@@ -103,43 +103,80 @@ def _nvcc_objects(name, cu_srcs, inputs):
         objects.append(obj)
     return objects
 
-def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
-    """A chapter written in CUDA (.cu kernels and launchers), in chapters/ or solutions/.
+def _emulated_sources(name, files):
+    """Each file through the CUDA emulator's rewriter into NAME_emulated/ (a .cu becomes
+    .emu.cc, a header keeps its name), so that the .cu files' includes of their own headers by
+    plain name find the rewritten copies beside them. Returns (sources, headers)."""
+    sources, headers = [], []
+    for f in files:
+        out = "%s_emulated/%s" % (name, f.replace(".cu", ".emu.cc") if f.endswith(".cu") else f)
+        native.genrule(
+            name = "%s_rewrite_%s" % (name, f.replace("/", "_").replace(".", "_")),
+            srcs = [f],
+            outs = [out],
+            tools = ["//tools/cudaemu:cudaemu_rewrite"],
+            cmd = "$(location //tools/cudaemu:cudaemu_rewrite) $(location %s) $@ --name %s" % (
+                f,
+                native.package_name() + "/" + f,
+            ),
+        )
+        (sources if f.endswith(".cu") else headers).append(out)
+    return sources, headers
 
-    Makes chNN_native: the .cu files compiled by nvcc for a GPU (where the toolkit is found;
-    elsewhere an empty library that nothing builds by default). hdrs are plain C++ headers
-    (the launchers' declarations, included as "chNN/name.h" by tests); cu_hdrs are headers only
-    .cu files include (device functions), by their plain name.
+def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
+    """A chapter written in CUDA (.cu kernels and launchers), in chapters/ or solutions/; twice:
+
+        chNN         through the CUDA emulator (tools/cudaemu): runs on every machine, and
+                     reports races, divergent barriers, uninitialised shared reads and accesses
+                     out of bounds. The chapter's tests use it.
+        chNN_native  compiled by nvcc for a GPU (where the toolkit is found; elsewhere an empty
+                     library that nothing builds by default).
+
+    hdrs are plain C++ headers (the launchers' declarations, included as "chNN/name.h" by
+    tests); cu_hdrs (.cuh) hold device code only .cu files include. The .cu files include both
+    by their plain names.
     """
-    objects = _nvcc_objects("ch%s_native" % chapter, cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"]) if CUDA_FOUND else []
-    native.cc_library(
-        name = "ch%s_native" % chapter,
-        srcs = objects,
+    label = "ch" + chapter
+    common = dict(
         hdrs = hdrs,
         strip_include_prefix = "/" + native.package_name(),
-        include_prefix = "ch" + chapter,
-        deps = deps + ["//chapters:course"] + (["@cuda//:cudart"] if CUDA_FOUND else []),
-        tags = ["manual"],
+        include_prefix = label,
         visibility = ["//visibility:public"],
     )
+    sources, headers = _emulated_sources(label, cu_srcs + hdrs + cu_hdrs)
+    native.cc_library(
+        name = label,
+        srcs = sources,
+        textual_hdrs = headers,
+        copts = TT_DEFAULT_COPTS + ["-Wno-unused-variable", "-Wno-unused-but-set-variable"],
+        deps = deps + ["//chapters:course", "//tools/cudaemu:cuda_runtime_headers"],
+        **common
+    )
+    objects = _nvcc_objects(label + "_native", cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"]) if CUDA_FOUND else []
+    native.cc_library(
+        name = label + "_native",
+        srcs = objects,
+        deps = deps + ["//chapters:course"] + (["@cuda//:cudart"] if CUDA_FOUND else []),
+        tags = ["manual"],
+        **common
+    )
 
-def chapter_cuda_test(name, chapter, srcs, deps = [], native_deps = [], size = "small", tags = [], **kwargs):
-    """chapter_test for a CUDA chapter, plus two native twins for a GPU:
-
-    NAME_native (the student's code) and NAME_native_solution, built with nvcc and tagged
-    manual and "gpu": tools/cuda/device_pack.sh packs the solution's for the GPU machine;
-    `bazel test //tests/NN_topic:NAME_native` runs the student's on one. They skip (counted)
-    where there is no GPU. native_deps replace deps' emulated test plumbing.
+def chapter_cuda_test(name, chapter, srcs, emulated_deps = [], native_deps = [], size = "small", tags = [], **kwargs):
+    """chapter_test for a CUDA chapter: NAME and NAME_solution run through the emulator (the
+    graded tests, everywhere); NAME_native and NAME_native_solution are built with nvcc for a
+    GPU, tagged manual and "gpu" (they skip, counted, without one): tools/cuda/device_pack.sh packs
+    the solution's for the GPU machine. emulated_deps and native_deps: the test plumbing that
+    differs between the two (device memory, the emulator's reports).
     """
+    chapter_test(name = name, chapter = chapter, srcs = srcs, deps = emulated_deps, size = size, tags = tags, **kwargs)
     folder = native.package_name().split("/")[-1]
-    test_deps = ["//tests/testing", "@googletest//:gtest_main"]
     for suffix, tree in [("_native", "chapters"), ("_native_solution", "solutions")]:
         native.cc_test(
             name = name + suffix,
             srcs = srcs,
             copts = TT_TEST_COPTS,
             size = size,
-            deps = ["//%s/%s:ch%s_native" % (tree, folder, chapter)] + native_deps + test_deps,
+            deps = ["//%s/%s:ch%s_native" % (tree, folder, chapter)] + native_deps + ["//tests/testing", "@googletest//:gtest_main"],
             tags = tags + ["manual", "gpu", "ch" + chapter],
             **kwargs
         )

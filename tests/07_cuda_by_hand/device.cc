@@ -2,6 +2,7 @@
 
 #include <cuda_runtime.h>
 
+#include <cstdio>
 #include <exception>
 #include <stdexcept>
 
@@ -44,19 +45,40 @@ std::vector<float> Floats::read() const {
   return host;
 }
 
+// What the emulator reported during one launch (its report names the kernel, the block, the
+// thread, the line and what went wrong); "" natively, and when it reported nothing.
+class EmulatorReports {
+ public:
+#ifdef CUDAEMU
+  EmulatorReports() : faults_(cudaemu::fault_count()), report_(cudaemu::last_report()) {}
+  std::string since() const {
+    const std::string now = cudaemu::last_report();
+    if (cudaemu::fault_count() == faults_ && now == report_) return "";
+    return "\nThe CUDA emulator's report:\n" + now;
+  }
+
+ private:
+  long faults_;
+  std::string report_;
+#else
+  std::string since() const { return ""; }
+#endif
+};
+
 ::testing::AssertionResult run(const std::function<void()>& launch, const std::string& what) {
+  const EmulatorReports reports;
   try {
     launch();
   } catch (const std::exception& e) {
     cudaDeviceSynchronize();  // a failed launcher may have queued work before throwing
     cudaGetLastError();       // and must not leave its error to the next case
-    return ::testing::AssertionFailure() << what << ": threw " << e.what();
+    return ::testing::AssertionFailure() << what << ": threw " << e.what() << reports.since();
   }
   cudaError_t status = cudaDeviceSynchronize();
   if (status == cudaSuccess) status = cudaGetLastError();
   if (status != cudaSuccess) {
     return ::testing::AssertionFailure() << what << ": CUDA reported " << cudaGetErrorName(status) << " ("
-                                         << cudaGetErrorString(status) << ")";
+                                         << cudaGetErrorString(status) << ")" << reports.since();
   }
   return ::testing::AssertionSuccess();
 }
@@ -65,6 +87,11 @@ void DeviceTest::SetUp() {
   static const std::string why = unavailable();
   if (!why.empty()) GTEST_SKIP() << why << ": chapter 7's kernels cannot run natively here (the emulated "
                                            "build of the same test runs everywhere)";
+  static const bool said = [] {
+    std::printf("chapter 7's kernels run on %s\n", name().c_str());
+    return true;
+  }();
+  (void)said;
 }
 
 }  // namespace device

@@ -28,7 +28,7 @@ namespace device {
 // "" where kernels can run, else why not ("no CUDA device: ...").
 std::string unavailable();
 
-// What runs the kernels: "the CUDA emulator" or the GPU's name.
+// What runs the kernels: the GPU's name, or the emulator's.
 std::string name();
 
 // n floats of device memory, freed at the end of the scope.
