@@ -31,11 +31,12 @@ std::string describe(const char* rung, const Case& c) {
 }
 
 // For each block size: one element, a block minus one, plus one, several blocks with a tail,
-// and a random size up to 20000; block sizes from `blocks` (rungs 4 and 5 need multiples of 32).
+// and a random size up to 4000; block sizes from `blocks` (rungs 4 and 5 need multiples of 32).
+// The emulator runs a few hundred thousand CUDA threads a second: these keep a test in seconds.
 std::vector<Case> cases(std::mt19937_64& rng, const std::vector<int>& blocks, bool capped_grid) {
   std::vector<Case> out;
   for (int block : blocks) {
-    for (int n : {1, block - 1, block + 1, 5 * block + 3, oracle::between(rng, 1, 20000)}) {
+    for (int n : {1, block - 1, block + 1, 3 * block + 3, oracle::between(rng, 1, 4000)}) {
       if (n < 1) continue;
       Launch launch{block, capped_grid ? oracle::between(rng, 0, 5) : 0};
       out.push_back({n, launch});
@@ -44,8 +45,8 @@ std::vector<Case> cases(std::mt19937_64& rng, const std::vector<int>& blocks, bo
   return out;
 }
 
-const std::vector<int> kAnyBlock = {1, 7, 32, 96, 100, 255, 256, 1000, 1024};
-const std::vector<int> kWarpBlocks = {32, 64, 96, 160, 256, 480, 1024};
+const std::vector<int> kAnyBlock = {1, 7, 32, 96, 100, 255, 1024};
+const std::vector<int> kWarpBlocks = {32, 96, 160, 480, 1024};
 
 void check_rung(const char* rung_name, ch07::SumRung rung, const std::vector<int>& blocks, bool capped_grid) {
   for (uint64_t seed : testing_util::seeds()) {
