@@ -144,7 +144,9 @@ void access_slow(uintptr_t addr, size_t bytes, size_t align, const Region* regio
     }
   }
   if (region->init == nullptr) return;
-  if (access != Access::kWrite && !all_set(region->init + offset, bytes)) {
+  bool written = true;
+  for (size_t i = 0; i < bytes; ++i) written = written && __atomic_load_n(region->init + offset + i, __ATOMIC_RELAXED);
+  if (access != Access::kWrite && !written) {
     std::ostringstream os;
     os << "  bytes " << offset << "-" << offset + bytes - 1 << " of " << describe_global(*region)
        << " were never written: no cudaMemcpy, cudaMemset or kernel stored there before this "

@@ -1,7 +1,7 @@
 // Shared memory: a block's __shared__ arrays laid out in one arena as threads first reach their
 // declarations, and a shadow byte per byte that finds what compute-sanitizer's racecheck and
 // initcheck find:
-//   - a race: between two barriers (one epoch), one thread writes a byte that another thread
+//   - a race: between two barriers (one interval), one thread writes a byte that another thread
 //     reads or writes (threads of one warp separated by __syncwarp are ordered);
 //   - an uninitialised read: a byte no thread of this block has written (the arena still holds
 //     the previous block's data, as a GPU's shared memory does).
@@ -26,7 +26,9 @@ unsigned char* arena_base(SharedMemory& s) {
 }
 
 void grow_shadow(SharedMemory& s, size_t bytes) {
-  if (s.shadow.size() < bytes) s.shadow.resize(bytes);  // new bytes: never written
+  if (s.shadow.size() >= bytes) return;
+  s.shadow.resize(bytes);  // new bytes: never written
+  s.lines.resize(bytes);
 }
 
 std::string who(uint16_t thread, const dim3& block) {
@@ -97,45 +99,46 @@ const Region* shared_region(const Site& site, size_t bytes, size_t align) {
 }
 
 void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access access, const std::source_location& loc) {
-  BlockRunner& runner = current_runner();
   const CudaThread& t = this_thread();
-  const uint32_t epoch = runner.epoch(), first = runner.block_first_epoch();
-  const uint32_t syncs = runner.warp(t.warp).syncs;
-  const uint16_t me = static_cast<uint16_t>(t.linear), my_warp = static_cast<uint16_t>(t.warp);
-  const size_t offset = addr - region.base;
-  ShadowByte* shadow = runner.shared().shadow.data() + region.shadow_offset + offset;
+  BlockRunner& runner = *t.runner;
+  const uint32_t mine = runner.warp(t.warp).stamp;  // this thread's warp: its last barrier or __syncwarp
+  const uint32_t interval = runner.barrier_stamp(), first = runner.block_first_stamp();
+  const uint16_t me = static_cast<uint16_t>(t.linear);
+  const uint8_t my_warp = static_cast<uint8_t>(t.warp);
+  const size_t offset = addr - region.base, at = region.shadow_offset + offset;
+  ShadowByte* shadow = runner.shared().shadow.data() + at;
+  ShadowLines* lines = runner.shared().lines.data() + at;
   for (size_t i = 0; i < bytes; ++i) {
     ShadowByte& b = shadow[i];
-    if (access != Access::kWrite && b.write_epoch < first) {
+    if (access != Access::kWrite && b.write_stamp < first) {
       std::ostringstream os;
       os << "  " << thread_list({t.linear}, this_launch().spec->config.block) << " reads " << byte_of(region, offset + i)
          << ", which no thread of this block has written yet\n"
          << "  (write shared memory before reading it, with a __syncthreads() between the write and the read)\n";
       fault(cudaErrorLaunchFailure, "read of uninitialised shared memory", os.str(), loc);
     }
-    const bool writer_ordered = b.writer / kWarpSize == my_warp && b.write_syncs < syncs;
-    if (b.write_epoch == epoch && b.writer != me && !writer_ordered && !(access == Access::kAtomic && b.write_atomic))
-      race(region, offset + i, t, access, true, b.writer, b.write_loc, loc);
-    const bool readers_ordered = b.reader_warp == my_warp && b.read_syncs < syncs;
-    if (access != Access::kRead && b.read_epoch == epoch && b.reader != me && !readers_ordered)
-      race(region, offset + i, t, access, false, b.reader, b.read_loc, loc);
-    if (access == Access::kRead) {
-      if (b.read_epoch != epoch) {
-        b.read_epoch = epoch;
-        b.reader = me;
-        b.reader_warp = my_warp;
-      } else {
-        if (b.reader != me) b.reader = kMany;
-        if (b.reader_warp != my_warp) b.reader_warp = kMany;
-      }
-      b.read_syncs = syncs;
-      b.read_loc = loc;
-    } else {
-      b.write_epoch = epoch;
+    // A conflict: the other access is in this barrier interval, by another thread, and not
+    // ordered by a __syncwarp of the same warp (atomics do not conflict with atomics).
+    if (b.write_stamp >= interval && b.writer != me && !(b.writer / kWarpSize == my_warp && b.write_stamp < mine) &&
+        !(access == Access::kAtomic && b.write_atomic))
+      race(region, offset + i, t, access, true, b.writer, lines[i].write, loc);
+    if (access != Access::kRead && b.read_stamp >= interval && b.reader != me &&
+        !(b.reader_warp == my_warp && b.read_stamp < mine))
+      race(region, offset + i, t, access, false, b.reader, lines[i].read, loc);
+    if (access != Access::kRead) {
+      b.write_stamp = mine;
       b.writer = me;
-      b.write_syncs = syncs;
       b.write_atomic = access == Access::kAtomic;
-      b.write_loc = loc;
+      lines[i].write = loc;
+    } else if (b.read_stamp < interval) {  // the first read of this interval
+      b.read_stamp = mine;
+      b.reader = me;
+      b.reader_warp = my_warp;
+      lines[i].read = loc;
+    } else {
+      if (b.reader != me) b.reader = kMany;
+      if (b.reader_warp != my_warp) b.reader_warp = kManyWarps;
+      if (b.read_stamp < mine) b.read_stamp = mine;
     }
   }
 }
