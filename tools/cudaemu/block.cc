@@ -211,9 +211,9 @@ void BlockRunner::yield(CudaThread& t) {
     const int lane = t.bad_source_lane;
     t.bad_source_lane = -1;
     fault(cudaErrorLaunchFailure, "warp shuffle reads a lane that does not take part",
-          "lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " reads lane " + std::to_string(lane) +
-              ", which is not in the shuffle (not named in the mask, exited, or past the end of the block): on a GPU "
-              "the value is undefined",
+          "  lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " reads lane " + std::to_string(lane) +
+              ", which is not in the shuffle (not named in the mask, exited, or past the end of the block);\n"
+              "  on a GPU the value it gets is undefined\n",
           t.wait_loc);
   }
 }
