@@ -172,6 +172,11 @@ TEST(Rewrite, CommentsStringsAndDirectivesAreNotCode) {
   EXPECT_REWRITES(src, src);
 }
 
+TEST(Rewrite, DeviceHeadersAreIncludedRewritten) {
+  EXPECT_REWRITES("#include \"chapters/07/common.cuh\"\n#include <cuda_runtime.h>\n#include \"a.h\"\n",
+                  "#include \"chapters/07/common.emu.cuh\"\n#include <cuda_runtime.h>\n#include \"a.h\"\n");
+}
+
 TEST(Rewrite, PragmasBeforeLoopsAndAssert) {
   EXPECT_REWRITES("__global__ void k(float* x) {\n#pragma unroll\n  for (float* p = x; p; ) assert(p[0] > 0);\n}",
                   "__global__ void k(::cudaemu::ptr<float> x) {\n#pragma unroll\n  for (::cudaemu::ptr<float> p = x; p; ) CUDAEMU_ASSERT(p[0] > 0);\n}");
