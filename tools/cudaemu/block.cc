@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <new>
@@ -22,6 +23,11 @@ thread_local ThreadInfo* tls_thread = nullptr;
 namespace {
 
 thread_local BlockRunner* tls_runner = nullptr;
+
+bool same_place(const std::source_location& a, const std::source_location& b) {
+  return a.line() == b.line() && a.column() == b.column() &&
+         (a.file_name() == b.file_name() || std::strcmp(a.file_name(), b.file_name()) == 0);
+}
 
 size_t stack_bytes_from_env() {
   // A CUDA thread's locals live on its fiber's stack; ASan's redzones make frames larger.
@@ -98,12 +104,9 @@ BlockRunner& BlockRunner::here() {
 BlockRunner::BlockRunner() : stacks_(stack_bytes_from_env()) {}
 BlockRunner::~BlockRunner() = default;
 
-void BlockRunner::next_epoch() {
-  if (++epoch_ >= 0xfffffff0u) {  // about to wrap: forget every old record
-    std::fill(shared_.shadow.begin(), shared_.shadow.end(), ShadowByte{});
-    epoch_ = block_first_epoch_ = 1;
-  }
-}
+uint32_t BlockRunner::next_stamp() { return ++stamp_; }
+
+void BlockRunner::stamp_warp(unsigned w) { warps_[w].stamp = next_stamp(); }
 
 void BlockRunner::run_block(Launch& launch, uint64_t block) {
   const KernelLaunch& spec = *launch.spec;
@@ -113,17 +116,26 @@ void BlockRunner::run_block(Launch& launch, uint64_t block) {
   faulted_ = false;
   waited_for_lower_blocks = false;
   count_ = launch.threads_per_block;
-  next_epoch();
-  block_first_epoch_ = epoch_;
+  if (stamp_ >= 0xf0000000u) {  // stamps about to wrap: forget every old record (between blocks)
+    std::fill(shared_.shadow.begin(), shared_.shadow.end(), ShadowByte{});
+    stamp_ = 0;
+  }
+  block_first_stamp_ = barrier_stamp_ = next_stamp();
   shared_begin_block(*this, launch.dynamic_shared);
 
   const uint3 block_idx{static_cast<unsigned>(block % grid.x), static_cast<unsigned>((block / grid.x) % grid.y),
                         static_cast<unsigned>(block / (uint64_t{grid.x} * grid.y))};
-  threads_.clear();
-  threads_.resize(count_);
-  warps_.assign((count_ + kWarpSize - 1) / kWarpSize, Warp{});
+  threads_.resize(count_);  // reused block after block; every field is set below
+  warps_.assign((count_ + kWarpSize - 1) / kWarpSize, Warp{{}, barrier_stamp_});
+  done_ = 0;
   for (unsigned i = 0; i < count_; ++i) {
     CudaThread& t = threads_[i];
+    t.runner = this;
+    t.state = ThreadState::kRunnable;
+    t.started = t.abort = false;
+    t.bad_source_lane = -1;
+    t.predicate = t.barrier_result = 0;
+    t.barrier_kind = Barrier::kPlain;
     t.linear = i;
     t.warp = i / kWarpSize;
     t.lane = i % kWarpSize;
@@ -131,7 +143,6 @@ void BlockRunner::run_block(Launch& launch, uint64_t block) {
   }
   BlockRunner* outer = tls_runner;
   tls_runner = this;
-  for (CudaThread& t : threads_) start_thread(t);
   for (;;) {
     bool any_runnable = false;
     for (CudaThread& t : threads_) {
@@ -140,13 +151,10 @@ void BlockRunner::run_block(Launch& launch, uint64_t block) {
       resume(t);
       if (faulted_) break;
     }
-    if (faulted_) break;
-    if (std::all_of(threads_.begin(), threads_.end(), [](const CudaThread& t) { return t.state == ThreadState::kDone; }))
-      break;
+    if (faulted_ || done_ == count_) break;
     if (!any_runnable && !resolve_waits()) break;
   }
   if (faulted_) abort_block();
-  threads_.clear();
   tls_runner = outer;
 }
 
@@ -167,6 +175,7 @@ void BlockRunner::start_thread(CudaThread& t) {
       }
     }
     t.state = ThreadState::kDone;
+    ++done_;
     if (!faulted_ && !t.abort) warp_lane_exited(*this, t);
     asan_start(nullptr, asan_stack_bottom_, asan_stack_size_);  // this stack is done for good
     return std::move(t.scheduler);
@@ -180,6 +189,10 @@ void BlockRunner::escaped(const std::string& what) {
 }
 
 void BlockRunner::resume(CudaThread& t) {
+  if (!t.started) {
+    t.started = true;
+    start_thread(t);
+  }
   tls_thread = &t.info;
   // The fiber's stack bottom is unknown until boost lays it out; ASan accepts it learnt later.
   asan_start(&asan_fake_stack_, t.stack_bottom, t.stack_size);
@@ -198,9 +211,9 @@ void BlockRunner::yield(CudaThread& t) {
     const int lane = t.bad_source_lane;
     t.bad_source_lane = -1;
     fault(cudaErrorLaunchFailure, "warp shuffle reads a lane that does not take part",
-          "lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " reads lane " + std::to_string(lane) +
-              ", which is not in the shuffle (not named in the mask, exited, or past the end of the block): on a GPU "
-              "the value is undefined",
+          "  lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " reads lane " + std::to_string(lane) +
+              ", which is not in the shuffle (not named in the mask, exited, or past the end of the block);\n"
+              "  on a GPU the value it gets is undefined\n",
           t.wait_loc);
   }
 }
@@ -209,13 +222,21 @@ void BlockRunner::abort_block() {
   for (CudaThread& t : threads_) {
     if (t.state == ThreadState::kDone) continue;
     t.abort = true;
-    resume(t);
+    if (t.started) resume(t);  // unwinds it from where it waits
   }
 }
 
 // Every live thread waits. If all wait at one __syncthreads, it opens; otherwise the block can
 // never go on, and that is the fault.
 bool BlockRunner::resolve_waits() {
+  const CudaThread& first = threads_.front();
+  const bool one_barrier = done_ == 0 && std::all_of(threads_.begin(), threads_.end(), [&](const CudaThread& t) {
+    return t.state == ThreadState::kBarrier && same_place(t.wait_loc, first.wait_loc);
+  });
+  if (one_barrier) {
+    release_barrier();
+    return true;
+  }
   std::map<std::string, std::vector<unsigned>> barriers, collectives;  // where -> threads
   std::vector<unsigned> done;
   for (const CudaThread& t : threads_) {
@@ -229,20 +250,16 @@ bool BlockRunner::resolve_waits() {
   for (const auto& [at, ids] : collectives)
     details += "  " + thread_list(ids, dims) + " wait at a warp collective at " + at + " for lanes that never arrive\n";
   if (!done.empty()) details += "  " + thread_list(done, dims) + " have returned\n";
-  const char* title = nullptr;
+  const char* title;
   if (!collectives.empty()) {
     title = "deadlock: a warp collective waits for lanes that are elsewhere";
   } else if (!done.empty()) {
     title = "divergent __syncthreads(): some threads of the block returned without reaching it";
     details += "  every thread of a block must reach each __syncthreads(); a GPU may hang or go on silently\n";
-  } else if (barriers.size() > 1) {
+  } else {
     title = "divergent __syncthreads(): threads of one block wait at different barriers";
     details += "  every thread of a block must reach the same __syncthreads() (a barrier inside a branch that "
                "not all threads take)\n";
-  }
-  if (title == nullptr) {
-    release_barrier();
-    return true;
   }
   launch_->record_fault(block_, cudaErrorLaunchFailure, block_report(*launch_, block_, title, details));
   faulted_ = true;
@@ -256,7 +273,8 @@ void BlockRunner::release_barrier() {
     all &= t.predicate != 0;
     any |= t.predicate != 0;
   }
-  next_epoch();
+  barrier_stamp_ = next_stamp();
+  for (Warp& w : warps_) w.stamp = barrier_stamp_;
   for (CudaThread& t : threads_) {
     switch (t.barrier_kind) {
       case Barrier::kPlain: t.barrier_result = 0; break;
@@ -268,7 +286,6 @@ void BlockRunner::release_barrier() {
   }
 }
 
-CudaThread& this_thread() { return *static_cast<CudaThread*>(tls_thread->runtime); }
 const Launch& this_launch() { return tls_runner->launch(); }
 uint64_t this_block() { return tls_runner->block(); }
 

@@ -40,12 +40,17 @@ class StackPool {
   std::vector<void*> mapped_;
 };
 
+class BlockRunner;
+
 struct CudaThread {
   ThreadInfo info;  // threadIdx & co; info.runtime points back here
+  BlockRunner* runner = nullptr;
   unsigned linear = 0, warp = 0, lane = 0;
   ThreadState state = ThreadState::kRunnable;
   std::source_location wait_loc;  // the barrier or collective it waits at
   bool abort = false;             // resumed only to unwind (the block faulted)
+  bool started = false;           // its fiber exists (made at its first turn, so that threads
+                                  // that never wait run one after another on one warm stack)
   // __syncthreads_count & co
   Barrier barrier_kind = Barrier::kPlain;
   int predicate = 0, barrier_result = 0;
@@ -70,24 +75,32 @@ struct WarpGroup {
 };
 struct Warp {
   std::vector<WarpGroup> pending;
-  uint32_t syncs = 0;  // __syncwarp()s completed: orders the warp's shared accesses
+  uint32_t stamp = 0;  // the runner's stamp at the warp's last barrier or __syncwarp
 };
 
-// A per-byte record of shared memory since the block's last barrier: who wrote and who read it.
+// Who last wrote and who read each byte of shared memory, and when, as stamps: a runner's stamp
+// grows at every barrier and every __syncwarp, so an access stamped at or after the last
+// barrier's stamp is in the current barrier interval, and two accesses of one warp with
+// different stamps have a __syncwarp between them. Plain writes, reads and atomics are kept
+// apart (atomics conflict with plain accesses, not with each other). 20 bytes per byte; the
+// lines of the accesses (needed only for reports) sit in a separate, colder array.
 struct ShadowByte {
-  uint32_t write_epoch = 0, read_epoch = 0;  // barrier interval of the last write / reads
-  uint32_t write_syncs = 0, read_syncs = 0;  // the warp's __syncwarp count then
-  uint16_t writer = 0, reader = 0, reader_warp = 0;  // kMany: several threads / warps read
-  bool write_atomic = false;
-  std::source_location write_loc, read_loc;
+  uint32_t write_stamp = 0, read_stamp = 0, atomic_stamp = 0;  // 0: never (stamps start at 1)
+  uint16_t writer = 0, reader = 0, atomic_writer = 0;          // thread ids, or kMany
+  uint8_t reader_warp = 0;                                     // kManyWarps: several warps read
+};
+struct ShadowLines {
+  std::source_location write, read, atomic;
 };
 inline constexpr uint16_t kMany = 0xffff;
+inline constexpr uint8_t kManyWarps = 0xff;
 
 // The block's shared memory: the dynamic part first, then each __shared__ declaration in the
 // order threads reach them; a shadow byte per byte.
 struct SharedMemory {
   std::vector<unsigned char> arena;
   std::vector<ShadowByte> shadow;
+  std::vector<ShadowLines> lines;
   struct Declared {
     const Site* site;
     Region region;
@@ -113,8 +126,9 @@ class BlockRunner {
   std::vector<CudaThread>& threads() { return threads_; }
   Warp& warp(unsigned w) { return warps_[w]; }
   unsigned thread_count() const { return count_; }
-  uint32_t epoch() const { return epoch_; }
-  uint32_t block_first_epoch() const { return block_first_epoch_; }
+  uint32_t barrier_stamp() const { return barrier_stamp_; }    // at the last barrier
+  uint32_t block_first_stamp() const { return block_first_stamp_; }
+  void stamp_warp(unsigned w);  // a __syncwarp completed in warp w
   SharedMemory& shared() { return shared_; }
   bool waited_for_lower_blocks = false;  // the atomics gate opened for this block
 
@@ -125,17 +139,17 @@ class BlockRunner {
   bool resolve_waits();  // false: the block faulted
   void release_barrier();
   void abort_block();
-  void next_epoch();
+  uint32_t next_stamp();
   void escaped(const std::string& what);  // an exception left the kernel
 
   StackPool stacks_;
   std::vector<CudaThread> threads_;
   std::vector<Warp> warps_;
-  unsigned count_ = 0;
+  unsigned count_ = 0, done_ = 0;
   Launch* launch_ = nullptr;
   uint64_t block_ = 0;
   bool faulted_ = false;
-  uint32_t epoch_ = 0, block_first_epoch_ = 0;
+  uint32_t stamp_ = 0, barrier_stamp_ = 0, block_first_stamp_ = 0;
   SharedMemory shared_;
   // ASan: the scheduler's own stack, for the switches back to it
   void* asan_fake_stack_ = nullptr;
@@ -146,6 +160,7 @@ class BlockRunner {
 
 // The runner of the block this OS thread is running.
 BlockRunner& current_runner();
+inline CudaThread& this_thread() { return *static_cast<CudaThread*>(tls_thread->runtime); }
 // shared.cc: reset the block's shared memory (dynamic part sized by the launch).
 void shared_begin_block(BlockRunner& runner, size_t dynamic_bytes);
 // warp.cc: a lane exited; collectives that waited only for it may complete.

@@ -34,7 +34,7 @@
 #define __constant__
 #define __managed__
 #define __forceinline__ inline
-#define __noinline__ __attribute__((noinline))
+#define __noinline__  // (not __attribute__((noinline)): libstdc++ spells that attribute __noinline__)
 #define __launch_bounds__(...)
 #define __align__(n) alignas(n)
 #define __CUDACC__EMULATED 1

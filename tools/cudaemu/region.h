@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <source_location>
+#include <type_traits>
 
 #include "tools/cudaemu/types.h"
 
@@ -57,11 +58,29 @@ ThreadInfo* current_thread();
 // faults. Returns only when the access is fine.
 void access_slow(uintptr_t addr, size_t bytes, size_t align, const Region* region, Access access,
                  const std::source_location& loc);
+// An in-bounds, aligned access of shared memory: the race and init bookkeeping.
+void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access access, const std::source_location& loc);
 
-inline bool all_set(const uint8_t* init, size_t bytes) {
-  for (size_t i = 0; i < bytes; ++i)
+// Whether all `bytes` init bytes are set (a word at a time where the access is a whole word).
+template <size_t kBytes>
+inline bool all_set(const uint8_t* init) {
+  if constexpr (kBytes == 4 || kBytes == 8) {
+    using Word = std::conditional_t<kBytes == 4, uint32_t, uint64_t>;
+    if (reinterpret_cast<uintptr_t>(init) % kBytes == 0)
+      return __atomic_load_n(reinterpret_cast<const Word*>(init), __ATOMIC_RELAXED) == static_cast<Word>(0x0101010101010101ull);
+  }
+  for (size_t i = 0; i < kBytes; ++i)
     if (__atomic_load_n(init + i, __ATOMIC_RELAXED) == 0) return false;
   return true;
+}
+template <size_t kBytes>
+inline void set_all(uint8_t* init) {
+  if constexpr (kBytes == 4 || kBytes == 8) {
+    using Word = std::conditional_t<kBytes == 4, uint32_t, uint64_t>;
+    if (reinterpret_cast<uintptr_t>(init) % kBytes == 0)
+      return __atomic_store_n(reinterpret_cast<Word*>(init), static_cast<Word>(0x0101010101010101ull), __ATOMIC_RELAXED);
+  }
+  for (size_t i = 0; i < kBytes; ++i) __atomic_store_n(init + i, 1, __ATOMIC_RELAXED);
 }
 
 }  // namespace detail
@@ -71,15 +90,16 @@ template <class T>
 inline void check_access(uintptr_t addr, const Region* region, Access access, const std::source_location& loc) {
   if (region == nullptr) return;  // outside a kernel: unchecked
   const uintptr_t offset = addr - region->base;
-  const bool fast = region->kind == RegionKind::kGlobal && offset <= region->size &&
-                    region->size - offset >= sizeof(T) && addr % alignof(T) == 0 && access != Access::kAtomic;
-  if (!fast) return detail::access_slow(addr, sizeof(T), alignof(T), region, access, loc);
+  const bool plain = offset <= region->size && region->size - offset >= sizeof(T) && addr % alignof(T) == 0 &&
+                     access != Access::kAtomic;
+  if (plain && region->kind == RegionKind::kShared) return detail::shared_access(addr, sizeof(T), *region, access, loc);
+  if (!plain || region->kind != RegionKind::kGlobal) return detail::access_slow(addr, sizeof(T), alignof(T), region, access, loc);
   if (region->init == nullptr) return;
   if (access == Access::kRead) {
-    if (!detail::all_set(region->init + offset, sizeof(T)))
+    if (!detail::all_set<sizeof(T)>(region->init + offset))
       detail::access_slow(addr, sizeof(T), alignof(T), region, access, loc);
   } else {
-    for (size_t i = 0; i < sizeof(T); ++i) __atomic_store_n(region->init + offset + i, 1, __ATOMIC_RELAXED);
+    detail::set_all<sizeof(T)>(region->init + offset);
   }
 }
 

@@ -127,15 +127,13 @@ size_t Rewriter::shared_declaration(size_t s, size_t rb, std::vector<SharedScala
     if (name < b || !ident(name) || (n == 0 && name == b))
       fail(b, "cannot read this __shared__ declaration (write `__shared__ type name[size];`)");
     if (n == 0) {
-      for (size_t a = b; a < name; ++a) {
+      for (size_t a = b; a < name; ++a)
         if (is(a, "*")) fail(a, "a __shared__ pointer variable is not supported by the emulator");
-        type += (type.empty() || !ident(a) || !ident(a - 1) ? "" : " ") + t_[a].text;
-      }
+      type = spaced(b, name);
     } else if (name != b) {
       fail(b, "a __shared__ declarator with its own type parts");
     }
-    std::string dims;
-    for (size_t a = name + 1; a < e; ++a) dims += (a > name + 1 && ident(a) && ident(a - 1) ? " " : "") + t_[a].text;
+    const std::string dims = spaced(name + 1, e);
     const std::string& id = t_[name].text;
     const std::string site = "CUDAEMU_SITE(\"" + escaped(type + " " + id + dims) + "\", " + std::to_string(t_[name].line) + ")";
     if (dynamic) {
@@ -154,6 +152,13 @@ size_t Rewriter::shared_declaration(size_t s, size_t rb, std::vector<SharedScala
     done_[a] = true;
   }
   return semi + 1;
+}
+
+// The tokens [b, e) as written, with one space where the source had any.
+std::string Rewriter::spaced(size_t b, size_t e) const {
+  std::string out;
+  for (size_t a = b; a < e; ++a) out += (a > b && !t_[a].space.empty() ? " " : "") + t_[a].text;
+  return out;
 }
 
 // auto x = e, y = f;  ->  auto x = ::cudaemu::value(e), y = ::cudaemu::value(f);

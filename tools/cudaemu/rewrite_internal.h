@@ -41,11 +41,13 @@ class Rewriter {
   size_t lone_star(size_t begin, size_t end) const;
   void params(size_t lp, size_t rp);
   void launch(size_t open);
+  void device_header_include(size_t i);
 
   // rewrite_body.cc
   void body(size_t lb, size_t rb);
   size_t statement_start(size_t s, size_t rb, std::vector<SharedScalar>& scalars);
   size_t shared_declaration(size_t s, size_t rb, std::vector<SharedScalar>& scalars);
+  std::string spaced(size_t b, size_t e) const;
   void auto_declaration(size_t s);
   size_t pointer_declaration(size_t s);
   void expression_token(size_t j, const std::vector<SharedScalar>& scalars);

@@ -62,8 +62,7 @@ struct Launch {
 // What the scheduler knows about one CUDA thread.
 struct CudaThread;
 
-// The current CUDA thread's record and launch (valid only inside a kernel).
-CudaThread& this_thread();
+// The current CUDA thread's launch (valid only inside a kernel); block.h has this_thread().
 const Launch& this_launch();
 uint64_t this_block();
 
@@ -86,8 +85,7 @@ std::string kernel_line(const Launch& launch);
 const Region* find_allocation(uintptr_t addr);
 std::string describe_address(uintptr_t addr);  // "host memory", "inside freed allocation #3 (...)"
 std::string describe_global(const Region& r);  // "allocation #3 (cudaMalloc, 4000 bytes)"
-// Shared memory (shared.cc): the access bookkeeping behind access_slow.
-void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access access, const std::source_location& loc);
+// Shared memory (shared.cc); shared_access (region.h) is its bookkeeping of every access.
 std::string describe_shared(const Region& r);  // "__shared__ tile (line 12, 4224 bytes)"
 
 // Reports of API calls (a bad cudaMemcpy) and launches: kept for last_report, printed unless quiet.

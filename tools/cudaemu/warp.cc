@@ -103,11 +103,12 @@ void complete(BlockRunner& runner, unsigned w, size_t index) {
     }
     t.state = ThreadState::kRunnable;
   }
-  if (g.op == WarpOp::kSync) ++runner.warp(w).syncs;
+  if (g.op == WarpOp::kSync) runner.stamp_warp(w);
 }
 
 // Completes the collectives of warp w whose every live named lane has arrived.
 void complete_ready(BlockRunner& runner, unsigned w) {
+  if (runner.warp(w).pending.empty()) return;
   const unsigned live = live_lanes(runner, w);
   for (size_t i = 0; i < runner.warp(w).pending.size();) {
     const WarpGroup& g = runner.warp(w).pending[i];
