@@ -15,8 +15,9 @@ solution.
 """
 
 load("//tools:copts.bzl", "TT_DEFAULT_COPTS", "TT_TEST_COPTS")
-load("//tools/cuda:cuda_library.bzl", "NVCC_FLAGS")
+load("//tools/cuda:cuda_library.bzl", "nvcc_objects")
 load("@cuda//:defs.bzl", "CUDA_FOUND")
+load("//tools/cudaemu:cudaemu.bzl", "cuda_emu_library")
 
 def _folder(chapter):
     return native.package_name().split("/")[-1]
@@ -88,41 +89,6 @@ def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags
         **common
     )
 
-def _nvcc_objects(name, cu_srcs, inputs):
-    """One genrule per .cu: nvcc -c, the flags of tools/cuda/cuda_library.bzl. Returns the .o files."""
-    objects = []
-    for cu in cu_srcs:
-        obj = name + "_" + cu.replace("/", "_").replace(".cu", ".o")
-        native.genrule(
-            name = obj.replace(".o", "_nvcc"),
-            srcs = [cu] + inputs,
-            outs = [obj],
-            tools = ["@cuda//:nvcc", "@cuda//:nvcc_deps"],
-            cmd = "$(location @cuda//:nvcc) %s -I. -c $(location %s) -o $@" % (" ".join(NVCC_FLAGS), cu),
-        )
-        objects.append(obj)
-    return objects
-
-def _emulated_sources(name, files):
-    """Each file through the CUDA emulator's rewriter into NAME_emulated/ (a .cu becomes
-    .emu.cc, a header keeps its name), so that the .cu files' includes of their own headers by
-    plain name find the rewritten copies beside them. Returns (sources, headers)."""
-    sources, headers = [], []
-    for f in files:
-        out = "%s_emulated/%s" % (name, f.replace(".cu", ".emu.cc") if f.endswith(".cu") else f)
-        native.genrule(
-            name = "%s_rewrite_%s" % (name, f.replace("/", "_").replace(".", "_")),
-            srcs = [f],
-            outs = [out],
-            tools = ["//tools/cudaemu:cudaemu_rewrite"],
-            cmd = "$(location //tools/cudaemu:cudaemu_rewrite) $(location %s) $@ --name %s" % (
-                f,
-                native.package_name() + "/" + f,
-            ),
-        )
-        (sources if f.endswith(".cu") else headers).append(out)
-    return sources, headers
-
 def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
     """A chapter written in CUDA (.cu kernels and launchers), in chapters/ or solutions/; twice:
 
@@ -143,16 +109,17 @@ def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
         include_prefix = label,
         visibility = ["//visibility:public"],
     )
-    sources, headers = _emulated_sources(label, cu_srcs + hdrs + cu_hdrs)
-    native.cc_library(
+    cuda_emu_library(
         name = label,
-        srcs = sources,
-        textual_hdrs = headers,
-        copts = TT_DEFAULT_COPTS + ["-Wno-unused-variable", "-Wno-unused-but-set-variable"],
-        deps = deps + ["//chapters:course", "//tools/cudaemu:cuda_runtime_headers"],
+        cu_srcs = cu_srcs,
+        cu_hdrs = cu_hdrs,
+        # The rewritten .cu files live in a folder of their own: their includes of the chapter's
+        # headers by plain name search the package's source and output folders.
+        copts = ["-iquote", native.package_name(), "-iquote", "$(GENDIR)/" + native.package_name()],
+        deps = deps + ["//chapters:course"],
         **common
     )
-    objects = _nvcc_objects(label + "_native", cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"]) if CUDA_FOUND else []
+    objects = nvcc_objects(label + "_native", cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"])
     native.cc_library(
         name = label + "_native",
         srcs = objects,

@@ -12,22 +12,15 @@
 #include "gtest/gtest.h"
 #include "tests/07_cuda_by_hand/bounds.h"
 #include "tests/07_cuda_by_hand/device.h"
+#include "tests/07_cuda_by_hand/launch_cases.h"
 #include "tests/07_cuda_by_hand/oracle.h"
 #include "tests/testing/testing.h"
 
 namespace {
 
 using ch07::Launch;
-
-struct Case {
-  int n;
-  Launch launch;
-};
-
-std::string describe(const char* rung, const Case& c) {
-  return std::string(rung) + "(n " + std::to_string(c.n) + ", block " + std::to_string(c.launch.block) +
-         (c.launch.max_blocks ? ", max_blocks " + std::to_string(c.launch.max_blocks) : "") + ")";
-}
+using launch_cases::Case;
+using launch_cases::describe;
 
 // Sizes around every edge a grid has, for one block size, then a few random ones.
 std::vector<Case> cases(std::mt19937_64& rng, bool capped_grid) {

@@ -13,22 +13,15 @@
 #include "ch07/reduction.h"
 #include "gtest/gtest.h"
 #include "tests/07_cuda_by_hand/device.h"
+#include "tests/07_cuda_by_hand/launch_cases.h"
 #include "tests/07_cuda_by_hand/oracle.h"
 #include "tests/testing/testing.h"
 
 namespace {
 
 using ch07::Launch;
-
-struct Case {
-  int n;
-  Launch launch;
-};
-
-std::string describe(const char* rung, const Case& c) {
-  return std::string(rung) + "(n " + std::to_string(c.n) + ", block " + std::to_string(c.launch.block) +
-         (c.launch.max_blocks ? ", max_blocks " + std::to_string(c.launch.max_blocks) : "") + ")";
-}
+using launch_cases::Case;
+using launch_cases::describe;
 
 // For each block size: one element, a block minus one, plus one, several blocks with a tail,
 // and a random size up to 4000; block sizes from `blocks` (rungs 4 and 5 need multiples of 32).
