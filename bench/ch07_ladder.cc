@@ -209,7 +209,7 @@ void run_saxpy(int n, double copy, Ladder& ladder) {
   const float alpha = 0.5f;
   const std::vector<float> x = uniform(n, -1, 1, 2), y = uniform(n, -1, 1, 3);
   DeviceArray dx(x), dy(y);
-  for (const ch07::SaxpyVersion& v : ch07::kSaxpyLadder) {
+  for (const auto& v : ch07::kSaxpyLadder) {
     dy.upload(y);
     const auto ok = [&](std::string& detail) {
       const std::vector<float> got = dy.download();
@@ -237,7 +237,7 @@ void run_sum(int n, double copy, Ladder& ladder) {
     detail = "got " + std::to_string(got) + " instead of " + std::to_string(exact);
     return std::fabs(got - exact) <= bounds::sum(n, abs_sum);
   };
-  for (const ch07::SumVersion& v : ch07::kSumLadder) {
+  for (const auto& v : ch07::kSumLadder) {
     if (!ladder.checked("sum", v.name, [&] { v.run(n, dx.get(), dsum.get(), {}); }, ok)) continue;
     ladder.time("sum", v.name, kBlocks, 4.0 * n * 1e-9, "GB/s", copy, "copy",
                 [&](ch07::Launch l) { v.run(n, dx.get(), dsum.get(), l); });
@@ -270,7 +270,7 @@ void run_softmax(int rows, int cols, double copy, Ladder& ladder) {
   const std::vector<float> in = uniform(int64_t{rows} * cols, -10, 10, 5);
   DeviceArray din(in), dout{std::vector<float>(in.size())};
   const auto ok = [&](std::string& detail) { return softmax_rows_ok(rows, cols, in, dout.download(), detail); };
-  for (const ch07::SoftmaxVersion& v : ch07::kSoftmaxLadder) {
+  for (const auto& v : ch07::kSoftmaxLadder) {
     if (!ladder.checked("softmax", v.name, [&] { v.run(rows, cols, din.get(), dout.get(), {}); }, ok)) continue;
     ladder.time("softmax", v.name, kBlocks, 8.0 * rows * cols * 1e-9, "GB/s", copy, "copy",
                 [&](ch07::Launch l) { v.run(rows, cols, din.get(), dout.get(), l); });
@@ -314,7 +314,7 @@ void run_matmul(int n, Ladder& ladder) {
     anchor = tflop / (ms * 1e-3);
     std::printf("%-8s %-24s %d^3 %10.3f ms %10.2f TFLOP/s\n", "matmul", "cublas_sgemm", n, ms, anchor);
   }
-  for (const ch07::MatmulVersion& v : ch07::kMatmulLadder) {
+  for (const auto& v : ch07::kMatmulLadder) {
     if (!ladder.checked("matmul", v.name, [&] { v.run(n, n, n, dA.get(), dB.get(), dC.get()); }, ok)) continue;
     ladder.time("matmul", v.name, {}, tflop, "TFLOP/s", anchor, "cuBLAS",
                 [&](ch07::Launch) { v.run(n, n, n, dA.get(), dB.get(), dC.get()); });

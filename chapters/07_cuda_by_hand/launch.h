@@ -32,6 +32,13 @@ struct Launch {
 constexpr int kMaxBlock = 1024;
 constexpr int kWarpSize = 32;
 
+// One rung of a ladder, for the tests and the benchmark to loop over: its name and launcher.
+template <class Launcher>
+struct Rung {
+  const char* name;
+  Launcher run;
+};
+
 // Throws std::invalid_argument naming `kernel` when n is negative, the block size is outside
 // [1, 1024] or not a multiple of `multiple`, or max_blocks is negative.
 inline void check_launch(const char* kernel, int64_t n, const Launch& launch, int multiple = 1) {

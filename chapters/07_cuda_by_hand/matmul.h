@@ -18,6 +18,8 @@
 #ifndef CH07_MATMUL_H_
 #define CH07_MATMUL_H_
 
+#include "launch.h"
+
 namespace ch07 {
 
 // ch07.12: one thread per element of C.
@@ -29,12 +31,8 @@ void matmul_tiled(int M, int N, int K, const float* A, const float* B, float* C)
 // ch07.14: 128 x 128 x 8 shared tiles, an 8 x 8 register tile per thread.
 void matmul_register_tiled(int M, int N, int K, const float* A, const float* B, float* C);
 
-using MatmulRung = void (*)(int M, int N, int K, const float* A, const float* B, float* C);
-struct MatmulVersion {
-  const char* name;
-  MatmulRung run;
-};
-inline constexpr MatmulVersion kMatmulLadder[] = {
+using MatmulLauncher = void (*)(int M, int N, int K, const float* A, const float* B, float* C);
+inline constexpr Rung<MatmulLauncher> kMatmulLadder[] = {
     {"matmul_naive", matmul_naive},
     {"matmul_tiled", matmul_tiled},
     {"matmul_register_tiled", matmul_register_tiled},

@@ -42,12 +42,8 @@ void sum_warp(int n, const float* x, float* sum, Launch launch = {});
 // as n needs); launch.block a multiple of 32.
 void sum_coarsened(int n, const float* x, float* sum, Launch launch = {});
 
-using SumRung = void (*)(int n, const float* x, float* sum, Launch launch);
-struct SumVersion {
-  const char* name;
-  SumRung run;
-};
-inline constexpr SumVersion kSumLadder[] = {
+using SumLauncher = void (*)(int n, const float* x, float* sum, Launch launch);
+inline constexpr Rung<SumLauncher> kSumLadder[] = {
     {"sum_atomic", sum_atomic}, {"sum_block_atomic", sum_block_atomic}, {"sum_tree", sum_tree},
     {"sum_warp", sum_warp},     {"sum_coarsened", sum_coarsened},
 };

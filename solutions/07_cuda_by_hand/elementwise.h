@@ -10,7 +10,7 @@
 //   launch.block = 96;
 //   launch.max_blocks = 3;                     // 288 threads walk the whole array
 //   ch07::saxpy_grid_stride(n, 2.0f, x, y, launch);
-//   for (const auto& rung : ch07::kSaxpyLadder) rung.run(n, 2.0f, x, y, launch);   // every rung
+//   for (const auto& rung : ch07::kSaxpyLadder) rung.run(n, 2.0f, x, y, launch);  // every rung
 //
 // In place on purpose: an element updated twice, or never, changes the answer, so a grid that
 // misses the tail or a loop that visits an element twice shows up in the numbers. Each rung
@@ -34,12 +34,8 @@ void saxpy_grid_stride(int n, float alpha, const float* x, float* y, Launch laun
 // 16-byte aligned (cudaMalloc's pointers are); throws std::invalid_argument if not.
 void saxpy_float4(int n, float alpha, const float* x, float* y, Launch launch = {});
 
-using SaxpyRung = void (*)(int n, float alpha, const float* x, float* y, Launch launch);
-struct SaxpyVersion {
-  const char* name;
-  SaxpyRung run;
-};
-inline constexpr SaxpyVersion kSaxpyLadder[] = {
+using SaxpyLauncher = void (*)(int n, float alpha, const float* x, float* y, Launch launch);
+inline constexpr Rung<SaxpyLauncher> kSaxpyLadder[] = {
     {"saxpy_naive", saxpy_naive},
     {"saxpy_grid_stride", saxpy_grid_stride},
     {"saxpy_float4", saxpy_float4},

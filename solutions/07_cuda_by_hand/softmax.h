@@ -30,12 +30,8 @@ void softmax_warp_per_row(int rows, int cols, const float* in, float* out, Launc
 // ch07.11: a warp per row, online max and sum (one pass), then the divide pass.
 void softmax_online(int rows, int cols, const float* in, float* out, Launch launch = {});
 
-using SoftmaxRung = void (*)(int rows, int cols, const float* in, float* out, Launch launch);
-struct SoftmaxVersion {
-  const char* name;
-  SoftmaxRung run;
-};
-inline constexpr SoftmaxVersion kSoftmaxLadder[] = {
+using SoftmaxLauncher = void (*)(int rows, int cols, const float* in, float* out, Launch launch);
+inline constexpr Rung<SoftmaxLauncher> kSoftmaxLadder[] = {
     {"softmax_thread_per_row", softmax_thread_per_row},
     {"softmax_warp_per_row", softmax_warp_per_row},
     {"softmax_online", softmax_online},

@@ -47,7 +47,7 @@ std::vector<double> saxpy_bound(float alpha, const std::vector<float>& x, const 
 }
 
 // Runs one rung on one case and compares with tinyref.
-void check_case(const char* rung_name, ch07::SaxpyRung rung, const Case& c, std::mt19937_64& rng) {
+void check_case(const char* rung_name, ch07::SaxpyLauncher rung, const Case& c, std::mt19937_64& rng) {
   const float alpha = oracle::uniform(rng, 1, -2, 2)[0];
   const std::vector<float> x = oracle::uniform(rng, c.n, -1, 1), y = oracle::uniform(rng, c.n, -1, 1);
   device::Floats dx(x), dy(y);
@@ -57,7 +57,7 @@ void check_case(const char* rung_name, ch07::SaxpyRung rung, const Case& c, std:
   ASSERT_TRUE(oracle::within(want, dy.read(), saxpy_bound(alpha, x, want), what));
 }
 
-void check_rung(const char* rung_name, ch07::SaxpyRung rung, bool capped_grid) {
+void check_rung(const char* rung_name, ch07::SaxpyLauncher rung, bool capped_grid) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -69,7 +69,7 @@ void check_rung(const char* rung_name, ch07::SaxpyRung rung, bool capped_grid) {
 }
 
 // n = 0 launches nothing (a grid of 0 blocks is a CUDA error), and bad arguments throw.
-void check_edges(const char* rung_name, ch07::SaxpyRung rung) {
+void check_edges(const char* rung_name, ch07::SaxpyLauncher rung) {
   device::Floats x(4, 1.0f), y(4, 2.0f);
   ASSERT_TRUE(device::run([&] { rung(0, 3.0f, x.get(), y.get(), {}); }, std::string(rung_name) + "(n 0)"));
   EXPECT_EQ(y.read(), std::vector<float>(4, 2.0f)) << rung_name << "(n 0) must not touch y";

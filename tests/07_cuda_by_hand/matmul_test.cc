@@ -45,7 +45,7 @@ std::vector<double> matmul_bound(const Shape& s, const std::vector<float>& A, co
   return bound;
 }
 
-void check_rung(const char* rung_name, ch07::MatmulRung rung, bool big_tiles) {
+void check_rung(const char* rung_name, ch07::MatmulLauncher rung, bool big_tiles) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -61,7 +61,7 @@ void check_rung(const char* rung_name, ch07::MatmulRung rung, bool big_tiles) {
 }
 
 // Empty products launch nothing; negative sizes throw.
-void check_edges(const char* rung_name, ch07::MatmulRung rung) {
+void check_edges(const char* rung_name, ch07::MatmulLauncher rung) {
   device::Floats a(4, 1.0f), b(4, 1.0f), c(4, 5.0f);
   ASSERT_TRUE(device::run([&] { rung(0, 2, 2, a.get(), b.get(), c.get()); }, std::string(rung_name) + "(M 0)"));
   ASSERT_TRUE(device::run([&] { rung(2, 0, 2, a.get(), b.get(), c.get()); }, std::string(rung_name) + "(N 0)"));

@@ -41,7 +41,7 @@ std::vector<Case> cases(std::mt19937_64& rng, const std::vector<int>& blocks, bo
 const std::vector<int> kAnyBlock = {1, 7, 32, 96, 100, 255, 1024};
 const std::vector<int> kWarpBlocks = {32, 96, 160, 480, 1024};
 
-void check_rung(const char* rung_name, ch07::SumRung rung, const std::vector<int>& blocks, bool capped_grid) {
+void check_rung(const char* rung_name, ch07::SumLauncher rung, const std::vector<int>& blocks, bool capped_grid) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -59,7 +59,7 @@ void check_rung(const char* rung_name, ch07::SumRung rung, const std::vector<int
 }
 
 // n = 0 sums to 0 (and launches nothing: a grid of 0 blocks is a CUDA error); bad arguments throw.
-void check_edges(const char* rung_name, ch07::SumRung rung, int bad_block) {
+void check_edges(const char* rung_name, ch07::SumLauncher rung, int bad_block) {
   device::Floats x(4, 1.0f), sum(1, NAN);
   ASSERT_TRUE(device::run([&] { rung(0, x.get(), sum.get(), {}); }, std::string(rung_name) + "(n 0)"));
   EXPECT_EQ(sum.read()[0], 0.0f) << rung_name << "(n 0): the empty sum is 0";

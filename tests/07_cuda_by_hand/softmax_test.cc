@@ -61,7 +61,7 @@ std::vector<double> softmax_bound(const Case& c, const std::vector<float>& in, c
   return bound;
 }
 
-void check_rung(const char* rung_name, ch07::SoftmaxRung rung, const std::vector<int>& blocks) {
+void check_rung(const char* rung_name, ch07::SoftmaxLauncher rung, const std::vector<int>& blocks) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -77,7 +77,7 @@ void check_rung(const char* rung_name, ch07::SoftmaxRung rung, const std::vector
 }
 
 // A NaN in row 1 of 3 makes row 1 all NaN and leaves rows 0 and 2 as they were.
-void check_nan_row(const char* rung_name, ch07::SoftmaxRung rung, Launch launch) {
+void check_nan_row(const char* rung_name, ch07::SoftmaxLauncher rung, Launch launch) {
   std::mt19937_64 rng(7);
   const Case c{3, 45, 0.0f, launch};
   std::vector<float> in = oracle::uniform(rng, 3 * 45, -10, 10);
@@ -91,7 +91,7 @@ void check_nan_row(const char* rung_name, ch07::SoftmaxRung rung, Launch launch)
 }
 
 // Empty matrices launch nothing; bad arguments throw.
-void check_edges(const char* rung_name, ch07::SoftmaxRung rung, int bad_block) {
+void check_edges(const char* rung_name, ch07::SoftmaxLauncher rung, int bad_block) {
   device::Floats in(4, 1.0f), out(4, 5.0f);
   ASSERT_TRUE(device::run([&] { rung(0, 4, in.get(), out.get(), {}); }, std::string(rung_name) + "(rows 0)"));
   ASSERT_TRUE(device::run([&] { rung(4, 0, in.get(), out.get(), {}); }, std::string(rung_name) + "(cols 0)"));
