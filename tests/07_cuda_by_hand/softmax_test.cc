@@ -1,7 +1,7 @@
 // Tasks 9-11: the softmax ladder against tinyref (float64), on rows shorter than a warp,
 // exactly a warp, longer than a warp and than a block, single rows and columns, rows whose
 // values are large enough that exp overflows (or underflows to 0) without the max shift, and a
-// row holding a NaN (it comes out all NaN, the other rows untouched).
+// row holding a NaN (it comes out all NaN, the other rows untouched), and a row of ties.
 //
 // Each output must be within bounds::softmax_rtol of tinyref's (relative): a missing max shift,
 // a lost rescale, a lane left out of a shuffle is off by far more.
@@ -76,16 +76,18 @@ void check_rung(const char* rung_name, ch07::SoftmaxLauncher rung, const std::ve
   }
 }
 
-// A NaN in row 1 of 3 makes row 1 all NaN and leaves rows 0 and 2 as they were.
-void check_nan_row(const char* rung_name, ch07::SoftmaxLauncher rung, Launch launch) {
+// Three rows of 45: row 0 random; a NaN in row 1 makes row 1 all NaN and no other; row 2 holds
+// one value 45 times (every column ties for the maximum): each output is 1/45.
+void check_special_rows(const char* rung_name, ch07::SoftmaxLauncher rung, Launch launch) {
   std::mt19937_64 rng(7);
   const Case c{3, 45, 0.0f, launch};
   std::vector<float> in = oracle::uniform(rng, 3 * 45, -10, 10);
+  std::fill(in.begin() + 90, in.end(), 3.5f);
   std::vector<double> want = oracle::softmax(3, 45, in);
   std::fill(want.begin() + 45, want.begin() + 90, NAN);
   in[45 + 17] = NAN;
   device::Floats din(in), dout(in.size(), 0.0f);
-  const std::string what = std::string(rung_name) + ": 3 rows of 45, a NaN in row 1";
+  const std::string what = std::string(rung_name) + ": 3 rows of 45, a NaN in row 1, row 2 all 3.5";
   ASSERT_TRUE(device::run([&] { rung(3, 45, din.get(), dout.get(), launch); }, what));
   EXPECT_TRUE(oracle::within(want, dout.read(), softmax_bound(c, in, want), what));
 }
@@ -112,8 +114,8 @@ using Task11SoftmaxOnline = device::DeviceTest;
 TEST_F(Task9SoftmaxThreadPerRow, MatchesTinyref) {
   check_rung("softmax_thread_per_row", ch07::softmax_thread_per_row, kAnyBlock);
 }
-TEST_F(Task9SoftmaxThreadPerRow, NanStaysInItsRow) {
-  check_nan_row("softmax_thread_per_row", ch07::softmax_thread_per_row, {2, 0});
+TEST_F(Task9SoftmaxThreadPerRow, NanRowAndTiedRow) {
+  check_special_rows("softmax_thread_per_row", ch07::softmax_thread_per_row, {2, 0});
 }
 TEST_F(Task9SoftmaxThreadPerRow, EmptyAndBadArguments) {
   check_edges("softmax_thread_per_row", ch07::softmax_thread_per_row, 0);
@@ -122,15 +124,15 @@ TEST_F(Task9SoftmaxThreadPerRow, EmptyAndBadArguments) {
 TEST_F(Task10SoftmaxWarpPerRow, MatchesTinyref) {
   check_rung("softmax_warp_per_row", ch07::softmax_warp_per_row, kWarpBlocks);
 }
-TEST_F(Task10SoftmaxWarpPerRow, NanStaysInItsRow) {
-  check_nan_row("softmax_warp_per_row", ch07::softmax_warp_per_row, {64, 0});
+TEST_F(Task10SoftmaxWarpPerRow, NanRowAndTiedRow) {
+  check_special_rows("softmax_warp_per_row", ch07::softmax_warp_per_row, {64, 0});
 }
 TEST_F(Task10SoftmaxWarpPerRow, EmptyAndBadArguments) {
   check_edges("softmax_warp_per_row", ch07::softmax_warp_per_row, 48);
 }
 
 TEST_F(Task11SoftmaxOnline, MatchesTinyref) { check_rung("softmax_online", ch07::softmax_online, kWarpBlocks); }
-TEST_F(Task11SoftmaxOnline, NanStaysInItsRow) { check_nan_row("softmax_online", ch07::softmax_online, {64, 0}); }
+TEST_F(Task11SoftmaxOnline, NanRowAndTiedRow) { check_special_rows("softmax_online", ch07::softmax_online, {64, 0}); }
 TEST_F(Task11SoftmaxOnline, EmptyAndBadArguments) { check_edges("softmax_online", ch07::softmax_online, 100); }
 
 }  // namespace
