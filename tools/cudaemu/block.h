@@ -75,6 +75,7 @@ struct WarpGroup {
 };
 struct Warp {
   std::vector<WarpGroup> pending;
+  unsigned live = 0;   // its lanes that exist (the last warp may be short) and have not exited
   uint32_t stamp = 0;  // the runner's stamp at the warp's last barrier or __syncwarp
 };
 

@@ -16,6 +16,8 @@ const std::set<std::string, std::less<>> kSpecifiers = {
     "static",    "inline",        "extern",    "__device__", "__host__", "__global__", "__forceinline__",
     "__noinline__", "constexpr",  "virtual",   "explicit",   "friend",   "__inline__", "register",
     "thread_local", "mutable"};
+// Words that end the search for a launch's kernel name (`else k<<<...>>>()`).
+const std::set<std::string, std::less<>> kStatementWords = {"else", "return", "do", "case", "default", "goto"};
 const std::set<std::string, std::less<>> kAttributes = {"__launch_bounds__", "__align__", "alignas", "__attribute__",
                                                         "__declspec"};
 
@@ -183,7 +185,7 @@ void Rewriter::launch(size_t open) {
   size_t callee = open;
   while (callee > 0) {
     const size_t p = callee - 1;
-    if (ident(p) || is(p, "::")) {
+    if ((ident(p) && !kStatementWords.count(orig_[p])) || is(p, "::")) {
       callee = p;
     } else if (is(p, ">")) {  // template arguments: back to the matching '<'
       int depth = 0;

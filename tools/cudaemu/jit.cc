@@ -1,0 +1,148 @@
+#include "tools/cudaemu/jit.h"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "tools/cudaemu/prelude.h"
+#include "tools/cudaemu/rewrite.h"
+
+namespace cudaemu {
+
+extern const char kPreludeText[];  // prelude_text.cc: the prelude's headers as one (a genrule)
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string env(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr ? v : "";
+}
+
+fs::path default_cache_dir() {
+  if (!env("CUDAEMU_CACHE_DIR").empty()) return env("CUDAEMU_CACHE_DIR");
+  if (!env("XDG_CACHE_HOME").empty()) return fs::path(env("XDG_CACHE_HOME")) / "cudaemu";
+  if (!env("HOME").empty()) return fs::path(env("HOME")) / ".cache" / "cudaemu";
+  return "/tmp/cudaemu-cache";
+}
+
+std::string read_all(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Another process may be writing the same file: write beside it, then rename over it.
+void write_atomically(const fs::path& p, const std::string& text) {
+  static std::atomic<int> n{0};
+  fs::path tmp = p;
+  tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(n++);
+  std::ofstream(tmp) << text;
+  fs::rename(tmp, p);
+}
+
+// 16 hex digits naming a text in the cache (std::hash: libstdc++'s is the same in every process;
+// a collision is caught by comparing the cached source whole).
+std::string key(const std::string& text) {
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016zx", std::hash<std::string>{}(text));
+  return hex;
+}
+
+int run(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+}  // namespace
+
+cudaError_t JitKernel::launch(dim3 grid, dim3 block, size_t shared_bytes, const std::vector<void*>& args) const {
+  const LaunchConfig config{grid, block, shared_bytes, std::source_location()};
+  const cudaError_t e = static_cast<cudaError_t>(entry_(&config, args.data()));
+  if (e != cudaSuccess) {  // returned here: not left for the next cudaGetLastError or sync
+    cudaGetLastError();
+    cudaDeviceSynchronize();
+  }
+  return e;
+}
+
+Jit::Jit(JitOptions options) : options_(std::move(options)) {
+  if (options_.cache_dir.empty()) options_.cache_dir = default_cache_dir().string();
+  if (!env("CUDAEMU_CXX").empty()) options_.compiler = env("CUDAEMU_CXX");
+  std::error_code ec;
+  fs::create_directories(options_.cache_dir, ec);
+  if (ec) throw JitError("cudaemu: cannot create the kernel cache folder " + options_.cache_dir + ": " + ec.message());
+}
+
+std::string Jit::command(const std::string& out, const std::string& in, const std::string& extra) const {
+  return options_.compiler + " " + options_.flags + " " + extra + " -o '" + out + "' '" + in + "'";
+}
+
+std::string Jit::prelude_path() {
+  if (!prelude_.empty()) return prelude_;
+  const std::string text = kPreludeText;
+  const std::string id = key(text + options_.compiler + options_.flags);
+  const fs::path header = fs::path(options_.cache_dir) / ("prelude-" + id + ".h");
+  fs::path pch = header;
+  pch += ".gch";
+  if (!fs::exists(header) || read_all(header) != text) write_atomically(header, text);
+  if (!fs::exists(pch)) {  // a precompiled prelude: a kernel then compiles in a fraction of the time
+    fs::path tmp = pch;
+    tmp += ".tmp" + std::to_string(::getpid());
+    // (A header precompiled with other flags can crash GCC: the flags are part of its name.)
+    if (run(command(tmp.string(), header.string(), "-x c++-header") + " 2>/dev/null") == 0) fs::rename(tmp, pch);
+  }
+  prelude_ = header.string();
+  return prelude_;
+}
+
+std::shared_ptr<const JitKernel> Jit::compile(const std::string& cuda_source, const std::string& kernel_name) {
+  std::string prelude;
+  {
+    std::lock_guard lock(mu_);
+    prelude = prelude_path();
+  }
+  std::string cc;
+  try {
+    cc = rewrite_cuda(cuda_source, RewriteOptions{kernel_name + ".cu", prelude});
+  } catch (const RewriteError& e) {
+    throw JitError(std::string("cudaemu: cannot rewrite kernel ") + kernel_name + ": " + e.what());
+  }
+  cc += "\nextern \"C\" int cudaemu_jit_entry(const void* config, void* const* args) {\n"
+        "  return ::cudaemu::launch_with_arguments(\"" + kernel_name + "\", " + kernel_name +
+        ", *static_cast<const ::cudaemu::LaunchConfig*>(config), args);\n}\n";
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = loaded_.find(cc); it != loaded_.end()) return it->second;
+  }
+  const std::string id = key(cc + options_.compiler + options_.flags);
+  const fs::path dir = options_.cache_dir;
+  const fs::path src = dir / (kernel_name + "-" + id + ".cc"), so = dir / (kernel_name + "-" + id + ".so");
+  if (!fs::exists(so) || read_all(src) != cc) {
+    write_atomically(src, cc);
+    fs::path tmp = so, log = so;
+    tmp += ".tmp" + std::to_string(::getpid());
+    log += ".log";
+    if (run(command(tmp.string(), src.string(), "-shared") + " 2> '" + log.string() + "'") != 0)
+      throw JitError("cudaemu: compiling kernel " + kernel_name + " failed; source at " + src.string() + "\n" +
+                     read_all(log));
+    fs::rename(tmp, so);
+    std::lock_guard lock(mu_);
+    ++compiler_runs_;
+  }
+  void* handle = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) throw JitError("cudaemu: dlopen of " + so.string() + " failed: " + ::dlerror());
+  auto entry = reinterpret_cast<JitKernel::Entry>(::dlsym(handle, "cudaemu_jit_entry"));
+  if (entry == nullptr) throw JitError("cudaemu: no entry point in " + so.string());
+  auto kernel = std::make_shared<const JitKernel>(kernel_name, cuda_source, entry);
+  std::lock_guard lock(mu_);
+  return loaded_.emplace(cc, kernel).first->second;
+}
+
+}  // namespace cudaemu
