@@ -100,14 +100,23 @@ def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
 
     hdrs are plain C++ headers (the launchers' declarations, included as "chNN/name.h" by
     tests); cu_hdrs (.cuh) hold device code only .cu files include. The .cu files include both
-    by their plain names.
+    by their plain names. Both libraries sit on chNN_headers (hdrs) on chNN_deps (deps), the
+    layers every chapter's tests and variants compile against.
     """
     label = "ch" + chapter
-    common = dict(
+    public = ["//visibility:public"]
+    native.cc_library(
+        name = label + "_deps",
+        deps = deps + ["//chapters:course"],
+        visibility = public,
+    )
+    native.cc_library(
+        name = label + "_headers",
         hdrs = hdrs,
         strip_include_prefix = "/" + native.package_name(),
         include_prefix = label,
-        visibility = ["//visibility:public"],
+        deps = [":%s_deps" % label],
+        visibility = public,
     )
     cuda_emu_library(
         name = label,
@@ -116,16 +125,15 @@ def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
         # The rewritten .cu files live in a folder of their own: their includes of the chapter's
         # headers by plain name search the package's source and output folders.
         copts = ["-iquote", native.package_name(), "-iquote", "$(GENDIR)/" + native.package_name()],
-        deps = deps + ["//chapters:course"],
-        **common
+        deps = [":%s_headers" % label],
+        visibility = public,
     )
-    objects = nvcc_objects(label + "_native", cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"])
     native.cc_library(
         name = label + "_native",
-        srcs = objects,
-        deps = deps + ["//chapters:course"] + (["@cuda//:cudart"] if CUDA_FOUND else []),
+        srcs = nvcc_objects(label + "_native", cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"]),
+        deps = [":%s_headers" % label] + (["@cuda//:cudart"] if CUDA_FOUND else []),
         tags = ["manual"],
-        **common
+        visibility = public,
     )
 
 def chapter_cuda_test(name, chapter, srcs, emulated_deps = [], native_deps = [], size = "small", tags = [], **kwargs):
