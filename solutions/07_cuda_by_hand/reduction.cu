@@ -3,7 +3,6 @@
 // Every rung starts by zeroing *sum and ends with atomicAdd into it. What changes is how many
 // atomics reach that one address: n of them (rung 1), one a block (rungs 2 to 4), one a block
 // of a small grid (rung 5). Atomics to one address are serialized, so that count is the speed.
-#include <cstdint>
 
 #include "cuda_check.cuh"
 #include "reduction.h"
