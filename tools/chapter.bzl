@@ -12,6 +12,10 @@ chapter_test makes two tests from one source:
     NAME_solution  against the solution (part of `bazel test //...` and `./course test`)
 `./course teeth` runs both and requires every case to fail on the skeleton and pass on the
 solution.
+
+A chapter written in CUDA (chapter 7) uses chapter_cuda_library and chapter_cuda_test: its .cu
+files build through the CUDA emulator for the graded tests (every machine) and with nvcc for a
+GPU (NAME_native twins, packed for the GPU machine by tools/cuda/device_pack.sh).
 """
 
 load("//tools:copts.bzl", "TT_DEFAULT_COPTS", "TT_TEST_COPTS")
