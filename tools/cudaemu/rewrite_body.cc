@@ -263,12 +263,42 @@ void Rewriter::expression_token(size_t j, const std::vector<SharedScalar>& scala
     const size_t e = operand_end(j + 1);
     t_[j].text = "::cudaemu::deref(";
     t_[e - 1].post = ")" + t_[e - 1].post;
+  } else if (is(j, "?")) {
+    conditional(j);
   } else if (is(j, "assert") && is(j + 1, "(")) {
     t_[j].text = "CUDAEMU_ASSERT";
   } else if (ident(j) && !is(j - 1, ".") && !is(j - 1, "->") && !is(j - 1, "::") && !is(j + 1, "::")) {
     for (const SharedScalar& s : scalars)
       if (orig_[j] == s.name) t_[j].text += ".at()";
   }
+}
+
+// c ? a : b -> c ? ::cudaemu::value(a) : ::cudaemu::value(b). With a proxy on one side and, say,
+// an int literal on the other (`i < n ? x[i] : 0`), C++ would convert the proxy to int: only
+// that direction exists. As values, the usual arithmetic conversions apply, as on a GPU.
+void Rewriter::conditional(size_t q) {
+  size_t colon = q + 1;
+  for (int nested = 0; t_[colon].kind != Tok::kEnd; ++colon) {
+    if (is(colon, "(") || is(colon, "[") || is(colon, "{")) colon = match(colon);
+    else if (is(colon, "?")) ++nested;
+    else if (is(colon, ":") && nested-- == 0) break;
+    else if (is(colon, ";")) fail(q, "a '?' without its ':'");
+  }
+  size_t end = colon + 1;
+  for (int nested = 0; t_[end].kind != Tok::kEnd; ++end) {
+    if (is(end, "(") || is(end, "[") || is(end, "{")) {
+      end = match(end);
+    } else if (is(end, "?")) {
+      ++nested;
+    } else if (is(end, ":")) {
+      if (nested-- == 0) break;
+    } else if (is(end, ")") || is(end, "]") || is(end, "}") || is(end, ",") || is(end, ";")) {
+      break;
+    }
+  }
+  if (colon == q + 1 || end == colon + 1) fail(q, "cannot read this conditional expression");
+  wrap(q + 1, colon - 1, "::cudaemu::value(", ")");
+  wrap(colon + 1, end - 1, "::cudaemu::value(", ")");
 }
 
 bool Rewriter::unary_position(size_t j) const {

@@ -54,6 +54,7 @@ class Rewriter {
   size_t operand_end(size_t k) const;
   bool cast_parens(size_t open, size_t close) const;
   bool unary_position(size_t j) const;
+  void conditional(size_t q);
 
   std::vector<Token>& t_;
   std::vector<std::string> orig_;  // the tokens as lexed (string literals as '"')

@@ -82,7 +82,7 @@ TEST(Rewrite, LocalPointerDeclarations) {
 }
 
 TEST(Rewrite, ExpressionsThatLookLikeDeclarationsAreLeftAlone) {
-  const std::string src = "__global__ void k(int a, int b) { int c = a * b; c *= a; a * b < c ? c : a; }";
+  const std::string src = "__global__ void k(int a, int b) { int c = a * b; c *= a; a * b < c; }";
   EXPECT_REWRITES(src, src);
   const std::string init = "__global__ void k(int a, int b) { float v[2] = {a * b, 1}; }";
   EXPECT_REWRITES(init, init);
@@ -121,6 +121,15 @@ TEST(Rewrite, AutoDeclarationsHoldValuesNotProxies) {
   EXPECT_REWRITES("__global__ void k(float* p) { auto v = p[0] * 2, w = p[1]; const auto& r = p[2]; auto* q = p; }",
                   "__global__ void k(::cudaemu::ptr<float> p) { auto v = ::cudaemu::value(p[0] * 2), w = ::cudaemu::value(p[1]); "
                   "const auto& r = ::cudaemu::value(p[2]); auto q = ::cudaemu::value(p); }");
+}
+
+TEST(Rewrite, ConditionalBranchesAreValues) {
+  // As proxies, `i < n ? x[i] : 0` would be an int (x[i] converted to the literal's type).
+  EXPECT_REWRITES("__global__ void k(float* x, int n, int i) { float v = i < n ? x[i] : 0; }",
+                  "__global__ void k(::cudaemu::ptr<float> x, int n, int i) { float v = i < n ? ::cudaemu::value(x[i]) : ::cudaemu::value(0); }");
+  EXPECT_REWRITES("__global__ void k(int a, int b, int c) { f(a ? b : c ? a : b, (a ? b : c)); }",
+                  "__global__ void k(int a, int b, int c) { f(a ? ::cudaemu::value(b) : ::cudaemu::value(c ? ::cudaemu::value(a) : ::cudaemu::value(b)), "
+                  "(a ? ::cudaemu::value(b) : ::cudaemu::value(c))); }");
 }
 
 TEST(Rewrite, SharedArraysAndScalars) {
