@@ -151,6 +151,12 @@ TEST(Rewrite, ASharedScalarIsOnlyRewrittenInItsScope) {
                   "int n = 2; x[n] = 0; }");
 }
 
+TEST(Rewrite, SizeofASharedNameIsThatOfItsType) {
+  EXPECT_REWRITES("__global__ void k() { __shared__ float t[4][5]; __shared__ int n; int a = sizeof(t), b = sizeof(n); }",
+                  "__global__ void k() { ::cudaemu::shared_array<float[4][5]> t{CUDAEMU_SITE(\"float t[4][5]\", 1), 0}; "
+                  "::cudaemu::shared_var<int> n{CUDAEMU_SITE(\"int n\", 1), 0}; int a = sizeof(float[4][5]), b = sizeof(int); }");
+}
+
 TEST(Rewrite, SharedMisuseIsAnError) {
   EXPECT_THROW(rw("__shared__ float g[4];"), RewriteError);
   EXPECT_THROW(rw("__global__ void k() { __shared__ float* p; }"), RewriteError);
