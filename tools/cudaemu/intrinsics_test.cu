@@ -357,7 +357,7 @@ TEST(Memory, LargeDynamicSharedMemoryNeedsTheAttribute) {
   big_shared<<<1, 16, bytes>>>(out.p);
   cudaemu::print_reports(true);
   EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidValue);
-  EXPECT_NE(cudaemu::last_report().find("cudaFuncAttributeMaxDynamicSharedMemorySize"), std::string::npos);
+  EXPECT_NE(std::string(cudaemu::last_report()).find("cudaFuncAttributeMaxDynamicSharedMemorySize"), std::string::npos);
   ASSERT_EQ(cudaFuncSetAttribute(big_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes), cudaSuccess);
   big_shared<<<1, 16, bytes>>>(out.p);
   EXPECT_LAUNCH_OK();
@@ -377,6 +377,19 @@ __global__ void math(float* f, int* i) {
   i[2] = static_cast<int>(__brev(1u));
   i[3] = __ffs(8);
   i[4] = max(-3, 2u) == 4294967293u;  // CUDA's mixed int/unsigned max is unsigned
+}
+
+// `cond ? x[i] : 0` is a float, as in CUDA (not the element converted to int).
+__global__ void guarded_halves(const float* x, float* y, int n) {
+  const int i = threadIdx.x;
+  y[i] = i < n ? x[i] : 0;
+}
+
+TEST(Math, AConditionalWithAnIntLiteralKeepsTheFloat) {
+  Device<float> x(std::vector<float>{0.5f, 1.25f, 2.75f}), y(4);
+  guarded_halves<<<1, 4>>>(x.p, y.p, 3);
+  EXPECT_LAUNCH_OK();
+  EXPECT_EQ(y.host(), (std::vector<float>{0.5f, 1.25f, 2.75f, 0.0f}));
 }
 
 TEST(Math, CudaOnlyFunctions) {

@@ -3,13 +3,13 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <thread>
 
 #include "tools/cudaemu/prelude.h"
 #include "tools/cudaemu/rewrite.h"
@@ -41,12 +41,14 @@ std::string read_all(const fs::path& p) {
   return ss.str();
 }
 
-// Another process may be writing the same file: write beside it, then rename over it.
+// Another process may be writing the same file: a unique temporary beside it, renamed over it.
 void write_atomically(const fs::path& p, const std::string& text) {
-  static std::atomic<int> n{0};
-  fs::path tmp = p;
-  tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(n++);
-  std::ofstream(tmp) << text;
+  std::string tmp = p.string() + ".XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw JitError("cudaemu: cannot write beside " + p.string());
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) throw JitError("cudaemu: cannot write " + tmp);
   fs::rename(tmp, p);
 }
 
@@ -103,46 +105,101 @@ std::string Jit::prelude_path() {
 }
 
 std::shared_ptr<const JitKernel> Jit::compile(const std::string& cuda_source, const std::string& kernel_name) {
+  return compile_all({{cuda_source, kernel_name}}).front();
+}
+
+std::vector<std::shared_ptr<const JitKernel>> Jit::compile_all(const std::vector<JitSource>& sources) {
   std::string prelude;
   {
     std::lock_guard lock(mu_);
     prelude = prelude_path();
   }
-  std::string cc;
-  try {
-    cc = rewrite_cuda(cuda_source, RewriteOptions{kernel_name + ".cu", prelude});
-  } catch (const RewriteError& e) {
-    throw JitError(std::string("cudaemu: cannot rewrite kernel ") + kernel_name + ": " + e.what());
-  }
-  cc += "\nextern \"C\" int cudaemu_jit_entry(const void* config, void* const* args) {\n"
-        "  return ::cudaemu::launch_with_arguments(\"" + kernel_name + "\", " + kernel_name +
-        ", *static_cast<const ::cudaemu::LaunchConfig*>(config), args);\n}\n";
-  {
+  // Each kernel rewritten (that text is its key), in a namespace of its own: kernels of one
+  // object may share a name, and extern "C" would make their names collide.
+  std::vector<std::string> units(sources.size());
+  std::vector<std::shared_ptr<const JitKernel>> out(sources.size());
+  std::vector<size_t> todo;
+  for (size_t i = 0; i < sources.size(); ++i) {
+    try {
+      units[i] = rewrite_cuda(sources[i].source, RewriteOptions{sources[i].name + ".cu", prelude});
+    } catch (const RewriteError& e) {
+      throw JitError(std::string("cudaemu: cannot rewrite kernel ") + sources[i].name + ": " + e.what());
+    }
     std::lock_guard lock(mu_);
-    if (auto it = loaded_.find(cc); it != loaded_.end()) return it->second;
+    if (auto it = loaded_.find(units[i]); it != loaded_.end()) {
+      out[i] = it->second;
+    } else {
+      todo.push_back(i);
+    }
+  }
+  // One compiler run for a few kernels at once (most of a run is the compiler starting and
+  // reading the prelude), as many runs side by side as there are cores.
+  const size_t runs = std::min<size_t>(todo.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::exception_ptr> errors(runs);
+  std::vector<std::thread> threads;
+  for (size_t r = 0; r < runs; ++r) {
+    threads.emplace_back([&, r] {
+      try {
+        std::vector<size_t> mine;
+        for (size_t k = r; k < todo.size(); k += runs) mine.push_back(todo[k]);
+        std::vector<JitKernel::Entry> entries = build(sources, units, mine, prelude);
+        std::lock_guard lock(mu_);
+        for (size_t k = 0; k < mine.size(); ++k) {
+          const size_t i = mine[k];
+          auto kernel = std::make_shared<const JitKernel>(sources[i].name, sources[i].source, entries[k]);
+          out[i] = loaded_.emplace(units[i], kernel).first->second;
+        }
+      } catch (...) {
+        errors[r] = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::exception_ptr& e : errors)
+    if (e) std::rethrow_exception(e);
+  return out;
+}
+
+// Compiles (or finds on disk) the object holding kernels `which`; returns their entry points.
+std::vector<JitKernel::Entry> Jit::build(const std::vector<JitSource>& sources, const std::vector<std::string>& units,
+                                         const std::vector<size_t>& which, const std::string& prelude) {
+  std::string cc = "#include \"" + prelude + "\"\n", names;
+  for (size_t k = 0; k < which.size(); ++k) {
+    const std::string& name = sources[which[k]].name;
+    std::string unit = units[which[k]].substr(units[which[k]].find('\n') + 1);  // its #include: once, above
+    for (size_t at; (at = unit.find("extern \"C\"")) != std::string::npos;) unit.erase(at, 10);
+    const std::string ns = "cudaemu_kernel_" + std::to_string(k);
+    cc += "namespace " + ns + " {\n" + unit + "\n}  // namespace " + ns + "\n" +
+          "extern \"C\" int cudaemu_jit_entry_" + std::to_string(k) +
+          "(const void* config, void* const* args) {\n  return ::cudaemu::launch_with_arguments(\"" + name + "\", " +
+          ns + "::" + name + ", *static_cast<const ::cudaemu::LaunchConfig*>(config), args);\n}\n";
+    names += (names.empty() ? "" : ", ") + name;
   }
   const std::string id = key(cc + options_.compiler + options_.flags);
+  const std::string stem = sources[which[0]].name + (which.size() > 1 ? "-and-" + std::to_string(which.size() - 1) : "");
   const fs::path dir = options_.cache_dir;
-  const fs::path src = dir / (kernel_name + "-" + id + ".cc"), so = dir / (kernel_name + "-" + id + ".so");
+  const fs::path src = dir / (stem + "-" + id + ".cc"), so = dir / (stem + "-" + id + ".so");
   if (!fs::exists(so) || read_all(src) != cc) {
     write_atomically(src, cc);
     fs::path tmp = so, log = so;
-    tmp += ".tmp" + std::to_string(::getpid());
+    tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
     log += ".log";
     if (run(command(tmp.string(), src.string(), "-shared") + " 2> '" + log.string() + "'") != 0)
-      throw JitError("cudaemu: compiling kernel " + kernel_name + " failed; source at " + src.string() + "\n" +
-                     read_all(log));
+      throw JitError("cudaemu: compiling kernel" + std::string(which.size() > 1 ? "s " : " ") + names +
+                     " failed; source at " + src.string() + "\n" + read_all(log));
     fs::rename(tmp, so);
     std::lock_guard lock(mu_);
     ++compiler_runs_;
   }
   void* handle = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) throw JitError("cudaemu: dlopen of " + so.string() + " failed: " + ::dlerror());
-  auto entry = reinterpret_cast<JitKernel::Entry>(::dlsym(handle, "cudaemu_jit_entry"));
-  if (entry == nullptr) throw JitError("cudaemu: no entry point in " + so.string());
-  auto kernel = std::make_shared<const JitKernel>(kernel_name, cuda_source, entry);
-  std::lock_guard lock(mu_);
-  return loaded_.emplace(cc, kernel).first->second;
+  std::vector<JitKernel::Entry> entries;
+  for (size_t k = 0; k < which.size(); ++k) {
+    auto entry = reinterpret_cast<JitKernel::Entry>(::dlsym(handle, ("cudaemu_jit_entry_" + std::to_string(k)).c_str()));
+    if (entry == nullptr) throw JitError("cudaemu: no entry point for kernel " + sources[which[k]].name + " in " + so.string());
+    entries.push_back(entry);
+  }
+  return entries;
 }
 
 }  // namespace cudaemu

@@ -5,12 +5,13 @@
 //   std::shared_ptr<const cudaemu::JitKernel> k = jit.compile(source, "E_4096");
 //   std::vector<void*> args = {out, in};                         // device pointers (cudaMalloc)
 //   cudaError_t e = k->launch(dim3(16), dim3(256), 0, args);     // runs it; a fault: its code,
-//   if (e != cudaSuccess) puts(cudaemu::last_report().c_str());  // and the report
+//   if (e != cudaSuccess) puts(cudaemu::last_report());          // and the report
 //
 // The kernel must be `extern "C" __global__` and take only pointers. Compiled objects are cached
 // on disk by their source (the cached .cc is compared whole, so a hash collision cannot serve the
 // wrong kernel) and in memory; the compiler's errors come back as JitError with the source's
 // path. A binary that uses Jit exports its symbols (-rdynamic), which the objects link against.
+// compile_all builds many kernels in few compiler runs (a kernel alone: about 0.25 s of CPU).
 #ifndef TOOLS_CUDAEMU_JIT_H_
 #define TOOLS_CUDAEMU_JIT_H_
 
@@ -45,6 +46,11 @@ class JitKernel {
   Entry entry_;
 };
 
+struct JitSource {
+  std::string source;  // CUDA C with an extern "C" __global__ kernel taking only pointers
+  std::string name;    // the kernel's name
+};
+
 struct JitOptions {
   std::string cache_dir;          // "": $CUDAEMU_CACHE_DIR, $XDG_CACHE_HOME/cudaemu, ~/.cache/cudaemu, /tmp
   std::string compiler = "g++";   // or $CUDAEMU_CXX
@@ -54,13 +60,18 @@ struct JitOptions {
 class Jit {
  public:
   explicit Jit(JitOptions options = {});
-  // Thread-safe; compiles of different sources run concurrently. Throws JitError.
+  // Thread-safe. Throws JitError.
   std::shared_ptr<const JitKernel> compile(const std::string& cuda_source, const std::string& kernel_name);
+  // Several kernels, a few to a compiler run and the runs side by side (most of a run is the
+  // compiler starting and reading the prelude): what a code generator's batch wants.
+  std::vector<std::shared_ptr<const JitKernel>> compile_all(const std::vector<JitSource>& sources);
   int compiler_runs() const { return compiler_runs_; }  // cache misses so far
 
  private:
   std::string prelude_path();  // the prelude and its precompiled header, made once
   std::string command(const std::string& out, const std::string& in, const std::string& extra) const;
+  std::vector<JitKernel::Entry> build(const std::vector<JitSource>& sources, const std::vector<std::string>& units,
+                                      const std::vector<size_t>& which, const std::string& prelude);
 
   JitOptions options_;
   std::mutex mu_;

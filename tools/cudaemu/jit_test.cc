@@ -3,6 +3,7 @@
 // generated code reported with the kernel's own line.
 #include "tools/cudaemu/jit.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <vector>
@@ -13,9 +14,10 @@
 namespace cudaemu {
 namespace {
 
-std::string cache_dir() {
+// One cache for the tests that do not count compiler runs (each new cache precompiles the prelude).
+std::string cache_dir(const std::string& sub = "shared") {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/jit_cache";
+  return std::string(tmp ? tmp : "/tmp") + "/jit_cache/" + sub;
 }
 
 // What a code generator prints: extern "C", pointers only, __shared__ and a barrier.
@@ -41,7 +43,7 @@ float* device(const std::vector<float>& host) {
 }
 
 TEST(Jit, CompilesAGeneratedKernelAndRunsIt) {
-  Jit jit(JitOptions{cache_dir() + "/run"});
+  Jit jit(JitOptions{cache_dir()});
   std::shared_ptr<const JitKernel> k = jit.compile(kRowSums, "r_4_64");
   std::vector<float> x(256);
   for (int i = 0; i < 256; ++i) x[i] = 0.5f * (i % 64);
@@ -56,7 +58,7 @@ TEST(Jit, CompilesAGeneratedKernelAndRunsIt) {
 }
 
 TEST(Jit, ASecondJitFindsTheCompiledKernelOnDisk) {
-  const std::string dir = cache_dir() + "/disk";
+  const std::string dir = cache_dir("disk");
   Jit first(JitOptions{dir});
   first.compile(kRowSums, "r_4_64");
   EXPECT_EQ(first.compiler_runs(), 1);
@@ -65,8 +67,32 @@ TEST(Jit, ASecondJitFindsTheCompiledKernelOnDisk) {
   EXPECT_EQ(second.compiler_runs(), 0);
 }
 
+TEST(Jit, KernelsCompiledTogetherMayShareANameAndRunApart) {
+  Jit jit(JitOptions{cache_dir("batch")});
+  const std::string scale = "extern \"C\" __global__ void E_4(float* y, const float* x) { y[threadIdx.x] = %s * x[threadIdx.x]; }";
+  std::vector<JitSource> sources;
+  for (const char* factor : {"2.0f", "3.0f", "-1.0f"}) {
+    char text[256];
+    std::snprintf(text, sizeof text, scale.c_str(), factor);
+    sources.push_back({text, "E_4"});
+  }
+  const std::vector<std::shared_ptr<const JitKernel>> kernels = jit.compile_all(sources);
+  ASSERT_EQ(kernels.size(), 3u);
+  EXPECT_LE(jit.compiler_runs(), 3);
+  float *in = device({1, 2, 3, 4}), *out = device(std::vector<float>(4));
+  const std::vector<float> factors = {2, 3, -1};
+  for (size_t k = 0; k < 3; ++k) {
+    ASSERT_EQ(kernels[k]->launch(dim3(1), dim3(4), 0, {out, in}), cudaSuccess) << last_report();
+    std::vector<float> y(4);
+    cuda_api::cudaMemcpy(y.data(), out, sizeof(float) * 4, cudaMemcpyDeviceToHost);
+    EXPECT_EQ(y, (std::vector<float>{factors[k], 2 * factors[k], 3 * factors[k], 4 * factors[k]})) << "kernel " << k;
+  }
+  EXPECT_EQ(jit.compile(sources[1].source, "E_4"), kernels[1]) << "found among the batch's";
+  cuda_api::cudaFree(in), cuda_api::cudaFree(out);
+}
+
 TEST(Jit, ACompileErrorSaysWhatAndWhere) {
-  Jit jit(JitOptions{cache_dir() + "/bad"});
+  Jit jit(JitOptions{cache_dir()});
   try {
     jit.compile("extern \"C\" __global__ void broken(float* x) { x[0] = undefined_name; }", "broken");
     FAIL() << "expected a JitError";
@@ -79,15 +105,15 @@ TEST(Jit, ACompileErrorSaysWhatAndWhere) {
 }
 
 TEST(Jit, AFaultInAGeneratedKernelIsReportedOnItsLine) {
-  Jit jit(JitOptions{cache_dir() + "/fault"});
+  Jit jit(JitOptions{cache_dir()});
   std::shared_ptr<const JitKernel> k = jit.compile(kRowSums, "r_4_64");
   float *in = device(std::vector<float>(200)), *out = device(std::vector<float>(4));  // 56 short
   print_reports(false);
   EXPECT_EQ(k->launch(dim3(4), dim3(64), 0, {out, in}), cudaErrorIllegalAddress);
   print_reports(true);
-  EXPECT_NE(last_report().find("out-of-bounds read"), std::string::npos) << last_report();
-  EXPECT_NE(last_report().find("kernel r_4_64<<<(4,1,1), (64,1,1)>>>"), std::string::npos) << last_report();
-  EXPECT_NE(last_report().find("block (3,0,0), thread (8,0,0) (warp 0, lane 8), at r_4_64.cu:5"), std::string::npos)
+  EXPECT_NE(std::string(last_report()).find("out-of-bounds read"), std::string::npos) << last_report();
+  EXPECT_NE(std::string(last_report()).find("kernel r_4_64<<<(4,1,1), (64,1,1)>>>"), std::string::npos) << last_report();
+  EXPECT_NE(std::string(last_report()).find("block (3,0,0), thread (8,0,0) (warp 0, lane 8), at r_4_64.cu:5"), std::string::npos)
       << last_report();
   EXPECT_EQ(cuda_api::cudaGetLastError(), cudaSuccess) << "the launch's error was returned, not left behind";
   cuda_api::cudaFree(in), cuda_api::cudaFree(out);

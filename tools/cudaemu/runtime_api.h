@@ -8,7 +8,7 @@
 //   scale<<<(n + 255) / 256, 256>>>(d, n);       // rewritten: cudaemu::launch("scale", scale,
 //                                                //   cudaemu::config((n + 255) / 256, 256), d, n)
 //   cudaError_t err = cudaDeviceSynchronize();    // a fault in the kernel: its code, once;
-//   if (err != cudaSuccess) puts(cudaemu::last_report().c_str());   // and what went wrong
+//   if (err != cudaSuccess) puts(cudaemu::last_report());            // and what went wrong
 //
 // A launch runs to completion before it returns (the emulator has one in-order queue; streams
 // are accepted and ignored). Errors are not sticky: after a fault the emulator keeps working,
@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <cstring>
 #include <source_location>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -101,8 +100,10 @@ cudaError_t launch_with_arguments(const char* name, void (*kernel)(P...), const 
   }(std::index_sequence_for<P...>{});
 }
 
-// The full report of the last fault of a kernel or an API call on this host thread ("" if none).
-std::string last_report();
+// The full report of the last fault of a kernel or an API call on this host thread ("" if none);
+// valid until the next report. (A C string: the prelude stays free of <string>, which would
+// double what every kernel compiled at run time parses.)
+const char* last_report();
 // Whether reports are also printed to stderr as they happen (the default; CUDAEMU_QUIET=1 off).
 void print_reports(bool on);
 // How many kernel launches have faulted in this process (tests of the diagnostics count them).
