@@ -1,7 +1,8 @@
-// Tasks 12-14: the matmul ladder, C = A @ B, against tinyref (float64), on shapes that are not
+// Tasks 12-16: the matmul ladder, C = A @ B, against tinyref (float64), on shapes that are not
 // multiples of any tile (the last tile sticks out in every direction), one-row and one-column
 // products, K shorter than a tile, K = 0 (C is all zeros), and shapes spanning several tiles of
-// the register-tiled rung (128 x 128).
+// the register-tiled rungs (128 x 128), with rows whose length is a multiple of 4 (float4 loads)
+// and rows whose length is not (float by float, or a misaligned float4).
 //
 // Each element must be within bounds::dot of tinyref's (K products summed in any order); C
 // starts as NaN, so an element nobody writes is caught.
@@ -32,6 +33,8 @@ std::vector<Shape> shapes(std::mt19937_64& rng, bool big_tiles) {
   std::vector<Shape> out = {{1, 1, 1}, {1, 37, 5}, {19, 1, 40}, {33, 31, 17}, {32, 64, 96}, {3, 4, 0}};
   if (big_tiles) {
     out.push_back({130, 260, 9});   // 2 x 3 tiles of 128, K past one slab of 8
+    out.push_back({131, 132, 20});  // rows of A and B multiples of 4, the last float4s past K
+    out.push_back({129, 130, 12});  // B's rows 130 long: its float4s cannot all be aligned
     out.push_back({oracle::between(rng, 129, 200), oracle::between(rng, 1, 140), oracle::between(rng, 1, 50)});
   } else {
     out.push_back({oracle::between(rng, 33, 100), oracle::between(rng, 33, 100), oracle::between(rng, 33, 70)});
@@ -71,20 +74,30 @@ void check_edges(const char* rung_name, ch07::MatmulLauncher rung) {
 }
 
 using Task12MatmulNaive = device::DeviceTest;
-using Task13MatmulTiled = device::DeviceTest;
-using Task14MatmulRegisterTiled = device::DeviceTest;
+using Task13MatmulCoalesced = device::DeviceTest;
+using Task14MatmulTiled = device::DeviceTest;
+using Task15MatmulRegisterTiled = device::DeviceTest;
+using Task16MatmulVectorized = device::DeviceTest;
 
 TEST_F(Task12MatmulNaive, MatchesTinyref) { check_rung("matmul_naive", ch07::matmul_naive, false); }
 TEST_F(Task12MatmulNaive, EmptyAndBadArguments) { check_edges("matmul_naive", ch07::matmul_naive); }
 
-TEST_F(Task13MatmulTiled, MatchesTinyrefOnPartialTiles) { check_rung("matmul_tiled", ch07::matmul_tiled, false); }
-TEST_F(Task13MatmulTiled, EmptyAndBadArguments) { check_edges("matmul_tiled", ch07::matmul_tiled); }
+TEST_F(Task13MatmulCoalesced, MatchesTinyref) { check_rung("matmul_coalesced", ch07::matmul_coalesced, false); }
+TEST_F(Task13MatmulCoalesced, EmptyAndBadArguments) { check_edges("matmul_coalesced", ch07::matmul_coalesced); }
 
-TEST_F(Task14MatmulRegisterTiled, MatchesTinyrefOnPartialTiles) {
+TEST_F(Task14MatmulTiled, MatchesTinyrefOnPartialTiles) { check_rung("matmul_tiled", ch07::matmul_tiled, false); }
+TEST_F(Task14MatmulTiled, EmptyAndBadArguments) { check_edges("matmul_tiled", ch07::matmul_tiled); }
+
+TEST_F(Task15MatmulRegisterTiled, MatchesTinyrefOnPartialTiles) {
   check_rung("matmul_register_tiled", ch07::matmul_register_tiled, true);
 }
-TEST_F(Task14MatmulRegisterTiled, EmptyAndBadArguments) {
+TEST_F(Task15MatmulRegisterTiled, EmptyAndBadArguments) {
   check_edges("matmul_register_tiled", ch07::matmul_register_tiled);
 }
+
+TEST_F(Task16MatmulVectorized, MatchesTinyrefOnPartialTilesAlignedOrNot) {
+  check_rung("matmul_vectorized", ch07::matmul_vectorized, true);
+}
+TEST_F(Task16MatmulVectorized, EmptyAndBadArguments) { check_edges("matmul_vectorized", ch07::matmul_vectorized); }
 
 }  // namespace
