@@ -25,9 +25,16 @@ solution comes in layers and each test's cases are compiled once:
                                         headers differ (they compile the cases again)
 A variant with the solution's headers compiles only its own .cc files and links them with the
 compiled cases (NAME_solution is the same link with the solution's sources).
+
+A chapter written in CUDA (chapter 7) uses chapter_cuda_library and chapter_cuda_test: its .cu
+files build through the CUDA emulator for the graded tests (every machine) and with nvcc for a
+GPU (NAME_native twins, packed for the GPU machine by tools/cuda/device_pack.sh).
 """
 
 load("//tools:copts.bzl", "TT_DEFAULT_COPTS", "TT_TEST_COPTS")
+load("//tools/cuda:cuda_library.bzl", "nvcc_objects")
+load("@cuda//:defs.bzl", "CUDA_FOUND")
+load("//tools/cudaemu:cudaemu.bzl", "cuda_emu_library")
 
 def chapter_library(chapter, srcs = [], hdrs = [], deps = [], earlier = [], **kwargs):
     """The library of chapter `chapter` ("01"), in chapters/ or solutions/.
@@ -72,20 +79,25 @@ def chapter_library(chapter, srcs = [], hdrs = [], deps = [], earlier = [], **kw
         **kwargs
     )
 
-def chapter_alias(chapter, folder):
-    """In chapters/BUILD: //chapters:chNN, the student's chapter unless --define chNN=solution."""
+def chapter_alias(chapter, folder, suffixes = [""]):
+    """In chapters/BUILD: //chapters:chNN, the student's chapter unless --define chNN=solution.
+
+    suffixes: the chapter's libraries to alias, "" for chNN itself ("_native": chNN_native).
+    """
     native.config_setting(
         name = "ch%s_solution" % chapter,
         define_values = {"ch" + chapter: "solution"},
     )
-    native.alias(
-        name = "ch" + chapter,
-        actual = select({
-            ":ch%s_solution" % chapter: "//solutions/%s:ch%s" % (folder, chapter),
-            "//conditions:default": "//chapters/%s:ch%s" % (folder, chapter),
-        }),
-        visibility = ["//visibility:public"],
-    )
+    for suffix in suffixes:
+        target = "ch%s%s" % (chapter, suffix)
+        native.alias(
+            name = target,
+            actual = select({
+                ":ch%s_solution" % chapter: "//solutions/%s:%s" % (folder, target),
+                "//conditions:default": "//chapters/%s:%s" % (folder, target),
+            }),
+            visibility = ["//visibility:public"],
+        )
 
 def chapter_test(name, chapter, srcs, deps = [], data = [], size = "small", tags = [], **kwargs):
     """Two cc_tests from one source: NAME (student, manual) and NAME_solution."""
@@ -178,3 +190,70 @@ def chapter_variant(chapter, folder, tests, srcs = [], hdrs = [], deps = [], env
                 env = env,
                 tags = manual,
             )
+
+def chapter_cuda_library(chapter, cu_srcs, hdrs = [], cu_hdrs = [], deps = []):
+    """A chapter written in CUDA (.cu kernels and launchers), in chapters/ or solutions/; twice:
+
+        chNN         through the CUDA emulator (tools/cudaemu): runs on every machine, and
+                     reports races, divergent barriers, uninitialised shared reads and accesses
+                     out of bounds. The chapter's tests use it.
+        chNN_native  compiled by nvcc for a GPU (where the toolkit is found; elsewhere an empty
+                     library that nothing builds by default).
+
+    hdrs are plain C++ headers (the launchers' declarations, included as "chNN/name.h" by
+    tests); cu_hdrs (.cuh) hold device code only .cu files include. The .cu files include both
+    by their plain names. Both libraries sit on chNN_headers (hdrs) on chNN_deps (deps), the
+    layers every chapter's tests and variants compile against.
+    """
+    label = "ch" + chapter
+    public = ["//visibility:public"]
+    native.cc_library(
+        name = label + "_deps",
+        deps = deps + ["//chapters:course"],
+        visibility = public,
+    )
+    native.cc_library(
+        name = label + "_headers",
+        hdrs = hdrs,
+        strip_include_prefix = "/" + native.package_name(),
+        include_prefix = label,
+        deps = [":%s_deps" % label],
+        visibility = public,
+    )
+    cuda_emu_library(
+        name = label,
+        cu_srcs = cu_srcs,
+        cu_hdrs = cu_hdrs,
+        # The rewritten .cu files live in a folder of their own: their includes of the chapter's
+        # headers by plain name search the package's source and output folders.
+        copts = ["-iquote", native.package_name(), "-iquote", "$(GENDIR)/" + native.package_name()],
+        deps = [":%s_headers" % label],
+        visibility = public,
+    )
+    native.cc_library(
+        name = label + "_native",
+        srcs = nvcc_objects(label + "_native", cu_srcs, hdrs + cu_hdrs + ["//chapters:course.h"]),
+        deps = [":%s_headers" % label] + (["@cuda//:cudart"] if CUDA_FOUND else []),
+        tags = ["manual"],
+        visibility = public,
+    )
+
+def chapter_cuda_test(name, chapter, srcs, emulated_deps = [], native_deps = [], size = "small", tags = [], **kwargs):
+    """chapter_test for a CUDA chapter: NAME and NAME_solution run through the emulator (the
+    graded tests, everywhere); NAME_native and NAME_native_solution are built with nvcc for a
+    GPU, tagged manual and "gpu" (they skip, counted, without one): tools/cuda/device_pack.sh packs
+    the solution's for the GPU machine. emulated_deps and native_deps: the test plumbing that
+    differs between the two (device memory, the emulator's reports).
+    """
+    chapter_test(name = name, chapter = chapter, srcs = srcs, deps = emulated_deps, size = size, tags = tags, **kwargs)
+    folder = native.package_name().split("/")[-1]
+    for suffix, tree in [("_native", "chapters"), ("_native_solution", "solutions")]:
+        native.cc_test(
+            name = name + suffix,
+            srcs = srcs,
+            copts = TT_TEST_COPTS,
+            size = size,
+            deps = ["//%s/%s:ch%s_native" % (tree, folder, chapter)] + native_deps + ["//tests/testing", "@googletest//:gtest_main"],
+            tags = tags + ["manual", "gpu", "ch" + chapter],
+            **kwargs
+        )

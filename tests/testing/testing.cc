@@ -117,6 +117,11 @@ std::vector<uint64_t> seeds() {
   return out;
 }
 
+void running_emulated(const std::string& emulator, const std::string& why) {
+  std::printf("[ EMULATED ] %s\n", why.c_str());
+  ::testing::Test::RecordProperty("emulated", emulator);
+}
+
 std::string seed_note(uint64_t seed) {
   g_current_seed = static_cast<int64_t>(seed);
   return "seed " + std::to_string(seed) + " (rerun just this input with TT_SEEDS=" +

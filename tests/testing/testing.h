@@ -16,6 +16,10 @@
 // "seed" property in the XML report, a binary that dies on a signal (a crash, a timeout) says
 // during which seed, and the log lists every case the binary was going to run, so a report
 // can account for the cases a crash cut off.
+//
+// A test that runs on an emulator instead of the device it tests (CUDA without a GPU) says so:
+//   if (dev == "CUDA_EMU") testing_util::running_emulated("CUDA_EMU", "no GPU here: ...");
+// and `./course test` counts it as emulated.
 #ifndef TESTS_TESTING_TESTING_H_
 #define TESTS_TESTING_TESTING_H_
 
@@ -42,6 +46,10 @@ std::string seed_note(uint64_t seed);
                                      double rtol, double atol, const std::string& what);
 ::testing::AssertionResult close(double expected, double got, double rtol, double atol,
                                  const std::string& what);
+
+// Prints "[ EMULATED ] <why>" and records the property emulated=<emulator> on the running test
+// case, which tools/report counts ("N emulated"). Call it inside a test (or its SetUp).
+void running_emulated(const std::string& emulator, const std::string& why);
 
 }  // namespace testing_util
 

@@ -18,19 +18,26 @@ NVCC_FLAGS = [
     "-gencode=arch=compute_90,code=compute_90",
 ]
 
-def cuda_library(name, srcs = [], cu_srcs = [], hdrs = [], deps = [], **kwargs):
+def nvcc_objects(name, cu_srcs, inputs = [], nvcc_flags = []):
+    """One genrule per .cu (nvcc -c; inputs: the headers it includes); returns the .o files,
+    none where there is no toolkit."""
     objects = []
     if CUDA_FOUND:
         for cu in cu_srcs:
             obj = name + "_" + cu.replace("/", "_").replace(".cu", ".o")
             native.genrule(
                 name = obj.replace(".o", "_nvcc"),
-                srcs = [cu] + hdrs,
+                srcs = [cu] + inputs,
                 outs = [obj],
                 tools = ["@cuda//:nvcc", "@cuda//:nvcc_deps"],
-                cmd = "$(location @cuda//:nvcc) %s -I. -c $(location %s) -o $@" % (" ".join(NVCC_FLAGS), cu),
+                cmd = "$(location @cuda//:nvcc) %s -I. -c $(location %s) -o $@" % (" ".join(NVCC_FLAGS + nvcc_flags), cu),
             )
             objects.append(obj)
+    return objects
+
+def cuda_library(name, srcs = [], cu_srcs = [], hdrs = [], deps = [], nvcc_flags = [], **kwargs):
+    """nvcc_flags: added to NVCC_FLAGS for this library's .cu files (--fmad=false, -DNAME=...)."""
+    objects = nvcc_objects(name, cu_srcs, hdrs, nvcc_flags)
     native.cc_library(
         name = name,
         srcs = srcs + objects,

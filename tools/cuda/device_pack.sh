@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Packs what the GPU machine runs into devbin/ (ignored through .git/info/exclude): the CUDA-relevant
-# test binaries, the three CUDA benchmarks and the trainer, built here (the GPU machine has no
-# Bazel, gtest or Eigen; see ../shared/TOOLCHAIN.md, "Running on the GPU machine"), plus MNIST
-# gzipped, the PyTorch anchor scripts, the shared libraries the GPU machine may lack, and
-# devbin/run_all.sh. Then, on the GPU machine (the run tool, carry=["devbin"]), from the repo root:
+# test binaries (chapter 7's native tests among them), the CUDA benchmarks (ch07_ladder among
+# them) and the trainer, built here (the GPU machine has no Bazel, gtest or Eigen; see
+# ../shared/TOOLCHAIN.md, "Running on the GPU machine"), plus MNIST gzipped, the PyTorch anchor
+# scripts, the shared libraries the GPU machine may lack, and devbin/run_all.sh. Then, on the GPU
+# machine (the run tool, carry=["devbin"]), from the repo root:
 #
 #   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh            # everything
 #   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh tests      # only the tests
@@ -14,17 +15,21 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
 BAZEL=${BAZEL:-bazel-4}
-BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:mnist_cuda)
+BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:mnist_cuda //bench:ch07_ladder_solution)
 # Static binaries (--dynamic_mode=off, in --config=opt) carry tinyref inside: nothing to copy
 # from bazel-bin's solib folders. The run tool carries at most 64 MiB in all.
 LIMIT_MB=60
 
 mapfile -t TESTS < <(
   "$BAZEL" query --noshow_progress 'kind(cc_test, //tinyref/backends/cuda:* + //tools/mnist:*)' 2>/dev/null
+  # The CUDA chapters' tests built with nvcc, against the solutions (tools/chapter.bzl's
+  # chapter_cuda_test): manual elsewhere, as they skip without a GPU.
+  "$BAZEL" query --noshow_progress "filter('_native_solution\$', kind(cc_test, //tests/...))" 2>/dev/null
   echo //tinyref:conformance_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/engine:replay_test
   echo //tools/cuda:cuda_smoke_test
+  echo //tools/cudaemu:both_ways_test  # the emulator against nvcc on the same kernels
 )
 echo "device_pack: building ${#TESTS[@]} tests, ${#BENCHES[@]} benchmarks and //tools/mnist:mnist"
 "$BAZEL" build -c opt --config=opt "${TESTS[@]}" "${BENCHES[@]}" //tools/mnist:mnist

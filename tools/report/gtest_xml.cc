@@ -112,6 +112,16 @@ std::vector<CaseResult> cases_from_log(const std::string& log_path, const CaseRe
   return out;
 }
 
+// A property recorded in a test comes out as <properties><property name= value=/>.
+std::string emulated_on(const tinyxml2::XMLElement* testcase) {
+  const auto* props = testcase->FirstChildElement("properties");
+  for (const auto* p = props ? props->FirstChildElement("property") : nullptr; p;
+       p = p->NextSiblingElement("property")) {
+    if (std::string(attr(p, "name")) == "emulated") return attr(p, "value");
+  }
+  return "";
+}
+
 }  // namespace
 
 std::string message_with_seed(const CaseResult& c) {
@@ -141,6 +151,7 @@ std::vector<CaseResult> read_gtest_xml(const std::string& path) {
       r.suite = attr(suite, "name");
       r.name = attr(tc, "name");
       if (*attr(tc, "file")) r.location = std::string(attr(tc, "file")) + ":" + attr(tc, "line");
+      r.emulated = emulated_on(tc);
       const auto* failure = tc->FirstChildElement("failure");
       if (!failure) failure = tc->FirstChildElement("error");
       const auto* properties = tc->FirstChildElement("properties");

@@ -32,6 +32,9 @@ struct CaseResult {
   // True where this result stands for a whole binary that crashed or never ran.
   bool whole_binary = false;
   std::string seed;  // the seed the case was running when it failed, where it is known
+  // The emulator the case ran on instead of the device it tests (its property "emulated",
+  // testing_util::running_emulated), or "".
+  std::string emulated;
   std::string key() const { return target + ": " + suite + "." + name; }
 };
 
