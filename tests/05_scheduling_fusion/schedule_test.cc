@@ -26,7 +26,7 @@ TEST(Task3Schedule, KernelCountsEqualTinyrefsOnTheGraphTable) {
     std::mt19937_64 rng(testing_util::seeds()[0]);
     const std::vector<Dual> outs = g.build(rng);
     const int reference = tinyref_count(outs);
-    ASSERT_EQ(reference, g.kernels) << "course bug: tinyref's count changed from the one the table states";
+    EXPECT_EQ(reference, g.kernels) << "course bug: tinyref's count changed from the one the table states";
     const std::vector<ch05::Kernel> kernels = ch05::create_schedule(ours(outs));
     EXPECT_EQ(static_cast<int>(kernels.size()), reference) << "your kernels: " << names(kernels);
     EXPECT_EQ(ch05::count_kernels(ours(outs)), static_cast<int>(kernels.size()));
