@@ -169,14 +169,17 @@ class RowEvaluator {
     return n;
   }
 
-  // Per thread: scratch rows, one per step.
+  // Per thread: a scratch row per step, and where each step's current row is: its scratch
+  // row, or (a load that lies contiguously in its buffer) the buffer itself.
   struct Scratch {
     std::vector<std::vector<T>> rows;
+    std::vector<const T*> at;
     Shape coords;
   };
   Scratch scratch() const {
     Scratch s;
     for (const Step& st : plan_.steps()) s.rows.emplace_back(st.below ? row_ : out_row_);
+    for (std::vector<T>& r : s.rows) s.at.push_back(r.data());
     s.coords.assign(n_, 0);
     return s;
   }
@@ -192,7 +195,7 @@ class RowEvaluator {
     if (reduce_step_ >= 0) reduce_into(s);
     evaluate(s, false, out_row_);
     // The STORE: the output row, written through the store's ShapeTracker.
-    const std::vector<T>& value = s.rows[plan_.root()];
+    const T* value = s.at[plan_.root()];
     const RowPlace p = place_row(k_.ast->st, s.coords, out_row_);
     for (int64_t i = 0; i < out_row_; ++i) out_[p.base + i * p.stride] = value[i];
   }
@@ -203,7 +206,7 @@ class RowEvaluator {
     std::vector<T>& acc = s.rows[reduce_step_];
     const T start = op_ == Op::SUM ? T(0) : -std::numeric_limits<T>::infinity();
     std::fill(acc.begin(), acc.end(), start);
-    const std::vector<T>& value = s.rows[plan_.steps()[reduce_step_].src[0]];
+    const int value_step = plan_.steps()[reduce_step_].src[0];
     int64_t combos = 1;
     for (size_t d : sum_axes_) combos *= k_.shape[d];
     for (int64_t c = 0; c < combos; ++c) {
@@ -213,6 +216,7 @@ class RowEvaluator {
         rest /= k_.shape[sum_axes_[i]];
       }
       evaluate(s, true, row_);
+      const T* value = s.at[value_step];
       if (last_reduced_) {
         for (int64_t i = 0; i < row_; ++i) acc[0] = combine(acc[0], value[i]);
       } else {
@@ -233,17 +237,18 @@ class RowEvaluator {
       T* out = s.rows[i].data();
       const KernelNode& n = *st.node;
       if (n.kind == NodeKind::kLoad || n.kind == NodeKind::kConst) {
-        read_leaf(n, s.coords, len, out);
+        s.at[i] = read_leaf(n, s.coords, len, out);
         continue;
       }
-      const T* a = s.rows[st.src[0]].data();
-      const T* b = st.src.size() > 1 ? s.rows[st.src[1]].data() : a;
-      const T* c = st.src.size() > 2 ? s.rows[st.src[2]].data() : a;
+      const T* a = s.at[st.src[0]];
+      const T* b = st.src.size() > 1 ? s.at[st.src[1]] : a;
+      const T* c = st.src.size() > 2 ? s.at[st.src[2]] : a;
       alu_row(n.op, len, out, a, b, c);
     }
   }
 
-  void read_leaf(const KernelNode& n, Shape& coords, int64_t len, T* out) const {
+  // A leaf's row: in `out`, or, when it lies whole and contiguous in its buffer, in place.
+  const T* read_leaf(const KernelNode& n, Shape& coords, int64_t len, T* out) const {
     const T* data = n.kind == NodeKind::kLoad ? data_[n.buffer] : nullptr;
     const T value = static_cast<T>(n.value);
     const RowPlace p = place_row(n.st, coords, len);
@@ -254,17 +259,17 @@ class RowEvaluator {
         out[i] = pos < 0 ? T(0) : data ? data[pos] : value;
       }
       if (n_ > 0) coords[n_ - 1] = 0;
-      return;
+      return out;
     }
+    if (data != nullptr && p.stride == 1 && p.lo == 0 && p.hi == len) return data + p.base;
     std::fill(out, out + p.lo, T(0));
-    if (data == nullptr) {
-      std::fill(out + p.lo, out + p.hi, value);
-    } else if (p.stride == 1) {
-      std::copy(data + p.base + p.lo, data + p.base + p.hi, out + p.lo);
+    if (data == nullptr || p.stride == 0) {  // one value for the whole valid part
+      std::fill(out + p.lo, out + p.hi, p.hi > p.lo && data != nullptr ? data[p.base] : value);
     } else {
       for (int64_t i = p.lo; i < p.hi; ++i) out[i] = data[p.base + i * p.stride];
     }
     std::fill(out + p.hi, out + len, T(0));
+    return out;
   }
 
   const Kernel& k_;
@@ -314,7 +319,7 @@ void run_typed(const Kernel& k, const std::vector<ch04::Buffer*>& bufs) {
   const int64_t rows = eval.rows();
   if (ch04::prod(k.shape) == 0 && ch04::prod(k.output_shape()) == 0) return;
   // Small kernels run on one thread: starting the others costs more than they save.
-  const bool parallel = ch04::prod(k.shape) >= (1 << 15) && rows > 1;
+  const bool parallel = ch04::prod(k.shape) >= (1 << 17) && rows > 1;
 #pragma omp parallel if (parallel)
   {
     auto scratch = eval.scratch();

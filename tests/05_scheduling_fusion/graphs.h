@@ -165,6 +165,8 @@ inline std::vector<GraphCase> graph_table() {
          Dual p = (a * b).realize();
          return V{p + b};
        }},
+      {"an expression of constants read broadcast", 1, false,
+       [](R& r) { return V{rn({4, 5}, r) * (Dual::full({}, 2) * 3.0 + 1.0).reshape({1, 1}).expand({4, 5})}; }},
       {"a constant output", 1, false, [](R&) { return V{Dual::full({3, 4}, 2.5)}; }},
       {"an empty tensor", 1, false, [](R& r) { return V{rn({0, 4}, r) + 1.0}; }},
   };

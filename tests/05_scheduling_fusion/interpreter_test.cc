@@ -324,19 +324,19 @@ TEST(Task4Interpreter, AScalarKernel) {
 TEST(Task4Interpreter, LargeKernelsOnTheParallelPath) {
   std::mt19937_64 rng(33);
   std::normal_distribution<double> normal(0, 1);
-  // Kernels of 40000 elements or more run on every core: a matmul-shaped reduce, an
-  // elementwise kernel, a reduce over the first axis.
+  // Kernels this large (150000 elements and more) are shared among threads: a matmul-shaped
+  // reduce, an elementwise kernel, a reduce over the first axis.
   Builder b;
-  NodeRef x = b.input(ShapeTracker::contiguous({32, 1, 64}).expand({32, 20, 64}), 32 * 64, [&](int64_t) { return normal(rng); });
-  NodeRef w = b.input(ShapeTracker::contiguous({64, 20}).permute({1, 0}).reshape({1, 20, 64}).expand({32, 20, 64}), 64 * 20,
-                      [&](int64_t) { return normal(rng); });
-  EXPECT_TRUE(agree(b.finish(ch05::reduce(Op::SUM, ch05::alu(Op::MUL, {x, w}), {2}), {32, 20, 64}, {32, 20, 1}), "matmul"));
+  NodeRef x = b.input(ShapeTracker::contiguous({32, 1, 240}).expand({32, 20, 240}), 32 * 240, [&](int64_t) { return normal(rng); });
+  NodeRef w = b.input(ShapeTracker::contiguous({240, 20}).permute({1, 0}).reshape({1, 20, 240}).expand({32, 20, 240}),
+                      240 * 20, [&](int64_t) { return normal(rng); });
+  EXPECT_TRUE(agree(b.finish(ch05::reduce(Op::SUM, ch05::alu(Op::MUL, {x, w}), {2}), {32, 20, 240}, {32, 20, 1}), "matmul"));
   Builder c;
-  NodeRef y = c.input(ShapeTracker::contiguous({128, 313}), 128 * 313, [&](int64_t) { return normal(rng); });
-  EXPECT_TRUE(agree(c.finish(ch05::alu(Op::SIN, {y}), {128, 313}, {128, 313}), "sin"));
+  NodeRef y = c.input(ShapeTracker::contiguous({128, 1201}), 128 * 1201, [&](int64_t) { return normal(rng); });
+  EXPECT_TRUE(agree(c.finish(ch05::alu(Op::SIN, {y}), {128, 1201}, {128, 1201}), "sin"));
   Builder s;
-  NodeRef z = s.input(ShapeTracker::contiguous({100, 401}), 100 * 401, [&](int64_t) { return normal(rng); });
-  EXPECT_TRUE(agree(s.finish(ch05::reduce(Op::RMAX, z, {0}), {100, 401}, {1, 401}), "max over the first axis"));
+  NodeRef z = s.input(ShapeTracker::contiguous({300, 501}), 300 * 501, [&](int64_t) { return normal(rng); });
+  EXPECT_TRUE(agree(s.finish(ch05::reduce(Op::RMAX, z, {0}), {300, 501}, {1, 501}), "max over the first axis"));
 }
 
 TEST(Task4Interpreter, MalformedKernelsAndBuffersAreClearErrors) {
