@@ -84,9 +84,11 @@ void check_st(const ShapeTracker& st, int64_t numel, const std::string& what) {
   }
 }
 
-// out[i] = f(a[i], b[i], c[i]) for a row: one loop per op, which the compiler vectorizes.
+// out[i] = f(a[i], b[i], c[i]) for a row: one loop per op. `omp simd` tells the compiler that
+// the lanes are independent (out never overlaps an input), so it vectorizes it.
 template <typename T, typename F>
 void each(int64_t len, T* out, const T* a, const T* b, const T* c, F f) {
+#pragma omp simd
   for (int64_t i = 0; i < len; ++i) out[i] = f(a[i], b[i], c[i]);
 }
 
@@ -184,49 +186,92 @@ class RowEvaluator {
     return s;
   }
 
-  void run_row(int64_t row, Scratch& s) const {
-    // The outer coordinates of this output row; the reduced ones start at 0.
+  // Output rows [first, first + n), n <= kGroup, one scratch each. A reduce along the row folds
+  // each row into one number: a chain of dependent additions, as slow as the adder's latency.
+  // The n rows' chains run side by side (each still adds its own row in order).
+  static constexpr int kGroup = 8;
+  void run_rows(int64_t first, int n, std::vector<Scratch>& s) const {
+    for (int g = 0; g < n; ++g) place_output_row(first + g, s[g]);
+    if (reduce_step_ >= 0) reduce_into(s, n);
+    for (int g = 0; g < n; ++g) {
+      evaluate(s[g], false, out_row_);
+      // The STORE: the output row, written through the store's ShapeTracker.
+      const T* value = s[g].at[plan_.root()];
+      const RowPlace p = place_row(k_.ast->st, s[g].coords, out_row_);
+      for (int64_t i = 0; i < out_row_; ++i) out_[p.base + i * p.stride] = value[i];
+    }
+  }
+
+ private:
+  // The outer coordinates of output row `row`; the reduced ones start at 0.
+  void place_output_row(int64_t row, Scratch& s) const {
     std::fill(s.coords.begin(), s.coords.end(), 0);
     for (size_t i = out_axes_.size(); i-- > 0;) {
       const int64_t extent = k_.shape[out_axes_[i]];
       s.coords[out_axes_[i]] = row % extent;
       row /= extent;
     }
-    if (reduce_step_ >= 0) reduce_into(s);
-    evaluate(s, false, out_row_);
-    // The STORE: the output row, written through the store's ShapeTracker.
-    const T* value = s.at[plan_.root()];
-    const RowPlace p = place_row(k_.ast->st, s.coords, out_row_);
-    for (int64_t i = 0; i < out_row_; ++i) out_[p.base + i * p.stride] = value[i];
   }
 
- private:
-  // Fills the reduce's step with the reduction over every position of the reduced axes.
-  void reduce_into(Scratch& s) const {
-    std::vector<T>& acc = s.rows[reduce_step_];
+  // Fills the reduce's step of each of the n rows with the reduction over every position of
+  // the reduced axes.
+  void reduce_into(std::vector<Scratch>& s, int n) const {
     const T start = op_ == Op::SUM ? T(0) : -std::numeric_limits<T>::infinity();
-    std::fill(acc.begin(), acc.end(), start);
+    for (int g = 0; g < n; ++g) std::fill(s[g].rows[reduce_step_].begin(), s[g].rows[reduce_step_].end(), start);
     const int value_step = plan_.steps()[reduce_step_].src[0];
     int64_t combos = 1;
     for (size_t d : sum_axes_) combos *= k_.shape[d];
     for (int64_t c = 0; c < combos; ++c) {
-      int64_t rest = c;
-      for (size_t i = sum_axes_.size(); i-- > 0;) {
-        s.coords[sum_axes_[i]] = rest % k_.shape[sum_axes_[i]];
-        rest /= k_.shape[sum_axes_[i]];
+      for (int g = 0; g < n; ++g) {
+        int64_t rest = c;
+        for (size_t i = sum_axes_.size(); i-- > 0;) {
+          s[g].coords[sum_axes_[i]] = rest % k_.shape[sum_axes_[i]];
+          rest /= k_.shape[sum_axes_[i]];
+        }
+        evaluate(s[g], true, row_);
       }
-      evaluate(s, true, row_);
-      const T* value = s.at[value_step];
-      if (last_reduced_) {
-        for (int64_t i = 0; i < row_; ++i) acc[0] = combine(acc[0], value[i]);
+      if (op_ == Op::SUM) {
+        fold(s, n, value_step, [](T a, T v) { return a + v; });
       } else {
-        for (int64_t i = 0; i < row_; ++i) acc[i] = combine(acc[i], value[i]);
+        fold(s, n, value_step, [](T a, T v) { return a > v ? a : v; });
       }
     }
-    for (size_t d : sum_axes_) s.coords[d] = 0;  // above the reduce they read position 0
+    for (int g = 0; g < n; ++g) {
+      for (size_t d : sum_axes_) s[g].coords[d] = 0;  // above the reduce they read position 0
+    }
   }
 
-  T combine(T acc, T v) const { return op_ == Op::SUM ? acc + v : (acc > v ? acc : v); }
+  // acc = combine(acc, value) for this position of the reduced axes, in every row.
+  template <typename F>
+  void fold(std::vector<Scratch>& s, int n, int value_step, F combine) const {
+    if (!last_reduced_) {  // lane by lane: independent, and the compiler vectorizes it
+      for (int g = 0; g < n; ++g) {
+        T* acc = s[g].rows[reduce_step_].data();
+        const T* v = s[g].at[value_step];
+#pragma omp simd
+        for (int64_t i = 0; i < row_; ++i) acc[i] = combine(acc[i], v[i]);
+      }
+      return;
+    }
+    T acc[kGroup];
+    const T* v[kGroup];
+    for (int g = 0; g < kGroup; ++g) {
+      acc[g] = s[g < n ? g : 0].rows[reduce_step_][0];
+      v[g] = s[g < n ? g : 0].at[value_step];
+    }
+    if (n == kGroup) {  // kGroup independent chains, interleaved (the unrolled accumulators
+                        // stay in registers)
+      for (int64_t i = 0; i < row_; ++i) {
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroup; ++g) acc[g] = combine(acc[g], v[g][i]);
+      }
+    } else {
+      for (int g = 0; g < n; ++g) {
+        for (int64_t i = 0; i < row_; ++i) acc[g] = combine(acc[g], v[g][i]);
+      }
+    }
+    for (int g = 0; g < n; ++g) s[g].rows[reduce_step_][0] = acc[g];
+  }
 
   // Evaluates the steps on one side of the reduce over a row of `len` lanes.
   void evaluate(Scratch& s, bool below, int64_t len) const {
@@ -262,13 +307,20 @@ class RowEvaluator {
       return out;
     }
     if (data != nullptr && p.stride == 1 && p.lo == 0 && p.hi == len) return data + p.base;
-    std::fill(out, out + p.lo, T(0));
-    if (data == nullptr || p.stride == 0) {  // one value for the whole valid part
-      std::fill(out + p.lo, out + p.hi, p.hi > p.lo && data != nullptr ? data[p.base] : value);
+    // Zeros outside [lo, hi); inside, one value for a constant or a broadcast, else a gather.
+    // (Plain loops marked simd: std::fill of floats is not vectorized at -O2.)
+#pragma omp simd
+    for (int64_t i = 0; i < p.lo; ++i) out[i] = T(0);
+    if (data == nullptr || p.stride == 0) {
+      const T same = data == nullptr ? value : data[p.base];
+#pragma omp simd
+      for (int64_t i = p.lo; i < p.hi; ++i) out[i] = same;
     } else {
+#pragma omp simd
       for (int64_t i = p.lo; i < p.hi; ++i) out[i] = data[p.base + i * p.stride];
     }
-    std::fill(out + p.hi, out + len, T(0));
+#pragma omp simd
+    for (int64_t i = p.hi; i < len; ++i) out[i] = T(0);
     return out;
   }
 
@@ -319,12 +371,18 @@ void run_typed(const Kernel& k, const std::vector<ch04::Buffer*>& bufs) {
   const int64_t rows = eval.rows();
   if (ch04::prod(k.shape) == 0 && ch04::prod(k.output_shape()) == 0) return;
   // Small kernels run on one thread: starting the others costs more than they save.
-  const bool parallel = ch04::prod(k.shape) >= (1 << 17) && rows > 1;
+  const bool parallel = ch04::prod(k.shape) >= (1 << 17) && rows > RowEvaluator<T>::kGroup;
+  using Eval = RowEvaluator<T>;
+  const int64_t groups = (rows + Eval::kGroup - 1) / Eval::kGroup;
 #pragma omp parallel if (parallel)
   {
-    auto scratch = eval.scratch();
+    std::vector<typename Eval::Scratch> scratch;
+    for (int g = 0; g < Eval::kGroup; ++g) scratch.push_back(eval.scratch());
 #pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) eval.run_row(r, scratch);
+    for (int64_t group = 0; group < groups; ++group) {
+      const int64_t first = group * Eval::kGroup;
+      eval.run_rows(first, static_cast<int>(std::min<int64_t>(Eval::kGroup, rows - first)), scratch);
+    }
   }
 }
 
