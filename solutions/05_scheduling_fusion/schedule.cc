@@ -276,7 +276,12 @@ std::vector<Kernel> create_schedule(const std::vector<LazyRef>& outs) {
       kernels.push_back(std::move(*l.kernel));
     }
     if (refused == nullptr) return kernels;  // g.order puts sources first: so do the kernels
-    points.insert(refused);                  // and lower everything again
+    // Lower everything again with the refused reduce as a point. Refusing a point cannot be
+    // fixed by realizing it: say so, rather than loop forever.
+    if (!points.insert(refused).second) {
+      throw std::logic_error(std::string("create_schedule: lower refused a ") + ch04::op_name(refused->op()) +
+                             " that is a realize point already");
+    }
   }
 }
 
