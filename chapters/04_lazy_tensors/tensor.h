@@ -137,7 +137,7 @@ class Tensor {
   // ch04.6: d this / d x for every x that requires grad, added into x.grad(); this must have
   // one element. Afterwards the recorded graph is released (a second backward() needs a new
   // forward pass).
-  void backward();
+  void backward() const;
 
   // Makes this tensor's value other's (same shape and dtype), dropping its history: the
   // optimizers' p.assign(p - lr * g). Every copy of this Tensor sees the new value.

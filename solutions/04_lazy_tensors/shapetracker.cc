@@ -219,7 +219,8 @@ std::optional<View> View::reshape(const Shape& new_shape) const {
   if (new_shape == shape) return *this;
   if (prod(new_shape) != numel()) return std::nullopt;
   if (numel() == 0 || is_contiguous()) return contiguous(new_shape);
-  if (mask && (*mask)[0].first >= (*mask)[0].second) {  // all padding stays all padding
+  if (mask && (*mask)[0].first >= (*mask)[0].second) {  // all padding stays all padding...
+    if (new_shape.empty()) return std::nullopt;         // ...which shape () has no mask to say
     return make(new_shape, Shape(new_shape.size(), 0), 0, Pairs(new_shape.size(), {0, 0}));
   }
   // Axes of size 1 carry nothing (stride 0, full mask): match the others in blocks of equal
