@@ -57,53 +57,27 @@ void print(const KernelNode& n, int depth, std::ostringstream& os) {
 }  // namespace
 
 NodeRef load(int buffer, ch04::DType dtype, ch04::ShapeTracker st) {
-  KernelNode n;
-  n.kind = NodeKind::kLoad;
-  n.op = ch04::Op::LOAD;
-  n.dtype = dtype;
-  n.buffer = buffer;
-  n.st = std::move(st);
-  return make(std::move(n));
+  return make({.kind = NodeKind::kLoad, .op = ch04::Op::LOAD, .dtype = dtype, .buffer = buffer, .st = std::move(st)});
 }
 
 NodeRef constant(double value, ch04::DType dtype, ch04::ShapeTracker st) {
-  KernelNode n;
-  n.kind = NodeKind::kConst;
-  n.op = ch04::Op::CONST;
-  n.dtype = dtype;
-  n.value = value;
-  n.st = std::move(st);
-  return make(std::move(n));
+  return make({.kind = NodeKind::kConst, .op = ch04::Op::CONST, .dtype = dtype, .st = std::move(st), .value = value});
 }
 
 NodeRef alu(ch04::Op op, std::vector<NodeRef> src) {
-  KernelNode n;
-  n.kind = NodeKind::kAlu;
-  n.op = op;
-  n.dtype = src.empty() ? ch04::DType::kFloat32 : src[0]->dtype;
-  n.src = std::move(src);
-  return make(std::move(n));
+  const ch04::DType dtype = src.empty() ? ch04::DType::kFloat32 : src[0]->dtype;
+  return make({.kind = NodeKind::kAlu, .op = op, .dtype = dtype, .src = std::move(src)});
 }
 
 NodeRef reduce(ch04::Op op, NodeRef src, std::vector<int> axes) {
-  KernelNode n;
-  n.kind = NodeKind::kReduce;
-  n.op = op;
-  n.dtype = src->dtype;
-  n.src = {std::move(src)};
-  n.axes = std::move(axes);
-  return make(std::move(n));
+  const ch04::DType dtype = src->dtype;
+  return make({.kind = NodeKind::kReduce, .op = op, .dtype = dtype, .src = {std::move(src)}, .axes = std::move(axes)});
 }
 
+// The STORE's op is unused (its kind says it all).
 NodeRef store(NodeRef src, ch04::ShapeTracker st) {
-  KernelNode n;
-  n.kind = NodeKind::kStore;
-  n.op = ch04::Op::CONTIGUOUS;  // unused: the kind says it all
-  n.dtype = src->dtype;
-  n.src = {std::move(src)};
-  n.buffer = 0;
-  n.st = std::move(st);
-  return make(std::move(n));
+  const ch04::DType dtype = src->dtype;
+  return make({.kind = NodeKind::kStore, .dtype = dtype, .src = {std::move(src)}, .buffer = 0, .st = std::move(st)});
 }
 
 const KernelNode* Kernel::reduce_node() const {

@@ -51,7 +51,14 @@ inline std::string names(const std::vector<ch05::Kernel>& kernels) {
 // Our value of each output (realized by whatever ch04 engine is installed) against tinyref's.
 // Float32 on both sides; what differs is only the order in which a fused reduce adds (up to
 // ~800 terms here): 1e-4 relative, 1e-5 absolute covers that and catches any wrong element.
+// Every output must be realized already: reading an unrealized one would run the engine again.
 inline ::testing::AssertionResult same_values(const std::vector<Dual>& outs, const std::string& what) {
+  for (size_t i = 0; i < outs.size(); ++i) {
+    if (!outs[i].ours.lazy()->realized()) {
+      return ::testing::AssertionFailure() << what << ": output " << i << " is not realized after realize "
+                                           << "(every kernel's node must get set_realized)";
+    }
+  }
   for (size_t i = 0; i < outs.size(); ++i) {
     const std::vector<double> expected = outs[i].values_ref(), got = outs[i].ours.to_vector();
     auto r = testing_util::all_close(expected, got, 1e-4, 1e-5, what + ", output " + std::to_string(i));
