@@ -312,7 +312,7 @@ class RowEvaluator {
 #pragma omp simd
     for (int64_t i = 0; i < p.lo; ++i) out[i] = T(0);
     if (data == nullptr || p.stride == 0) {
-      const T same = data == nullptr ? value : data[p.base];
+      const T same = data == nullptr || p.hi == p.lo ? value : data[p.base];  // no read if nothing is valid
 #pragma omp simd
       for (int64_t i = p.lo; i < p.hi; ++i) out[i] = same;
     } else {

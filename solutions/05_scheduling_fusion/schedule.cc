@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -13,7 +13,6 @@ namespace ch05 {
 using ch04::LazyBuffer;
 using ch04::LazyRef;
 using ch04::Op;
-using ch04::OpKind;
 using ch04::ShapeTracker;
 using ch04::View;
 
