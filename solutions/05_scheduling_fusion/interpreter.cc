@@ -11,6 +11,7 @@
 //   sum over i of g[i, j], full shape (64, 10), reduced axis 0 (not the last):
 //     1 output row of 10: 64 times LOAD a row of g and add it into the accumulator row
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -160,6 +161,19 @@ class RowEvaluator {
       op_ = node.op;
       for (int ax : node.axes) reduced[ax] = true;
     }
+    if (reduce_step_ >= 0) {
+      // The reduce of a product (a matmul) multiplies as it folds: the MUL's row is never
+      // written, if nothing else reads it.
+      const int value = plan.steps()[reduce_step_].src[0];
+      int readers = 0;
+      for (const Step& st : plan.steps()) readers += static_cast<int>(std::count(st.src.begin(), st.src.end(), value));
+      const KernelNode& v = *plan.steps()[value].node;
+      terms_ = {value, value};
+      if (v.kind == NodeKind::kAlu && v.op == Op::MUL && readers == 1) {
+        product_ = value;
+        terms_ = {plan.steps()[value].src[0], plan.steps()[value].src[1]};
+      }
+    }
     last_reduced_ = n_ > 0 && reduced[n_ - 1];
     out_row_ = last_reduced_ ? 1 : row_;
     for (size_t d = 0; d + 1 < n_; ++d) (reduced[d] ? sum_axes_ : out_axes_).push_back(d);
@@ -218,7 +232,6 @@ class RowEvaluator {
   void reduce_into(std::vector<Scratch>& s, int n) const {
     const T start = op_ == Op::SUM ? T(0) : -std::numeric_limits<T>::infinity();
     for (int g = 0; g < n; ++g) std::fill(s[g].rows[reduce_step_].begin(), s[g].rows[reduce_step_].end(), start);
-    const int value_step = plan_.steps()[reduce_step_].src[0];
     int64_t combos = 1;
     for (size_t d : sum_axes_) combos *= k_.shape[d];
     for (int64_t c = 0; c < combos; ++c) {
@@ -230,10 +243,12 @@ class RowEvaluator {
         }
         evaluate(s[g], true, row_);
       }
-      if (op_ == Op::SUM) {
-        fold(s, n, value_step, [](T a, T v) { return a + v; });
+      auto sum = [](T a, T v) { return a + v; };
+      auto max = [](T a, T v) { return a > v ? a : v; };
+      if (product_ >= 0) {
+        op_ == Op::SUM ? fold<true>(s, n, sum) : fold<true>(s, n, max);
       } else {
-        fold(s, n, value_step, [](T a, T v) { return a > v ? a : v; });
+        op_ == Op::SUM ? fold<false>(s, n, sum) : fold<false>(s, n, max);
       }
     }
     for (int g = 0; g < n; ++g) {
@@ -241,33 +256,37 @@ class RowEvaluator {
     }
   }
 
-  // acc = combine(acc, value) for this position of the reduced axes, in every row.
-  template <typename F>
-  void fold(std::vector<Scratch>& s, int n, int value_step, F combine) const {
+  // acc = combine(acc, value) for this position of the reduced axes, in every row; the value is
+  // the product a[i] * b[i] of the MUL's two source rows when the product is fused in.
+  template <bool kProduct, typename F>
+  void fold(std::vector<Scratch>& s, int n, F combine) const {
+    auto value = [](const T* a, const T* b, int64_t i) { return kProduct ? a[i] * b[i] : a[i]; };
     if (!last_reduced_) {  // lane by lane: independent, and the compiler vectorizes it
       for (int g = 0; g < n; ++g) {
         T* acc = s[g].rows[reduce_step_].data();
-        const T* v = s[g].at[value_step];
+        const T *a = s[g].at[terms_[0]], *b = s[g].at[terms_[1]];
 #pragma omp simd
-        for (int64_t i = 0; i < row_; ++i) acc[i] = combine(acc[i], v[i]);
+        for (int64_t i = 0; i < row_; ++i) acc[i] = combine(acc[i], value(a, b, i));
       }
       return;
     }
     T acc[kGroup];
-    const T* v[kGroup];
+    const T *a[kGroup], *b[kGroup];
     for (int g = 0; g < kGroup; ++g) {
-      acc[g] = s[g < n ? g : 0].rows[reduce_step_][0];
-      v[g] = s[g < n ? g : 0].at[value_step];
+      const Scratch& sg = s[g < n ? g : 0];
+      acc[g] = sg.rows[reduce_step_][0];
+      a[g] = sg.at[terms_[0]];
+      b[g] = sg.at[terms_[1]];
     }
     if (n == kGroup) {  // kGroup independent chains, interleaved (the unrolled accumulators
                         // stay in registers)
       for (int64_t i = 0; i < row_; ++i) {
 #pragma GCC unroll 8
-        for (int g = 0; g < kGroup; ++g) acc[g] = combine(acc[g], v[g][i]);
+        for (int g = 0; g < kGroup; ++g) acc[g] = combine(acc[g], value(a[g], b[g], i));
       }
     } else {
       for (int g = 0; g < n; ++g) {
-        for (int64_t i = 0; i < row_; ++i) acc[g] = combine(acc[g], v[g][i]);
+        for (int64_t i = 0; i < row_; ++i) acc[g] = combine(acc[g], value(a[g], b[g], i));
       }
     }
     for (int g = 0; g < n; ++g) s[g].rows[reduce_step_][0] = acc[g];
@@ -278,7 +297,7 @@ class RowEvaluator {
     const std::vector<Step>& steps = plan_.steps();
     for (size_t i = 0; i < steps.size(); ++i) {
       const Step& st = steps[i];
-      if (st.below != below || st.node->kind == NodeKind::kReduce) continue;
+      if (st.below != below || st.node->kind == NodeKind::kReduce || static_cast<int>(i) == product_) continue;
       T* out = s.rows[i].data();
       const KernelNode& n = *st.node;
       if (n.kind == NodeKind::kLoad || n.kind == NodeKind::kConst) {
@@ -331,6 +350,8 @@ class RowEvaluator {
   size_t n_ = 0;
   int64_t row_ = 1, out_row_ = 1;
   int reduce_step_ = -1;  // the reduce's step, -1 for none
+  int product_ = -1;      // the MUL step fused into the fold, -1 for none
+  std::array<int, 2> terms_ = {0, 0};  // the steps whose rows the fold reads
   Op op_ = Op::SUM;       // the reduce's op
   bool last_reduced_ = false;
   std::vector<size_t> out_axes_, sum_axes_;  // outer axes (all but the last) kept / reduced
