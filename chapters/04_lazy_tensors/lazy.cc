@@ -100,14 +100,20 @@ std::unordered_map<std::string, std::weak_ptr<LazyBuffer>>& cache() {
   static auto* c = new std::unordered_map<std::string, std::weak_ptr<LazyBuffer>>();
   return *c;
 }
-[[maybe_unused]] uint64_t next_id = 1;  // the id of the next node made
-int64_t live = 0;  // nodes alive: +1 for each one made, -1 in the destructor
+uint64_t next_id = 1;
+int64_t live = 0;
 
 [[maybe_unused]] double round_to(DType dtype, double v) { return dtype == DType::kFloat32 ? static_cast<float>(v) : v; }
 
 }  // namespace
 
 int64_t LazyBuffer::live_nodes() { return live; }
+
+LazyBuffer::LazyBuffer(Op op, DType dtype, ShapeTracker st, std::vector<LazyRef> srcs, OpArg arg, LazyRef base)
+    : op_(op), dtype_(dtype), st_(std::move(st)), srcs_(std::move(srcs)), arg_(std::move(arg)), base_(std::move(base)),
+      id_(next_id++) {
+  ++live;
+}
 
 LazyBuffer::~LazyBuffer() {
   --live;
@@ -128,12 +134,12 @@ std::optional<double> LazyBuffer::const_value() const {
 // ---------------------------------------------------------------------------- ch04.4: the graph
 //
 // TODO(ch04.4): the factories, the views and hash-consing. Every node but a load is made by
-// intern(), which first looks for a live node with the same key in cache(): the key must
-// tell apart everything that makes two nodes compute different things (op, dtype, shape,
-// which sources, the argument; for a view, its base and its ShapeTracker). Name sources by
-// their id_, never by address: an address is reused once a node is freed. A new node gets
-// id_ = next_id++, counts itself in `live`, and is entered in cache() under its key_ (the
-// destructor above removes it).
+// intern(), which first looks in cache() for a live node with the same key: the key must tell
+// apart everything that makes two nodes compute different things (op, dtype, shape, which
+// sources, the argument; for a view, its base and its ShapeTracker). Name sources by their
+// id_, never by address: an address is reused once a node is freed. A new node comes from the
+// private constructor above (which gives it an id and counts it), keeps its key in key_ (the
+// destructor uses it) and goes into cache().
 
 LazyRef LazyBuffer::intern(Op op, DType dtype, ShapeTracker st, std::vector<LazyRef> srcs, OpArg arg, LazyRef base) {
   throw course::NotImplemented("ch04.4: LazyBuffer::intern (hash-consing)");
@@ -160,19 +166,19 @@ LazyRef LazyBuffer::view(Op op, ShapeTracker st, OpArg arg) {
   throw course::NotImplemented("ch04.4: LazyBuffer::view");
 }
 
-LazyRef LazyBuffer::reshape(const Shape& shape) { throw course::NotImplemented("ch04.4: LazyBuffer::reshape"); }
+LazyRef LazyBuffer::reshape(const Shape& new_shape) { throw course::NotImplemented("ch04.4: LazyBuffer::reshape"); }
 
 LazyRef LazyBuffer::permute(const std::vector<int>& order) {
   throw course::NotImplemented("ch04.4: LazyBuffer::permute");
 }
 
-LazyRef LazyBuffer::expand(const Shape& shape) { throw course::NotImplemented("ch04.4: LazyBuffer::expand"); }
+LazyRef LazyBuffer::expand(const Shape& new_shape) { throw course::NotImplemented("ch04.4: LazyBuffer::expand"); }
 
 LazyRef LazyBuffer::pad(const Pairs& before_after) { throw course::NotImplemented("ch04.4: LazyBuffer::pad"); }
 
 LazyRef LazyBuffer::shrink(const Pairs& lo_hi) { throw course::NotImplemented("ch04.4: LazyBuffer::shrink"); }
 
-LazyRef LazyBuffer::flip(const std::vector<bool>& axes) { throw course::NotImplemented("ch04.4: LazyBuffer::flip"); }
+LazyRef LazyBuffer::flip(const std::vector<bool>& flipped) { throw course::NotImplemented("ch04.4: LazyBuffer::flip"); }
 
 LazyRef LazyBuffer::contiguous() { throw course::NotImplemented("ch04.4: LazyBuffer::contiguous"); }
 

@@ -1,6 +1,8 @@
 #include "ch04/shapetracker.h"
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
 #include <sstream>
 
 #include "chapters/course.h"
@@ -10,35 +12,27 @@ namespace ch04 {
 // ---------------------------------------------------------------------------- helpers (given)
 
 int64_t prod(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
 }
 
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size(), 0);
-  int64_t step = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = shape[i] == 1 ? 0 : step;
-    step *= shape[i];
+  for (size_t i = 0; i < shape.size(); ++i) {  // a step along axis i skips everything after it
+    if (shape[i] != 1) strides[i] = prod(Shape(shape.begin() + i + 1, shape.end()));
   }
   return strides;
 }
 
 std::string shape_str(const Shape& shape) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << (shape.size() == 1 ? ",)" : ")");
-  return os.str();
+  std::string text;
+  for (int64_t d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
+  return "(" + text + (shape.size() == 1 ? ",)" : ")");
 }
 
 std::string pairs_str(const Pairs& pairs) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < pairs.size(); ++i) os << (i ? ", " : "") << "(" << pairs[i].first << ", " << pairs[i].second << ")";
-  os << ")";
-  return os.str();
+  std::string text;
+  for (const auto& [a, b] : pairs) text += (text.empty() ? "" : ", ") + shape_str({a, b});
+  return "(" + text + ")";
 }
 
 View View::make(Shape shape, Shape strides, int64_t offset, std::optional<Pairs> mask) {

@@ -40,45 +40,7 @@ using moves::Move;
 
 // ---------------------------------------------------------------------------- your side
 
-inline ch04::ShapeTracker apply(const Move& m, const ch04::ShapeTracker& st) {
-  switch (m.kind) {
-    case Kind::kReshape: return st.reshape(m.shape);
-    case Kind::kPermute: return st.permute(m.order);
-    case Kind::kExpand: return st.expand(m.shape);
-    case Kind::kPad: return st.pad(m.pairs);
-    case Kind::kShrink: return st.shrink(m.pairs);
-    case Kind::kFlip: return st.flip(m.flip);
-  }
-  return st;
-}
-
-inline ch04::ShapeTracker apply(const std::vector<Move>& program, ch04::ShapeTracker st) {
-  for (const Move& m : program) st = apply(m, st);
-  return st;
-}
-
-inline ch04::Tensor apply(const Move& m, const ch04::Tensor& t) {
-  switch (m.kind) {
-    case Kind::kReshape: return t.reshape(m.shape);
-    case Kind::kPermute: return t.permute(m.order);
-    case Kind::kExpand: return t.expand(m.shape);
-    case Kind::kPad: return t.pad(m.pairs);
-    case Kind::kShrink: return t.shrink(m.pairs);
-    case Kind::kFlip: {
-      std::vector<int> axes;
-      for (size_t i = 0; i < m.flip.size(); ++i) {
-        if (m.flip[i]) axes.push_back(static_cast<int>(i));
-      }
-      return t.flip(axes);
-    }
-  }
-  return t;
-}
-
-inline ch04::Tensor apply(const std::vector<Move>& program, ch04::Tensor t) {
-  for (const Move& m : program) t = apply(m, t);
-  return t;
-}
+using moves::apply;  // your ShapeTracker and Tensor have the same movement methods as tinyref's
 
 inline ch04::Tensor to_ch04(const Dense& d, ch04::DType dtype = ch04::DType::kFloat64) {
   return ch04::Tensor::from_vector(d.values, d.shape, dtype);

@@ -35,11 +35,8 @@ std::string describe(const Move& m) {
     case Kind::kPad: return "pad(" + pairs_text(m.pairs) + ")";
     case Kind::kShrink: return "shrink(" + pairs_text(m.pairs) + ")";
     case Kind::kFlip: {
-      Shape axes;
-      for (size_t i = 0; i < m.flip.size(); ++i) {
-        if (m.flip[i]) axes.push_back(static_cast<int64_t>(i));
-      }
-      return "flip(axes " + list_text(axes) + ")";
+      const std::vector<int> axes = flipped_axes(m);
+      return "flip(axes " + list_text(Shape(axes.begin(), axes.end())) + ")";
     }
   }
   return "?";
@@ -237,44 +234,12 @@ Dense apply(const std::vector<Move>& program, Dense x) {
   return x;
 }
 
-tinyref::ShapeTracker apply(const Move& m, const tinyref::ShapeTracker& st) {
-  switch (m.kind) {
-    case Kind::kReshape: return st.reshape(m.shape);
-    case Kind::kPermute: return st.permute(m.order);
-    case Kind::kExpand: return st.expand(m.shape);
-    case Kind::kPad: return st.pad(m.pairs);
-    case Kind::kShrink: return st.shrink(m.pairs);
-    case Kind::kFlip: return st.flip(m.flip);
+std::vector<int> flipped_axes(const Move& m) {
+  std::vector<int> axes;
+  for (size_t i = 0; i < m.flip.size(); ++i) {
+    if (m.flip[i]) axes.push_back(static_cast<int>(i));
   }
-  throw std::logic_error("moves::apply");
-}
-
-tinyref::ShapeTracker apply(const std::vector<Move>& program, tinyref::ShapeTracker st) {
-  for (const Move& m : program) st = apply(m, st);
-  return st;
-}
-
-tinyref::Tensor apply(const Move& m, const tinyref::Tensor& t) {
-  switch (m.kind) {
-    case Kind::kReshape: return t.reshape(m.shape);
-    case Kind::kPermute: return t.permute(m.order);
-    case Kind::kExpand: return t.expand(m.shape);
-    case Kind::kPad: return t.pad(m.pairs);
-    case Kind::kShrink: return t.shrink(m.pairs);
-    case Kind::kFlip: {
-      std::vector<int> axes;
-      for (size_t i = 0; i < m.flip.size(); ++i) {
-        if (m.flip[i]) axes.push_back(static_cast<int>(i));
-      }
-      return t.flip(axes);
-    }
-  }
-  throw std::logic_error("moves::apply");
-}
-
-tinyref::Tensor apply(const std::vector<Move>& program, tinyref::Tensor t) {
-  for (const Move& m : program) t = apply(m, t);
-  return t;
+  return axes;
 }
 
 }  // namespace moves

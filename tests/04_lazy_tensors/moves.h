@@ -1,12 +1,13 @@
 // Random movement ops for chapter 4's tests, applied three independent ways: to a dense array
 // by plain loops (the oracle that shares nothing with anyone), to tinyref's ShapeTracker and
-// Tensor (the reference framework), and, in lazy_testing.h, to yours.
+// Tensor (the reference framework), and to yours.
 //
 //   std::mt19937_64 rng(seed);
 //   std::vector<moves::Move> program = moves::random_program(rng, {3, 4}, /*count=*/5);
 //   moves::describe(program)          // "permute(1, 0) pad((1, 0), (0, 2)) reshape(5, 6) ..."
 //   dense::Dense d = moves::apply(program, moves::positions({3, 4}));   // what each element reads
 //   tinyref::ShapeTracker st = moves::apply(program, tinyref::ShapeTracker::from_shape({3, 4}));
+//   ch04::Tensor t = moves::apply(program, ch04::Tensor::from_vector(d.values, {3, 4}));
 //
 // positions(shape) holds 1 + the buffer position of every element, so after the program each
 // element holds 1 + the position it reads, or 0 where it reads padding: exactly what
@@ -64,10 +65,49 @@ Dense flip(const Dense& x, const std::vector<bool>& axes);
 
 Dense apply(const Move& m, const Dense& x);
 Dense apply(const std::vector<Move>& program, Dense x);
-tinyref::ShapeTracker apply(const Move& m, const tinyref::ShapeTracker& st);
-tinyref::ShapeTracker apply(const std::vector<Move>& program, tinyref::ShapeTracker st);
-tinyref::Tensor apply(const Move& m, const tinyref::Tensor& t);
-tinyref::Tensor apply(const std::vector<Move>& program, tinyref::Tensor t);
+
+// The flagged axes of a flip, as a list: (false, true, true) -> (1, 2).
+std::vector<int> flipped_axes(const Move& m);
+
+// Any ShapeTracker or Tensor, tinyref's or chapter 4's: they share the movement methods' names
+// (a ShapeTracker flips by flags, a Tensor by a list of axes).
+template <typename T>
+T apply(const Move& m, const T& x) {
+  switch (m.kind) {
+    case Kind::kReshape: return x.reshape(m.shape);
+    case Kind::kPermute: return x.permute(m.order);
+    case Kind::kExpand: return x.expand(m.shape);
+    case Kind::kPad: return x.pad(m.pairs);
+    case Kind::kShrink: return x.shrink(m.pairs);
+    case Kind::kFlip:
+      if constexpr (requires { x.flip(m.flip); }) {
+        return x.flip(m.flip);
+      } else {
+        return x.flip(flipped_axes(m));
+      }
+  }
+  return x;
+}
+
+// One move on a single View, yours or tinyref's. A View's reshape may fail (it returns an
+// optional): this one leaves reshapes out.
+template <typename V>
+V apply_to_view(const Move& m, const V& v) {
+  switch (m.kind) {
+    case Kind::kPermute: return v.permute(m.order);
+    case Kind::kExpand: return v.expand(m.shape);
+    case Kind::kPad: return v.pad(m.pairs);
+    case Kind::kShrink: return v.shrink(m.pairs);
+    case Kind::kFlip: return v.flip(m.flip);
+    default: return v;
+  }
+}
+
+template <typename T>
+T apply(const std::vector<Move>& program, T x) {
+  for (const Move& m : program) x = apply(m, x);
+  return x;
+}
 
 }  // namespace moves
 

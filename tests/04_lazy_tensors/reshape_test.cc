@@ -33,14 +33,7 @@ RandomView random_view(std::mt19937_64& rng, bool masks) {
   for (int i = 0; i < steps; ++i) {
     Move m = moves::random_move(rng, r.view.shape, 2048);
     if (m.kind == Kind::kReshape || (!masks && m.kind == Kind::kPad)) continue;
-    switch (m.kind) {
-      case Kind::kPermute: r.view = r.view.permute(m.order); break;
-      case Kind::kExpand: r.view = r.view.expand(m.shape); break;
-      case Kind::kPad: r.view = r.view.pad(m.pairs); break;
-      case Kind::kShrink: r.view = r.view.shrink(m.pairs); break;
-      case Kind::kFlip: r.view = r.view.flip(m.flip); break;
-      default: break;
-    }
+    r.view = moves::apply_to_view(m, r.view);
     r.positions = moves::apply(m, r.positions);
     r.how += "." + moves::describe(m);
   }

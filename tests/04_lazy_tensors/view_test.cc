@@ -18,28 +18,6 @@ using dense::Dense;
 using moves::Kind;
 using moves::Move;
 
-ch04::View apply(const Move& m, const ch04::View& v) {
-  switch (m.kind) {
-    case Kind::kPermute: return v.permute(m.order);
-    case Kind::kExpand: return v.expand(m.shape);
-    case Kind::kPad: return v.pad(m.pairs);
-    case Kind::kShrink: return v.shrink(m.pairs);
-    case Kind::kFlip: return v.flip(m.flip);
-    default: return v;
-  }
-}
-
-tinyref::View apply(const Move& m, const tinyref::View& v) {
-  switch (m.kind) {
-    case Kind::kPermute: return v.permute(m.order);
-    case Kind::kExpand: return v.expand(m.shape);
-    case Kind::kPad: return v.pad(m.pairs);
-    case Kind::kShrink: return v.shrink(m.pairs);
-    case Kind::kFlip: return v.flip(m.flip);
-    default: return v;
-  }
-}
-
 // A random move of the given kind (or of any kind but reshape when kind is empty). An expand
 // needs an axis of size 1 and a pad room to grow: without, a shrink of the largest axis to one
 // element comes first (and is returned instead).
@@ -104,8 +82,8 @@ void check_moves(std::optional<Kind> kind, int count, int warmup) {
         const Move m = random_view_move(rng, v.shape, step < warmup ? std::nullopt : kind);
         if (step >= warmup && kind && m.kind != *kind) --step;  // a shrink to make room for an expand
         history += "." + moves::describe(m);
-        v = apply(m, v);
-        ref = apply(m, ref);
+        v = moves::apply_to_view(m, v);
+        ref = moves::apply_to_view(m, ref);
         pos = moves::apply(m, pos);
         ASSERT_TRUE(same_view(v, ref, pos, history));
       }
