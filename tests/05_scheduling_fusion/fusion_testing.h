@@ -9,6 +9,7 @@
 #ifndef TESTS_05_SCHEDULING_FUSION_FUSION_TESTING_H_
 #define TESTS_05_SCHEDULING_FUSION_FUSION_TESTING_H_
 
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "ch05/kernel.h"
 #include "gtest/gtest.h"
 #include "tests/05_scheduling_fusion/dual.h"
+#include "tests/05_scheduling_fusion/graphs.h"
 #include "tests/testing/testing.h"
 
 namespace fusion_testing {
@@ -65,6 +67,22 @@ inline ::testing::AssertionResult same_values(const std::vector<Dual>& outs, con
     if (!r) return r;
   }
   return ::testing::AssertionSuccess();
+}
+
+// f(row, outputs) for every row of the graph table, built afresh from each test seed (or from
+// the first one only), with the seed and the row's name in every failure message.
+template <typename F>
+void for_each_graph(F f, bool every_seed = true) {
+  std::vector<uint64_t> seeds = testing_util::seeds();
+  if (!every_seed) seeds.resize(1);
+  for (uint64_t seed : seeds) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    for (const graphs::GraphCase& g : graphs::graph_table()) {
+      SCOPED_TRACE("graph: " + g.name);
+      std::mt19937_64 rng(seed);
+      f(g, g.build(rng));
+    }
+  }
 }
 
 }  // namespace fusion_testing

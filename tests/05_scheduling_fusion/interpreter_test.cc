@@ -22,11 +22,7 @@ using ch04::ShapeTracker;
 using ch05::Kernel;
 using ch05::NodeRef;
 
-int64_t numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
+int64_t numel(const Shape& s) { return ch04::prod(s); }
 
 // A kernel under construction: its buffers (index 0, the output, is added by finish()).
 struct Builder {

@@ -20,13 +20,12 @@
 namespace {
 
 TEST(Task5Milestone, MlpTrainsToNinetyFivePercentWithTinyrefsKernelCount) {
-  ASSERT_TRUE(datasets::mnist_available()) << "MNIST is not in " << datasets::find_mnist_dir()
-                                           << ": run ./course setup";
-  const datasets::Mnist train = datasets::load_mnist("train");
-  const datasets::Mnist test = datasets::load_mnist("test");
   const uint64_t seed = testing_util::seeds().front();
   SCOPED_TRACE(testing_util::seed_note(seed));
   const int reference = mlp_training::tinyref_step_kernels(mlp_training::kBatch);
+  ASSERT_TRUE(datasets::mnist_available()) << "no MNIST in " << datasets::find_mnist_dir() << " (./course setup "
+                                           << "downloads it)";
+  const datasets::Mnist train = datasets::load_mnist("train"), test = datasets::load_mnist("test");
 
   ch04::ScopedEngine fused(std::make_shared<ch05::FusedEngine>());
   const auto start = std::chrono::steady_clock::now();

@@ -170,17 +170,14 @@ TEST(Task1RealizePoints, ElementwiseNodesSharedByTwoOutputsAreRecomputed) {
 }
 
 TEST(Task1RealizePoints, PointCountsMatchTinyrefOnTheGraphTable) {
-  for (const graphs::GraphCase& g : graphs::graph_table()) {
-    SCOPED_TRACE("graph: " + g.name);
-    std::mt19937_64 rng(testing_util::seeds()[0]);
-    const std::vector<Dual> outs = g.build(rng);
+  fusion_testing::for_each_graph([](const graphs::GraphCase& g, const std::vector<Dual>& outs) {
     const int points = static_cast<int>(points_of(outs).size()), kernels = tinyref_count(outs);
     if (g.refuses) {
       EXPECT_LT(points, kernels) << "lowering refuses a reduce here, so the rules alone find fewer points";
     } else {
       EXPECT_EQ(points, kernels) << "realize points before lowering: expected tinyref's kernel count";
     }
-  }
+  }, /*every_seed=*/false);
 }
 
 }  // namespace
