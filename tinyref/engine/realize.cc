@@ -14,6 +14,7 @@
 #include "tinyref/engine/search.h"
 #include "tinyref/error.h"
 #include "tinyref/parallel.h"
+#include "tinyref/schedule/viz.h"
 
 namespace tinyref {
 
@@ -185,6 +186,9 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
   }
 }
 
-void realize(const std::vector<LazyRef>& outs) { run_schedule(create_schedule(outs)); }
+void realize(const std::vector<LazyRef>& outs) {
+  maybe_write_schedule_viz(outs);  // TT_VIZ=1
+  run_schedule(create_schedule(outs));
+}
 
 }  // namespace tinyref

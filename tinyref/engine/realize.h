@@ -8,7 +8,7 @@
 //   lower_item(items[0], get_device("CPU").codegen_options()).to_string()   // its uops
 //
 // TT_DEBUG=2 prints one line per kernel with its time, 3 adds the optimizations, 4 the source,
-// 5 the AST.
+// 5 the AST. TT_VIZ=1 draws each schedule (schedule/viz.h).
 #ifndef TINYREF_ENGINE_REALIZE_H_
 #define TINYREF_ENGINE_REALIZE_H_
 
