@@ -79,6 +79,9 @@ class Device {
   // several: compile these now, concurrently, so that the compile() calls that follow find them
   // cached (CUDA: NVRTC for a search's variants). Failures are left for compile() to report.
   virtual void compile_ahead(const std::vector<const Program*>& programs) { (void)programs; }
+  // Optional: whether alloc() returns host memory that the CPU may read directly (INTERP, CPU).
+  // The default is no: the front end then never reads this device's buffers behind its back.
+  virtual bool host_memory() const { return false; }
   // Optional: the launches captured into a LaunchGraph (nothing runs yet), or nullptr where the
   // device has none (the default), and the caller launches them one by one.
   virtual std::unique_ptr<LaunchGraph> capture(const std::vector<FixedLaunch>& launches) {
@@ -90,7 +93,7 @@ class Device {
 // A device allocation of numel elements. Allocated on first use; freed with the last owner.
 class Buffer {
  public:
-  Buffer(Device& device, DType dtype, size_t numel) : device_(&device), dtype_(dtype), numel_(numel) {}
+  Buffer(Device& device, DType dtype, size_t numel);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -100,7 +103,7 @@ class Buffer {
   size_t numel() const { return numel_; }
   size_t nbytes() const { return numel_ * itemsize(dtype_); }
   bool allocated() const { return ptr_ != nullptr; }
-  void* ptr();  // allocates if needed
+  void* ptr();  // allocates if needed; throws an Error naming the elements and bytes if it cannot
   void copy_in(const void* host);
   void copy_out(void* host);
 
@@ -122,6 +125,7 @@ Stats& stats();
 
 // Host memory, 64-byte aligned: what INTERP and CPU allocate with.
 void* host_alloc(size_t bytes);
+uint64_t host_memory_bytes();  // the machine's physical memory: no host allocation past it succeeds
 void host_free(void* ptr);
 
 }  // namespace tinyref

@@ -180,6 +180,21 @@ TEST(Linearizer, FlopsCountAnEpilogueOncePerOutput) {
   EXPECT_EQ(linearize(cpu_optimized(relu)).flops, 2 * m * n * kk + m * n) << print_ast(relu.ast);
 }
 
+// Loop indices are int32: a plain kernel summing 2^32 values (an expanded scalar: no big buffer)
+// would loop forever on a wrapped counter; the linearizer refuses it. Its optimized form, whose
+// loops are split in parts that each fit, is fine: the iteration count itself may pass 2^31.
+TEST(Linearizer, RefusesALoopPastInt32) {
+  Tensor one = Tensor::ones({1}, DType::kFloat32, "CPU").contiguous().realize();
+  const ScheduleItem item = last_kernel(one.expand({int64_t{1} << 16, int64_t{1} << 16}).sum());
+  try {
+    linearize(Kernel(item.ast, args(item)));
+    ADD_FAILURE() << "a loop of 2^32 iterations was linearized";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("int32"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(linearize(cpu_optimized(item)));
+}
+
 // A 5x5 conv on 24x24 images (20-wide output rows: 5 vectors of 4) tiles 5 row vectors x 2
 // channels: 7 loads for 10 accumulators, where 4 images x 2 channels took 6 loads for 8 (and its
 // loads lay 5 images apart). MNIST's conv2 forward ran 1.18x faster for it.

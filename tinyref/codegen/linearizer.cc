@@ -10,6 +10,7 @@
 
 #include "tinyref/codegen/staging.h"
 #include "tinyref/error.h"
+#include "tinyref/ops_eval.h"
 
 namespace tinyref {
 
@@ -30,13 +31,24 @@ bool vector_friendly(Op op, DType dtype) {
 
 Op combine_op(Op reduce) { return reduce == Op::SUM ? Op::ADD : Op::MAX; }  // folds in one more value
 
-double reduce_init(Op op, DType dt) {
-  if (op == Op::SUM) return 0;
-  switch (dt) {
-    case DType::kFloat32:
-    case DType::kFloat64: return -std::numeric_limits<double>::infinity();
-    case DType::kInt32: return std::numeric_limits<int32_t>::min();
-    default: return 0;
+// Loop indices, buffer positions and the flat positions that join a ShapeTracker's views are
+// int32 in every renderer: a kernel needing more would wrap around silently. (The iteration
+// count itself may be larger: MNIST's conv2 runs 5.2e9 iterations in loops that each fit.)
+void check_int32_indexing(const Kernel& k) {
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
+  const auto refuse = [&](const char* what, int64_t n) {
+    TT_CHECK(n <= kMax, "kernel " << k.name() << ": " << what << " of " << n << " exceeds tinyref's int32 indexing (at most "
+                                  << kMax << ")");
+  };
+  const Shape full = k.full_shape();
+  int64_t blocks = 1;
+  for (size_t d = 0; d < k.ndim(); ++d) {
+    refuse("a loop", full[d]);
+    if (k.gpu && k.axes[d] == Axis::kGlobal) refuse("a grid", blocks *= full[d]);
+  }
+  for (const BufferArg& b : k.bufs) refuse("a buffer", b.size);
+  for (const ShapeTracker& st : k.sts) {
+    for (size_t v = 0; v + 1 < st.views.size(); ++v) refuse("a view", st.views[v].size());
   }
 }
 
@@ -45,6 +57,7 @@ class Linearizer {
   explicit Linearizer(const Kernel& k) : k_(k), full_(k.full_shape()) {}
 
   Program run() {
+    check_int32_indexing(k_);
     p_.name = k_.name();
     p_.bufs = k_.bufs;
     for (size_t i = 0; i < k_.bufs.size(); ++i) {
@@ -64,7 +77,7 @@ class Linearizer {
     if (outer_reduce) {
       // The outer loops add into the output: clear it first, then reduce their shares into it.
       TT_ASSERT(!k_.gpu && store->src[0].get() == k_.reduce);
-      const Val init{const_of(reduce_init(k_.reduce->op, k_.reduce->dtype), k_.reduce->dtype), {}};
+      const Val init{const_of(reduce_identity(k_.reduce->op, k_.reduce->dtype), k_.reduce->dtype), {}};
       std::vector<int> clear_open = open_loops({Axis::kGlobal}, k_.parallel);
       for (const auto& u : ups) emit_store(0, k_.sts[0], u, init, -1);
       close_loops(clear_open);
@@ -416,7 +429,7 @@ class Linearizer {
   void reduce_phase(const std::vector<std::vector<int64_t>>& ups) {
     const AstNode* red = k_.reduce;
     const DType dt = red->dtype;
-    const double init = reduce_init(red->op, dt);
+    const double init = reduce_identity(red->op, dt);
     const Op combine = combine_op(red->op);
     const bool vector_acc = vdim_ >= 0;
     const bool vector_reduce = vector_acc && k_.is_reduce_dim(vdim_);

@@ -120,6 +120,17 @@ std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items)
   return compiled;
 }
 
+// The memory of a kernel's output, or an Error that names the tensor it was for.
+void* allocate_output(Buffer& buf, const LazyBuffer& out) {
+  try {
+    return buf.ptr();
+  } catch (const Error& e) {
+    TT_CHECK(false, "realize: no memory for a " << dtype_name(out.dtype()) << " tensor of shape " << out.shape()
+                                                << ": " << e.what());
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::vector<BufferArg> buffer_args(const ScheduleItem& item) {
@@ -164,7 +175,7 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
     }
     const Compiled& c = *compiled[i];
     std::vector<std::shared_ptr<Buffer>> bufs = {buf};
-    std::vector<void*> ptrs = {buf->ptr()};
+    std::vector<void*> ptrs = {allocate_output(*buf, *out)};
     for (size_t j = 1; j < item.bufs.size(); ++j) {
       bufs.push_back(item.bufs[j]->realized_buffer());
       TT_ASSERT(bufs.back() != nullptr);

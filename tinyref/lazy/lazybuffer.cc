@@ -186,7 +186,10 @@ LazyRef LazyBuffer::reduce(Op op, const std::vector<int>& axes) {
     out[ax] = 1;
   }
   if (real.empty()) return self_.lock();
-  if (auto v = const_value(); v && count > 0) {
+  // Nothing to reduce (an axis of extent 0): every output is the reduce's identity, as an empty
+  // sum is 0 in PyTorch. A kernel could not express it: its full shape would be the output's.
+  if (count == 0) return constant(reduce_identity(op, dtype_), dtype_, device_, out);
+  if (auto v = const_value()) {
     return constant(op == Op::SUM ? round_to(dtype_, *v * count) : *v, dtype_, device_, out);
   }
   const int64_t chunks = get_device(device_).codegen_options().gpu ? gpu_reduce_split(prod(out), count, shape()[real[0]]) : 1;

@@ -79,6 +79,7 @@ class CpuDevice : public Device {
   void copy_in(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void copy_out(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   void synchronize() override {}
+  bool host_memory() const override { return true; }
   // AVX2-sized vectors: 8 floats. Threads come from OpenMP (OMP_NUM_THREADS or the core count).
   CodegenOptions codegen_options() const override { return {32, 2, 64}; }
   bool parallel_compile() const override { return true; }

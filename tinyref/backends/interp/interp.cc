@@ -169,6 +169,7 @@ class InterpDevice : public Device {
     static_cast<const InterpKernel&>(kernel).run(buffers);
   }
   void synchronize() override {}
+  bool host_memory() const override { return true; }
   // The CPU backend's options, so that INTERP runs (serially) the very IR the CPU runs.
   CodegenOptions codegen_options() const override { return {32, 2, 64}; }
 
