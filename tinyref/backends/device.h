@@ -51,7 +51,6 @@ struct CodegenOptions {
   bool gpu = false;
   int max_threads = 1024;          // threads per block
   int max_shared_bytes = 48 << 10; // shared memory per block without opting in to more
-  int variant = 0;                 // GPU: which of the optimizer's choices (engine/search.h)
 };
 
 // GPU: a reduction into fewer outputs than this may take a block of threads per output (a group

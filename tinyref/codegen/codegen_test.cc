@@ -85,7 +85,7 @@ TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(a.matmul(a));
   Kernel k = cpu_optimized(item);
-  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 1 8", "upcast 0 4", "upcast 1 2", "block 1 4", "parallel"}));
+  EXPECT_EQ(to_string(k.applied), "vector 1 8, upcast 0 4, upcast 1 2, block 1 4, parallel");
   EXPECT_EQ(k.name(), "r_4_64_4_256_8_4_2");  // 4 blocks x 64 row tiles x 4 column tiles; K; lanes, tiles
   std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("#pragma omp parallel for"), std::string::npos);
@@ -100,8 +100,40 @@ TEST(Optimizer, ReduceWithMaskEpilogueGetsLanes) {
   ScheduleItem item = last_kernel(a.matmul(a) * m.gt(Tensor::zeros({1}, DType::kFloat32, "CPU")).cast(DType::kFloat32));
   Kernel k = cpu_optimized(item);
   ASSERT_FALSE(k.applied.empty());
-  EXPECT_EQ(k.applied[0], "vector 1 8");
+  EXPECT_EQ(to_string(k.applied[0]), "vector 1 8");
   EXPECT_NE(render_cpp(linearize(k)).find("f32x8 acc"), std::string::npos);
+}
+
+// An optimizer's decision is a list of Opts: printed, parsed back and replayed on a fresh kernel,
+// it rebuilds the same kernel (what the GPU search caches).
+TEST(Opts, PrintParseAndReplayRebuildTheKernel) {
+  Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel((a.matmul(a) + 1.0).relu());
+  const Kernel k = cpu_optimized(item);
+  const std::optional<std::vector<Opt>> parsed = parse_opts(to_string(k.applied));
+  ASSERT_TRUE(parsed.has_value()) << to_string(k.applied);
+  EXPECT_EQ(*parsed, k.applied);
+  Kernel replayed(item.ast, args(item));
+  for (const Opt& o : *parsed) replayed.apply(o);
+  EXPECT_EQ(render_cpp(linearize(replayed)), render_cpp(linearize(k)));
+  EXPECT_FALSE(parse_opts("upcast 0").has_value());
+  EXPECT_FALSE(parse_opts("warp 0 4").has_value());
+}
+
+TEST(Opts, AnOptThatDoesNotFitIsRefusedWithAReason) {
+  Tensor a = Tensor::zeros({12, 10}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(a.sum({1}));  // dimensions: 12 outputs, 10 reduced
+  Kernel k(item.ast, args(item));
+  std::string why;
+  EXPECT_FALSE(k.can_apply({OptKind::kUpcast, 0, 5}, &why));  // 5 does not divide 12
+  EXPECT_NE(why.find("divide"), std::string::npos) << why;
+  EXPECT_FALSE(k.can_apply({OptKind::kUnroll, 0, 4}, &why));  // dimension 0 is an output
+  EXPECT_FALSE(k.can_apply({OptKind::kLocal, 0, 4}, &why));   // a CPU kernel has no threads
+  EXPECT_FALSE(k.can_apply({OptKind::kUpcast, 7, 2}, &why));
+  EXPECT_THROW(k.apply({OptKind::kUpcast, 0, 5}), Error);
+  EXPECT_TRUE(k.can_apply({OptKind::kUnroll, 1, 5}));
+  k.apply({OptKind::kUnroll, 1, 5});
+  EXPECT_EQ(k.name(), "r_12_2_5");
 }
 
 TEST(Renderer, GeneratedCodeReadsLikeTinygrad) {
@@ -144,7 +176,7 @@ TEST(Optimizer, WeightGradientStreamsTheBatchInChunks) {
   for (const std::string dev : {"INTERP", "CPU"}) {
     EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 0, 0, "x^T g on " + dev));
   }
-  ASSERT_GE(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+  ASSERT_GE(k.first_of(Axis::kOuterReduce), 0) << to_string(k.applied);
   EXPECT_EQ(k.axes[0], Axis::kGlobal);
   EXPECT_EQ(k.first_of(Axis::kOuterReduce), 1);  // inside the parallel loop: threads meet once
   const std::string src = render_cpp(linearize(k));
@@ -165,7 +197,7 @@ TEST(Optimizer, AReduceWithAnEpilogueDoesNotStream) {
   Tensor x = Tensor::zeros({1 << 15, 16}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(x.transpose(0, 1).matmul(x).relu());
   Kernel k = cpu_optimized(item);
-  EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+  EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << to_string(k.applied);
 }
 
 // TT_DEBUG=2's GFLOPS: an op under the reduce counts once per iteration, an op after it once per
@@ -203,7 +235,7 @@ TEST(Optimizer, ConvTilesNeighbouringRowVectorsAndChannels) {
   Tensor w = Tensor::zeros({8, 4, 5, 5}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(img.conv2d(w));
   Kernel k = cpu_optimized(item);
-  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 3 4", "upcast 1 2", "upcast 3 5", "parallel"}));
+  EXPECT_EQ(to_string(k.applied), "vector 3 4, upcast 1 2, upcast 3 5, parallel");
   const std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("f32x4 acc9 "), std::string::npos) << src;
   EXPECT_EQ(src.find("f32x4 acc10 "), std::string::npos) << src;
@@ -216,8 +248,8 @@ TEST(Optimizer, TenWideOutputsGetTwoLanes) {
   ScheduleItem item = last_kernel(img.conv2d(w, Tensor(), 1, 1));
   Kernel k = cpu_optimized(item);
   ASSERT_FALSE(k.applied.empty());
-  EXPECT_EQ(k.applied[0].substr(0, 7), "vector ");
-  EXPECT_EQ(k.applied[0].back(), '2');
+  EXPECT_EQ(k.applied[0].kind, OptKind::kVector);
+  EXPECT_EQ(k.applied[0].amount, 2);
   EXPECT_NE(render_cpp(linearize(k)).find("f32x2 acc"), std::string::npos);
 }
 

@@ -597,7 +597,7 @@ class Linearizer {
     count(k_.ast.get(), false);
     p_.flops = per_iteration * prod(full_) + per_output * prod(k_.out_shape());
     for (const BufferArg& b : p_.bufs) p_.bytes += b.size * static_cast<int64_t>(itemsize(b.dtype));
-    for (const std::string& o : k_.applied) p_.opts += (p_.opts.empty() ? "" : " ") + o;
+    p_.opts = to_string(k_.applied);
   }
 
   const Kernel& k_;
