@@ -32,7 +32,7 @@ T apply(Op op, T a, T b, T c) {
   (void)b;
   (void)c;
   switch (op) {
-#define OP(NAME, ARITY, KIND, TEMPLATE, INTERP) \
+#define OP(NAME, ARITY, KIND, FLAGS, TEMPLATE, INTERP) \
   case Op::NAME:                                \
     return static_cast<T>(INTERP);
 #include "tinyref/ops.def"

@@ -10,18 +10,6 @@ namespace tinyref {
 
 namespace {
 
-// Ops the renderers and the interpreter compute on whole SIMD vectors.
-bool simd_op(Op op) {
-  switch (op) {
-    case Op::NEG: case Op::EXP2: case Op::LOG2: case Op::SIN: case Op::SQRT: case Op::RECIP:
-    case Op::ADD: case Op::SUB: case Op::MUL: case Op::DIV: case Op::MAX: case Op::MULACC:
-    case Op::SUM: case Op::RMAX:
-      return true;
-    default:
-      return false;
-  }
-}
-
 bool is_loop(Axis a) { return a == Axis::kGlobal || a == Axis::kReduce || a == Axis::kGroup || a == Axis::kOuterReduce; }
 
 }  // namespace
@@ -200,7 +188,7 @@ std::optional<DType> Kernel::lane_dtype() const {
       same_float(n->dtype);  // loaded or stored as vectors: no bool or uint8 vectors
     } else if (!epilogue) {
       same_float(n->dtype);
-      if (n->op != Op::CONST && !simd_op(n->op)) ok = false;
+      if (n->op != Op::CONST && !op_has(n->op, kVectorForm)) ok = false;
     }
     for (const AstRef& s : n->src) walk(s.get(), in_reduce);
   };

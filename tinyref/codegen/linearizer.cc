@@ -18,17 +18,6 @@ namespace {
 
 constexpr int kLaneVar = 1 << 20;  // the symbolic variable standing for the SIMD lane
 
-bool vector_friendly(Op op, DType dtype) {
-  if (!is_float(dtype)) return false;
-  switch (op) {
-    case Op::NEG: case Op::EXP2: case Op::LOG2: case Op::SIN: case Op::SQRT: case Op::RECIP:
-    case Op::ADD: case Op::SUB: case Op::MUL: case Op::DIV: case Op::MAX: case Op::MULACC:
-      return true;
-    default:
-      return false;
-  }
-}
-
 Op combine_op(Op reduce) { return reduce == Op::SUM ? Op::ADD : Op::MAX; }  // folds in one more value
 
 // Loop indices, buffer positions and the flat positions that join a ShapeTracker's views are
@@ -181,7 +170,7 @@ class Linearizer {
       for (const Val& s : src) ids.push_back(s.id);
       return {alu_uop(op, out, 1, ids), {}};
     }
-    if (vector_friendly(op, out)) {
+    if (is_float(out) && op_has(op, kVectorForm)) {  // else lane by lane
       std::vector<int> ids;
       for (const Val& s : src) ids.push_back(as_vector(s));
       return {alu_uop(op, out, w, ids), {}};

@@ -26,11 +26,6 @@ std::string shape_text(const Shape& s) {
   return os.str();
 }
 
-bool needs_float(Op op) {
-  return op == Op::EXP2 || op == Op::LOG2 || op == Op::SIN || op == Op::SQRT || op == Op::RECIP ||
-         op == Op::DIV;
-}
-
 }  // namespace
 
 size_t live_lazy_nodes() {
@@ -135,11 +130,10 @@ LazyRef LazyBuffer::alu(Op op, const std::vector<LazyRef>& srcs, DType cast_to) 
     TT_CHECK(srcs[i]->dtype() == in, op_name(op) << ": dtypes " << dtype_name(in) << " and "
                                                  << dtype_name(srcs[i]->dtype()) << " differ (cast first)");
   }
-  TT_CHECK(!needs_float(op) || is_float(in), op_name(op) << ": needs a float dtype, got " << dtype_name(in));
-  TT_CHECK(!(op == Op::MOD || op == Op::IDIV) || is_int(in),
-           op_name(op) << ": needs an integer dtype, got " << dtype_name(in));
-  TT_CHECK(op != Op::AND || in == DType::kBool, "AND: needs bool, got " << dtype_name(in));
-  if (op == Op::CMPLT || op == Op::CMPNE) out = DType::kBool;
+  TT_CHECK(!op_has(op, kFloatOnly) || is_float(in), op_name(op) << ": needs a float dtype, got " << dtype_name(in));
+  TT_CHECK(!op_has(op, kIntOnly) || is_int(in), op_name(op) << ": needs an integer dtype, got " << dtype_name(in));
+  TT_CHECK(!op_has(op, kBoolOnly) || in == DType::kBool, op_name(op) << ": needs bool, got " << dtype_name(in));
+  if (op_has(op, kBoolResult)) out = DType::kBool;
   if (op == Op::CAST) {
     if (cast_to == in) return a;
     out = cast_to;

@@ -20,11 +20,6 @@ struct NeedRealize {
   LazyBuffer* node;
 };
 
-bool is_unsafe_to_pad(Op op) {
-  return op == Op::EXP2 || op == Op::LOG2 || op == Op::RECIP || op == Op::DIV || op == Op::MOD ||
-         op == Op::IDIV;
-}
-
 AstNode ast_node(Op op, DType dtype) {
   AstNode n;
   n.op = op;
@@ -94,7 +89,7 @@ class Scheduler {
 
   bool unsafe(LazyBuffer* b) {
     if (auto it = unsafe_.find(b); it != unsafe_.end()) return it->second;
-    bool u = is_unsafe_to_pad(b->op());
+    bool u = op_has(b->op(), kUnsafePad);
     for (const LazyRef& s : b->srcs()) {
       if (is_compute(s->base())) u = u || unsafe(s->base());
     }
