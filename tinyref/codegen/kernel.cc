@@ -216,6 +216,8 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
   switch (o.kind) {
     case OptKind::kVector:
       if (first_of(Axis::kVector) >= 0) return no("the kernel has its vector dimension already");
+      // A group's partials are one scalar per register-tile position: lanes of outputs do not fit.
+      if (first_of(Axis::kGroup) >= 0 && a != Axis::kReduce) return no("a group reduce keeps no vectors of outputs");
       if (gpu) {
         bool f32 = true;
         std::function<void(const AstNode*)> walk = [&](const AstNode* n) {
@@ -237,6 +239,7 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       return (gpu && a == Axis::kGlobal) || no("threads split an output dimension of a GPU kernel");
     case OptKind::kGroup:
       if (a != Axis::kReduce) return no("not a reduce dimension");
+      if (first_of(Axis::kVector) >= 0 && !is_reduce_dim(first_of(Axis::kVector))) return no("a group reduce keeps no vectors of outputs");
       if (gpu) return first_of(Axis::kLocal) < 0 || no("a block's threads are its outputs already");
       return (first_of(Axis::kGroup) < 0 && first_of(Axis::kOuterReduce) < 0) || no("one group or stream per kernel");
     case OptKind::kBlock:
