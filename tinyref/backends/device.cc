@@ -68,4 +68,9 @@ void* host_alloc(size_t bytes) {
 
 void host_free(void* ptr) { std::free(ptr); }
 
+void* HostDevice::alloc(size_t bytes) { return host_alloc(bytes); }
+void HostDevice::free(void* ptr) { host_free(ptr); }
+void HostDevice::copy_in(void* dst, const void* host_src, size_t bytes) { std::memcpy(dst, host_src, bytes); }
+void HostDevice::copy_out(void* host_dst, const void* src, size_t bytes) { std::memcpy(host_dst, src, bytes); }
+
 }  // namespace tinyref

@@ -10,6 +10,7 @@
 #include "tinyref/codegen/kernel.h"
 #include "tinyref/codegen/linearizer.h"
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/codegen/renderer.h"
 #include "tinyref/engine/realize.h"
 #include "tinyref/tensor.h"
 
@@ -39,8 +40,9 @@ Kernel cpu_optimized(const ScheduleItem& item) {
 }
 
 // Runs a program on a device into a fresh output; returns the output as doubles.
-std::vector<double> run(const Program& p, const ScheduleItem& item, const std::string& dev) {
+std::vector<double> run(Program p, const ScheduleItem& item, const std::string& dev) {
   Device& d = get_device(dev);
+  render(p, d.codegen_options().language);
   Buffer out(d, item.bufs[0]->dtype(), item.bufs[0]->numel());
   std::vector<void*> ptrs = {out.ptr()};
   for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());

@@ -24,7 +24,7 @@
 
 #include "tinyref/codegen/opt.h"
 #include "tinyref/codegen/uops.h"
-#include "tinyref/schedule/schedule.h"
+#include "tinyref/schedule/ast.h"
 #include "tinyref/shape/shapetracker.h"
 
 namespace tinyref {

@@ -16,8 +16,8 @@
 
 #include <vector>
 
-#include "tinyref/backends/device.h"
 #include "tinyref/codegen/kernel.h"
+#include "tinyref/codegen/options.h"
 
 namespace tinyref {
 

@@ -272,7 +272,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
       if (c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) variants.push_back(std::move(trial));
     }
   };
-  if (k.reduce && outputs < kGroupReduceMaxOutputs && reduced >= 512) {
+  if (k.reduce && outputs < options.group_reduce_max_outputs && reduced >= 512) {
     // Which kind comes first (the default, what runs unsearched) follows the length of the reduction.
     if (reduced >= 2048) {
       group_choices();

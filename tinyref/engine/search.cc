@@ -82,7 +82,7 @@ std::optional<Program> lower_cached(const ScheduleItem& item, const CodegenOptio
     if (!k.can_apply(o)) return std::nullopt;
     k.apply(o);
   }
-  return linearize(k);
+  return lower_kernel(k, options);
 }
 
 // Seconds per launch: the best of three batches of three, after one untimed launch (the first
@@ -119,7 +119,7 @@ bool search_enabled(const Device& device) {
 
 std::vector<Program> lower_variants(const ScheduleItem& item, const CodegenOptions& options) {
   std::vector<Program> programs;
-  for (const Kernel& k : gpu_variants(Kernel(item.ast, buffer_args(item)), options)) programs.push_back(linearize(k));
+  for (const Kernel& k : gpu_variants(Kernel(item.ast, buffer_args(item)), options)) programs.push_back(lower_kernel(k, options));
   return programs;
 }
 

@@ -141,7 +141,7 @@ std::vector<std::vector<double>> run_way(const FuzzGraph& g, const Way& way, int
         std::shared_ptr<Buffer> b = in->realized() ? in->realized_buffer() : made.at(in);
         ptrs.push_back(b->ptr());
       }
-      device.launch(*device.compile(linearize(k)), ptrs);
+      device.launch(*device.compile(lower_kernel(k, device.codegen_options())), ptrs);
       ++*kernels;
     }
     device.synchronize();

@@ -4,7 +4,6 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "tinyref/backends/registry.h"
 #include "tinyref/error.h"
 #include "tinyref/ops_eval.h"
 
@@ -19,6 +18,12 @@ std::unordered_map<std::string, std::weak_ptr<LazyBuffer>>& cache() {
   return *c;
 }
 uint64_t next_id = 1;
+
+// Devices whose long reductions split, and each one's group-reduce limit.
+std::unordered_map<std::string, int64_t>& split_devices() {
+  static auto* d = new std::unordered_map<std::string, int64_t>();
+  return *d;
+}
 
 std::string shape_text(const Shape& s) {
   std::ostringstream os;
@@ -186,7 +191,9 @@ LazyRef LazyBuffer::reduce(Op op, const std::vector<int>& axes) {
   if (auto v = const_value()) {
     return constant(op == Op::SUM ? round_to(dtype_, *v * count) : *v, dtype_, device_, out);
   }
-  const int64_t chunks = get_device(device_).codegen_options().gpu ? gpu_reduce_split(prod(out), count, shape()[real[0]]) : 1;
+  const auto split = split_devices().find(device_);
+  const int64_t chunks =
+      split == split_devices().end() ? 1 : reduce_split(prod(out), count, shape()[real[0]], split->second);
   if (chunks == 1) return reduce_whole(op, real, out);
   // Two kernels: the first reduces each of `chunks` slices of the first reduced axis (chunks
   // times the outputs, so chunks times the blocks), the second adds up the partials.
@@ -209,14 +216,18 @@ LazyRef LazyBuffer::reduce_whole(Op op, const std::vector<int64_t>& axes, const 
   return intern(op, dtype_, device_, ShapeTracker::from_shape(out), {self_.lock()}, arg, nullptr, nullptr);
 }
 
-int64_t gpu_reduce_split(int64_t outputs, int64_t count, int64_t extent) {
+void split_long_reductions_on(const std::string& device, int64_t max_outputs) {
+  if (max_outputs > 0) split_devices()[device] = max_outputs;
+}
+
+int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, int64_t max_outputs) {
   // The GPU optimizer gives each output of a long reduction (count >= 2048) one block, as long as
-  // there are fewer than kGroupReduceMaxOutputs; a slice shorter than 4096 would leave its block's
-  // threads too little to add up.
+  // there are fewer than max_outputs; a slice shorter than 4096 would leave its block's threads
+  // too little to add up.
   constexpr int64_t kMinSlice = 4096, kMaxChunks = 16, kMinCount = 16384;
   if (count < kMinCount) return 1;
   int64_t chunks = 1;
-  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < kGroupReduceMaxOutputs &&
+  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < max_outputs &&
          count / (chunks * 2) >= kMinSlice) {
     chunks *= 2;
   }
