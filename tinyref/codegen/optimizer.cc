@@ -127,7 +127,7 @@ bool stream_reduce(Kernel& k) {
   return true;
 }
 
-// 1. SIMD lanes: the innermost output dimension written contiguously, else (for a full
+// SIMD lanes: the innermost output dimension written contiguously, else (for a full
 //    reduction) the innermost reduce dimension read contiguously. Narrower vectors still beat
 //    scalars for extents like 20 (a 5x5 conv on 24x24 images) and 10 (a padded 3x3 conv on
 //    10x10 ones).
@@ -153,7 +153,7 @@ void simd_lanes(Kernel& k, const CodegenOptions& options) {
   }
 }
 
-// 2. Register tiling for reductions: more outputs per iteration along dimensions where an
+// Register tiling for reductions: more outputs per iteration along dimensions where an
 //    input is reused (matmul: 4 rows of A against 2 vectors of B = 8 accumulators). Returns the
 //    number of accumulators.
 int64_t register_tile(Kernel& k, const CodegenOptions& options) {
@@ -185,7 +185,7 @@ void unroll_lone_accumulator(Kernel& k, int64_t accs, const CodegenOptions& opti
   }
 }
 
-// 4. Threads: the outermost output loop in parallel, or (for a reduction with too few outputs
+// Threads: the outermost output loop in parallel, or (for a reduction with too few outputs
 //    to share) its outermost reduce loop split into parallel partial results.
 void parallelize(Kernel& k, const CodegenOptions& options, bool streamed) {
   const Shape now = k.full_shape();
@@ -208,6 +208,7 @@ void parallelize(Kernel& k, const CodegenOptions& options, bool streamed) {
 void optimize(Kernel& k, const CodegenOptions& options) {
   if (options.gpu) return optimize_gpu(k, options);
   if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return;
+  // One named step each, in this order: each later step sees the dimensions the earlier split.
   const bool enough_work_for_threads = prod(k.full_shape()) >= (1 << 15);
   simd_lanes(k, options);
   if (k.reduce) {
@@ -215,8 +216,6 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     block_for_cache(k, accs);
     unroll_lone_accumulator(k, accs, options);
   }
-  // 3. A reduction whose inputs are far larger than the cache and read again for every tile of
-  //    outputs streams them once instead.
   const bool streamed = stream_reduce(k);
   if (options.threads > 1 && enough_work_for_threads) parallelize(k, options, streamed);
 }
