@@ -7,10 +7,11 @@ struct OpInfo {
   const char* name;
   int arity;
   OpKind kind;
+  unsigned flags;
   const char* tmpl;
 };
 constexpr OpInfo kOpInfo[kNumOps] = {
-#define OP(NAME, ARITY, KIND, TEMPLATE, INTERP) {#NAME, ARITY, OpKind::k##KIND, TEMPLATE},
+#define OP(NAME, ARITY, KIND, FLAGS, TEMPLATE, INTERP) {#NAME, ARITY, OpKind::k##KIND, FLAGS, TEMPLATE},
 #include "tinyref/ops.def"
 #undef OP
 };
@@ -20,6 +21,7 @@ const char* op_name(Op op) { return kOpInfo[static_cast<int>(op)].name; }
 int op_arity(Op op) { return kOpInfo[static_cast<int>(op)].arity; }
 OpKind op_kind(Op op) { return kOpInfo[static_cast<int>(op)].kind; }
 const char* op_template(Op op) { return kOpInfo[static_cast<int>(op)].tmpl; }
+bool op_has(Op op, OpFlag flag) { return (kOpInfo[static_cast<int>(op)].flags & flag) != 0; }
 
 const std::array<Op, kNumOps>& all_ops() {
   static const std::array<Op, kNumOps> ops = [] {

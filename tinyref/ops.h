@@ -5,6 +5,7 @@
 //   op_arity(op)      // 2
 //   op_kind(op)       // OpKind::kBinary
 //   op_template(op)   // "($0+$1)": the C++ renderer substitutes operands for $0 and $1
+//   op_has(Op::DIV, kUnsafePad)   // true: DIV(0, 0) is not 0 (the flags are listed in ops.def)
 //   for (Op o : all_ops()) ...   // every op, in ops.def order
 //
 // A new line in ops.def changes kNumOps; the static_assert below makes you look at every table
@@ -19,14 +20,26 @@ namespace tinyref {
 
 enum class OpKind { kUnary, kBinary, kTernary, kReduce, kMovement, kBuffer };
 
+// What the rest of tinyref asks about an op; each is explained in ops.def.
+enum OpFlag : unsigned {
+  kNone = 0,
+  kFloatOnly = 1u << 0,
+  kIntOnly = 1u << 1,
+  kBoolOnly = 1u << 2,
+  kBoolResult = 1u << 3,
+  kUnsafePad = 1u << 4,
+  kVectorForm = 1u << 5,
+  kNoGradient = 1u << 6,
+};
+
 enum class Op {
-#define OP(NAME, ARITY, KIND, TEMPLATE, INTERP) NAME,
+#define OP(NAME, ARITY, KIND, FLAGS, TEMPLATE, INTERP) NAME,
 #include "tinyref/ops.def"
 #undef OP
 };
 
 inline constexpr int kNumOps = 0
-#define OP(NAME, ARITY, KIND, TEMPLATE, INTERP) +1
+#define OP(NAME, ARITY, KIND, FLAGS, TEMPLATE, INTERP) +1
 #include "tinyref/ops.def"
 #undef OP
     ;
@@ -37,6 +50,7 @@ const char* op_name(Op op);  // "ADD"
 int op_arity(Op op);
 OpKind op_kind(Op op);
 const char* op_template(Op op);
+bool op_has(Op op, OpFlag flag);
 const std::array<Op, kNumOps>& all_ops();
 
 // Elementwise = unary, binary or ternary: these fuse freely into one kernel.

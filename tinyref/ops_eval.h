@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "tinyref/dtype.h"
 #include "tinyref/ops.h"
@@ -31,7 +32,7 @@ T apply(Op op, T a, T b, T c) {
   (void)b;
   (void)c;
   switch (op) {
-#define OP(NAME, ARITY, KIND, TEMPLATE, INTERP) \
+#define OP(NAME, ARITY, KIND, FLAGS, TEMPLATE, INTERP) \
   case Op::NAME:                                \
     return static_cast<T>(INTERP);
 #include "tinyref/ops.def"
@@ -51,6 +52,18 @@ inline double round_to(DType t, double v) {
     case DType::kFloat64: return v;
   }
   return v;
+}
+
+// What a reduce starts from, which is also its value over no elements at all: 0 for SUM; for
+// RMAX the lowest value of the dtype (-inf for floats), which any element replaces.
+inline double reduce_identity(Op op, DType t) {
+  if (op == Op::SUM) return 0;
+  switch (t) {
+    case DType::kFloat32:
+    case DType::kFloat64: return -std::numeric_limits<double>::infinity();
+    case DType::kInt32: return std::numeric_limits<int32_t>::min();
+    default: return 0;
+  }
 }
 
 // `in` is the operands' dtype (for WHERE: the dtype of the two values), `out` the result's.

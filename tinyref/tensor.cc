@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <new>
 #include <random>
 #include <sstream>
 #include <unordered_map>
@@ -28,6 +29,30 @@ std::string shape_str(const Shape& s) {
   std::ostringstream os;
   os << s;
   return os.str();
+}
+
+// Room for the values of a new `op` tensor made on the host, one double each (then converted
+// by to_bytes). A negative dimension, an element count past int64, or more bytes than the
+// machine has are the caller's mistakes, named with the shape; never a bad_alloc.
+std::vector<double> host_values(const char* op, const Shape& shape, DType dt) {
+  for (int64_t d : shape) TT_CHECK(d >= 0, op << ": negative dimension in " << shape_str(shape));
+  int64_t n = 0;
+  try {
+    n = prod(shape);
+  } catch (const Error& e) {
+    TT_CHECK(false, op << ": " << e.what());
+  }
+  const uint64_t have = host_memory_bytes(), per_value = sizeof(double) + itemsize(dt);
+  TT_CHECK(static_cast<uint64_t>(n) <= have / per_value,
+           op << ": shape " << shape_str(shape) << " " << dtype_name(dt) << " needs " << static_cast<uint64_t>(n) * itemsize(dt)
+              << " bytes (and as many doubles while it is made), more than this machine's " << have << " bytes of memory");
+  try {
+    return std::vector<double>(static_cast<size_t>(n));
+  } catch (const std::bad_alloc&) {
+    TT_CHECK(false, op << ": out of host memory for shape " << shape_str(shape) << " " << dtype_name(dt) << " ("
+                       << static_cast<uint64_t>(n) * itemsize(dt) << " bytes)");
+  }
+  return {};
 }
 
 // A host vector of doubles in any dtype, as bytes.
@@ -211,14 +236,17 @@ Tensor Tensor::scalar(double value, DType dtype, const std::string& device) { re
 
 Tensor Tensor::arange(double start, double stop, double step, DType dtype, const std::string& device) {
   TT_CHECK(step != 0, "arange: step is 0");
-  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(std::ceil((stop - start) / step)));
-  std::vector<double> v(n);
+  const double count = std::ceil((stop - start) / step);
+  TT_CHECK(std::isfinite(count) && count < 0x1p62, "arange: [" << start << ", " << stop << ") in steps of " << step
+                                                                << " has too many elements");
+  const int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
+  std::vector<double> v = host_values("arange", {n}, dtype);
   for (int64_t i = 0; i < n; ++i) v[i] = start + static_cast<double>(i) * step;
   return from_buffer(to_bytes(v, dtype).data(), dtype, {n}, device);
 }
 
 Tensor Tensor::eye(int64_t n, DType dtype, const std::string& device) {
-  std::vector<double> v(n * n, 0.0);
+  std::vector<double> v = host_values("eye", {n, n}, dtype);
   for (int64_t i = 0; i < n; ++i) v[i * n + i] = 1;
   return from_buffer(to_bytes(v, dtype).data(), dtype, {n, n}, device);
 }
@@ -226,14 +254,14 @@ Tensor Tensor::eye(int64_t n, DType dtype, const std::string& device) {
 void Tensor::manual_seed(uint64_t seed) { rng().seed(seed); }
 
 Tensor Tensor::uniform(const Shape& shape, double low, double high, DType dtype, const std::string& device) {
-  std::vector<double> v(prod(shape));
+  std::vector<double> v = host_values("uniform", shape, dtype);
   for (double& x : v) x = low + (high - low) * (static_cast<double>(rng()() >> 11) * 0x1.0p-53);
   return from_buffer(to_bytes(v, dtype).data(), dtype, shape, device);
 }
 Tensor Tensor::rand(const Shape& shape, DType dtype, const std::string& device) { return uniform(shape, 0, 1, dtype, device); }
 
 Tensor Tensor::randn(const Shape& shape, DType dtype, const std::string& device) {
-  std::vector<double> v(prod(shape));
+  std::vector<double> v = host_values("randn", shape, dtype);
   for (double& x : v) {  // Box-Muller
     const double u1 = (static_cast<double>(rng()() >> 11) + 1) * 0x1.0p-53;
     const double u2 = static_cast<double>(rng()() >> 11) * 0x1.0p-53;
@@ -244,14 +272,14 @@ Tensor Tensor::randn(const Shape& shape, DType dtype, const std::string& device)
 
 Tensor Tensor::randint(const Shape& shape, int64_t low, int64_t high, const std::string& device) {
   TT_CHECK(low < high, "randint: empty range [" << low << ", " << high << ")");
-  std::vector<double> v(prod(shape));
+  std::vector<double> v = host_values("randint", shape, DType::kInt32);
   for (double& x : v) x = static_cast<double>(low + static_cast<int64_t>(rng()() % static_cast<uint64_t>(high - low)));
   return from_buffer(to_bytes(v, DType::kInt32).data(), DType::kInt32, shape, device);
 }
 
 // ---------------------------------------------------------------- what it is, read-out
 
-const TensorImpl& Tensor::impl() const {
+TensorImpl& Tensor::impl() const {
   TT_CHECK(impl_ != nullptr, "tensor: use of an undefined Tensor (default-constructed, or a missing grad)");
   return *impl_;
 }
@@ -451,12 +479,12 @@ Tensor Tensor::cast(DType to) const {
 Tensor& Tensor::requires_grad_(bool on) {
   TT_CHECK(!on || is_float(dtype()), "requires_grad_: only float tensors have gradients, this is "
                                          << dtype_name(dtype()));
-  impl_->requires_grad = on;
+  impl().requires_grad = on;
   return *this;
 }
 bool Tensor::requires_grad() const { return impl().requires_grad; }
 Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(); }
-void Tensor::zero_grad() { impl_->grad.reset(); }
+void Tensor::zero_grad() { impl().grad.reset(); }
 
 Tensor Tensor::detach() const { return from_lazy(impl().lazy); }
 
@@ -466,6 +494,7 @@ Tensor& Tensor::assign(const Tensor& other) {
                       << shape_str(shape()) << " " << dtype_name(dtype()));
   impl_->lazy = other.impl().lazy;
   impl_->ctx.reset();
+  impl_->graph_freed = false;  // a new value, computed by nothing this tensor remembers
   return *this;
 }
 
@@ -477,6 +506,8 @@ void Tensor::backward() {
   std::unordered_set<TensorImpl*> seen;
   std::function<void(TensorImpl*)> visit = [&](TensorImpl* t) {
     if (!seen.insert(t).second) return;
+    TT_CHECK(!t->graph_freed, "backward: trying to backward through the graph a second time: an earlier backward() "
+                              "freed it (run the forward pass again for a new graph)");
     if (t->ctx) {
       for (const auto& p : t->ctx->parents) {
         if (p->requires_grad) visit(p.get());
@@ -506,7 +537,10 @@ void Tensor::backward() {
       acc = acc ? LazyBuffer::alu(Op::ADD, {acc, gs[j]}) : gs[j];
     }
   }
-  for (TensorImpl* t : order) t->ctx.reset();  // the graph is spent
+  for (TensorImpl* t : order) {  // the graph is spent
+    t->graph_freed = t->ctx != nullptr;
+    t->ctx.reset();
+  }
 }
 
 NoGradGuard::NoGradGuard() : previous_(grad_enabled) { grad_enabled = false; }

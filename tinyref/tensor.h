@@ -168,8 +168,9 @@ class Tensor {
   Tensor linear(const Tensor& weight, const Tensor& bias = Tensor()) const;  // x @ weight.T + bias
   Tensor conv2d(const Tensor& weight, const Tensor& bias = Tensor(), int stride = 1, int padding = 0,
                 int dilation = 1, int groups = 1) const;  // NCHW input, (Cout, Cin/groups, KH, KW) weight
-  Tensor max_pool2d(int kernel = 2, int stride = 0, int dilation = 1, int padding = 0) const;  // stride 0: kernel
-  Tensor avg_pool2d(int kernel = 2, int stride = 0, int padding = 0) const;
+  // No stride: the kernel. Padding at most half the window (PyTorch's rule); max pads with -inf.
+  Tensor max_pool2d(int kernel = 2, std::optional<int> stride = std::nullopt, int dilation = 1, int padding = 0) const;
+  Tensor avg_pool2d(int kernel = 2, std::optional<int> stride = std::nullopt, int padding = 0) const;
   // Mean over the batch of -log softmax(logits)[target]; target is int32 class indices (N,).
   Tensor cross_entropy(const Tensor& target) const;
   // Sliding windows over the last len(kernel) axes: (..., o1, o2, k1, k2) with stride/dilation.
@@ -188,7 +189,7 @@ class Tensor {
 
  private:
   explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
-  const TensorImpl& impl() const;
+  TensorImpl& impl() const;  // throws on an undefined Tensor; copies share the one impl
   friend class TensorOps;
   std::shared_ptr<TensorImpl> impl_;
 };

@@ -24,6 +24,7 @@ struct TensorImpl {
   LazyRef lazy;
   bool requires_grad = false;
   std::shared_ptr<AutogradCtx> ctx;  // how this was computed, while a backward may need it
+  bool graph_freed = false;          // computed, but a backward() has spent ctx: no second one
   std::shared_ptr<TensorImpl> grad;
 };
 

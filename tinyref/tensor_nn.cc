@@ -1,7 +1,9 @@
 // Linear algebra and neural-network ops, each composed of movement ops, elementwise ops and
 // one reduce, so the scheduler fuses them and autograd differentiates them for free.
 #include <algorithm>
+#include <limits>
 #include <numeric>
+#include <optional>
 #include <sstream>
 
 #include "tinyref/tensor.h"
@@ -198,29 +200,63 @@ Tensor Tensor::conv2d(const Tensor& weight, const Tensor& bias, int stride, int 
   return bias.defined() ? out + bias.reshape({1, cout, 1, 1}) : out;
 }
 
-Tensor Tensor::max_pool2d(int kernel, int stride, int dilation, int padding) const {
-  TT_CHECK(ndim() >= 2, "max_pool2d: needs at least 2 dimensions, got " << shape_str(shape()));
-  Tensor x = *this;
-  if (padding > 0) {
-    Pairs p(ndim(), {0, 0});
-    p[ndim() - 2] = p[ndim() - 1] = {padding, padding};
-    x = x.pad(p, -std::numeric_limits<double>::infinity());
-  }
-  const int64_t s = stride > 0 ? stride : kernel;
+namespace {
+
+// The (kernel, stride, padding) of a 2-d pooling, checked as PyTorch checks them: a window and
+// stride of at least 1, and padding from 0 to half the (dilated) window, so that no window lies
+// wholly in the padding. Returns the stride (absent: the kernel).
+int64_t pool2d_stride(const Tensor& x, const char* op, int kernel, std::optional<int> stride, int dilation, int padding) {
+  TT_CHECK(x.ndim() >= 2, op << ": needs at least 2 dimensions, got " << shape_str(x.shape()));
+  TT_CHECK(kernel > 0, op << ": kernel " << kernel << " must be positive");
+  TT_CHECK(!stride || *stride > 0, op << ": stride " << *stride << " must be positive (leave it out for the kernel size)");
+  TT_CHECK(dilation > 0, op << ": dilation " << dilation << " must be positive");
+  const int window = dilation * (kernel - 1) + 1;
+  TT_CHECK(padding >= 0 && 2 * padding <= window,
+           op << ": padding " << padding << " must be between 0 and half the window (" << window << ")");
+  return stride ? *stride : kernel;
+}
+
+Tensor pad_last_two(const Tensor& x, int padding, double value) {
+  if (padding == 0) return x;
+  Pairs p(x.ndim(), {0, 0});
+  p[x.ndim() - 2] = p[x.ndim() - 1] = {padding, padding};
+  return x.pad(p, value);
+}
+
+}  // namespace
+
+Tensor Tensor::max_pool2d(int kernel, std::optional<int> stride, int dilation, int padding) const {
+  const int64_t s = pool2d_stride(*this, "max_pool2d", kernel, stride, dilation, padding);
+  const Tensor x = pad_last_two(*this, padding, -std::numeric_limits<double>::infinity());
   return x.pool({kernel, kernel}, {s, s}, {dilation, dilation}).max({-1, -2});
 }
 
-Tensor Tensor::avg_pool2d(int kernel, int stride, int padding) const {
-  TT_CHECK(ndim() >= 2, "avg_pool2d: needs at least 2 dimensions, got " << shape_str(shape()));
-  Tensor x = *this;
-  if (padding > 0) {
-    Pairs p(ndim(), {0, 0});
-    p[ndim() - 2] = p[ndim() - 1] = {padding, padding};
-    x = x.pad(p);
-  }
-  const int64_t s = stride > 0 ? stride : kernel;
-  return x.pool({kernel, kernel}, {s, s}, {1, 1}).mean({-1, -2});
+Tensor Tensor::avg_pool2d(int kernel, std::optional<int> stride, int padding) const {
+  const int64_t s = pool2d_stride(*this, "avg_pool2d", kernel, stride, 1, padding);
+  return pad_last_two(*this, padding, 0).pool({kernel, kernel}, {s, s}, {1, 1}).mean({-1, -2});
 }
+
+namespace {
+
+// A label outside [0, classes) matches no class: its one-hot row is all zeros and it would add
+// nothing to the loss, silently. Labels that sit realized in host memory (data from the host,
+// on the CPU or INTERP: what a training loop passes) are checked here, element by element
+// through their view. Labels that are still lazy, or live on a GPU, are not: reading them would
+// run kernels early or wait for the device (PyTorch checks those with a device-side assert).
+void check_labels(const Tensor& target, int64_t classes) {
+  const LazyRef& lazy = target.lazy();
+  const std::shared_ptr<Buffer> buf = lazy->realized_buffer();
+  if (buf == nullptr || !buf->device().host_memory() || target.numel() == 0) return;
+  const auto* labels = static_cast<const int32_t*>(buf->ptr());
+  for (int64_t i = 0; i < target.numel(); ++i) {
+    const int64_t at = lazy->st().index_of({i});
+    const int32_t label = at < 0 ? 0 : labels[at];
+    TT_CHECK(0 <= label && label < classes, "cross_entropy: target[" << i << "] is " << label << ", not a class in [0, "
+                                                                     << classes << ")");
+  }
+}
+
+}  // namespace
 
 Tensor Tensor::cross_entropy(const Tensor& target) const {
   TT_CHECK(ndim() == 2 && target.ndim() == 1 && target.shape()[0] == shape()[0],
@@ -229,6 +265,7 @@ Tensor Tensor::cross_entropy(const Tensor& target) const {
   TT_CHECK(target.dtype() == DType::kInt32, "cross_entropy: target must be int32 class indices, got "
                                                 << dtype_name(target.dtype()));
   const int64_t c = shape()[1];
+  check_labels(target, c);
   Tensor classes = Tensor::arange(0, static_cast<double>(c), 1, DType::kInt32, device()).reshape({1, c});
   Tensor one_hot = target.reshape({-1, 1}).eq(classes).cast(dtype());
   return -(log_softmax(1) * one_hot).sum({1}).mean();

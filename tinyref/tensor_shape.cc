@@ -295,7 +295,7 @@ Tensor Tensor::mean(const std::vector<int>& axes, bool keepdim) const {
   int64_t n = 1;
   for (int a : ax) n *= shape()[a];
   Tensor s = (is_float(dtype()) ? *this : cast(DType::kFloat32)).sum(axes, keepdim);
-  return s / static_cast<double>(std::max<int64_t>(n, 1));
+  return s / static_cast<double>(n);  // no elements: 0/0 = NaN, as PyTorch
 }
 
 Tensor Tensor::var(const std::vector<int>& axes, bool keepdim, int correction) const {
@@ -303,7 +303,8 @@ Tensor Tensor::var(const std::vector<int>& axes, bool keepdim, int correction) c
   int64_t n = 1;
   for (int a : ax) n *= shape()[a];
   Tensor d = *this - mean(axes, true);
-  return d.square().sum(axes, keepdim) / static_cast<double>(std::max<int64_t>(n - correction, 1));
+  // PyTorch divides by max(0, n - correction): one value with correction 1 is 0/0 = NaN.
+  return d.square().sum(axes, keepdim) / static_cast<double>(std::max<int64_t>(n - correction, 0));
 }
 
 Tensor Tensor::std(const std::vector<int>& axes, bool keepdim, int correction) const {
@@ -313,8 +314,11 @@ Tensor Tensor::std(const std::vector<int>& axes, bool keepdim, int correction) c
 Tensor Tensor::argmax(int axis, bool keepdim) const {
   const int ax = TensorOps::axis(*this, axis, "argmax");
   const int64_t n = shape()[ax];
-  // The first maximum: among positions equal to the max, the one with the largest n-1-i.
+  TT_CHECK(n > 0, "argmax: axis " << axis << " is empty in shape " << shape_str(shape()));
+  // The first maximum: among positions equal to the max, the one with the largest n-1-i. A NaN
+  // is the maximum, as in PyTorch (the max is then NaN, which equals nothing).
   Tensor hit = eq(max({ax}, true));
+  if (is_float(dtype())) hit = ne(*this).where(Tensor::full({}, 1, DType::kBool, device()), hit);
   Shape s(ndim(), 1);
   s[ax] = n;
   Tensor rev = Tensor::arange(static_cast<double>(n - 1), -1, -1, DType::kInt32, device()).reshape(s);

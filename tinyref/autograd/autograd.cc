@@ -17,15 +17,7 @@ LazyRef scale(const LazyRef& a, double k) { return mul(a, full_like(a, k)); }
 
 }  // namespace
 
-bool has_backward_rule(Op op) {
-  switch (op) {
-    case Op::CMPLT: case Op::CMPNE: case Op::MOD: case Op::IDIV: case Op::AND:
-    case Op::BUFFER: case Op::CONST: case Op::STORE:
-      return false;
-    default:
-      return true;
-  }
-}
+bool has_backward_rule(Op op) { return !op_has(op, kNoGradient); }
 
 std::vector<LazyRef> backward_rule(const GradNode& n, const LazyRef& g) {
   const std::vector<LazyRef>& in = n.inputs;

@@ -1,6 +1,9 @@
 #include "tinyref/backends/device.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -15,9 +18,19 @@ Buffer::~Buffer() {
   --stats().buffers_alive;
 }
 
+Buffer::Buffer(Device& device, DType dtype, size_t numel) : device_(&device), dtype_(dtype), numel_(numel) {
+  TT_CHECK(numel <= SIZE_MAX / itemsize(dtype), device.name() << ": " << numel << " " << dtype_name(dtype)
+                                                              << " elements are more bytes than a size_t counts");
+}
+
 void* Buffer::ptr() {
   if (ptr_ == nullptr) {
-    ptr_ = device_->alloc(nbytes());
+    try {
+      ptr_ = device_->alloc(nbytes());
+    } catch (const std::exception& e) {  // the device's Error, or bad_alloc: say what was asked for
+      TT_CHECK(false, device_->name() << ": cannot allocate " << numel_ << " " << dtype_name(dtype_) << " elements ("
+                                      << nbytes() << " bytes): " << e.what());
+    }
     ++stats().buffers_alive;
   }
   return ptr_;
@@ -36,7 +49,16 @@ Stats& stats() {
   return s;
 }
 
+uint64_t host_memory_bytes() {
+  static const uint64_t bytes = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE));
+  return bytes;
+}
+
 void* host_alloc(size_t bytes) {
+  // Refused up front rather than tried: more than the machine has cannot succeed, and an
+  // address-sanitized build would abort on the attempt instead of returning null.
+  TT_CHECK(bytes <= host_memory_bytes(), "alloc: " << bytes << " bytes are more than this machine's "
+                                                   << host_memory_bytes() << " bytes of memory");
   // At least one line so every buffer has a distinct address, rounded up for aligned_alloc.
   const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
   void* p = std::aligned_alloc(64, rounded);
@@ -45,5 +67,10 @@ void* host_alloc(size_t bytes) {
 }
 
 void host_free(void* ptr) { std::free(ptr); }
+
+void* HostDevice::alloc(size_t bytes) { return host_alloc(bytes); }
+void HostDevice::free(void* ptr) { host_free(ptr); }
+void HostDevice::copy_in(void* dst, const void* host_src, size_t bytes) { std::memcpy(dst, host_src, bytes); }
+void HostDevice::copy_out(void* host_dst, const void* src, size_t bytes) { std::memcpy(host_dst, src, bytes); }
 
 }  // namespace tinyref

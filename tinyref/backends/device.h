@@ -1,11 +1,12 @@
 // The one interface every backend implements, and the buffers it allocates. A backend is a
-// folder (interp/, cpu/, later cuda/) with one class deriving from Device; registry.h finds
-// them by name.
+// folder (interp/, cpu/, cuda/) with one class deriving from Device; registry.h finds them by
+// name. A device compiles source and runs what it compiled: the codegen has already rendered
+// the program in the language its codegen_options() names.
 //
 //   Device& cpu = get_device("CPU");                   // or default_device(): $TT_DEVICE, else CPU
 //   auto buf = std::make_shared<Buffer>(cpu, DType::kFloat32, 1024);
 //   buf->copy_in(host.data());                          // allocates on first use
-//   std::shared_ptr<CompiledKernel> k = cpu.compile(program);   // program: codegen/uops.h
+//   std::shared_ptr<CompiledKernel> k = cpu.compile(program);   // program.src: C++ (codegen/uops.h)
 //   cpu.launch(*k, {buf->ptr(), other->ptr()});        // data0 is the output
 //   cpu.synchronize();
 #ifndef TINYREF_BACKENDS_DEVICE_H_
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "tinyref/codegen/options.h"
 #include "tinyref/dtype.h"
 
 namespace tinyref {
@@ -42,22 +44,6 @@ struct FixedLaunch {
   std::vector<void*> buffers;  // as Device::launch takes them
 };
 
-// What the optimizer may assume about a device (codegen/optimizer.cc reads it).
-struct CodegenOptions {
-  int vector_bytes = 0;     // widest SIMD vector the renderer emits; 0: scalar code only
-  int threads = 1;          // > 1: parallel loops run on this many threads
-  int max_upcast = 64;      // elements computed per loop iteration, at most
-  // GPU: no output loops; blocks of threads instead (codegen/optimizer_gpu.cc).
-  bool gpu = false;
-  int max_threads = 1024;          // threads per block
-  int max_shared_bytes = 48 << 10; // shared memory per block without opting in to more
-  int variant = 0;                 // GPU: which of the optimizer's choices (engine/search.h)
-};
-
-// GPU: a reduction into fewer outputs than this may take a block of threads per output (a group
-// reduce, codegen/optimizer_gpu.cc); the lazy layer splits long reductions so they stay below it.
-inline constexpr int64_t kGroupReduceMaxOutputs = int64_t{1} << 18;
-
 class Device {
  public:
   virtual ~Device() = default;
@@ -66,12 +52,14 @@ class Device {
   virtual void free(void* ptr) = 0;
   virtual void copy_in(void* dst, const void* host_src, size_t bytes) = 0;
   virtual void copy_out(void* host_dst, const void* src, size_t bytes) = 0;
-  // Renders (or prepares) a linearized program; may cache. Throws Error on compile failure.
+  // Compiles program.src (rendered in codegen_options().language; program.entry is the function
+  // to call), or, for a device that runs the uops themselves (Language::kNone), prepares those.
+  // May cache. Throws Error on a compile failure.
   virtual std::shared_ptr<CompiledKernel> compile(const Program& program) = 0;
   // Runs a compiled kernel; buffers are in the program's order, the output first.
   virtual void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) = 0;
   virtual void synchronize() = 0;
-  virtual CodegenOptions codegen_options() const = 0;
+  virtual CodegenOptions codegen_options() const = 0;  // codegen/options.h
   // Whether compile() may run on several threads at once (the engine then compiles a schedule's
   // new kernels concurrently). Optional: the default is one at a time.
   virtual bool parallel_compile() const { return false; }
@@ -79,6 +67,9 @@ class Device {
   // several: compile these now, concurrently, so that the compile() calls that follow find them
   // cached (CUDA: NVRTC for a search's variants). Failures are left for compile() to report.
   virtual void compile_ahead(const std::vector<const Program*>& programs) { (void)programs; }
+  // Optional: whether alloc() returns host memory that the CPU may read directly (INTERP, CPU).
+  // The default is no: the front end then never reads this device's buffers behind its back.
+  virtual bool host_memory() const { return false; }
   // Optional: the launches captured into a LaunchGraph (nothing runs yet), or nullptr where the
   // device has none (the default), and the caller launches them one by one.
   virtual std::unique_ptr<LaunchGraph> capture(const std::vector<FixedLaunch>& launches) {
@@ -87,10 +78,22 @@ class Device {
   }
 };
 
+// The memory half of a device whose buffers live in host memory (INTERP, CPU): aligned
+// host_alloc, memcpy, nothing to wait for. A backend derives from it and adds compile/launch.
+class HostDevice : public Device {
+ public:
+  void* alloc(size_t bytes) override;
+  void free(void* ptr) override;
+  void copy_in(void* dst, const void* host_src, size_t bytes) override;
+  void copy_out(void* host_dst, const void* src, size_t bytes) override;
+  void synchronize() override {}
+  bool host_memory() const override { return true; }
+};
+
 // A device allocation of numel elements. Allocated on first use; freed with the last owner.
 class Buffer {
  public:
-  Buffer(Device& device, DType dtype, size_t numel) : device_(&device), dtype_(dtype), numel_(numel) {}
+  Buffer(Device& device, DType dtype, size_t numel);
   ~Buffer();
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
@@ -100,7 +103,7 @@ class Buffer {
   size_t numel() const { return numel_; }
   size_t nbytes() const { return numel_ * itemsize(dtype_); }
   bool allocated() const { return ptr_ != nullptr; }
-  void* ptr();  // allocates if needed
+  void* ptr();  // allocates if needed; throws an Error naming the elements and bytes if it cannot
   void copy_in(const void* host);
   void copy_out(void* host);
 
@@ -122,6 +125,7 @@ Stats& stats();
 
 // Host memory, 64-byte aligned: what INTERP and CPU allocate with.
 void* host_alloc(size_t bytes);
+uint64_t host_memory_bytes();  // the machine's physical memory: no host allocation past it succeeds
 void host_free(void* ptr);
 
 }  // namespace tinyref

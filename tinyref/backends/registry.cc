@@ -9,25 +9,15 @@
 #include "tinyref/backends/cuda/cuda_device.h"
 #include "tinyref/backends/cudaemu/emulated_cuda.h"
 #include "tinyref/backends/interp/interp.h"
-#include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/error.h"
+#include "tinyref/lazy/lazybuffer.h"
 
 namespace tinyref {
 
 namespace {
 
-// The CUDA backend with the codegen's renderer plugged in (cuda/ itself knows no kernel IR).
 // Throws tinyref::Error where there is no driver or no GPU; the other devices keep working.
-std::unique_ptr<Device> make_cuda_device() {
-  return std::make_unique<cuda::CudaDevice>([](const Program& program) {
-    cuda::CudaSource spec;
-    spec.source = render_cuda(program);
-    spec.kernel_name = program.name;
-    spec.grid.x = static_cast<unsigned>(program.global_size);
-    spec.block.x = static_cast<unsigned>(program.local_size);
-    return spec;
-  });
-}
+std::unique_ptr<Device> make_cuda_device() { return std::make_unique<cuda::CudaDevice>(); }
 
 // CUDA's kernels on the CUDA emulator: for tests on machines without a GPU.
 std::unique_ptr<Device> make_cuda_emu_device() { return make_emulated_cuda_device(render_cuda); }
@@ -61,7 +51,12 @@ Device& get_device(const std::string& name) {
     for (const std::string& n : device_names()) known += (known.empty() ? "" : ", ") + n;
     TT_CHECK(false, "device: unknown device '" << name << "' (known: " << known << ")");
   }
-  return *devices->emplace(name, f->second()).first->second;
+  Device& made = *devices->emplace(name, f->second()).first->second;
+  // The lazy graph splits long reductions on GPU devices (lazy/lazybuffer.h), which only this
+  // layer can tell apart.
+  const CodegenOptions options = made.codegen_options();
+  if (options.gpu) split_long_reductions_on(name, options.group_reduce_max_outputs);
+  return made;
 }
 
 std::string cuda_or_emulator() {

@@ -10,6 +10,7 @@
 #include "tinyref/codegen/kernel.h"
 #include "tinyref/codegen/linearizer.h"
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/codegen/renderer.h"
 #include "tinyref/engine/realize.h"
 #include "tinyref/tensor.h"
 
@@ -39,8 +40,9 @@ Kernel cpu_optimized(const ScheduleItem& item) {
 }
 
 // Runs a program on a device into a fresh output; returns the output as doubles.
-std::vector<double> run(const Program& p, const ScheduleItem& item, const std::string& dev) {
+std::vector<double> run(Program p, const ScheduleItem& item, const std::string& dev) {
   Device& d = get_device(dev);
+  render(p, d.codegen_options().language);
   Buffer out(d, item.bufs[0]->dtype(), item.bufs[0]->numel());
   std::vector<void*> ptrs = {out.ptr()};
   for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
@@ -85,7 +87,7 @@ TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(a.matmul(a));
   Kernel k = cpu_optimized(item);
-  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 1 8", "upcast 0 4", "upcast 1 2", "block 1 4", "parallel"}));
+  EXPECT_EQ(to_string(k.applied), "vector 1 8, upcast 0 4, upcast 1 2, block 1 4, parallel");
   EXPECT_EQ(k.name(), "r_4_64_4_256_8_4_2");  // 4 blocks x 64 row tiles x 4 column tiles; K; lanes, tiles
   std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("#pragma omp parallel for"), std::string::npos);
@@ -100,8 +102,40 @@ TEST(Optimizer, ReduceWithMaskEpilogueGetsLanes) {
   ScheduleItem item = last_kernel(a.matmul(a) * m.gt(Tensor::zeros({1}, DType::kFloat32, "CPU")).cast(DType::kFloat32));
   Kernel k = cpu_optimized(item);
   ASSERT_FALSE(k.applied.empty());
-  EXPECT_EQ(k.applied[0], "vector 1 8");
+  EXPECT_EQ(to_string(k.applied[0]), "vector 1 8");
   EXPECT_NE(render_cpp(linearize(k)).find("f32x8 acc"), std::string::npos);
+}
+
+// An optimizer's decision is a list of Opts: printed, parsed back and replayed on a fresh kernel,
+// it rebuilds the same kernel (what the GPU search caches).
+TEST(Opts, PrintParseAndReplayRebuildTheKernel) {
+  Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel((a.matmul(a) + 1.0).relu());
+  const Kernel k = cpu_optimized(item);
+  const std::optional<std::vector<Opt>> parsed = parse_opts(to_string(k.applied));
+  ASSERT_TRUE(parsed.has_value()) << to_string(k.applied);
+  EXPECT_EQ(*parsed, k.applied);
+  Kernel replayed(item.ast, args(item));
+  for (const Opt& o : *parsed) replayed.apply(o);
+  EXPECT_EQ(render_cpp(linearize(replayed)), render_cpp(linearize(k)));
+  EXPECT_FALSE(parse_opts("upcast 0").has_value());
+  EXPECT_FALSE(parse_opts("warp 0 4").has_value());
+}
+
+TEST(Opts, AnOptThatDoesNotFitIsRefusedWithAReason) {
+  Tensor a = Tensor::zeros({12, 10}, DType::kFloat32, "CPU").contiguous().realize();
+  ScheduleItem item = last_kernel(a.sum({1}));  // dimensions: 12 outputs, 10 reduced
+  Kernel k(item.ast, args(item));
+  std::string why;
+  EXPECT_FALSE(k.can_apply({OptKind::kUpcast, 0, 5}, &why));  // 5 does not divide 12
+  EXPECT_NE(why.find("divide"), std::string::npos) << why;
+  EXPECT_FALSE(k.can_apply({OptKind::kUnroll, 0, 4}, &why));  // dimension 0 is an output
+  EXPECT_FALSE(k.can_apply({OptKind::kLocal, 0, 4}, &why));   // a CPU kernel has no threads
+  EXPECT_FALSE(k.can_apply({OptKind::kUpcast, 7, 2}, &why));
+  EXPECT_THROW(k.apply({OptKind::kUpcast, 0, 5}), Error);
+  EXPECT_TRUE(k.can_apply({OptKind::kUnroll, 1, 5}));
+  k.apply({OptKind::kUnroll, 1, 5});
+  EXPECT_EQ(k.name(), "r_12_2_5");
 }
 
 TEST(Renderer, GeneratedCodeReadsLikeTinygrad) {
@@ -144,7 +178,7 @@ TEST(Optimizer, WeightGradientStreamsTheBatchInChunks) {
   for (const std::string dev : {"INTERP", "CPU"}) {
     EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 0, 0, "x^T g on " + dev));
   }
-  ASSERT_GE(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+  ASSERT_GE(k.first_of(Axis::kOuterReduce), 0) << to_string(k.applied);
   EXPECT_EQ(k.axes[0], Axis::kGlobal);
   EXPECT_EQ(k.first_of(Axis::kOuterReduce), 1);  // inside the parallel loop: threads meet once
   const std::string src = render_cpp(linearize(k));
@@ -165,7 +199,7 @@ TEST(Optimizer, AReduceWithAnEpilogueDoesNotStream) {
   Tensor x = Tensor::zeros({1 << 15, 16}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(x.transpose(0, 1).matmul(x).relu());
   Kernel k = cpu_optimized(item);
-  EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << testing::PrintToString(k.applied);
+  EXPECT_LT(k.first_of(Axis::kOuterReduce), 0) << to_string(k.applied);
 }
 
 // TT_DEBUG=2's GFLOPS: an op under the reduce counts once per iteration, an op after it once per
@@ -180,6 +214,21 @@ TEST(Linearizer, FlopsCountAnEpilogueOncePerOutput) {
   EXPECT_EQ(linearize(cpu_optimized(relu)).flops, 2 * m * n * kk + m * n) << print_ast(relu.ast);
 }
 
+// Loop indices are int32: a plain kernel summing 2^32 values (an expanded scalar: no big buffer)
+// would loop forever on a wrapped counter; the linearizer refuses it. Its optimized form, whose
+// loops are split in parts that each fit, is fine: the iteration count itself may pass 2^31.
+TEST(Linearizer, RefusesALoopPastInt32) {
+  Tensor one = Tensor::ones({1}, DType::kFloat32, "CPU").contiguous().realize();
+  const ScheduleItem item = last_kernel(one.expand({int64_t{1} << 16, int64_t{1} << 16}).sum());
+  try {
+    linearize(Kernel(item.ast, args(item)));
+    ADD_FAILURE() << "a loop of 2^32 iterations was linearized";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("int32"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(linearize(cpu_optimized(item)));
+}
+
 // A 5x5 conv on 24x24 images (20-wide output rows: 5 vectors of 4) tiles 5 row vectors x 2
 // channels: 7 loads for 10 accumulators, where 4 images x 2 channels took 6 loads for 8 (and its
 // loads lay 5 images apart). MNIST's conv2 forward ran 1.18x faster for it.
@@ -188,7 +237,7 @@ TEST(Optimizer, ConvTilesNeighbouringRowVectorsAndChannels) {
   Tensor w = Tensor::zeros({8, 4, 5, 5}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(img.conv2d(w));
   Kernel k = cpu_optimized(item);
-  EXPECT_EQ(k.applied, (std::vector<std::string>{"vector 3 4", "upcast 1 2", "upcast 3 5", "parallel"}));
+  EXPECT_EQ(to_string(k.applied), "vector 3 4, upcast 1 2, upcast 3 5, parallel");
   const std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("f32x4 acc9 "), std::string::npos) << src;
   EXPECT_EQ(src.find("f32x4 acc10 "), std::string::npos) << src;
@@ -201,8 +250,8 @@ TEST(Optimizer, TenWideOutputsGetTwoLanes) {
   ScheduleItem item = last_kernel(img.conv2d(w, Tensor(), 1, 1));
   Kernel k = cpu_optimized(item);
   ASSERT_FALSE(k.applied.empty());
-  EXPECT_EQ(k.applied[0].substr(0, 7), "vector ");
-  EXPECT_EQ(k.applied[0].back(), '2');
+  EXPECT_EQ(k.applied[0].kind, OptKind::kVector);
+  EXPECT_EQ(k.applied[0].amount, 2);
   EXPECT_NE(render_cpp(linearize(k)).find("f32x2 acc"), std::string::npos);
 }
 

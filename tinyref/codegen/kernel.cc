@@ -8,6 +8,12 @@
 
 namespace tinyref {
 
+namespace {
+
+bool is_loop(Axis a) { return a == Axis::kGlobal || a == Axis::kReduce || a == Axis::kGroup || a == Axis::kOuterReduce; }
+
+}  // namespace
+
 const char* axis_name(Axis a) {
   static const char* names[] = {"global", "local", "group", "reduce", "upcast", "unroll", "vector", "outer_reduce"};
   return names[static_cast<int>(a)];
@@ -53,6 +59,28 @@ int Kernel::first_of(Axis a) const {
     if (axes[d] == a) return static_cast<int>(d);
   }
   return -1;
+}
+
+int Kernel::last_of(Axis a) const {
+  for (size_t d = axes.size(); d-- > 0;) {
+    if (axes[d] == a) return static_cast<int>(d);
+  }
+  return -1;
+}
+
+std::vector<size_t> Kernel::dims(Axis a) const {
+  std::vector<size_t> out;
+  for (size_t d = 0; d < axes.size(); ++d) {
+    if (axes[d] == a) out.push_back(d);
+  }
+  return out;
+}
+
+int64_t Kernel::extent(Axis a) const {
+  const Shape full = full_shape();
+  int64_t n = 1;
+  for (size_t d : dims(a)) n *= full[d];
+  return n;
 }
 
 int64_t Kernel::upcast_size() const {
@@ -126,9 +154,10 @@ void Kernel::split(size_t d, int64_t amount, Axis inner) {
   }
   reshape_all(shapes);
   axes.insert(axes.begin() + d + 1, inner);
-  // The new dimension goes last; a loop kind moves up to the end of the loops instead.
+  // The new dimension goes last; a loop kind (or a GPU thread digit) moves up to the end of the
+  // loops instead.
   size_t to = ndim() - 1;
-  if (inner == Axis::kGroup || inner == Axis::kReduce || inner == Axis::kGlobal || inner == Axis::kLocal) {
+  if (is_loop(inner) || inner == Axis::kLocal) {
     while (to > 0 && (axes[to] == Axis::kUpcast || axes[to] == Axis::kUnroll || axes[to] == Axis::kVector)) --to;
   }
   move(d + 1, to);
@@ -143,6 +172,151 @@ void Kernel::move(size_t from, size_t to) {
   std::vector<Axis> a;
   for (int p : perm) a.push_back(axes[p]);
   axes = a;
+}
+
+std::optional<DType> Kernel::lane_dtype() const {
+  std::optional<DType> dt;
+  bool ok = true;
+  auto same_float = [&](DType d) {
+    if (!is_float(d) || (dt && *dt != d)) ok = false;
+    dt = d;
+  };
+  std::function<void(const AstNode*, bool)> walk = [&](const AstNode* n, bool in_reduce) {
+    in_reduce = in_reduce || n == reduce;
+    const bool epilogue = reduce != nullptr && !in_reduce;
+    if (n->op == Op::BUFFER || n->op == Op::STORE) {
+      same_float(n->dtype);  // loaded or stored as vectors: no bool or uint8 vectors
+    } else if (!epilogue) {
+      same_float(n->dtype);
+      if (n->op != Op::CONST && !op_has(n->op, kVectorForm)) ok = false;
+    }
+    for (const AstRef& s : n->src) walk(s.get(), in_reduce);
+  };
+  walk(ast.get(), false);
+  if (!ok) return std::nullopt;
+  return dt;
+}
+
+bool Kernel::can_apply(const Opt& o, std::string* why) const {
+  const auto no = [&](const std::string& reason) {
+    if (why != nullptr) *why = to_string(o) + ": " + reason;
+    return false;
+  };
+  if (o.kind == OptKind::kParallel) {
+    if (gpu || parallel) return no(gpu ? "a GPU kernel has no loops to share" : "already parallel");
+    if (ndim() == 0 || (axes[0] != Axis::kGlobal && first_of(Axis::kGroup) < 0)) return no("the outermost loop is no output or group loop");
+    return true;
+  }
+  if (o.axis < 0 || o.axis >= static_cast<int>(ndim())) return no("no such dimension");
+  const Shape full = full_shape();
+  if (o.amount < 1) return no("the amount must be positive");
+  // Every kind but staging splits the dimension by its amount (staging's is a K-tile depth).
+  if (o.kind != OptKind::kStage && full[o.axis] % o.amount != 0) return no("the amount does not divide the dimension");
+  const Axis a = axes[o.axis];
+  switch (o.kind) {
+    case OptKind::kVector:
+      if (first_of(Axis::kVector) >= 0) return no("the kernel has its vector dimension already");
+      // A group's partials are one scalar per register-tile position: lanes of outputs do not fit.
+      if (first_of(Axis::kGroup) >= 0 && a != Axis::kReduce) return no("a group reduce keeps no vectors of outputs");
+      if (gpu) {
+        bool f32 = true;
+        std::function<void(const AstNode*)> walk = [&](const AstNode* n) {
+          f32 = f32 && n->dtype == DType::kFloat32;
+          for (const AstRef& s : n->src) walk(s.get());
+        };
+        walk(ast.get());
+        if (!f32 || o.amount != 4 || a != Axis::kGlobal) return no("a GPU vector is a float4 of outputs");
+      } else if (!lane_dtype() || (a != Axis::kGlobal && a != Axis::kReduce) || o.amount > 16 ||
+                 (o.amount & (o.amount - 1)) != 0) {
+        return no("lanes need a float kernel, an output or reduce dimension and 2 to 16 lanes");
+      }
+      return true;
+    case OptKind::kUpcast:
+      return a == Axis::kGlobal || no("not an output dimension");
+    case OptKind::kUnroll:
+      return a == Axis::kReduce || no("not a reduce dimension");
+    case OptKind::kLocal:
+      return (gpu && a == Axis::kGlobal) || no("threads split an output dimension of a GPU kernel");
+    case OptKind::kGroup:
+      if (a != Axis::kReduce) return no("not a reduce dimension");
+      if (first_of(Axis::kVector) >= 0 && !is_reduce_dim(first_of(Axis::kVector))) return no("a group reduce keeps no vectors of outputs");
+      if (gpu) return first_of(Axis::kLocal) < 0 || no("a block's threads are its outputs already");
+      return (first_of(Axis::kGroup) < 0 && first_of(Axis::kOuterReduce) < 0) || no("one group or stream per kernel");
+    case OptKind::kBlock:
+      return (!gpu && a == Axis::kGlobal) || no("blocks walk an output loop of a CPU kernel");
+    case OptKind::kStream:
+      if (gpu || reduce == nullptr || ast->src[0].get() != reduce) return no("only a CPU reduce stored as it is adds into its output");
+      if (axes[0] != Axis::kGlobal || a != Axis::kReduce) return no("needs an outermost output loop and a reduce dimension");
+      return (first_of(Axis::kGroup) < 0 && first_of(Axis::kOuterReduce) < 0) || no("one group or stream per kernel");
+    case OptKind::kStage:
+      if (!gpu || reduce == nullptr || stage_k_tiles || first_of(Axis::kGroup) >= 0 || first_of(Axis::kLocal) < 0) {
+        return no("staging needs a GPU reduce with threads over its outputs");
+      }
+      return o.axis == first_of(Axis::kReduce) || no("the K-tile loop is the first reduce dimension");
+    case OptKind::kParallel:
+      break;
+  }
+  return true;
+}
+
+void Kernel::apply(const Opt& o) {
+  std::string why;
+  TT_CHECK(can_apply(o, &why), "kernel " << name() << ": cannot apply " << why);
+  const size_t d = static_cast<size_t>(o.axis);
+  switch (o.kind) {
+    case OptKind::kVector: split(d, o.amount, Axis::kVector); break;
+    case OptKind::kUpcast: split(d, o.amount, Axis::kUpcast); break;
+    case OptKind::kUnroll: split(d, o.amount, Axis::kUnroll); break;
+    case OptKind::kLocal: split(d, o.amount, Axis::kLocal); break;
+    case OptKind::kGroup: group(d, o.amount); break;
+    case OptKind::kBlock: {
+      split(d, o.amount, Axis::kGlobal);                      // the blocks stay at d, the tiles go after the loops...
+      move(static_cast<size_t>(last_of(Axis::kGlobal)), d + 1);  // ...then right after the blocks
+      move(d, 0);                                              // and the blocks outermost
+      break;
+    }
+    case OptKind::kStream: stream(d, o.amount); break;
+    case OptKind::kParallel: parallel = true; break;
+    case OptKind::kStage: stage(d, o.amount); break;
+  }
+  applied.push_back(o);
+}
+
+void Kernel::group(size_t d, int64_t amount) {
+  const int64_t n = full_shape()[d];
+  if (!gpu) {  // amount contiguous chunks: the outer part is the group loop, the inner part reduces
+    split(d, n / amount, Axis::kReduce);
+    axes[d] = Axis::kGroup;
+  } else if (amount == n) {  // threads over the whole dimension: digits of the thread index where it is
+    axes[d] = Axis::kGroup;
+  } else {
+    // The threads take the inner part (neighbouring threads, neighbouring elements), a more
+    // significant digit of the thread index than the group dimensions there are already.
+    const int first = first_of(Axis::kGroup);
+    split(d, amount, Axis::kGroup);  // lands at the end of the loops
+    if (first >= 0) move(static_cast<size_t>(last_of(Axis::kGroup)), static_cast<size_t>(first));
+  }
+}
+
+void Kernel::stream(size_t d, int64_t chunks) {
+  const int64_t n = full_shape()[d];
+  if (chunks < n) {
+    split(d, n / chunks, Axis::kReduce);                         // the chunk's loop lands last...
+    move(static_cast<size_t>(last_of(Axis::kReduce)), d + 1);  // ...and goes back to the batch's place
+  }
+  axes[d] = Axis::kOuterReduce;
+  move(d, 1);  // inside the outermost output loop, which the threads share: they meet once
+}
+
+void Kernel::stage(size_t d, int64_t k_tile) {
+  // The K-tile loop keeps the first reduce dimension; the rest of the reduce (with the unrolled
+  // part) is the tile, made about k_tile deep by splitting the first dimension if it is shorter.
+  const int64_t inner = extent(Axis::kReduce) / full_shape()[d] * extent(Axis::kUnroll);
+  if (inner < k_tile) {
+    const int64_t f = sym::divisor_at_most(full_shape()[d], k_tile / inner);
+    if (f > 1) split(d, f, Axis::kReduce);
+  }
+  stage_k_tiles = true;
 }
 
 std::string Kernel::name() const {

@@ -1,12 +1,14 @@
 // A kernel before linearization: the AST's ShapeTrackers laid side by side over one shared
 // "full shape", and a type for each dimension saying how the linearizer will walk it. The
-// optimizer (optimizer.h) changes a Kernel only by splitting, moving and retyping dimensions.
+// optimizers (optimizer.h) change a Kernel only through apply(Opt), which splits, moves and
+// retypes dimensions, so the result computes what the kernel did.
 //
 //   Kernel k(item.ast, {{DType::kFloat32, 64}, {DType::kFloat32, 4096}});
 //   k.full_shape()          // (64, 64): output dim, reduce dim
 //   k.axes                  // {kGlobal, kReduce}
-//   k.split(0, 4, Axis::kUpcast);   // (16, 64, 4): 4 outputs per iteration
+//   k.apply({OptKind::kUpcast, 0, 4});   // (16, 64, 4): 4 outputs per iteration
 //   k.name()                // "r_16_64_4"
+//   to_string(k.applied)    // "upcast 0 4"
 //
 // Dimension order is loop order: kGlobal loops (and kOuterReduce among them) outermost, then
 // kGroup, then kReduce; the unrolled kinds (kUpcast, kUnroll, kVector) come last and are not
@@ -20,8 +22,9 @@
 #include <unordered_map>
 #include <vector>
 
+#include "tinyref/codegen/opt.h"
 #include "tinyref/codegen/uops.h"
-#include "tinyref/schedule/schedule.h"
+#include "tinyref/schedule/ast.h"
 #include "tinyref/shape/shapetracker.h"
 
 namespace tinyref {
@@ -57,7 +60,12 @@ class Kernel {
   bool gpu = false;                    // kGlobal/kLocal/kGroup become block and thread indices
   bool stage_k_tiles = false;          // GPU: the first reduce dimension loops over K-tiles, each
                                        // staged in shared memory (staging.h)
-  std::vector<std::string> applied;    // the optimizations, in order
+  std::vector<Opt> applied;            // the optimizations, in order: replayed, they rebuild this
+
+  // Whether `opt` applies to this kernel as it is now; if not, why (in *why, if given).
+  bool can_apply(const Opt& opt, std::string* why = nullptr) const;
+  // Applies `opt` (throws tinyref::Error naming the reason where can_apply says no) and records it.
+  void apply(const Opt& opt);
 
   size_t ndim() const { return axes.size(); }
   Shape full_shape() const;
@@ -65,7 +73,15 @@ class Kernel {
   bool is_reduce_dim(size_t d) const { return out_shape()[d] == 1 && full_shape()[d] != 1; }
   int st_index(const AstNode* leaf) const { return leaf_index_.at(leaf); }
   int first_of(Axis a) const;  // the first dimension of that kind, or -1
+  int last_of(Axis a) const;   // the last dimension of that kind, or -1
+  std::vector<size_t> dims(Axis a) const;  // the dimensions of that kind, in order
+  int64_t extent(Axis a) const;            // the product of their extents
   int64_t upcast_size() const; // product of the unrolled dimensions (kUpcast, kUnroll, kVector)
+  // The float dtype in which the kernel can run on SIMD lanes: every buffer it reads or writes
+  // has it, and so has every value that feeds the reduce (or every value, without a reduce),
+  // each computed by an op with a vector form. Ops after the reduce may be any: the linearizer
+  // computes those lane by lane.
+  std::optional<DType> lane_dtype() const;
   // How leaf i moves along dimension d: 0 where it does not, nullopt where no single stride says
   // (a mask or a second view there).
   std::optional<int64_t> stride(size_t leaf, size_t d) const;
@@ -73,18 +89,21 @@ class Kernel {
   // computing several outputs of d at once then keeps its value in a register for all of them.
   bool reused_along(size_t d) const;
 
+  std::string name() const;  // E_ (elementwise) or r_ (reduce), then the extents
+
+ private:
   // Drops size-1 dimensions and merges neighbouring loops of one kind that every ShapeTracker
   // can merge without a new view.
   void merge_dims();
   // Splits dimension d of extent n into (n / amount) at d, keeping its kind, and a new last
-  // dimension of extent `amount` and kind `inner`. amount must divide n.
+  // dimension of extent `amount` and kind `inner` (a loop kind goes last among the loops).
   void split(size_t d, int64_t amount, Axis inner);
   // Moves dimension `from` to position `to` in every ShapeTracker.
   void move(size_t from, size_t to);
+  void group(size_t d, int64_t amount);
+  void stream(size_t d, int64_t chunks);
+  void stage(size_t d, int64_t k_tile);
 
-  std::string name() const;  // E_ (elementwise) or r_ (reduce), then the extents
-
- private:
   void reshape_all(const std::vector<Shape>& shapes);
   std::unordered_map<const AstNode*, int> leaf_index_;
 };

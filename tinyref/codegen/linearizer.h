@@ -1,6 +1,8 @@
 // Kernel -> Program: the loops, accumulators, loads, arithmetic and stores of one kernel as a
 // flat list of uops (uops.h). Index and validity expressions come from each ShapeTracker
-// (ShapeTracker::expr) and are lowered to int32 arithmetic here.
+// (ShapeTracker::expr) and are lowered to int32 arithmetic here. The uops are emitted through
+// a UOpBuilder (uop_builder.h: shared subexpressions, SIMD-lane values); GPU shared-memory
+// tiles come from staging.h. What stays here is the walk: loops, AST nodes, reduces, stores.
 //
 //   Kernel k(item.ast, bufs);
 //   optimize(k, device.codegen_options());   // optional: splits and retypes dimensions

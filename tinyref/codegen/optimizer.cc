@@ -9,46 +9,6 @@ namespace tinyref {
 
 namespace {
 
-// Ops the C++ renderer (and the interpreter) compute on whole SIMD vectors.
-bool simd_op(Op op) {
-  switch (op) {
-    case Op::NEG: case Op::EXP2: case Op::LOG2: case Op::SIN: case Op::SQRT: case Op::RECIP:
-    case Op::ADD: case Op::SUB: case Op::MUL: case Op::DIV: case Op::MAX: case Op::MULACC:
-    case Op::SUM: case Op::RMAX:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// The float dtype of a kernel that can run on SIMD vectors: every buffer it reads or writes has
-// that dtype, and every op computing a value has it and is a SIMD op. In a reduce kernel only
-// the reduce and what feeds it must be SIMD ops: the epilogue after it (for example ReLU's
-// backward mask, `(x > 0) * grad`, which compares and casts) may use any op, as the linearizer
-// computes an op that has no vector form lane by lane. The reduce loop is what matters.
-std::optional<DType> simd_dtype(const Kernel& k) {
-  std::optional<DType> dt;
-  bool ok = true;
-  auto same_float = [&](DType d) {
-    if (!is_float(d) || (dt && *dt != d)) ok = false;
-    dt = d;
-  };
-  std::function<void(const AstNode*, bool)> walk = [&](const AstNode* n, bool in_reduce) {
-    in_reduce = in_reduce || n == k.reduce;
-    const bool epilogue = k.reduce != nullptr && !in_reduce;
-    if (n->op == Op::BUFFER || n->op == Op::STORE) {
-      same_float(n->dtype);  // loaded or stored as vectors: no bool or uint8 vectors
-    } else if (!epilogue) {
-      same_float(n->dtype);
-      if (n->op != Op::CONST && !simd_op(n->op)) ok = false;
-    }
-    for (const AstRef& s : n->src) walk(s.get(), in_reduce);
-  };
-  walk(k.ast.get(), false);
-  if (!ok) return std::nullopt;
-  return dt;
-}
-
 bool pre_reduce(const Kernel& k, size_t i) {
   return i > 0 && k.reduce && k.sts[i].shape() == k.full_shape();
 }
@@ -64,10 +24,6 @@ std::pair<int, int> loads_with_stride(const Kernel& k, size_t d, int64_t want) {
   return {hits, total};
 }
 
-void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
-  k.applied.push_back(what + " " + std::to_string(d) + " " + std::to_string(amount));
-}
-
 // The register tile of a reduction: one or two output dimensions along which an input is
 // reused, and how many outputs of each to compute per iteration. The tile with the fewest loads
 // per accumulator wins (each input is loaded once per tile position along the dimensions where
@@ -77,7 +33,7 @@ void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
 // a row rather than of 5 images), then to the earlier dimension: a matmul gets 4 rows x 2 column
 // vectors (6 loads for 8 accumulators), a 5x5 conv on 20-wide rows 5 row vectors x 2 channels
 // (7 loads for 10).
-std::vector<std::pair<size_t, int64_t>> register_tile(const Kernel& k, const CodegenOptions& options) {
+std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, const CodegenOptions& options) {
   constexpr int64_t kRegisters = 14;
   const Shape full = k.full_shape();
   std::vector<std::pair<size_t, int64_t>> options_1d;  // (dimension, amount)
@@ -152,7 +108,7 @@ bool stream_reduce(Kernel& k) {
     in_bytes += b.size * static_cast<int64_t>(itemsize(b.dtype));
   }
   bool reused = false;
-  for (size_t d = 0; d < k.ndim(); ++d) reused = reused || (k.axes[d] == Axis::kGlobal && k.reused_along(d));
+  for (size_t d : k.dims(Axis::kGlobal)) reused = reused || k.reused_along(d);
   const int d = k.first_of(Axis::kReduce);
   if (!reused || d < 0 || out_bytes > kMaxOutputBytes || in_bytes < 16 * kChunkBytes) return false;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
@@ -167,135 +123,101 @@ bool stream_reduce(Kernel& k) {
     }
   }
   if (chunks < 4) return false;
-  if (chunks < n) {
-    k.split(static_cast<size_t>(d), n / chunks, Axis::kReduce);  // the chunk's loop lands last...
-    int last = -1;
-    for (size_t i = 0; i < k.ndim(); ++i) {
-      if (k.axes[i] == Axis::kReduce) last = static_cast<int>(i);
-    }
-    k.move(static_cast<size_t>(last), static_cast<size_t>(d) + 1);  // ...and goes back to the batch's place
-  }
-  k.axes[d] = Axis::kOuterReduce;
-  k.move(static_cast<size_t>(d), 1);
-  log(k, "stream", static_cast<size_t>(d), chunks);
+  k.apply({OptKind::kStream, d, chunks});
   return true;
+}
+
+// SIMD lanes: the innermost output dimension written contiguously, else (for a full
+//    reduction) the innermost reduce dimension read contiguously. Narrower vectors still beat
+//    scalars for extents like 20 (a 5x5 conv on 24x24 images) and 10 (a padded 3x3 conv on
+//    10x10 ones).
+void simd_lanes(Kernel& k, const CodegenOptions& options) {
+  const std::optional<DType> dt = k.lane_dtype();
+  if (!dt || options.vector_bytes == 0) return;
+  const Shape full = k.full_shape();
+  const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
+  for (int64_t lanes = widest; lanes >= 2; lanes /= 2) {
+    int vec = -1;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      if (k.axes[d] == Axis::kGlobal && full[d] % lanes == 0 && k.stride(0, d) == 1) vec = static_cast<int>(d);
+    }
+    if (vec >= 0) return k.apply({OptKind::kVector, vec, lanes});
+  }
+  for (int64_t lanes = widest; lanes >= 2; lanes /= 2) {
+    int vec = -1;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      auto [hits, total] = loads_with_stride(k, d, 1);
+      if (k.axes[d] == Axis::kReduce && full[d] % lanes == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
+    }
+    if (vec >= 0) return k.apply({OptKind::kVector, vec, lanes});
+  }
+}
+
+// Register tiling for reductions: more outputs per iteration along dimensions where an
+//    input is reused (matmul: 4 rows of A against 2 vectors of B = 8 accumulators). Returns the
+//    number of accumulators.
+int64_t register_tile(Kernel& k, const CodegenOptions& options) {
+  int64_t accs = 1;
+  for (const auto& [d, amount] : best_register_tile(k, options)) {
+    k.apply({OptKind::kUpcast, static_cast<int>(d), amount});
+    accs *= amount;
+  }
+  return accs;
+}
+
+// Cache blocking of the output loops (matmul-shaped kernels: two output loops, each with a
+// reused input): walk the innermost output loop in blocks of 4 tiles, blocks outermost, so the
+// panel of the input reused along the other loop (K x 4 tiles) stays in L2 while that loop
+// sweeps past it.
+void block_for_cache(Kernel& k, int64_t accs) {
+  const std::vector<size_t> globals = k.dims(Axis::kGlobal);
+  if (globals.size() == 2 && accs >= 4 && k.reused_along(globals[0]) && k.reused_along(globals[1]) &&
+      k.full_shape()[globals[1]] % 4 == 0 && k.full_shape()[globals[1]] >= 16) {
+    k.apply({OptKind::kBlock, static_cast<int>(globals[1]), 4});
+  }
+}
+
+// A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
+void unroll_lone_accumulator(Kernel& k, int64_t accs, const CodegenOptions& options) {
+  const int last_reduce = k.last_of(Axis::kReduce);
+  if (accs == 1 && last_reduce >= 0 && k.full_shape()[last_reduce] % 4 == 0 && k.upcast_size() * 4 <= options.max_upcast) {
+    k.apply({OptKind::kUnroll, last_reduce, 4});
+  }
+}
+
+// Threads: the outermost output loop in parallel, or (for a reduction with too few outputs
+//    to share) its outermost reduce loop split into parallel partial results.
+void parallelize(Kernel& k, const CodegenOptions& options, bool streamed) {
+  const Shape now = k.full_shape();
+  const int first_reduce = k.first_of(Axis::kReduce);
+  if (k.first_of(Axis::kGlobal) == 0 && now[0] >= options.threads) {
+    k.apply({OptKind::kParallel});
+  } else if (!streamed && k.reduce && k.extent(Axis::kGlobal) < options.threads && first_reduce >= 0) {
+    for (int64_t parts : {32, 16, 8, 4, 2}) {
+      const int64_t n = now[first_reduce];
+      if (n % parts != 0 || n / parts < 16) continue;
+      k.apply({OptKind::kGroup, first_reduce, parts});  // (parts) in parallel, each reducing n / parts
+      k.apply({OptKind::kParallel});
+      return;
+    }
+  }
 }
 
 }  // namespace
 
 void optimize(Kernel& k, const CodegenOptions& options) {
-  if (options.gpu) {
-    optimize_gpu(k, options);
-    return;
-  }
+  if (options.gpu) return optimize_gpu(k, options);
   if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return;
-  const Shape full = k.full_shape();
-  int64_t work = 1;
-  for (int64_t s : full) work *= s;
-
-  // 1. SIMD lanes: the innermost output dimension written contiguously, else (for a full
-  //    reduction) the innermost reduce dimension read contiguously.
-  std::optional<DType> dt = simd_dtype(k);
-  if (dt && options.vector_bytes > 0) {
-    const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
-    int vec = -1;
-    int64_t w = widest;
-    // Narrower vectors still beat scalars for extents like 20 (a 5x5 conv on 24x24 images) and
-    // 10 (a padded 3x3 conv on 10x10 ones).
-    for (int64_t cand = widest; vec < 0 && cand >= 2; cand /= 2) {
-      for (size_t d = 0; d < k.ndim(); ++d) {
-        if (k.axes[d] == Axis::kGlobal && full[d] % cand == 0 && k.stride(0, d) == 1) {
-          vec = static_cast<int>(d);
-          w = cand;
-        }
-      }
-    }
-    for (int64_t cand = widest; vec < 0 && cand >= 2; cand /= 2) {
-      for (size_t d = 0; d < k.ndim(); ++d) {
-        auto [hits, total] = loads_with_stride(k, d, 1);
-        if (k.axes[d] == Axis::kReduce && full[d] % cand == 0 && total > 0 && 2 * hits >= total) {
-          vec = static_cast<int>(d);
-          w = cand;
-        }
-      }
-    }
-    if (vec >= 0) {
-      k.split(vec, w, Axis::kVector);
-      log(k, "vector", vec, w);
-    }
-  }
-
-  // 2. Register tiling for reductions: more outputs per iteration along dimensions where an
-  //    input is reused (matmul: 4 rows of A against 2 vectors of B = 8 accumulators).
+  // One named step each, in this order: each later step sees the dimensions the earlier split.
+  const bool enough_work_for_threads = prod(k.full_shape()) >= (1 << 15);
+  simd_lanes(k, options);
   if (k.reduce) {
-    int64_t accs = 1;
-    for (const auto& [d, amount] : register_tile(k, options)) {
-      k.split(d, amount, Axis::kUpcast);
-      log(k, "upcast", d, amount);
-      accs *= amount;
-    }
-    // Cache blocking of the output loops (matmul-shaped kernels: two output loops, each with a
-    // reused input): walk the innermost output loop in blocks of 4 tiles, blocks outermost, so
-    // the panel of the input reused along the other loop (K x 4 tiles) stays in L2 while that
-    // loop sweeps past it.
-    std::vector<size_t> globals;
-    for (size_t d = 0; d < k.ndim(); ++d) {
-      if (k.axes[d] == Axis::kGlobal) globals.push_back(d);
-    }
-    if (globals.size() == 2 && accs >= 4 && k.reused_along(globals[0]) && k.reused_along(globals[1]) &&
-        k.full_shape()[globals[1]] % 4 == 0 && k.full_shape()[globals[1]] >= 16) {
-      const size_t inner = globals[1];
-      k.split(inner, 4, Axis::kGlobal);  // (blocks) stays at `inner`, the 4 tiles go after the loops
-      size_t tiles = 0;
-      for (size_t d = 0; d < k.ndim(); ++d) {
-        if (k.axes[d] == Axis::kGlobal) tiles = d;
-      }
-      k.move(tiles, inner + 1);   // [.., blocks, tiles, reduce..]
-      k.move(inner, 0);           // [blocks, other output loop, tiles, reduce..]
-      log(k, "block", inner, 4);
-    }
-    // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
-    int last_reduce = -1;
-    for (size_t d = 0; d < k.ndim(); ++d) {
-      if (k.axes[d] == Axis::kReduce) last_reduce = static_cast<int>(d);
-    }
-    if (accs == 1 && last_reduce >= 0 && k.full_shape()[last_reduce] % 4 == 0 &&
-        k.upcast_size() * 4 <= options.max_upcast) {
-      k.split(last_reduce, 4, Axis::kUnroll);
-      log(k, "unroll", last_reduce, 4);
-    }
+    const int64_t accs = register_tile(k, options);
+    block_for_cache(k, accs);
+    unroll_lone_accumulator(k, accs, options);
   }
-
-  // 3. A reduction whose inputs are far larger than the cache and read again for every tile
-  //    of outputs streams them once instead (stream_reduce).
   const bool streamed = stream_reduce(k);
-
-  // 4. Threads: the outermost output loop in parallel when there is enough work; a reduction
-  //    with too few outputs to share instead splits its outermost reduce loop into parallel
-  //    partials.
-  if (options.threads > 1 && work >= (1 << 15)) {
-    const Shape now = k.full_shape();
-    int64_t outputs = 1;
-    for (size_t d = 0; d < k.ndim(); ++d) {
-      if (k.axes[d] == Axis::kGlobal) outputs *= now[d];
-    }
-    const int first_global = k.first_of(Axis::kGlobal);
-    const int first_reduce = k.first_of(Axis::kReduce);
-    if (first_global == 0 && now[0] >= options.threads) {
-      k.parallel = true;
-      k.applied.push_back("parallel");
-    } else if (!streamed && k.reduce && outputs < options.threads && first_reduce >= 0) {
-      for (int64_t parts : {32, 16, 8, 4, 2}) {
-        const int64_t n = now[first_reduce];
-        if (n % parts != 0 || n / parts < 16) continue;
-        k.split(first_reduce, n / parts, Axis::kReduce);
-        k.axes[first_reduce] = Axis::kGroup;  // (parts) in parallel, each reducing n / parts
-        k.parallel = true;
-        log(k, "group", first_reduce, parts);
-        break;
-      }
-    }
-  }
+  if (options.threads > 1 && enough_work_for_threads) parallelize(k, options, streamed);
 }
 
 }  // namespace tinyref

@@ -3,7 +3,7 @@
 // thread index (kLocal), which stay the block index (kGlobal), what each thread computes
 // several of (kUpcast), and when a reduction is split across the threads of a block (kGroup).
 //
-//   matmul 1024^3 (variant 0):  r_16_16_256_16_16_4_4_4   16x16 blocks of 16x16 threads, a 4x4
+//   matmul 1024^3 (default):    r_16_16_256_16_16_4_4_4   16x16 blocks of 16x16 threads, a 4x4
 //                               tile of outputs per thread, the K loop unrolled by 4
 //   sum of 65536 floats:        one block of 256 threads, each adding 256 numbers, then shared
 //                               memory and a barrier to combine the 256 partials
@@ -14,8 +14,9 @@
 //                               A's 128x32 and B's 32x128 tile into shared memory (staging.h)
 //
 // Each kind has a few variants (block size, outputs a thread, float4 columns, shared-memory
-// staging) that engine/search.h times on the device. As on the CPU, each step only splits,
-// moves and retypes dimensions (staging only marks the kernel: Kernel::stage_k_tiles).
+// staging), each a list of Opts, that engine/search.h times on the device. As on the CPU, each
+// Opt only splits, moves and retypes dimensions (staging also marks the kernel:
+// Kernel::stage_k_tiles).
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
@@ -27,6 +28,7 @@
 
 #include "tinyref/codegen/optimizer.h"
 #include "tinyref/codegen/staging.h"
+#include "tinyref/error.h"
 
 namespace tinyref {
 
@@ -39,27 +41,8 @@ int64_t pow2_divisor(int64_t n, int64_t cap) {
   return f;
 }
 
-std::vector<size_t> dims_of(const Kernel& k, Axis a) {
-  std::vector<size_t> out;
-  for (size_t d = 0; d < k.ndim(); ++d) {
-    if (k.axes[d] == a) out.push_back(d);
-  }
-  return out;
-}
-
-int64_t extent_of(const Kernel& k, Axis a) {
-  int64_t n = 1;
-  const Shape full = k.full_shape();
-  for (size_t d : dims_of(k, a)) n *= full[d];
-  return n;
-}
-
-void log(Kernel& k, const std::string& what, size_t d, int64_t amount) {
-  k.applied.push_back(what + " " + std::to_string(d) + " " + std::to_string(amount));
-}
-
-// The choices the search may try, variant 0 first (the default; 256 threads a block suits every
-// NVIDIA GPU since Kepler): threads per block for a group reduce or a spread, how many outputs a
+// The choices the search may try, the default first (256 threads a block suits every NVIDIA
+// GPU since Kepler): threads per block for a group reduce or a spread, how many outputs a
 // thread computes along the first and the second dimension where an input is reused (8x8: a
 // quarter of the loads per multiply-add of 4x4, and 64 accumulators), and for a spread the
 // K-tile staged in shared memory (0: none; staging.h).
@@ -91,7 +74,7 @@ constexpr int kElementwiseSpreadChoices = 4;
 // False where upcast[1] is kWholeLast and no dimension qualifies.
 bool upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bool(size_t, int64_t)>& fits) {
   const Shape full = k.full_shape();
-  const std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
+  const std::vector<size_t> globals = k.dims(Axis::kGlobal);
   std::vector<std::pair<size_t, int64_t>> splits;
   for (size_t d : globals) {
     if (splits.size() < (upcast[1] == kWholeLast ? 1u : 2u) && fits(d, upcast[splits.size()]) && k.reused_along(d)) {
@@ -106,10 +89,7 @@ bool upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bo
     }
     splits.push_back({last, full[last]});
   }
-  for (const auto& [d, n] : splits) {
-    k.split(d, n, Axis::kUpcast);
-    log(k, "upcast", d, n);
-  }
+  for (const auto& [d, n] : splits) k.apply({OptKind::kUpcast, static_cast<int>(d), n});
   return true;
 }
 // A tile: threads per side, outputs per thread per side, whether each thread's columns are
@@ -136,14 +116,6 @@ bool all_float32(const Kernel& k) {
   return ok;
 }
 
-// The largest divisor of n that is at most cap.
-int64_t divisor_at_most(int64_t n, int64_t cap) {
-  for (int64_t f = std::min(n, cap); f > 1; --f) {
-    if (n % f == 0) return f;
-  }
-  return 1;
-}
-
 // A long reduction: one block per output (or per few outputs), its threads each reducing a
 // strided share of the reduction. The threads take the innermost reduce dimensions whole (and
 // a divisor of the next), so neighbouring threads read neighbouring elements: for a conv weight
@@ -156,11 +128,11 @@ using GroupPlan = std::vector<std::pair<size_t, int64_t>>;
 
 GroupPlan group_threads(const Kernel& k, int64_t block_threads) {
   const Shape full = k.full_shape();
-  std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
+  std::vector<size_t> reduces = k.dims(Axis::kReduce);
   GroupPlan threads;
   int64_t total = 1;
   for (size_t i = reduces.size(); i-- > 0 && total < block_threads;) {
-    const int64_t t = divisor_at_most(full[reduces[i]], block_threads / total);
+    const int64_t t = sym::divisor_at_most(full[reduces[i]], block_threads / total);
     if (t == 1) break;
     threads.push_back({reduces[i], t});
     total *= t;
@@ -174,23 +146,11 @@ bool group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2
   const Shape full = k.full_shape();
   if (!upcast_reused(k, upcast, [&](size_t d, int64_t n) { return full[d] % n == 0; })) return false;
   // Whole dimensions become thread digits where they are, in order (the innermost the least
-  // significant); a partial one's threads are split off and moved in front of them.
-  int first_whole = -1;
+  // significant); a partial one's threads are a more significant digit than theirs (Kernel::apply).
   for (const auto& [d, t] : threads) {
-    if (t != full[d]) continue;
-    k.axes[d] = Axis::kGroup;
-    first_whole = first_whole < 0 ? static_cast<int>(d) : std::min(first_whole, static_cast<int>(d));
-    log(k, "group", d, t);
+    if (t == full[d]) k.apply({OptKind::kGroup, static_cast<int>(d), t});
   }
-  if (const auto [d, t] = threads.back(); t != full[d]) {
-    k.split(d, t, Axis::kGroup);  // the new dimension lands at the end of the loops
-    int added = -1;
-    for (size_t i = 0; i < k.ndim(); ++i) {
-      if (k.axes[i] == Axis::kGroup) added = static_cast<int>(i);
-    }
-    if (first_whole >= 0) k.move(static_cast<size_t>(added), static_cast<size_t>(first_whole));
-    log(k, "group", d, t);
-  }
+  if (const auto [d, t] = threads.back(); t != full[d]) k.apply({OptKind::kGroup, static_cast<int>(d), t});
   return true;
 }
 
@@ -199,7 +159,7 @@ bool group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2
 bool tile_2d_fits(const Kernel& k, const Tile& t) {
   if (t.vector && (t.outputs % 4 != 0 || !all_float32(k))) return false;
   const int64_t threads_per_side = t.threads, tile = t.outputs;
-  std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
+  std::vector<size_t> globals = k.dims(Axis::kGlobal);
   if (globals.size() < 2) return false;
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
   const Shape full = k.full_shape();
@@ -211,33 +171,25 @@ bool tile_2d_fits(const Kernel& k, const Tile& t) {
 // so that neighbouring threads read and write neighbouring elements. A vector tile instead
 // gives each thread contiguous columns, four at a time in one float4 (one 128-bit access).
 void tile_2d(Kernel& k, const Tile& t) {
-  std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
+  std::vector<size_t> globals = k.dims(Axis::kGlobal);
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
   // Splits of rows first: a later split is a less significant digit of the thread index, and the
   // column threads should be the fastest (they read and write contiguously).
-  k.split(rows, t.threads, Axis::kLocal);
-  log(k, "local", rows, t.threads);
+  const auto apply = [&](OptKind kind, size_t d, int64_t n) { k.apply({kind, static_cast<int>(d), n}); };
+  apply(OptKind::kLocal, rows, t.threads);
   if (t.vector) {
     // The lane innermost, then the threads, then the float4s of a thread: neighbouring threads
     // take neighbouring float4s (col = u*64 + thread*4 + lane for 16 threads and 8 outputs). A
     // quarter-warp's 128-bit reads of a staged row then cover 128 contiguous bytes, one pass of
     // the 32 banks; with a thread's 8 columns side by side they were 32 bytes apart, two passes.
-    k.split(cols, 4, Axis::kVector);
-    log(k, "vector", cols, 4);
-    k.split(cols, t.threads, Axis::kLocal);
-    log(k, "local", cols, t.threads);
-    if (t.outputs > 4) {
-      k.split(cols, t.outputs / 4, Axis::kUpcast);
-      log(k, "upcast", cols, t.outputs / 4);
-    }
+    apply(OptKind::kVector, cols, 4);
+    apply(OptKind::kLocal, cols, t.threads);
+    if (t.outputs > 4) apply(OptKind::kUpcast, cols, t.outputs / 4);
   } else {
-    k.split(cols, t.threads, Axis::kLocal);
-    log(k, "local", cols, t.threads);
-    k.split(cols, t.outputs, Axis::kUpcast);
-    log(k, "upcast", cols, t.outputs);
+    apply(OptKind::kLocal, cols, t.threads);
+    apply(OptKind::kUpcast, cols, t.outputs);
   }
-  k.split(rows, t.outputs, Axis::kUpcast);
-  log(k, "upcast", rows, t.outputs);
+  apply(OptKind::kUpcast, rows, t.outputs);
 }
 
 // Splits the reduce loop into a loop over K-tiles (the first reduce dimension) and the rest,
@@ -246,19 +198,13 @@ void tile_2d(Kernel& k, const Tile& t) {
 // each thread would copy more than kMaxCopies elements a tile: the copies are unrolled, and 8
 // threads copying a conv's tiles took 20000 instructions that NVRTC compiled for minutes.
 bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
-  const std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
-  const int64_t inner = extent_of(k, Axis::kReduce) / k.full_shape()[reduces[0]] * extent_of(k, Axis::kUnroll);
-  if (inner < k_tile) {
-    const int64_t f = divisor_at_most(k.full_shape()[reduces[0]], k_tile / inner);
-    if (f > 1) k.split(reduces[0], f, Axis::kReduce);
-  }
-  k.stage_k_tiles = true;
-  log(k, "stage", reduces[0], k_tile);
+  if (!k.can_apply({OptKind::kStage, k.first_of(Axis::kReduce), k_tile})) return false;
+  k.apply({OptKind::kStage, k.first_of(Axis::kReduce), k_tile});
   const std::vector<StagedLeaf> plan = plan_staging(k);
   constexpr int64_t kMaxCopies = 64;  // MNIST's staged convs copy 4 to 62 elements a thread
   int64_t elements = 0;
   for (const StagedLeaf& s : plan) elements += s.size;
-  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes && elements <= kMaxCopies * extent_of(k, Axis::kLocal);
+  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes && elements <= kMaxCopies * k.extent(Axis::kLocal);
 }
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
@@ -271,7 +217,7 @@ void spread(Kernel& k, const Choice& c) {
     const Shape before = k.full_shape();
     upcast_reused(k, c.upcast, [&](size_t d, int64_t n) { return before[d] % n == 0; });  // no kWholeLast here
   }
-  std::vector<size_t> globals = dims_of(k, Axis::kGlobal);
+  std::vector<size_t> globals = k.dims(Axis::kGlobal);
   const Shape full = k.full_shape();
   // Budget the threads innermost first (the contiguous output), then split outermost first so
   // the innermost dimension's threads end up the least significant digit.
@@ -283,39 +229,28 @@ void spread(Kernel& k, const Choice& c) {
   }
   if (k.reduce && !c.upcast_first) upcast_reused(k, c.upcast, [&](size_t d, int64_t n) { return full[d] / threads[d] % n == 0; });
   for (size_t d : globals) {
-    if (threads[d] == 1) continue;
-    k.split(d, threads[d], Axis::kLocal);
-    log(k, "local", d, threads[d]);
+    if (threads[d] > 1) k.apply({OptKind::kLocal, static_cast<int>(d), threads[d]});
   }
 }
 
 // A lone accumulator per loop iteration waits on each load: unrolling the innermost reduce loop
 // lets the loads of several iterations be in flight together.
 void unroll_reduce(Kernel& k, const CodegenOptions& options) {
-  std::vector<size_t> reduces = dims_of(k, Axis::kReduce);
+  std::vector<size_t> reduces = k.dims(Axis::kReduce);
   if (reduces.empty()) return;
   const size_t d = reduces.back();
-  if (k.full_shape()[d] % 4 == 0 && k.upcast_size() * 4 <= options.max_upcast) {
-    k.split(d, 4, Axis::kUnroll);
-    log(k, "unroll", d, 4);
-  }
+  if (k.full_shape()[d] % 4 == 0 && k.upcast_size() * 4 <= options.max_upcast) k.apply({OptKind::kUnroll, static_cast<int>(d), 4});
 }
 
 }  // namespace
 
-bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
+std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& options) {
+  Kernel k = plain;
   k.gpu = true;
-  const int v = options.variant;
-  if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return v == 0;
-  const int64_t outputs = extent_of(k, Axis::kGlobal);
-  const int64_t reduced = extent_of(k, Axis::kReduce);
-  // Variant v is the v-th choice this kernel can take; past the last one, false ends the list.
-  int fitting = 0;
-  auto take = [&](Kernel& trial) {
-    if (fitting++ != v) return false;
-    k = std::move(trial);
-    return true;
-  };
+  if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return {k};
+  const int64_t outputs = k.extent(Axis::kGlobal);
+  const int64_t reduced = k.extent(Axis::kReduce);
+  std::vector<Kernel> variants;
   // A reduction into too few outputs to fill the GPU with one thread each, split over a block's
   // threads (MNIST's weight gradients and batch statistics reduce 2e4 to 2e5 values each).
   auto group_choices = [&] {
@@ -323,10 +258,9 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
       const GroupPlan plan = group_threads(k, c.threads);
       Kernel trial = k;
       if (plan.empty() || !group_reduce(trial, plan, c.upcast)) continue;
-      const int64_t partial_bytes = extent_of(trial, Axis::kGroup) * trial.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype));
-      if (partial_bytes <= options.max_shared_bytes && take(trial)) return true;
+      const int64_t partial_bytes = trial.extent(Axis::kGroup) * trial.upcast_size() * static_cast<int64_t>(itemsize(k.reduce->dtype));
+      if (partial_bytes <= options.max_shared_bytes) variants.push_back(std::move(trial));
     }
-    return false;
   };
   auto spread_choices = [&] {
     const int choices = k.reduce ? static_cast<int>(std::size(kSpreadChoices)) : kElementwiseSpreadChoices;
@@ -335,25 +269,36 @@ bool optimize_gpu(Kernel& k, const CodegenOptions& options) {
       Kernel trial = k;
       spread(trial, c);
       if (trial.reduce) unroll_reduce(trial, options);
-      if ((c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) && take(trial)) return true;
+      if (c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) variants.push_back(std::move(trial));
     }
-    return false;
   };
-  if (k.reduce && outputs < kGroupReduceMaxOutputs && reduced >= 512) {
-    // Which kind comes first (variant 0, what runs unsearched) follows the length of the reduction.
-    return reduced >= 2048 ? group_choices() || spread_choices() : spread_choices() || group_choices();
-  }
-  if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
+  if (k.reduce && outputs < options.group_reduce_max_outputs && reduced >= 512) {
+    // Which kind comes first (the default, what runs unsearched) follows the length of the reduction.
+    if (reduced >= 2048) {
+      group_choices();
+      spread_choices();
+    } else {
+      spread_choices();
+      group_choices();
+    }
+  } else if (k.reduce && outputs >= (1 << 16) && tile_2d_fits(k, kTiles[0])) {
     for (const Tile& t : kTiles) {
       if (!tile_2d_fits(k, t)) continue;
       Kernel trial = k;
       tile_2d(trial, t);
       unroll_reduce(trial, options);
-      if ((t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) && take(trial)) return true;
+      if (t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) variants.push_back(std::move(trial));
     }
-    return false;
+  } else {
+    spread_choices();
   }
-  return spread_choices();
+  return variants;
+}
+
+void optimize_gpu(Kernel& k, const CodegenOptions& options) {
+  std::vector<Kernel> variants = gpu_variants(k, options);
+  TT_ASSERT(!variants.empty());
+  k = std::move(variants.front());
 }
 
 }  // namespace tinyref

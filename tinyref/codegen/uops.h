@@ -1,6 +1,6 @@
 // The kernel IR: a flat list of typed single-assignment instructions with explicit loops. The
-// linearizer (linearizer.h) produces it, the INTERP backend executes it, and each renderer
-// (cpp_renderer.h, later CUDA) prints it.
+// linearizer (linearizer.h) produces it, the INTERP backend executes it, and a renderer
+// (renderer.h: C++ or CUDA C) prints it into Program::src for a device to compile.
 //
 //   0 DEFINE_GLOBAL float* buf0            (output)
 //   1 DEFINE_GLOBAL float* buf1
@@ -80,6 +80,10 @@ struct Program {
   // the SPECIAL gidx and lidx uops. 1 and 1 for programs with loops only (CPU, INTERP).
   int64_t global_size = 1;
   int64_t local_size = 1;
+  // Filled by render() (renderer.h) for a device that compiles source: the source, and the name
+  // of the function in it that the device calls.
+  std::string src;
+  std::string entry;
 
   std::string to_string() const;  // one line per uop, as above
 };

@@ -11,6 +11,7 @@
 #include "tinyref/codegen/kernel.h"
 #include "tinyref/codegen/linearizer.h"
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/codegen/renderer.h"
 #include "tinyref/engine/search.h"
 #include "tinyref/error.h"
 #include "tinyref/parallel.h"
@@ -38,87 +39,107 @@ std::map<std::string, Compiled>& compiled_cache() {
   return *cache;
 }
 
-std::string cache_key(const ScheduleItem& item, Device& device) {
-  std::ostringstream key;
-  key << device.name() << "|" << ast_key(item.ast);
-  for (const BufferArg& b : buffer_args(item)) key << "|" << dtype_name(b.dtype) << ":" << b.size;
-  return key.str();
-}
-
-// Compiles every kernel of a schedule that is not compiled yet, and returns each item's compiled
-// kernel (null for copies and empty outputs), so the key is built once per item. Lowering is
-// quick and serial (on a GPU, engine/search.h also compiles and times the big kernels' choices,
-// a schedule's all at once); compiling (a compiler process each, on the CPU backend) runs on all
-// cores where the device allows it, which is what makes a first training step or a fresh test
-// run bearable.
-std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items) {
-  struct Todo {
-    std::string key;
-    Device* device;
-    Program program;
-    std::shared_ptr<CompiledKernel> kernel;
-    std::exception_ptr error;
-  };
-  std::vector<Todo> todo;
-  std::set<std::string> queued;
+// 1. What each item's kernel is: its device, AST and buffer sizes ("" where no kernel runs:
+//    copies and empty outputs).
+std::vector<std::string> cache_keys(const std::vector<ScheduleItem>& items) {
   std::vector<std::string> keys(items.size());
-  // The kernels to build, by device, each once.
-  std::map<Device*, std::vector<size_t>> wanted;
   for (size_t i = 0; i < items.size(); ++i) {
     const ScheduleItem& item = items[i];
     if (item.is_copy || item.bufs[0]->numel() == 0) continue;
-    Device& device = get_device(item.bufs[0]->device());
-    const std::string& key = keys[i] = cache_key(item, device);
-    if (compiled_cache().count(key) || !queued.insert(key).second) continue;
-    if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(item.ast).c_str());
-    wanted[&device].push_back(i);
+    std::ostringstream key;
+    key << item.bufs[0]->device() << "|" << ast_key(item.ast);
+    for (const BufferArg& b : buffer_args(item)) key << "|" << dtype_name(b.dtype) << ":" << b.size;
+    keys[i] = key.str();
   }
-  for (const auto& [device, indices] : wanted) {
-    std::vector<const ScheduleItem*> batch;
-    std::vector<std::string> batch_keys;
-    for (size_t i : indices) {
-      batch.push_back(&items[i]);
-      batch_keys.push_back(keys[i]);
-    }
-    std::vector<Program> programs;
-    if (search_enabled(*device)) {
-      programs = search_programs(batch, batch_keys, *device);
-    } else {
-      for (const ScheduleItem* item : batch) programs.push_back(lower_item(*item, device->codegen_options()));
-    }
-    if (!device->parallel_compile()) {  // its compile() runs one at a time: let it start all now
-      std::vector<const Program*> ahead;
-      for (const Program& p : programs) ahead.push_back(&p);
-      device->compile_ahead(ahead);
-    }
-    for (size_t j = 0; j < batch.size(); ++j) {
-      todo.push_back({batch_keys[j], device, std::move(programs[j]), nullptr, nullptr});
-      ++stats().programs_built;
-    }
+  return keys;
+}
+
+// 2. The items whose kernels are not compiled yet, each kernel once, by device.
+std::map<Device*, std::vector<size_t>> new_kernels(const std::vector<ScheduleItem>& items,
+                                                   const std::vector<std::string>& keys) {
+  std::map<Device*, std::vector<size_t>> todo;
+  std::set<std::string> queued;
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (keys[i].empty() || compiled_cache().count(keys[i]) || !queued.insert(keys[i]).second) continue;
+    if (debug_level() >= 5) std::fprintf(stderr, "%s\n", print_ast(items[i].ast).c_str());
+    todo[&get_device(items[i].bufs[0]->device())].push_back(i);
   }
-  auto compile_one = [](Todo& t) {
+  return todo;
+}
+
+// 3. Their programs: on a GPU the fastest of the search's variants (engine/search.h), else
+//    lowered with the device's options.
+std::vector<Program> lower_all(const std::vector<ScheduleItem>& items, const std::vector<std::string>& keys,
+                               const std::vector<size_t>& todo, Device& device) {
+  std::vector<const ScheduleItem*> batch;
+  std::vector<std::string> batch_keys;
+  for (size_t i : todo) {
+    batch.push_back(&items[i]);
+    batch_keys.push_back(keys[i]);
+  }
+  if (search_enabled(device)) return search_programs(batch, batch_keys, device);
+  std::vector<Program> programs;
+  for (const ScheduleItem* item : batch) programs.push_back(lower_item(*item, device.codegen_options()));
+  return programs;
+}
+
+// 4. Compiled: on every core where the device allows (a compiler process per kernel on the
+//    CPU: what makes a first training step or a fresh test run bearable), else one by one after
+//    compile_ahead lets the device start them all. The first failure is rethrown in order.
+std::vector<std::shared_ptr<CompiledKernel>> compile_programs(Device& device, const std::vector<Program>& programs) {
+  std::vector<std::shared_ptr<CompiledKernel>> kernels(programs.size());
+  std::vector<std::exception_ptr> errors(programs.size());
+  auto compile_one = [&](size_t i) {
     try {
-      t.kernel = t.device->compile(t.program);
+      kernels[i] = device.compile(programs[i]);
     } catch (...) {
-      t.error = std::current_exception();
+      errors[i] = std::current_exception();
     }
   };
-  std::vector<Todo*> parallel;
-  for (Todo& t : todo) {
-    if (t.device->parallel_compile()) parallel.push_back(&t);
-    else compile_one(t);
+  if (device.parallel_compile()) {
+    parallel_for(programs.size(), compile_one);
+  } else {
+    std::vector<const Program*> ahead;
+    for (const Program& p : programs) ahead.push_back(&p);
+    device.compile_ahead(ahead);
+    for (size_t i = 0; i < programs.size(); ++i) compile_one(i);
   }
-  parallel_for(parallel.size(), [&](size_t i) { compile_one(*parallel[i]); });
-  for (Todo& t : todo) {
-    if (t.error) std::rethrow_exception(t.error);
-    if (debug_level() >= 4) std::fprintf(stderr, "%s\n", t.kernel->source().c_str());
-    compiled_cache().emplace(t.key, Compiled{t.kernel, t.program.name, t.program.opts, t.program.flops, t.program.bytes});
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+  stats().programs_built += static_cast<int64_t>(programs.size());
+  return kernels;
+}
+
+// Every kernel of a schedule compiled (each new one lowered, compiled and cached), and each
+// item's entry in the cache (null for copies and empty outputs).
+std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items) {
+  const std::vector<std::string> keys = cache_keys(items);
+  for (const auto& [device, todo] : new_kernels(items, keys)) {
+    const std::vector<Program> programs = lower_all(items, keys, todo, *device);
+    const std::vector<std::shared_ptr<CompiledKernel>> kernels = compile_programs(*device, programs);
+    for (size_t j = 0; j < todo.size(); ++j) {
+      const Program& p = programs[j];
+      if (debug_level() >= 4) std::fprintf(stderr, "%s\n", kernels[j]->source().c_str());
+      compiled_cache().emplace(keys[todo[j]], Compiled{kernels[j], p.name, p.opts, p.flops, p.bytes});
+    }
   }
   std::vector<const Compiled*> compiled(items.size(), nullptr);
   for (size_t i = 0; i < items.size(); ++i) {
     if (!keys[i].empty()) compiled[i] = &compiled_cache().at(keys[i]);
   }
   return compiled;
+}
+
+// The memory of a kernel's output, or an Error that names the tensor it was for.
+void* allocate_output(Buffer& buf, const LazyBuffer& out) {
+  try {
+    return buf.ptr();
+  } catch (const Error& e) {
+    TT_CHECK(false, "realize: no memory for a " << dtype_name(out.dtype()) << " tensor of shape " << out.shape()
+                                                << ": " << e.what());
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -131,9 +152,15 @@ std::vector<BufferArg> buffer_args(const ScheduleItem& item) {
 
 Program lower_item(const ScheduleItem& item, const CodegenOptions& options) {
   TT_ASSERT(!item.is_copy);
-  Kernel k(item.ast, buffer_args(item));
-  optimize(k, options);
-  return linearize(k);
+  Kernel k(item.ast, buffer_args(item));  // the AST over one shared shape (codegen/kernel.h)
+  optimize(k, options);                   // Opts for the device (codegen/optimizer.h)
+  return lower_kernel(k, options);
+}
+
+Program lower_kernel(const Kernel& k, const CodegenOptions& options) {
+  Program p = linearize(k);      // uops (codegen/linearizer.h)
+  render(p, options.language);   // source, for a device that compiles one (codegen/renderer.h)
+  return p;
 }
 
 std::vector<RecordedLaunch>* set_launch_recorder(std::vector<RecordedLaunch>* recorder) {
@@ -165,7 +192,7 @@ void run_schedule(const std::vector<ScheduleItem>& items) {
     }
     const Compiled& c = *compiled[i];
     std::vector<std::shared_ptr<Buffer>> bufs = {buf};
-    std::vector<void*> ptrs = {buf->ptr()};
+    std::vector<void*> ptrs = {allocate_output(*buf, *out)};
     for (size_t j = 1; j < item.bufs.size(); ++j) {
       bufs.push_back(item.bufs[j]->realized_buffer());
       TT_ASSERT(bufs.back() != nullptr);

@@ -24,13 +24,9 @@ namespace {
 
 constexpr int64_t kMinWork = int64_t{1} << 16;
 
-// A cached index names a choice of optimizer_gpu.cc's lists: when the lists change, so does the
-// folder, and every kernel is searched again.
-constexpr const char* kChoicesVersion = "v2";
-
 std::filesystem::path cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref/search" / kChoicesVersion;
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache/tinyref/search" / kChoicesVersion;
+  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref/search";
+  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache/tinyref/search";
   return {};
 }
 
@@ -42,24 +38,26 @@ std::string fnv1a(const std::string& s) {
   return hex;
 }
 
-std::map<std::string, int>& memory() {
-  static auto* m = new std::map<std::string, int>();
+// The chosen optimizations, as text (opt.h): memory first, then the disk.
+std::map<std::string, std::string>& memory() {
+  static auto* m = new std::map<std::string, std::string>();
   return *m;
 }
 
-std::optional<int> cached_variant(const std::string& key) {
-  if (auto it = memory().find(key); it != memory().end()) return it->second;
+std::optional<std::vector<Opt>> cached_opts(const std::string& key) {
+  if (auto it = memory().find(key); it != memory().end()) return parse_opts(it->second);
   const std::filesystem::path dir = cache_dir();
   if (dir.empty()) return std::nullopt;
   std::ifstream in(dir / fnv1a(key));
-  int v = -1;
-  if (!(in >> v) || v < 0) return std::nullopt;  // absent or unreadable: search again
-  memory()[key] = v;
-  return v;
+  std::string text;
+  if (!std::getline(in, text)) return std::nullopt;  // absent or unreadable: search again
+  std::optional<std::vector<Opt>> opts = parse_opts(text);
+  if (opts) memory()[key] = text;
+  return opts;
 }
 
-void store_variant(const std::string& key, int v) {
-  memory()[key] = v;
+void store_opts(const std::string& key, const std::string& text) {
+  memory()[key] = text;
   const std::filesystem::path dir = cache_dir();
   if (dir.empty()) return;
   std::error_code ec;  // a read-only cache is no reason to fail a training run
@@ -67,10 +65,24 @@ void store_variant(const std::string& key, int v) {
   const std::filesystem::path tmp = dir / (fnv1a(key) + ".tmp" + std::to_string(::getpid()));
   {
     std::ofstream out(tmp);
-    out << v << "\n";
+    out << text << "\n";
     if (!out) return;
   }
   std::filesystem::rename(tmp, dir / fnv1a(key), ec);
+}
+
+// The kernel with its cached optimizations replayed, or nullopt where there are none or one no
+// longer applies (the heuristics changed under the cache): then the kernel is searched again.
+std::optional<Program> lower_cached(const ScheduleItem& item, const CodegenOptions& options, const std::string& key) {
+  const std::optional<std::vector<Opt>> opts = cached_opts(key);
+  if (!opts) return std::nullopt;
+  Kernel k(item.ast, buffer_args(item));
+  k.gpu = options.gpu;
+  for (const Opt& o : *opts) {
+    if (!k.can_apply(o)) return std::nullopt;
+    k.apply(o);
+  }
+  return lower_kernel(k, options);
 }
 
 // Seconds per launch: the best of three batches of three, after one untimed launch (the first
@@ -105,14 +117,10 @@ bool search_enabled(const Device& device) {
   return device.codegen_options().gpu && device.name() != "CUDA_EMU";
 }
 
-std::vector<Program> lower_variants(const ScheduleItem& item, CodegenOptions options) {
-  const std::vector<BufferArg> args = buffer_args(item);
+std::vector<Program> lower_variants(const ScheduleItem& item, const CodegenOptions& options) {
   std::vector<Program> programs;
-  for (options.variant = 0;; ++options.variant) {
-    Kernel k(item.ast, args);
-    if (!optimize_gpu(k, options)) return programs;
-    programs.push_back(linearize(k));
-  }
+  for (const Kernel& k : gpu_variants(Kernel(item.ast, buffer_args(item)), options)) programs.push_back(lower_kernel(k, options));
+  return programs;
 }
 
 namespace {
@@ -146,8 +154,8 @@ Program pick_fastest(const ScheduleItem& item, std::vector<Program>& programs, D
       best = static_cast<int>(v);
     }
   }
-  if (best < 0) return lower_item(item, device.codegen_options());  // let variant 0 report its own error
-  store_variant(key, best);
+  if (best < 0) return lower_item(item, device.codegen_options());  // let the default report its own error
+  store_opts(key, programs[best].opts);
   return std::move(programs[best]);
 }
 
@@ -166,10 +174,8 @@ std::vector<Program> search_programs(const std::vector<const ScheduleItem*>& ite
     const ScheduleItem& item = *items[i];
     if (!options.gpu || prod(Kernel(item.ast, buffer_args(item)).full_shape()) < kMinWork) {
       chosen[i] = lower_item(item, options);
-    } else if (std::optional<int> v = cached_variant(keys[i])) {
-      CodegenOptions cached = options;
-      cached.variant = *v;
-      chosen[i] = lower_item(item, cached);
+    } else if (std::optional<Program> cached = lower_cached(item, options, keys[i])) {
+      chosen[i] = std::move(*cached);
     } else {
       variants[i] = lower_variants(item, options);
       if (variants[i].empty()) chosen[i] = lower_item(item, options);  // no choice: let it say why

@@ -4,7 +4,6 @@
 #include <sstream>
 #include <unordered_map>
 
-#include "tinyref/backends/registry.h"
 #include "tinyref/error.h"
 #include "tinyref/ops_eval.h"
 
@@ -20,15 +19,16 @@ std::unordered_map<std::string, std::weak_ptr<LazyBuffer>>& cache() {
 }
 uint64_t next_id = 1;
 
+// Devices whose long reductions split, and each one's group-reduce limit.
+std::unordered_map<std::string, int64_t>& split_devices() {
+  static auto* d = new std::unordered_map<std::string, int64_t>();
+  return *d;
+}
+
 std::string shape_text(const Shape& s) {
   std::ostringstream os;
   os << s;
   return os.str();
-}
-
-bool needs_float(Op op) {
-  return op == Op::EXP2 || op == Op::LOG2 || op == Op::SIN || op == Op::SQRT || op == Op::RECIP ||
-         op == Op::DIV;
 }
 
 }  // namespace
@@ -135,11 +135,10 @@ LazyRef LazyBuffer::alu(Op op, const std::vector<LazyRef>& srcs, DType cast_to) 
     TT_CHECK(srcs[i]->dtype() == in, op_name(op) << ": dtypes " << dtype_name(in) << " and "
                                                  << dtype_name(srcs[i]->dtype()) << " differ (cast first)");
   }
-  TT_CHECK(!needs_float(op) || is_float(in), op_name(op) << ": needs a float dtype, got " << dtype_name(in));
-  TT_CHECK(!(op == Op::MOD || op == Op::IDIV) || is_int(in),
-           op_name(op) << ": needs an integer dtype, got " << dtype_name(in));
-  TT_CHECK(op != Op::AND || in == DType::kBool, "AND: needs bool, got " << dtype_name(in));
-  if (op == Op::CMPLT || op == Op::CMPNE) out = DType::kBool;
+  TT_CHECK(!op_has(op, kFloatOnly) || is_float(in), op_name(op) << ": needs a float dtype, got " << dtype_name(in));
+  TT_CHECK(!op_has(op, kIntOnly) || is_int(in), op_name(op) << ": needs an integer dtype, got " << dtype_name(in));
+  TT_CHECK(!op_has(op, kBoolOnly) || in == DType::kBool, op_name(op) << ": needs bool, got " << dtype_name(in));
+  if (op_has(op, kBoolResult)) out = DType::kBool;
   if (op == Op::CAST) {
     if (cast_to == in) return a;
     out = cast_to;
@@ -186,10 +185,15 @@ LazyRef LazyBuffer::reduce(Op op, const std::vector<int>& axes) {
     out[ax] = 1;
   }
   if (real.empty()) return self_.lock();
-  if (auto v = const_value(); v && count > 0) {
+  // Nothing to reduce (an axis of extent 0): every output is the reduce's identity, as an empty
+  // sum is 0 in PyTorch. A kernel could not express it: its full shape would be the output's.
+  if (count == 0) return constant(reduce_identity(op, dtype_), dtype_, device_, out);
+  if (auto v = const_value()) {
     return constant(op == Op::SUM ? round_to(dtype_, *v * count) : *v, dtype_, device_, out);
   }
-  const int64_t chunks = get_device(device_).codegen_options().gpu ? gpu_reduce_split(prod(out), count, shape()[real[0]]) : 1;
+  const auto split = split_devices().find(device_);
+  const int64_t chunks =
+      split == split_devices().end() ? 1 : reduce_split(prod(out), count, shape()[real[0]], split->second);
   if (chunks == 1) return reduce_whole(op, real, out);
   // Two kernels: the first reduces each of `chunks` slices of the first reduced axis (chunks
   // times the outputs, so chunks times the blocks), the second adds up the partials.
@@ -212,14 +216,18 @@ LazyRef LazyBuffer::reduce_whole(Op op, const std::vector<int64_t>& axes, const 
   return intern(op, dtype_, device_, ShapeTracker::from_shape(out), {self_.lock()}, arg, nullptr, nullptr);
 }
 
-int64_t gpu_reduce_split(int64_t outputs, int64_t count, int64_t extent) {
+void split_long_reductions_on(const std::string& device, int64_t max_outputs) {
+  if (max_outputs > 0) split_devices()[device] = max_outputs;
+}
+
+int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, int64_t max_outputs) {
   // The GPU optimizer gives each output of a long reduction (count >= 2048) one block, as long as
-  // there are fewer than kGroupReduceMaxOutputs; a slice shorter than 4096 would leave its block's
-  // threads too little to add up.
+  // there are fewer than max_outputs; a slice shorter than 4096 would leave its block's threads
+  // too little to add up.
   constexpr int64_t kMinSlice = 4096, kMaxChunks = 16, kMinCount = 16384;
   if (count < kMinCount) return 1;
   int64_t chunks = 1;
-  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < kGroupReduceMaxOutputs &&
+  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < max_outputs &&
          count / (chunks * 2) >= kMinSlice) {
     chunks *= 2;
   }

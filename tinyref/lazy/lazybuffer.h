@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "tinyref/backends/device.h"
+#include "tinyref/backends/device.h"  // Buffer
 #include "tinyref/dtype.h"
 #include "tinyref/ops.h"
 #include "tinyref/shape/shapetracker.h"
@@ -103,12 +103,18 @@ class LazyBuffer {
   std::weak_ptr<LazyBuffer> self_;
 };
 
-// Into how many chunks a GPU reduction of `count` elements into each of `outputs` splits its
-// first reduced axis (of `extent`): 1 for none. Few outputs and long reductions leave most of a
-// GPU idle, one block per output (or per tile of outputs); tinygrad's split_reduceop, smaller.
+// Long reductions with few outputs leave most of a GPU idle (one block per output, or per tile
+// of outputs), so on such a device LazyBuffer::reduce splits them: a first kernel reduces
+// chunks of the first reduced axis, a second adds up the partials (tinygrad's split_reduceop,
+// smaller). Which devices do is said by the layer that knows devices: the registry calls this
+// as it creates a GPU device. max_outputs: its group-reduce limit (CodegenOptions); 0: no split.
+void split_long_reductions_on(const std::string& device, int64_t max_outputs);
+
+// Into how many chunks a reduction of `count` elements into each of `outputs` splits its first
+// reduced axis (of `extent`): 1 for none.
 //   conv2's weight gradient in MNIST: 25600 outputs, each a sum of 512x20x20 -> 8 chunks of 64
 //   images: 8x the blocks, then a second kernel adds 8 partials per weight
-int64_t gpu_reduce_split(int64_t outputs, int64_t count, int64_t extent);
+int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, int64_t max_outputs);
 
 // How many distinct nodes are alive (a test hook for hash-consing and for leaks).
 size_t live_lazy_nodes();

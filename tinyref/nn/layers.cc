@@ -141,7 +141,7 @@ Tensor dropout(const Tensor& x, double p, bool training) {
   return keep.where(x * (1.0 / (1.0 - p)), Tensor::zeros({}, x.dtype(), x.device()));
 }
 
-Tensor max_pool2d(const Tensor& x, int kernel, int stride) { return x.max_pool2d(kernel, stride); }
+Tensor max_pool2d(const Tensor& x, int kernel, std::optional<int> stride) { return x.max_pool2d(kernel, stride); }
 
 Tensor flatten(const Tensor& x, int start) { return x.flatten(start); }
 

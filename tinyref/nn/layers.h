@@ -13,6 +13,7 @@
 #ifndef TINYREF_NN_LAYERS_H_
 #define TINYREF_NN_LAYERS_H_
 
+#include <optional>
 #include <string>
 
 #include "tinyref/nn/module.h"
@@ -71,7 +72,7 @@ class Dropout : public Module {
 };
 
 // Functional forms.
-Tensor max_pool2d(const Tensor& x, int kernel = 2, int stride = 0);  // stride 0: kernel
+Tensor max_pool2d(const Tensor& x, int kernel = 2, std::optional<int> stride = std::nullopt);  // no stride: kernel
 Tensor flatten(const Tensor& x, int start = 1);                      // (N, ...) -> (N, rest)
 Tensor dropout(const Tensor& x, double p, bool training);
 // Mean over the batch of -log softmax(logits)[target]; logits (N, C), target int32 (N,).

@@ -32,6 +32,20 @@ size_t itemsize_or_zero(const std::string& dtype) {
   return it == sizes.end() ? 0 : it->second;
 }
 
+// The bytes of a tensor of this shape and dtype. A header may claim any shape: a negative
+// dimension, or a size that overflows 64 bits (and so could wrap round to match the data), is
+// rejected, naming `where`.
+uint64_t byte_count(const std::vector<int64_t>& shape, const std::string& dtype, const std::string& where) {
+  for (int64_t d : shape) TT_CHECK(d >= 0, where << ": negative dimension in shape " << shape_text(shape));
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;  // empty, whatever the rest
+  uint64_t bytes = safetensors_itemsize(dtype);
+  for (int64_t d : shape) {
+    TT_CHECK(!__builtin_mul_overflow(bytes, static_cast<uint64_t>(d), &bytes),
+             where << ": shape " << shape_text(shape) << " of dtype " << dtype << " has more bytes than 64 bits count");
+  }
+  return bytes;
+}
+
 }  // namespace
 
 size_t safetensors_itemsize(const std::string& dtype) {
@@ -46,17 +60,10 @@ void write_safetensors(const std::string& path, const NamedBlobs& tensors,
   if (!metadata.empty()) header["__metadata__"] = metadata;
   uint64_t offset = 0;
   for (const auto& [name, blob] : tensors) {
-    uint64_t numel = 1;
-    for (int64_t d : blob.shape) {
-      TT_CHECK(d >= 0, "safetensors: tensor \"" << name << "\" has a negative dimension in shape "
-                                                << shape_text(blob.shape));
-      numel *= static_cast<uint64_t>(d);
-    }
-    TT_CHECK(numel * safetensors_itemsize(blob.dtype) == blob.bytes.size(),
-             "safetensors: tensor \"" << name << "\" of dtype " << blob.dtype << " and shape "
-                                      << shape_text(blob.shape) << " needs "
-                                      << numel * safetensors_itemsize(blob.dtype)
-                                      << " bytes, got " << blob.bytes.size());
+    const uint64_t bytes = byte_count(blob.shape, blob.dtype, "safetensors: tensor \"" + name + "\"");
+    TT_CHECK(bytes == blob.bytes.size(), "safetensors: tensor \"" << name << "\" of dtype " << blob.dtype << " and shape "
+                                                                  << shape_text(blob.shape) << " needs " << bytes
+                                                                  << " bytes, got " << blob.bytes.size());
     header[name] = {{"dtype", blob.dtype},
                     {"shape", blob.shape},
                     {"data_offsets", {offset, offset + blob.bytes.size()}}};
@@ -119,15 +126,11 @@ NamedBlobs read_safetensors(const std::string& path) {
       TT_CHECK(false, where << ": malformed entry (" << e.what() << ")");
     }
     TT_CHECK(itemsize_or_zero(blob.dtype) != 0, where << ": unknown dtype \"" << blob.dtype << "\"");
-    uint64_t numel = 1;
-    for (int64_t d : blob.shape) {
-      TT_CHECK(d >= 0, where << ": negative dimension in shape " << shape_text(blob.shape));
-      numel *= static_cast<uint64_t>(d);
-    }
+    const uint64_t bytes = byte_count(blob.shape, blob.dtype, where);
     TT_CHECK(begin <= end && end <= data_size,
              where << ": data_offsets [" << begin << ", " << end << "] lie outside the "
                    << data_size << " bytes of data (the file is truncated or corrupted)");
-    TT_CHECK(end - begin == numel * safetensors_itemsize(blob.dtype),
+    TT_CHECK(end - begin == bytes,
              where << ": " << end - begin << " bytes do not hold dtype " << blob.dtype
                    << " and shape " << shape_text(blob.shape));
     blob.bytes.assign(file.begin() + static_cast<long>(data_begin + begin),

@@ -20,11 +20,6 @@ struct NeedRealize {
   LazyBuffer* node;
 };
 
-bool is_unsafe_to_pad(Op op) {
-  return op == Op::EXP2 || op == Op::LOG2 || op == Op::RECIP || op == Op::DIV || op == Op::MOD ||
-         op == Op::IDIV;
-}
-
 AstNode ast_node(Op op, DType dtype) {
   AstNode n;
   n.op = op;
@@ -94,7 +89,7 @@ class Scheduler {
 
   bool unsafe(LazyBuffer* b) {
     if (auto it = unsafe_.find(b); it != unsafe_.end()) return it->second;
-    bool u = is_unsafe_to_pad(b->op());
+    bool u = op_has(b->op(), kUnsafePad);
     for (const LazyRef& s : b->srcs()) {
       if (is_compute(s->base())) u = u || unsafe(s->base());
     }
@@ -245,50 +240,10 @@ class Scheduler {
   std::unordered_map<LazyBuffer*, bool> unsafe_;
 };
 
-void ast_text(const AstRef& a, std::ostringstream& os, std::unordered_map<const AstNode*, int>& ids,
-              int indent, bool pretty) {
-  if (auto it = ids.find(a.get()); it != ids.end() && !pretty) {
-    os << "@" << it->second;
-    return;
-  }
-  ids.emplace(a.get(), static_cast<int>(ids.size()));
-  if (pretty) os << std::string(2 * indent, ' ');
-  os << op_name(a->op) << " " << dtype_name(a->dtype);
-  if (a->op == Op::BUFFER || a->op == Op::STORE) os << " buf" << a->buf;
-  if (a->op == Op::CONST) os << " " << a->value;
-  if (!a->axes.empty()) {
-    os << " axes(";
-    for (int ax : a->axes) os << ax << ",";
-    os << ")";
-  }
-  if (a->op == Op::BUFFER || a->op == Op::CONST || a->op == Op::STORE) os << " " << a->st.to_string();
-  os << (pretty ? "\n" : "(");
-  for (const AstRef& s : a->src) {
-    ast_text(s, os, ids, indent + 1, pretty);
-    if (!pretty) os << ",";
-  }
-  if (!pretty) os << ")";
-}
-
 }  // namespace
 
 std::vector<ScheduleItem> create_schedule(const std::vector<LazyRef>& outs) {
   return Scheduler(outs).run();
-}
-
-std::string ast_key(const AstRef& ast) {
-  std::ostringstream os;
-  os.precision(17);
-  std::unordered_map<const AstNode*, int> ids;
-  ast_text(ast, os, ids, 0, false);
-  return os.str();
-}
-
-std::string print_ast(const AstRef& ast) {
-  std::ostringstream os;
-  std::unordered_map<const AstNode*, int> ids;
-  ast_text(ast, os, ids, 0, true);
-  return os.str();
 }
 
 }  // namespace tinyref

@@ -22,23 +22,11 @@
 #include <vector>
 
 #include "tinyref/lazy/lazybuffer.h"
+#include "tinyref/schedule/ast.h"
 #include "tinyref/ops.h"
 #include "tinyref/shape/shapetracker.h"
 
 namespace tinyref {
-
-struct AstNode;
-using AstRef = std::shared_ptr<const AstNode>;
-
-struct AstNode {
-  Op op = Op::STORE;        // STORE, BUFFER (a load), CONST, elementwise, SUM or RMAX
-  DType dtype = DType::kFloat32;
-  std::vector<AstRef> src;
-  int buf = -1;             // BUFFER, STORE: index into ScheduleItem::bufs
-  double value = 0;         // CONST
-  std::vector<int> axes;    // SUM, RMAX: reduced dimensions (they become size 1)
-  ShapeTracker st;          // BUFFER, CONST, STORE: kernel coordinates -> buffer position
-};
 
 struct ScheduleItem {
   bool is_copy = false;    // a device-to-device copy of bufs[1] into bufs[0], not a kernel
@@ -49,10 +37,6 @@ struct ScheduleItem {
 };
 
 std::vector<ScheduleItem> create_schedule(const std::vector<LazyRef>& outs);
-
-// A text form of an AST: what TT_DEBUG=5 prints, and a cache key (equal text, equal kernel).
-std::string ast_key(const AstRef& ast);
-std::string print_ast(const AstRef& ast);
 
 }  // namespace tinyref
 

@@ -38,13 +38,14 @@ TEST(Fusion, SoftmaxIsThreeKernels) {
 }
 
 TEST(SplitReduce, GpuChunkCountsForMnistsLongReductions) {
-  // (outputs, elements summed into each, extent of the first reduced axis)
-  EXPECT_EQ(gpu_reduce_split(32 * 32 * 5 * 5, 512 * 20 * 20, 512), 8) << "conv2's weight gradient";
-  EXPECT_EQ(gpu_reduce_split(32, 512 * 20 * 20, 512), 16) << "batch statistics: at most 16 chunks";
-  EXPECT_EQ(gpu_reduce_split(64 * 64 * 3 * 3, 512 * 6 * 6, 512), 4) << "slices of at least 4096";
-  EXPECT_EQ(gpu_reduce_split(10 * 576, 512, 512), 1) << "short: the linear layer's weight gradient";
-  EXPECT_EQ(gpu_reduce_split(32, 1 << 20, 7), 1) << "an odd first axis does not split";
-  EXPECT_EQ(gpu_reduce_split(1 << 17, 1 << 20, 512), 1) << "enough outputs to fill the GPU";
+  // (outputs, elements summed into each, extent of the first reduced axis, a GPU's limit)
+  const int64_t limit = CodegenOptions{}.group_reduce_max_outputs;
+  EXPECT_EQ(reduce_split(32 * 32 * 5 * 5, 512 * 20 * 20, 512, limit), 8) << "conv2's weight gradient";
+  EXPECT_EQ(reduce_split(32, 512 * 20 * 20, 512, limit), 16) << "batch statistics: at most 16 chunks";
+  EXPECT_EQ(reduce_split(64 * 64 * 3 * 3, 512 * 6 * 6, 512, limit), 4) << "slices of at least 4096";
+  EXPECT_EQ(reduce_split(10 * 576, 512, 512, limit), 1) << "short: the linear layer's weight gradient";
+  EXPECT_EQ(reduce_split(32, 1 << 20, 7, limit), 1) << "an odd first axis does not split";
+  EXPECT_EQ(reduce_split(1 << 17, 1 << 20, 512, limit), 1) << "enough outputs to fill the GPU";
 }
 
 TEST(Fusion, ReduceOfReduceIsTwoKernels) {

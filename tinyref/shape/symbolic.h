@@ -70,6 +70,13 @@ bool multiple_of(const Expr& e, int64_t n);
 inline int64_t floor_div(int64_t a, int64_t b) { return a / b - ((a % b != 0) && ((a < 0) != (b < 0))); }
 inline int64_t floor_mod(int64_t a, int64_t b) { return a - floor_div(a, b) * b; }
 inline int64_t ceil_div(int64_t a, int64_t b) { return -floor_div(-a, b); }
+// The largest divisor of n (n >= 1) that is at most cap (1 if none above 1 is).
+inline int64_t divisor_at_most(int64_t n, int64_t cap) {
+  for (int64_t f = n < cap ? n : cap; f > 1; --f) {
+    if (n % f == 0) return f;
+  }
+  return 1;
+}
 
 }  // namespace tinyref::sym
 

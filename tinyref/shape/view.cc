@@ -11,8 +11,11 @@ using sym::floor_div;
 using sym::floor_mod;
 
 int64_t prod(const Shape& s) {
+  if (std::find(s.begin(), s.end(), 0) != s.end()) return 0;  // empty, however large the rest
   int64_t p = 1;
-  for (int64_t x : s) p *= x;
+  for (int64_t x : s) {
+    TT_CHECK(!__builtin_mul_overflow(p, x, &p), "shape " << s << " has more elements than an int64 counts (2^63 - 1)");
+  }
   return p;
 }
 
@@ -21,8 +24,8 @@ Shape contiguous_strides(const Shape& shape) {
   int64_t acc = 1;
   for (size_t i = shape.size(); i-- > 0;) {
     st[i] = shape[i] == 1 ? 0 : acc;
-    acc *= shape[i];
-  }
+    if (__builtin_mul_overflow(acc, shape[i], &acc)) acc = 0;  // only an empty shape gets here (prod
+  }                                                            // checked the rest): no stride is used
   return st;
 }
 
@@ -34,6 +37,7 @@ std::ostream& operator<<(std::ostream& os, const Shape& s) {
 
 View View::create(const Shape& shape, std::optional<Shape> strides, int64_t offset,
                   std::optional<Pairs> mask) {
+  prod(shape);  // throws where the element count overflows: every shape passes through here
   View v;
   v.shape = shape;
   v.strides = strides ? *strides : contiguous_strides(shape);

@@ -26,7 +26,7 @@ namespace tinyref {
 using Shape = std::vector<int64_t>;
 using Pairs = std::vector<std::pair<int64_t, int64_t>>;  // per-dimension [lo, hi) or (before, after)
 
-int64_t prod(const Shape& s);
+int64_t prod(const Shape& s);  // the element count; throws tinyref::Error where it overflows int64
 Shape contiguous_strides(const Shape& shape);
 std::ostream& operator<<(std::ostream& os, const Shape& s);
 

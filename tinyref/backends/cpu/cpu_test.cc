@@ -6,6 +6,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "tinyref/codegen/renderer.h"
 #include "tinyref/codegen/uops.h"
 #include "tinyref/error.h"
 
@@ -49,6 +50,7 @@ Program scale_program(double k, const std::string& name) {
   UOp end(UOpKind::kEndRange);
   end.src = {i};
   add(end);
+  render(p, Language::kCpp);  // the source the device compiles
   return p;
 }
 

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "tinyref/codegen/uops.h"
 #include "tinyref/error.h"
 
 namespace tinyref::cuda {
@@ -10,10 +11,20 @@ namespace {
 
 uint64_t address(const void* ptr) { return reinterpret_cast<uint64_t>(ptr); }
 
+// The launch of a rendered Program: its source and kernel, global_size blocks of local_size.
+CudaSource source_of(const Program& program) {
+  TT_CHECK(!program.src.empty(), "CUDA: kernel " << program.name << " has no CUDA source (render it first: codegen/renderer.h)");
+  CudaSource spec;
+  spec.source = program.src;
+  spec.kernel_name = program.entry;
+  spec.grid.x = static_cast<unsigned>(program.global_size);
+  spec.block.x = static_cast<unsigned>(program.local_size);
+  return spec;
+}
+
 }  // namespace
 
-CudaDevice::CudaDevice(CudaRenderer renderer, ContextOptions options)
-    : renderer_(std::move(renderer)), context_(std::move(options)) {}
+CudaDevice::CudaDevice(ContextOptions options) : context_(std::move(options)) {}
 
 void* CudaDevice::alloc(size_t bytes) { return reinterpret_cast<void*>(context_.alloc(bytes)); }
 
@@ -27,23 +38,12 @@ void CudaDevice::copy_out(void* host_dst, const void* src, size_t bytes) {
   context_.copy_out(host_dst, address(src), bytes);
 }
 
-std::shared_ptr<CompiledKernel> CudaDevice::compile(const Program& program) {
-  TT_CHECK(renderer_ != nullptr,
-           "CUDA: no renderer was given to this CudaDevice (the IR-to-CUDA renderer lives in "
-           "the codegen); compile_source() runs hand-written CUDA C");
-  return compile_source(renderer_(program));
-}
+std::shared_ptr<CompiledKernel> CudaDevice::compile(const Program& program) { return compile_source(source_of(program)); }
 
 void CudaDevice::compile_ahead(const std::vector<const Program*>& programs) {
-  if (renderer_ == nullptr) return;  // compile() will say why
   std::vector<NamedSource> sources;
   for (const Program* program : programs) {
-    try {
-      CudaSource spec = renderer_(*program);
-      sources.push_back({std::move(spec.source), std::move(spec.kernel_name)});
-    } catch (const Error&) {
-      // Left for compile(), which meets the same error in its place and reports it.
-    }
+    if (!program->src.empty()) sources.push_back({program->src, program->entry});  // else compile() says why
   }
   context_.compile_ahead(sources);
 }
@@ -103,11 +103,7 @@ void CudaDevice::synchronize() { context_.synchronize(); }
 CodegenOptions CudaDevice::codegen_options() const {
   // Parallelism comes from blocks and threads (codegen/optimizer_gpu.cc); scalar code, since the
   // CUDA renderer emits no vector types.
-  CodegenOptions options;
-  options.gpu = true;
-  options.vector_bytes = 0;
-  options.threads = 1;
-  return options;
+  return {.vector_bytes = 0, .threads = 1, .gpu = true, .language = Language::kCuda};
 }
 
 }  // namespace tinyref::cuda

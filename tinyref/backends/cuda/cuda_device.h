@@ -1,13 +1,13 @@
 // The CUDA backend behind tinyref's Device interface (tinyref/backends/device.h).
 //
-//   CudaDevice gpu(render_cuda);        // throws tinyref::Error where there is no GPU or driver
-//   auto kernel = gpu.compile(program); // render_cuda(program) -> CUDA C, then NVRTC (cached)
+//   CudaDevice gpu;                     // throws tinyref::Error where there is no GPU or driver
+//   auto kernel = gpu.compile(program); // program.src (CUDA C, rendered by the codegen) -> NVRTC (cached)
 //   gpu.launch(*kernel, {out.ptr(), in.ptr()});
 //   gpu.synchronize();
 //
-// The renderer (kernel IR to CUDA C, with its launch dimensions) belongs to the codegen and is
-// handed in, so this folder stays independent of the IR. Without one, compile(Program) throws,
-// and compile_source() runs hand-written CUDA (what the tests and chapter 7 use).
+// Rendering belongs to the codegen (codegen/renderer.h): compile() takes the source, the kernel's
+// name and its launch size (global_size blocks of local_size threads) from the Program, and
+// compile_source() runs hand-written CUDA (what the tests and chapter 7 use).
 //
 // Device addresses travel through the interface as void*: they are never dereferenced on the
 // host, only passed back to copy_in/copy_out/launch.
@@ -32,7 +32,6 @@ struct CudaSource {
   Dim3 grid, block;
   unsigned shared_bytes = 0;
 };
-using CudaRenderer = std::function<CudaSource(const Program&)>;
 
 class CudaKernel : public CompiledKernel {
  public:
@@ -49,7 +48,7 @@ class CudaKernel : public CompiledKernel {
 
 class CudaDevice : public Device {
  public:
-  explicit CudaDevice(CudaRenderer renderer = nullptr, ContextOptions options = {});
+  explicit CudaDevice(ContextOptions options = {});
 
   const std::string& name() const override { return name_; }
   void* alloc(size_t bytes) override;
@@ -69,7 +68,6 @@ class CudaDevice : public Device {
 
  private:
   std::string name_ = "CUDA";
-  CudaRenderer renderer_;
   Context context_;
 };
 

@@ -47,7 +47,7 @@ TEST(CudaDeviceTest, BuffersAndAKernelThroughTheDeviceInterface) {
 TEST(CudaDeviceTest, NoDeviceMeansAnErrorNotACrash) {
   ContextOptions options;
   options.driver_library = "libtinyref-no-such-driver.so.1";
-  EXPECT_THROW(CudaDevice device(nullptr, options), Error);
+  EXPECT_THROW(CudaDevice device(options), Error);
 }
 
 }  // namespace

@@ -155,22 +155,18 @@ class InterpKernel : public CompiledKernel {
   std::vector<int> end_of;
 };
 
-class InterpDevice : public Device {
+class InterpDevice : public HostDevice {
  public:
   const std::string& name() const override { return name_; }
-  void* alloc(size_t bytes) override { return host_alloc(bytes); }
-  void free(void* ptr) override { host_free(ptr); }
-  void copy_in(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
-  void copy_out(void* dst, const void* src, size_t bytes) override { std::memcpy(dst, src, bytes); }
   std::shared_ptr<CompiledKernel> compile(const Program& program) override {
     return std::make_shared<InterpKernel>(program);
   }
   void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) override {
     static_cast<const InterpKernel&>(kernel).run(buffers);
   }
-  void synchronize() override {}
-  // The CPU backend's options, so that INTERP runs (serially) the very IR the CPU runs.
-  CodegenOptions codegen_options() const override { return {32, 2, 64}; }
+  // The CPU backend's options, so that INTERP runs (serially) the very IR the CPU runs; no
+  // language: it runs the uops, not a rendering of them.
+  CodegenOptions codegen_options() const override { return {.vector_bytes = 32, .threads = 2, .max_upcast = 64}; }
 
  private:
   std::string name_ = "INTERP";

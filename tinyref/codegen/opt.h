@@ -1,0 +1,51 @@
+// One optimization of a Kernel, as a value (tinygrad's Opt): a kind, the dimension it acts on
+// and an amount. The optimizers (optimizer.h) decide a list of them, Kernel::apply carries each
+// out and Kernel::applied records them, so a decision can be printed, cached by the search
+// (engine/search.h) and replayed on a fresh Kernel with the same result.
+//
+//   Opt{OptKind::kVector, 1, 8}            // dimension 1 split into SIMD lanes of 8
+//   to_string({{OptKind::kUpcast, 0, 4}, {OptKind::kParallel}})   // "upcast 0 4, parallel"
+//   parse_opts("upcast 0 4, parallel")     // the same list back; nullopt for bad text
+//
+// What each kind does to a kernel is in kernel.h (Kernel::apply); which ones a kernel gets is
+// the optimizers' business.
+#ifndef TINYREF_CODEGEN_OPT_H_
+#define TINYREF_CODEGEN_OPT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tinyref {
+
+enum class OptKind {
+  kVector,    // SIMD lanes: `amount` elements of dimension `axis` per value (GPU: a float4)
+  kUpcast,    // `amount` outputs along output dimension `axis` per iteration (a register tile)
+  kUnroll,    // `amount` iterations of reduce dimension `axis` unrolled into the loop body
+  kLocal,     // GPU: `amount` threads of a block along output dimension `axis`
+  kGroup,     // `amount` partial results along reduce dimension `axis`, combined at the end
+              // (CPU: contiguous chunks in a parallel loop; GPU: the block's threads, interleaved)
+  kBlock,     // CPU: output dimension `axis` walked in blocks of `amount` tiles, blocks outermost
+  kStream,    // CPU: reduce dimension `axis` moves among the output loops in `amount` chunks,
+              // each adding its share into the output
+  kParallel,  // CPU: the outermost loop runs on several threads (no axis, no amount)
+  kStage,     // GPU: the inputs that threads share are copied to shared memory, a K-tile of
+              // about `amount` of the reduce at a time (staging.h); `axis` is the K-tile loop
+};
+
+struct Opt {
+  OptKind kind = OptKind::kParallel;
+  int axis = -1;
+  int64_t amount = 0;
+  bool operator==(const Opt& o) const { return kind == o.kind && axis == o.axis && amount == o.amount; }
+};
+
+const char* opt_kind_name(OptKind k);  // "upcast"
+std::string to_string(const Opt& opt);  // "upcast 0 4"; "parallel"
+std::string to_string(const std::vector<Opt>& opts);  // comma-separated
+std::optional<std::vector<Opt>> parse_opts(const std::string& text);
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_OPT_H_

@@ -1,0 +1,33 @@
+// What a device tells the codegen about itself: what the optimizers (optimizer.h) may assume,
+// and which language its kernels are rendered in (renderer.h). Each backend returns one from
+// Device::codegen_options().
+//
+//   CodegenOptions cpu{.vector_bytes = 32, .threads = 2, .language = Language::kCpp};
+//   CodegenOptions gpu{.gpu = true, .language = Language::kCuda};
+#ifndef TINYREF_CODEGEN_OPTIONS_H_
+#define TINYREF_CODEGEN_OPTIONS_H_
+
+#include <cstdint>
+
+namespace tinyref {
+
+// The source a device compiles: none (INTERP runs the uops themselves), C++ or CUDA C.
+enum class Language { kNone, kCpp, kCuda };
+
+struct CodegenOptions {
+  int vector_bytes = 0;     // widest SIMD vector the renderer emits; 0: scalar code only
+  int threads = 1;          // > 1: parallel loops run on this many threads
+  int max_upcast = 64;      // elements computed per loop iteration, at most
+  // GPU: no output loops; blocks of threads instead (codegen/optimizer_gpu.cc).
+  bool gpu = false;
+  int max_threads = 1024;           // threads per block
+  int max_shared_bytes = 48 << 10;  // shared memory per block without opting in to more
+  // A reduction into fewer outputs than this may take a block of threads per output (a group
+  // reduce); the lazy graph splits longer reductions on such a device to stay below it.
+  int64_t group_reduce_max_outputs = int64_t{1} << 18;
+  Language language = Language::kNone;
+};
+
+}  // namespace tinyref
+
+#endif  // TINYREF_CODEGEN_OPTIONS_H_
