@@ -20,7 +20,7 @@ namespace {
 std::unique_ptr<Device> make_cuda_device() { return std::make_unique<cuda::CudaDevice>(); }
 
 // CUDA's kernels on the CUDA emulator: for tests on machines without a GPU.
-std::unique_ptr<Device> make_cuda_emu_device() { return make_emulated_cuda_device(render_cuda); }
+std::unique_ptr<Device> make_cuda_emu_device() { return make_emulated_cuda_device(); }
 
 // One row per backend. A backend is created on first use and lives as long as the process
 // (buffers anywhere may still point at it).

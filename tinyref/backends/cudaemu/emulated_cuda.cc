@@ -35,8 +35,8 @@ class EmulatedKernel : public CompiledKernel {
 
 class EmulatedCudaDevice : public Device {
  public:
-  explicit EmulatedCudaDevice(CudaSourceRenderer renderer)
-      : renderer_(std::move(renderer)), jit_(cudaemu::JitOptions{(std::filesystem::path(cpu_cache_dir()) / "cudaemu").string()}) {}
+  EmulatedCudaDevice()
+      : jit_(cudaemu::JitOptions{(std::filesystem::path(cpu_cache_dir()) / "cudaemu").string()}) {}
 
   const std::string& name() const override { return name_; }
 
@@ -56,13 +56,16 @@ class EmulatedCudaDevice : public Device {
     o.gpu = true;
     o.vector_bytes = 0;
     o.threads = 1;
+    o.language = Language::kCuda;
     return o;
   }
   // A schedule's kernels are compiled together, a few to a compiler run (the fixed cost of a run
   // is most of it); compile() then finds them.
   void compile_ahead(const std::vector<const Program*>& programs) override {
     std::vector<cudaemu::JitSource> sources;
-    for (const Program* p : programs) sources.push_back({renderer_(*p), p->name});
+    for (const Program* p : programs) {
+      if (!p->src.empty()) sources.push_back({p->src, p->entry});  // else compile() says why
+    }
     try {
       jit_.compile_all(sources);
     } catch (const cudaemu::JitError&) {
@@ -71,7 +74,9 @@ class EmulatedCudaDevice : public Device {
   }
 
   std::shared_ptr<CompiledKernel> compile(const Program& program) override {
-    return compile_source(renderer_(program), program.name, static_cast<unsigned>(program.global_size),
+    TT_CHECK(!program.src.empty(),
+             "CUDA_EMU: kernel " << program.name << " has no CUDA source (render it first: codegen/renderer.h)");
+    return compile_source(program.src, program.entry, static_cast<unsigned>(program.global_size),
                           static_cast<unsigned>(program.local_size));
   }
 
@@ -97,14 +102,13 @@ class EmulatedCudaDevice : public Device {
   }
 
   std::string name_ = "CUDA_EMU";
-  CudaSourceRenderer renderer_;
   cudaemu::Jit jit_;
 };
 
 }  // namespace
 
-std::unique_ptr<Device> make_emulated_cuda_device(CudaSourceRenderer renderer) {
-  return std::make_unique<EmulatedCudaDevice>(std::move(renderer));
+std::unique_ptr<Device> make_emulated_cuda_device() {
+  return std::make_unique<EmulatedCudaDevice>();
 }
 
 std::shared_ptr<CompiledKernel> compile_emulated_source(Device& emulated, const std::string& source,
