@@ -1,4 +1,4 @@
-// Task 5: the Compiler. Hand-written kernel sources (no other task needed) are compiled, loaded
+// Task 4: the Compiler. Hand-written kernel sources (no other task needed) are compiled, loaded
 // and run; the disk cache is checked for what it must reuse and for what it must not (a binary
 // built with other flags), and every failure must be a CompileError that names the kernel and
 // keeps the source.
@@ -41,7 +41,7 @@ std::vector<float> run_scale(ch06::KernelFunction f, const std::vector<float>& i
   return out;
 }
 
-class Task5Compiler : public ::testing::Test {
+class Task4Compiler : public ::testing::Test {
  protected:
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
@@ -54,7 +54,7 @@ class Task5Compiler : public ::testing::Test {
   fs::path dir_;
 };
 
-TEST_F(Task5Compiler, CompilesLoadsAndRuns) {
+TEST_F(Task4Compiler, CompilesLoadsAndRuns) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
@@ -73,7 +73,7 @@ TEST_F(Task5Compiler, CompilesLoadsAndRuns) {
   }
 }
 
-TEST_F(Task5Compiler, SecondCompileOfTheSameSourceRunsNoCompiler) {
+TEST_F(Task4Compiler, SecondCompileOfTheSameSourceRunsNoCompiler) {
   const std::string src = scale_source("E_twice", "3", 8);
   Compiler first(dir());
   const auto f = first.compile("E_twice", src);
@@ -98,7 +98,7 @@ TEST_F(Task5Compiler, SecondCompileOfTheSameSourceRunsNoCompiler) {
   EXPECT_TRUE(so && cc) << "the cache folder " << dir() << " should hold E_twice_<key>.so and its .cc";
 }
 
-TEST_F(Task5Compiler, DifferentSourcesDoNotShareACacheEntry) {
+TEST_F(Task4Compiler, DifferentSourcesDoNotShareACacheEntry) {
   Compiler compiler(dir());
   const auto f3 = compiler.compile("E_scale", scale_source("E_scale", "3", 4));
   const auto f5 = compiler.compile("E_scale", scale_source("E_scale", "5", 4));
@@ -115,7 +115,7 @@ TEST_F(Task5Compiler, DifferentSourcesDoNotShareACacheEntry) {
 // The flags decide the machine code: the same source under other flags is another binary. The
 // flags here define SCALE, so a stale binary (a cache key without the flags) computes visibly
 // wrong numbers.
-TEST_F(Task5Compiler, CacheKeyCoversCompilerAndFlags) {
+TEST_F(Task4Compiler, CacheKeyCoversCompilerAndFlags) {
   const std::string src = scale_source("E_flags", "1", 4);
   std::vector<std::string> flags = ch06::default_compiler_flags();
   std::vector<std::string> flags2 = flags, flags7 = flags;
@@ -131,7 +131,7 @@ TEST_F(Task5Compiler, CacheKeyCoversCompilerAndFlags) {
   EXPECT_NE(other_cxx.cache_key(src), two.cache_key(src)) << "the cache key must include the compiler";
 }
 
-TEST_F(Task5Compiler, DefaultFlags) {
+TEST_F(Task4Compiler, DefaultFlags) {
   const std::vector<std::string> flags = ch06::default_compiler_flags();
   for (const char* want : {"-O3", "-march=native", "-fopenmp", "-shared", "-fPIC"}) {
     EXPECT_NE(std::find(flags.begin(), flags.end(), want), flags.end()) << "missing " << want;
@@ -143,7 +143,7 @@ TEST_F(Task5Compiler, DefaultFlags) {
   EXPECT_EQ(ch06::entry_point("r_4_8"), "r_4_8_entry");
 }
 
-TEST_F(Task5Compiler, CompiledCodeRunsOpenMP) {
+TEST_F(Task4Compiler, CompiledCodeRunsOpenMP) {
   const std::string src =
       "#include <omp.h>\n"
       "extern \"C\" void E_omp_entry(void** b) {\n"
@@ -158,7 +158,7 @@ TEST_F(Task5Compiler, CompiledCodeRunsOpenMP) {
   EXPECT_EQ(threads, 2) << "the kernel was not compiled with -fopenmp";
 }
 
-TEST_F(Task5Compiler, CompileErrorNamesTheKernelAndKeepsTheSource) {
+TEST_F(Task4Compiler, CompileErrorNamesTheKernelAndKeepsTheSource) {
   const std::string bad = "extern \"C\" void E_bad_entry(void** b) { this is not C++; }\n";
   Compiler compiler(dir());
   try {
@@ -181,7 +181,7 @@ TEST_F(Task5Compiler, CompileErrorNamesTheKernelAndKeepsTheSource) {
   for (const auto& e : fs::directory_iterator(dir_)) EXPECT_NE(e.path().extension(), ".so") << e.path();
 }
 
-TEST_F(Task5Compiler, MissingCompilerOrEntryPointIsAClearError) {
+TEST_F(Task4Compiler, MissingCompilerOrEntryPointIsAClearError) {
   Compiler nowhere(dir(), "/nonexistent/bin/g++");
   try {
     nowhere.compile("E_x", scale_source("E_x", "2", 4));
@@ -198,7 +198,7 @@ TEST_F(Task5Compiler, MissingCompilerOrEntryPointIsAClearError) {
   }
 }
 
-TEST_F(Task5Compiler, UnusableCacheFolderIsAClearError) {
+TEST_F(Task4Compiler, UnusableCacheFolderIsAClearError) {
   fs::create_directories(dir_);
   std::ofstream(dir_ / "a_file") << "not a folder";
   Compiler compiler((dir_ / "a_file" / "cache").string());
