@@ -121,10 +121,10 @@ class Tensor {
   // Mean over the batch of -log_softmax(logits)[n, target[n]]: logits (N, C), target (N,)
   // holding class indices 0..C-1 as whole numbers in the logits' dtype.
   Tensor cross_entropy(const Tensor& target) const;
-  // Sliding windows over the last kernel.size() axes: (..., h, w) -> (..., oh, ow, kh, kw),
-  // out[..., i, j, a, b] = x[..., i*stride + a*dilation, j*stride + b*dilation].
-  Tensor pool(const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
-              const std::vector<int64_t>& dilation) const;
+  // Sliding windows over the last kernel.size() axes, views only: (..., h, w) ->
+  // (..., oh, ow, kh, kw) with out[..., i, j, a, b] = x[..., i*stride[0] + a, j*stride[1] + b]
+  // and oh = (h - kh) / stride[0] + 1 (windows that do not fit are left out).
+  Tensor pool(const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride) const;
   // NCHW input, (Cout, Cin, KH, KW) weight, optional (Cout,) bias.
   Tensor conv2d(const Tensor& weight, const Tensor& bias = Tensor(), int stride = 1, int padding = 0) const;
   Tensor max_pool2d(int kernel = 2) const;   // stride = kernel, over the last two axes
