@@ -1,0 +1,146 @@
+// Shared memory: a block's __shared__ arrays laid out in one arena as threads first reach their
+// declarations, and a shadow byte per byte that finds what compute-sanitizer's racecheck and
+// initcheck find:
+//   - a race: between two barriers (one interval), one thread writes a byte that another thread
+//     reads or writes (threads of one warp separated by __syncwarp are ordered);
+//   - an uninitialised read: a byte no thread of this block has written (the arena still holds
+//     the previous block's data, as a GPU's shared memory does).
+// Atomics on shared memory do not race with each other, but do with plain accesses.
+#include <algorithm>
+#include <cstdint>
+#include <sstream>
+
+#include "tools/cudaemu/block.h"
+
+namespace cudaemu::detail {
+
+namespace {
+
+// Room for the largest opt-in dynamic part plus the static arrays beside it.
+constexpr size_t kArenaBytes = kMaxSharedOptIn + kDefaultSharedLimit;
+
+unsigned char* arena_base(SharedMemory& s) {
+  if (s.arena.empty()) s.arena.resize(kArenaBytes + 16);
+  const uintptr_t a = reinterpret_cast<uintptr_t>(s.arena.data());
+  return reinterpret_cast<unsigned char*>((a + 15) / 16 * 16);
+}
+
+void grow_shadow(SharedMemory& s, size_t bytes) {
+  if (s.shadow.size() >= bytes) return;
+  s.shadow.resize(bytes);  // new bytes: never written
+  s.lines.resize(bytes);
+}
+
+std::string who(uint16_t thread, const dim3& block) {
+  if (thread == kMany) return "several threads";
+  return thread_list({thread}, block);
+}
+
+std::string byte_of(const Region& r, size_t offset) {
+  std::ostringstream os;
+  os << "byte " << offset << " of " << describe_shared(r);
+  return os.str();
+}
+
+[[noreturn]] void race(const Region& r, size_t offset, const CudaThread& t, Access access, bool against_write,
+                       uint16_t other, const std::source_location& other_loc, const std::source_location& loc) {
+  const dim3 dims = this_launch().spec->config.block;
+  const char* verb = access == Access::kRead ? "reads" : access == Access::kWrite ? "writes" : "atomically updates";
+  std::ostringstream os;
+  os << "  " << thread_list({t.linear}, dims) << " " << verb << " " << byte_of(r, offset) << " at " << where(loc) << ",\n"
+     << "  and " << who(other, dims) << (against_write ? " wrote it" : " read it") << " at " << where(other_loc)
+     << (other == kMany ? " (the last of them)" : "") << ", with no __syncthreads() between the two\n";
+  fault(cudaErrorLaunchFailure, "shared-memory race", os.str(), loc);
+}
+
+}  // namespace
+
+std::string describe_shared(const Region& r) {
+  std::ostringstream os;
+  if (r.line > 0) {
+    os << "__shared__ " << r.name << " (" << r.size << " bytes, declared at line " << r.line << ")";
+  } else {
+    os << "the dynamic shared memory (extern __shared__, " << r.size << " bytes from the launch)";
+  }
+  return os.str();
+}
+
+void shared_begin_block(BlockRunner& runner, size_t dynamic_bytes) {
+  SharedMemory& s = runner.shared_;
+  s.declared.clear();
+  unsigned char* base = arena_base(s);
+  s.dynamic = Region{reinterpret_cast<uintptr_t>(base), dynamic_bytes, RegionKind::kShared, nullptr, 0, 0, "", 0};
+  s.used = (dynamic_bytes + 15) / 16 * 16;
+  grow_shadow(s, s.used);
+}
+
+const Region* dynamic_shared_region() { return &current_runner().shared().dynamic; }
+
+const Region* shared_region(const Site& site, size_t bytes, size_t align) {
+  BlockRunner& runner = current_runner();
+  SharedMemory& s = runner.shared();
+  for (SharedMemory::Declared& d : s.declared)
+    if (d.site == &site) return &d.region;
+  const size_t offset = (s.used + align - 1) / align * align;
+  const size_t limit = runner.launch().shared_limit;
+  if (offset + bytes > limit) {
+    std::ostringstream os;
+    os << "  __shared__ " << site.name << " (line " << site.line << ") needs " << bytes << " bytes, and the block has "
+       << offset << " in use already (" << runner.launch().dynamic_shared << " of them dynamic); the limit is " << limit
+       << " bytes per block" << (limit == kDefaultSharedLimit ? " (more needs cudaFuncSetAttribute)" : "") << "\n";
+    fault(cudaErrorLaunchOutOfResources, "too much shared memory", os.str(), std::source_location());
+  }
+  s.used = offset + bytes;
+  grow_shadow(s, s.used);
+  const uintptr_t base = reinterpret_cast<uintptr_t>(arena_base(s)) + offset;
+  s.declared.push_back({&site, Region{base, bytes, RegionKind::kShared, nullptr, static_cast<uint32_t>(offset), 0,
+                                      site.name, site.line}});
+  return &s.declared.back().region;
+}
+
+void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access access, const std::source_location& loc) {
+  const CudaThread& t = this_thread();
+  BlockRunner& runner = *t.runner;
+  const uint32_t mine = runner.warp(t.warp).stamp;  // this thread's warp: its last barrier or __syncwarp
+  const uint32_t interval = runner.barrier_stamp(), first = runner.block_first_stamp();
+  const uint16_t me = static_cast<uint16_t>(t.linear);
+  const uint8_t my_warp = static_cast<uint8_t>(t.warp);
+  const size_t offset = addr - region.base, at = region.shadow_offset + offset;
+  ShadowByte* shadow = runner.shared().shadow.data() + at;
+  ShadowLines* lines = runner.shared().lines.data() + at;
+  for (size_t i = 0; i < bytes; ++i) {
+    ShadowByte& b = shadow[i];
+    if (access != Access::kWrite && b.write_stamp < first) {
+      std::ostringstream os;
+      os << "  " << thread_list({t.linear}, this_launch().spec->config.block) << " reads " << byte_of(region, offset + i)
+         << ", which no thread of this block has written yet\n"
+         << "  (write shared memory before reading it, with a __syncthreads() between the write and the read)\n";
+      fault(cudaErrorLaunchFailure, "read of uninitialised shared memory", os.str(), loc);
+    }
+    // A conflict: the other access is in this barrier interval, by another thread, and not
+    // ordered by a __syncwarp of the same warp (atomics do not conflict with atomics).
+    if (b.write_stamp >= interval && b.writer != me && !(b.writer / kWarpSize == my_warp && b.write_stamp < mine) &&
+        !(access == Access::kAtomic && b.write_atomic))
+      race(region, offset + i, t, access, true, b.writer, lines[i].write, loc);
+    if (access != Access::kRead && b.read_stamp >= interval && b.reader != me &&
+        !(b.reader_warp == my_warp && b.read_stamp < mine))
+      race(region, offset + i, t, access, false, b.reader, lines[i].read, loc);
+    if (access != Access::kRead) {
+      b.write_stamp = mine;
+      b.writer = me;
+      b.write_atomic = access == Access::kAtomic;
+      lines[i].write = loc;
+    } else if (b.read_stamp < interval) {  // the first read of this interval
+      b.read_stamp = mine;
+      b.reader = me;
+      b.reader_warp = my_warp;
+      lines[i].read = loc;
+    } else {
+      if (b.reader != me) b.reader = kMany;
+      if (b.reader_warp != my_warp) b.reader_warp = kManyWarps;
+      if (b.read_stamp < mine) b.read_stamp = mine;
+    }
+  }
+}
+
+}  // namespace cudaemu::detail
