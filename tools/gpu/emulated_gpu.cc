@@ -11,11 +11,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -24,6 +22,7 @@
 
 #include "tools/cudaemu/rewrite.h"
 #include "tools/cudaemu/runtime_api.h"
+#include "tools/gpu/disk_cache.h"
 #include "tools/gpu/gpu.h"
 
 namespace gpu {
@@ -37,34 +36,10 @@ namespace fs = std::filesystem;
 
 using Launcher = void (*)(unsigned blocks, unsigned threads, void* const* buffers);
 
-// The same kernel compiles to the same file: it is named by a hash of what goes into it.
-std::string hash_hex(std::string_view text) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a
-  for (unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
-}
-
-std::string cache_root() {
-  if (const char* dir = std::getenv("GPU_CACHE_DIR"); dir != nullptr && *dir) return dir;
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg) return std::string(xdg) + "/course-gpu";
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home) return std::string(home) + "/.cache/course-gpu";
-  return "/tmp/course-gpu-" + std::to_string(getuid());
-}
-
 std::string shell_quoted(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return out + "'";
-}
-
-// Writes `text` to `path` through a temporary file and a rename: another process compiling the
-// same kernel at the same time sees either nothing or the whole file.
-void write_atomically(const fs::path& path, const std::string& text) {
-  const fs::path tmp = path.string() + ".tmp" + std::to_string(getpid());
-  std::ofstream(tmp, std::ios::binary) << text;
-  fs::rename(tmp, path);
 }
 
 // Runs a shell command; returns its exit status and everything it printed.
@@ -118,7 +93,7 @@ class JitCompiler {
     std::string headers;
     for (const auto& [path, text] : cudaemu_headers()) headers += std::string(path) + '\0' + std::string(text) + '\0';
     const std::string version = run(shell_quoted(cxx_) + " --version").second;
-    folder_ = fs::path(cache_root()) / ("cudaemu-" + hash_hex(headers + version + flags_));
+    folder_ = fs::path(cache_folder("cudaemu")) / hash_hex(headers + version + flags_);
     include_ = folder_ / "include";
   }
 
@@ -129,7 +104,7 @@ class JitCompiler {
     const fs::path so = folder_ / (name + "_" + hash_hex(cpp) + ".so");
     if (fs::exists(so)) return so;
     const fs::path cc = folder_ / (name + "_" + hash_hex(cpp) + ".cc");
-    write_atomically(cc, cpp);
+    write_file_atomically(cc.string(), cpp);
     const fs::path tmp = so.string() + ".tmp" + std::to_string(getpid());
     const auto [status, output] = run(shell_quoted(cxx_) + " " + flags_ + " -shared -I" + shell_quoted(include_.string()) + " " +
                                       shell_quoted(cc.string()) + " -o " + shell_quoted(tmp.string()));
@@ -148,7 +123,7 @@ class JitCompiler {
     if (prepared_) return;
     fs::create_directories(include_ / "tools" / "cudaemu");
     for (const auto& [path, text] : cudaemu_headers()) {
-      if (!fs::exists(include_ / path)) write_atomically(include_ / path, std::string(text));
+      if (!fs::exists(include_ / path)) write_file_atomically((include_ / path).string(), std::string(text));
     }
     const fs::path prelude = include_ / "tools" / "cudaemu" / "prelude.h";
     const fs::path pch = prelude.string() + ".gch";
