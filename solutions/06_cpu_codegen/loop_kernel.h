@@ -49,7 +49,8 @@ struct Loop {
   std::string var;  // gidx0, ridx0, up0, un0: the C++ variable (upcast/unroll: never printed)
   int64_t extent = 1;
   LoopKind kind = LoopKind::kGlobal;
-  Expr variable() const { return ch04::var(var, 0, extent - 1); }
+  // 0..extent-1 (a loop of extent 0 runs no iteration: any value will do, so 0..0)
+  Expr variable() const { return ch04::var(var, 0, extent > 0 ? extent - 1 : 0); }
 };
 
 class LoopKernel {

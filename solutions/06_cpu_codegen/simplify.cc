@@ -1,6 +1,7 @@
 #include "ch06/simplify.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -54,8 +55,11 @@ Linear linear(const Expr& e) {
   return l;
 }
 
-// The sum as an expression: terms in order, `*1` and zero terms dropped, the constant last.
-Expr build(const Linear& l) {
+// The sum as an expression: the largest coefficient first (an index reads like a row-major
+// position, ((gidx0*16)+ridx0)), `*1` and zero terms dropped, the constant last.
+Expr build(Linear l) {
+  std::stable_sort(l.terms.begin(), l.terms.end(),
+                   [](const auto& x, const auto& y) { return std::abs(x.second) > std::abs(y.second); });
   Expr out;
   for (const auto& [term, k] : l.terms) {
     if (k == 0) continue;

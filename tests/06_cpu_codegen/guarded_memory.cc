@@ -22,8 +22,10 @@ void on_fault(int, siginfo_t* info, void*) {
   siglongjmp(g_jump, 1);
 }
 
-// One buffer's pages: a guard page, the data pages, a guard page; the data flush against the
-// guard page after it (at_end) or before it.
+// One buffer's pages: a guard page, the data pages, a guard page; the data kSlack bytes from the
+// guard page after it (at_end) or before it, the slack on both sides filled with NaN.
+constexpr size_t kSlack = 64;
+constexpr size_t kGuardPages = 16;  // 64 KB that may not be touched on each side
 struct Region {
   char* base = nullptr;
   size_t total = 0;
@@ -37,25 +39,28 @@ Region allocate(size_t nbytes, bool at_end) {
   const size_t page = page_size();
   Region r;
   r.nbytes = nbytes;
-  r.total = ((nbytes + page - 1) / page + 2) * page;
+  const size_t guard = kGuardPages * page;
+  r.total = (nbytes + 2 * kSlack + page - 1) / page * page + 2 * guard;
   void* p = ::mmap(nullptr, r.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return r;
   r.base = static_cast<char*>(p);
-  ::mprotect(r.base, page, PROT_NONE);
-  ::mprotect(r.base + r.total - page, page, PROT_NONE);
-  r.data = at_end ? r.base + r.total - page - nbytes : r.base + page;
+  ::mprotect(r.base, guard, PROT_NONE);
+  ::mprotect(r.base + r.total - guard, guard, PROT_NONE);
+  r.data = at_end ? r.base + r.total - guard - kSlack - nbytes : r.base + guard + kSlack;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (char* p = r.base + guard; p + 4 <= r.base + r.total - guard; p += 4) std::memcpy(p, &nan, 4);
   return r;
 }
 
 std::string where(const std::vector<Region>& regions, const char* addr) {
-  const size_t page = page_size();
+  const size_t guard = kGuardPages * page_size();
   for (size_t i = 0; i < regions.size(); ++i) {
     const Region& r = regions[i];
-    if (addr >= r.base && addr < r.base + page) {
+    if (addr >= r.base && addr < r.base + guard) {
       return std::to_string(r.data - addr) + " bytes before the start of buffer " + std::to_string(i);
     }
-    if (addr >= r.base + r.total - page && addr < r.base + r.total) {
-      return std::to_string(addr - (r.data + r.nbytes) + 1) + " bytes past the end of buffer " + std::to_string(i);
+    if (addr >= r.base + r.total - guard && addr < r.base + r.total) {
+      return std::to_string(addr - (r.data + r.nbytes)) + " bytes past the end of buffer " + std::to_string(i);
     }
   }
   return "outside every buffer";
@@ -103,11 +108,23 @@ std::string run(KernelFunction f, const std::vector<bool>& is_double, std::vecto
         f(pointers.data());
       } else {
         error = std::string("the kernel touched memory ") + where(regions, static_cast<char*>(g_fault)) +
-                (at_end ? "" : " (buffers placed right after a guard page)") +
+                (at_end ? " (buffers placed just before a guard page)" : " (buffers placed just after a guard page)") +
                 ": a load or store outside its buffer (a padded load that still reads, or a tail that is not guarded)";
       }
       ::sigaction(SIGSEGV, &old_segv, nullptr);
       ::sigaction(SIGBUS, &old_bus, nullptr);
+    }
+    for (size_t i = 0; error.empty() && i < regions.size(); ++i) {
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      const char* lo = regions[i].data - kSlack;
+      const char* hi = regions[i].data + regions[i].nbytes;
+      for (size_t b = 0; b + 4 <= kSlack && error.empty(); b += 4) {
+        if (std::memcmp(lo + b, &nan, 4) != 0 || std::memcmp(hi + b, &nan, 4) != 0) {
+          error = "the kernel wrote outside buffer " + std::to_string(i) + " (within " + std::to_string(kSlack) +
+                  " bytes of its " + (std::memcmp(lo + b, &nan, 4) != 0 ? "start" : "end") +
+                  "): a store without its guard, or a tail that is not checked";
+        }
+      }
     }
     if (error.empty()) {
       std::vector<double> out(buffers[0].size());

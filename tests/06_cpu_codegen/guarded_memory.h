@@ -1,8 +1,14 @@
-// Running generated code on buffers it cannot read past. Each buffer is placed against a page
-// that may not be touched (PROT_NONE): once flush after its last element, once flush before its
-// first. A kernel that reads a padded element's memory anyway, or a tail position past the
-// end, faults on that page; the fault is caught and reported as a test failure that names the
-// buffer and the side, instead of a crash (or, worse, a silently wrong number).
+// Running generated code on buffers it cannot read far past. Each buffer is placed near a page
+// that may not be touched (PROT_NONE): once just before its first element, once just after its
+// last. A kernel that reads a padded element's memory anyway, or a tail position past the end,
+// faults on that page; the fault is caught and reported as a test failure that names the buffer
+// and the side, instead of a crash (or, worse, a silently wrong number).
+//
+// Between a buffer and its guard page lie 64 bytes of NaN: GCC may load a whole vector whose
+// first or last lanes lie outside the buffer when it knows it will discard them (a masked load
+// with a mask known at compile time becomes a plain load and a blend), so a read of those bytes
+// is allowed as long as it changes no result (a NaN that is used shows in the output). Writes
+// there are not: the NaNs must still be there after the run.
 //
 //   std::vector<std::vector<double>> data = {out, in1, in2};   // buffer 0 is written
 //   std::string error = guarded_memory::run(kernel_fn, {DType::kFloat32, ...}, data);

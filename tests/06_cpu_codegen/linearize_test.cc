@@ -5,6 +5,7 @@
 #include "ch06/linearize.h"
 
 #include <algorithm>
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -29,13 +30,6 @@ int first(const Program& p, UOpKind kind) {
     if (p.uops[i].kind == kind) return static_cast<int>(i);
   }
   return -1;
-}
-int last(const Program& p, UOpKind kind) {
-  int at = -1;
-  for (size_t i = 0; i < p.uops.size(); ++i) {
-    if (p.uops[i].kind == kind) at = static_cast<int>(i);
-  }
-  return at;
 }
 
 // The program's output on the twin's inputs, through the uop interpreter.
@@ -125,7 +119,9 @@ TEST(Task3Linearize, UpcastIsUnrolledAndTailsAreGuarded) {
                            "is not (it always exists)\n"
                         << ch06::to_string(p);
   for (const ch06::UOp& u : p.uops) {
-    if (u.kind == UOpKind::kRange) EXPECT_NE(u.var.rfind("up", 0), 0u) << "no loop over an upcast variable";
+    if (u.kind == UOpKind::kRange) {
+      EXPECT_NE(u.var.rfind("up", 0), 0u) << "no loop over an upcast variable";
+    }
   }
   EXPECT_TRUE(interprets_like_tinyref(t, p));
 }
@@ -164,7 +160,12 @@ TEST(Task3Linearize, ZeroSizedReduceGivesTheIdentity) {
     const twin::Node x = b.load({3, 0}, {}, [](auto st) { return st; });
     const twin::Twin t = b.finish(b.reduce(op, x, {1}));
     const Program p = ch06::linearize(LoopKernel(t.kernel));
-    EXPECT_TRUE(interprets_like_tinyref(t, p)) << ch04::op_name(op) << " of nothing";
+    // tinyref's kernels never see an empty reduce (its front end folds them): the identities
+    // by definition, a sum of nothing is 0 and a max of nothing -inf.
+    std::vector<std::vector<double>> bufs = {std::vector<double>(3), {}};
+    ASSERT_EQ(uop_interpreter::run(p, bufs), "") << ch06::to_string(p);
+    const double identity = op == ch04::Op::SUM ? 0.0 : -INFINITY;
+    EXPECT_EQ(bufs[0], std::vector<double>(3, identity)) << ch04::op_name(op) << " of nothing\n" << ch06::to_string(p);
   }
 }
 

@@ -37,7 +37,9 @@ TEST(Task10Registers, MaxPartialsStartAtMinusInfinity) {
   const twin::Twin t = row_reduce(ch04::Op::RMAX, 4, 64, -40, -1);  // every value negative
   const Optimized c = optimized(t, only("registers"));
   for (const ch06::UOp& u : c.program.uops) {
-    if (u.kind == UOpKind::kDefineAcc) EXPECT_TRUE(std::isinf(u.value) && u.value < 0) << c.source;
+    if (u.kind == UOpKind::kDefineAcc) {
+      EXPECT_TRUE(std::isinf(u.value) && u.value < 0) << c.source;
+    }
   }
   EXPECT_TRUE(means_the_same(t, c));
 }

@@ -13,8 +13,8 @@ namespace {
 using namespace optimize_testing;
 using ch06::LoopKind;
 
-// out (a, b) = x^T + y^T * z, with x, y stored (b, a): two loads walk dimension 0 stride-1,
-// the store and z walk dimension 1.
+// out (a, b) = x + y * z with the first `transposed_loads` of x, y, z stored (b, a) and read
+// transposed: those walk dimension 0 stride-1, the others and the store dimension 1.
 twin::Twin transposed_sum(int64_t a, int64_t b, int transposed_loads) {
   twin::Builder bld({a, b}, ch04::DType::kFloat32);
   std::mt19937_64 rng(static_cast<uint64_t>(a * 1000 + b));
@@ -31,27 +31,27 @@ twin::Twin transposed_sum(int64_t a, int64_t b, int transposed_loads) {
 }
 
 TEST(Task8Reorder, MostStrideOneLoadsGoInnermost) {
-  const twin::Twin t = transposed_sum(12, 20, 2);
+  const twin::Twin t = transposed_sum(12, 20, 3);
   ch06::LoopKernel k(t.kernel);
   const std::string before = k.describe();
   ch06::reorder_loops(k);
   ASSERT_EQ(k.loops.size(), 2u) << k.describe();
-  EXPECT_EQ(k.loops[1].var, "gidx0") << "two loads move stride-1 along gidx0, one load and the store along gidx1: "
+  EXPECT_EQ(k.loops[1].var, "gidx0") << "three loads move stride-1 along gidx0, only the store along gidx1: "
                                      << before << " -> " << k.describe();
   EXPECT_EQ(k.stride(1, 1), 1) << "x is read stride-1 in the inner loop now";
   EXPECT_TRUE(means_the_same(t, optimized(t, only("reorder"))));
 }
 
 TEST(Task8Reorder, TheStoreWinsATie) {
-  const twin::Twin t = transposed_sum(12, 20, 1);  // one transposed load; the store and two loads along gidx1
+  const twin::Twin t = transposed_sum(12, 20, 2);  // two loads along gidx0; one load and the store along gidx1
   ch06::LoopKernel k(t.kernel);
   ch06::reorder_loops(k);
-  EXPECT_EQ(k.loops[1].var, "gidx1") << k.describe();
-  const twin::Twin u = transposed_sum(9, 7, 3);  // three transposed loads beat the store
+  EXPECT_EQ(k.loops[1].var, "gidx1") << "a tie: the innermost loop stays " << k.describe();
+  const twin::Twin u = transposed_sum(9, 7, 1);  // one transposed load: nothing to gain
   ch06::LoopKernel ku(u.kernel);
   ch06::reorder_loops(ku);
-  EXPECT_EQ(ku.loops[1].var, "gidx0") << ku.describe();
-  EXPECT_TRUE(means_the_same(u, optimized(u, only("reorder"))));
+  EXPECT_EQ(ku.loops[1].var, "gidx1") << ku.describe();
+  EXPECT_TRUE(means_the_same(t, optimized(t, only("reorder"))));
 }
 
 TEST(Task8Reorder, ReduceLoopsToo) {
