@@ -18,7 +18,8 @@ NVCC_FLAGS = [
     "-gencode=arch=compute_90,code=compute_90",
 ]
 
-def cuda_library(name, srcs = [], cu_srcs = [], hdrs = [], deps = [], **kwargs):
+def cuda_library(name, srcs = [], cu_srcs = [], hdrs = [], deps = [], nvcc_flags = [], **kwargs):
+    """nvcc_flags: added to NVCC_FLAGS for this library's .cu files (--fmad=false, -DNAME=...)."""
     objects = []
     if CUDA_FOUND:
         for cu in cu_srcs:
@@ -28,7 +29,7 @@ def cuda_library(name, srcs = [], cu_srcs = [], hdrs = [], deps = [], **kwargs):
                 srcs = [cu] + hdrs,
                 outs = [obj],
                 tools = ["@cuda//:nvcc", "@cuda//:nvcc_deps"],
-                cmd = "$(location @cuda//:nvcc) %s -I. -c $(location %s) -o $@" % (" ".join(NVCC_FLAGS), cu),
+                cmd = "$(location @cuda//:nvcc) %s -I. -c $(location %s) -o $@" % (" ".join(NVCC_FLAGS + nvcc_flags), cu),
             )
             objects.append(obj)
     native.cc_library(

@@ -25,6 +25,7 @@ mapfile -t TESTS < <(
   echo //tinyref/codegen:gpu_test
   echo //tinyref/engine:replay_test
   echo //tools/cuda:cuda_smoke_test
+  echo //tools/cudaemu:both_ways_test  # the emulator against nvcc on the same kernels
 )
 echo "device_pack: building ${#TESTS[@]} tests, ${#BENCHES[@]} benchmarks and //tools/mnist:mnist"
 "$BAZEL" build -c opt --config=opt "${TESTS[@]}" "${BENCHES[@]}" //tools/mnist:mnist

@@ -6,7 +6,7 @@
 # Every test binary (gtest, --gtest_brief=1), then every benchmark (each runs its PyTorch anchor
 # with the python3 on PATH), each under a time limit; then a summary: passed / FAILED / skipped
 # per binary (gtest's own skip count: a CUDA test that found no GPU skips, it does not pass) and
-# every RESULT line. Exits 1 when anything failed. Arguments pick binaries by name, or the group.
+# every RESULT line and every "both ways:" line (both_ways_test: nvcc against the emulator). Exits 1 when anything failed. Arguments pick binaries by name, or the group.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 limit=${RUN_ALL_TIMEOUT:-300}  # seconds per binary; the run tool allows 600 a command
@@ -63,7 +63,7 @@ run_one() {  # $1: group, $2: binary, rest: arguments
   else status="passed${skipped:+ ($skipped skipped)}"
   fi
   summary+=("$(printf '%-24s %-8s %4ss  %s' "$name" "$group" $((SECONDS - start)) "$status")")
-  while IFS= read -r line; do results+=("$line"); done < <(grep '^RESULT ' "$log")
+  while IFS= read -r line; do results+=("$line"); done < <(grep -E '^(RESULT|both ways:) ' "$log")
 }
 
 for t in "$here"/tests/*; do run_one tests "$t" --gtest_brief=1; done

@@ -126,7 +126,13 @@ void BlockRunner::run_block(Launch& launch, uint64_t block) {
   const uint3 block_idx{static_cast<unsigned>(block % grid.x), static_cast<unsigned>((block / grid.x) % grid.y),
                         static_cast<unsigned>(block / (uint64_t{grid.x} * grid.y))};
   threads_.resize(count_);  // reused block after block; every field is set below
-  warps_.assign((count_ + kWarpSize - 1) / kWarpSize, Warp{{}, barrier_stamp_});
+  warps_.resize((count_ + kWarpSize - 1) / kWarpSize);
+  for (size_t w = 0; w < warps_.size(); ++w) {
+    const unsigned lanes = std::min<unsigned>(kWarpSize, count_ - static_cast<unsigned>(w) * kWarpSize);
+    warps_[w].pending.clear();
+    warps_[w].live = lanes == kWarpSize ? ~0u : (1u << lanes) - 1;
+    warps_[w].stamp = barrier_stamp_;
+  }
   done_ = 0;
   for (unsigned i = 0; i < count_; ++i) {
     CudaThread& t = threads_[i];
@@ -175,6 +181,7 @@ void BlockRunner::start_thread(CudaThread& t) {
       }
     }
     t.state = ThreadState::kDone;
+    warps_[t.warp].live &= ~(1u << t.lane);
     ++done_;
     if (!faulted_ && !t.abort) warp_lane_exited(*this, t);
     asan_start(nullptr, asan_stack_bottom_, asan_stack_size_);  // this stack is done for good
@@ -211,9 +218,9 @@ void BlockRunner::yield(CudaThread& t) {
     const int lane = t.bad_source_lane;
     t.bad_source_lane = -1;
     fault(cudaErrorLaunchFailure, "warp shuffle reads a lane that does not take part",
-          "lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " reads lane " + std::to_string(lane) +
-              ", which is not in the shuffle (not named in the mask, exited, or past the end of the block): on a GPU "
-              "the value is undefined",
+          "  lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " reads lane " + std::to_string(lane) +
+              ", which is not in the shuffle (not named in the mask, exited, or past the end of the block);\n"
+              "  on a GPU the value it gets is undefined\n",
           t.wait_loc);
   }
 }

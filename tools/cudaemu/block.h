@@ -75,22 +75,23 @@ struct WarpGroup {
 };
 struct Warp {
   std::vector<WarpGroup> pending;
+  unsigned live = 0;   // its lanes that exist (the last warp may be short) and have not exited
   uint32_t stamp = 0;  // the runner's stamp at the warp's last barrier or __syncwarp
 };
 
 // Who last wrote and who read each byte of shared memory, and when, as stamps: a runner's stamp
 // grows at every barrier and every __syncwarp, so an access stamped at or after the last
 // barrier's stamp is in the current barrier interval, and two accesses of one warp with
-// different stamps have a __syncwarp between them. 16 bytes per byte; the lines of the
-// accesses (needed only for reports) sit in a separate, colder array.
+// different stamps have a __syncwarp between them. Plain writes, reads and atomics are kept
+// apart (atomics conflict with plain accesses, not with each other). 20 bytes per byte; the
+// lines of the accesses (needed only for reports) sit in a separate, colder array.
 struct ShadowByte {
-  uint32_t write_stamp = 0, read_stamp = 0;  // 0: never (stamps start at 1)
-  uint16_t writer = 0, reader = 0;           // thread ids; reader kMany: several threads read
-  uint8_t reader_warp = 0;                   // kManyWarps: readers from several warps
-  bool write_atomic = false;
+  uint32_t write_stamp = 0, read_stamp = 0, atomic_stamp = 0;  // 0: never (stamps start at 1)
+  uint16_t writer = 0, reader = 0, atomic_writer = 0;          // thread ids, or kMany
+  uint8_t reader_warp = 0;                                     // kManyWarps: several warps read
 };
 struct ShadowLines {
-  std::source_location write, read;
+  std::source_location write, read, atomic;
 };
 inline constexpr uint16_t kMany = 0xffff;
 inline constexpr uint8_t kManyWarps = 0xff;

@@ -286,7 +286,7 @@ struct Site {
   int line;
 };
 namespace detail {
-const Region* shared_region(const Site& site, size_t bytes, size_t align);
+const Region* shared_region(const Site& site, size_t bytes, size_t align, const std::source_location& loc);
 const Region* dynamic_shared_region();
 }  // namespace detail
 
@@ -296,8 +296,9 @@ class shared_array;
 template <class U, size_t N>
 class shared_array<U[N]> {
  public:
-  explicit shared_array(const Site& site, size_t align = alignof(U))
-      : region_(detail::shared_region(site, sizeof(U) * N, align < 16 ? 16 : align)) {}
+  explicit shared_array(const Site& site, size_t align = alignof(U),
+                        std::source_location loc = std::source_location::current())
+      : region_(detail::shared_region(site, sizeof(U) * N, align < 16 ? 16 : align, loc)) {}
   ref<U> operator[](Index i) const {
     if (i.value < 0 || static_cast<uint64_t>(i.value) >= N) detail::index_fault(i.value, N, region_, i.loc);
     return ref<U>(region_->base + static_cast<uintptr_t>(i.value) * sizeof(U), region_, i.loc);
@@ -319,8 +320,9 @@ class shared_array<U[N]> {
 template <class T>
 class shared_var {
  public:
-  explicit shared_var(const Site& site, size_t align = alignof(T))
-      : region_(detail::shared_region(site, sizeof(T), align < 16 ? 16 : align)) {}
+  explicit shared_var(const Site& site, size_t align = alignof(T),
+                      std::source_location loc = std::source_location::current())
+      : region_(detail::shared_region(site, sizeof(T), align < 16 ? 16 : align, loc)) {}
   ref<T> at(std::source_location loc = std::source_location::current()) const { return ref<T>(region_->base, region_, loc); }
 
  private:

@@ -1,7 +1,8 @@
 // The emulator's built-ins against hand-computed results: the index variables, warp shuffles
 // (every variant, with widths, from diverged half-warps), votes, the counting barriers, every
-// atomic, float4 and __ldg, static and dynamic shared memory, math, printf. This file goes
-// through the rewriter like a chapter's .cu (cuda_emu_library), so it tests that path too.
+// atomic, float4 and __ldg, dynamic shared memory, math, printf. (2-D shared tiles with tails:
+// both_ways/kernels.cu's transpose and matmul.) This file goes through the rewriter like a
+// chapter's .cu (cuda_emu_library), so it tests that path too.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tools/cudaemu/intrinsics_test_helpers.cuh"
 
 namespace {
 
@@ -143,6 +145,17 @@ TEST(Warp, VotesAndReductions) {
     EXPECT_EQ(r[128 + l], 496);
     EXPECT_EQ(r[160 + l], 3);
   }
+}
+
+__global__ void header_helpers(const float* x, float* out) { store_at_lane(out, warp_total(x[threadIdx.x])); }
+
+TEST(Warp, HelpersFromADeviceHeader) {
+  std::vector<float> x(32);
+  std::iota(x.begin(), x.end(), 1.0f);
+  Device<float> dx(x), out(32);
+  header_helpers<<<1, 32>>>(dx.p, out.p);
+  EXPECT_LAUNCH_OK();
+  EXPECT_EQ(out.host(), std::vector<float>(32, 528.0f));
 }
 
 // Half-warps that took different branches shuffle among themselves, each with its own mask.
@@ -309,28 +322,6 @@ TEST(Memory, Float4AndLdg) {
   EXPECT_LAUNCH_OK();
   const std::vector<float> r = out.host();
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(r[i], i % 4 == 3 ? x[i] + 1 : 2 * x[i]) << i;
-}
-
-// A 70 x 45 matrix transposed through a padded 32 x 33 tile: 2-D shared memory, tails.
-__global__ void transpose(const float* in, float* out, int rows, int cols) {
-  __shared__ float tile[32][33];
-  int x = blockIdx.x * 32 + threadIdx.x, y = blockIdx.y * 32 + threadIdx.y;
-  if (x < cols && y < rows) tile[threadIdx.y][threadIdx.x] = in[y * cols + x];
-  __syncthreads();
-  x = blockIdx.y * 32 + threadIdx.x, y = blockIdx.x * 32 + threadIdx.y;
-  if (x < rows && y < cols) out[y * rows + x] = tile[threadIdx.x][threadIdx.y];
-}
-
-TEST(Memory, TiledTransposeWithTails) {
-  const int rows = 70, cols = 45;
-  std::vector<float> m(rows * cols);
-  std::iota(m.begin(), m.end(), 1.0f);
-  Device<float> in(m), out(rows * cols);
-  transpose<<<dim3(2, 3), dim3(32, 32)>>>(in.p, out.p, rows, cols);
-  EXPECT_LAUNCH_OK();
-  const std::vector<float> r = out.host();
-  for (int i = 0; i < rows; ++i)
-    for (int j = 0; j < cols; ++j) ASSERT_EQ(r[j * rows + i], m[i * cols + j]) << i << "," << j;
 }
 
 // Two arrays carved out of one dynamic buffer (the third launch argument).

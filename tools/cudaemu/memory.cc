@@ -28,10 +28,16 @@ struct Allocation {
   const char* how = "cudaMalloc";
 };
 
+// Freed memory stays allocated a while (up to kQuarantineBytes), so that the host's allocator
+// cannot hand the same addresses out again: a stale device pointer is then told apart from a
+// host pointer.
+constexpr size_t kQuarantineBytes = size_t{64} << 20;
+
 struct Table {
   std::shared_mutex mu;
   std::map<uintptr_t, std::unique_ptr<Allocation>> live;  // by base address
-  std::deque<Region> freed;                               // the latest, for reports
+  std::deque<Allocation> quarantine;                      // freed, oldest first
+  size_t quarantine_bytes = 0;
   int64_t next_id = 1;
   size_t bytes_live = 0;
 };
@@ -82,8 +88,8 @@ std::string describe_region(const Region& r) {
   }
   os << describe_region(r) << "\n";
   if (offset >= 0 && offset % static_cast<int64_t>(bytes) == 0)
-    os << "  (element " << offset / static_cast<int64_t>(bytes) << " of " << bytes << "-byte elements, which has "
-       << r.size / bytes << " of them)\n";
+    os << "  (element " << offset / static_cast<int64_t>(bytes) << " of an array of " << r.size / bytes << " elements of "
+       << bytes << " bytes)\n";
   fault(cudaErrorIllegalAddress, std::string("out-of-bounds ") + access_name(access), os.str(), loc);
 }
 
@@ -106,9 +112,9 @@ std::string describe_address(uintptr_t addr) {
   if (addr < 4096) return "a null pointer";
   Table& t = table();
   std::shared_lock lock(t.mu);
-  for (auto it = t.freed.rbegin(); it != t.freed.rend(); ++it)
-    if (addr - it->base < std::max<size_t>(it->size, 1))
-      return "memory already freed with cudaFree (it was " + describe_global(*it) + ")";
+  for (const Allocation& a : t.quarantine)
+    if (addr - a.region.base < std::max<size_t>(a.region.size, 1))
+      return "memory already freed with cudaFree (it was " + describe_global(a.region) + ")";
   return "host memory, not memory from cudaMalloc (" + hex(addr) + ")";
 }
 
@@ -126,7 +132,7 @@ void access_slow(uintptr_t addr, size_t bytes, size_t align, const Region* regio
   if (region == nullptr || tls_thread == nullptr) return;
   if (region->kind == RegionKind::kUnknown)
     fault(cudaErrorIllegalAddress, std::string("invalid ") + access_name(access),
-          "  the pointer points at " + describe_address(addr) + "\n", loc);
+          addr < 4096 ? "  the pointer is null\n" : "  the pointer points at " + describe_address(addr) + "\n", loc);
   const uintptr_t offset = addr - region->base;
   if (offset > region->size || region->size - offset < bytes) out_of_bounds(addr, bytes, *region, access, loc);
   if (addr % align != 0) {
@@ -187,11 +193,15 @@ cudaError_t device_free(void* ptr, std::string* why) {
            " (only the pointers cudaMalloc returned can be freed, once)";
     return cudaErrorInvalidValue;
   }
-  t.freed.push_back(it->second->region);
-  if (t.freed.size() > 4096) t.freed.pop_front();
   t.bytes_live -= it->second->region.size;
-  std::free(it->second->data);
+  t.quarantine_bytes += it->second->region.size;
+  t.quarantine.push_back(std::move(*it->second));
   t.live.erase(it);
+  while (t.quarantine_bytes > kQuarantineBytes) {
+    t.quarantine_bytes -= t.quarantine.front().region.size;
+    std::free(t.quarantine.front().data);
+    t.quarantine.pop_front();
+  }
   return cudaSuccess;
 }
 
@@ -215,7 +225,7 @@ const Allocation* device_range(const void* p, size_t bytes, const char* side, st
   if (alloc->region.size - offset < bytes) {
     std::ostringstream os;
     os << "the " << side << " range of " << bytes << " bytes runs past the end of " << describe_global(alloc->region)
-       << ": only " << alloc->region.size - offset << " bytes from byte " << offset;
+       << ", which has " << alloc->region.size - offset << " bytes from byte " << offset << " on";
     *why = os.str();
     return nullptr;
   }

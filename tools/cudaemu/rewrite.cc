@@ -16,6 +16,8 @@ const std::set<std::string, std::less<>> kSpecifiers = {
     "static",    "inline",        "extern",    "__device__", "__host__", "__global__", "__forceinline__",
     "__noinline__", "constexpr",  "virtual",   "explicit",   "friend",   "__inline__", "register",
     "thread_local", "mutable"};
+// Words that end the search for a launch's kernel name (`else k<<<...>>>()`).
+const std::set<std::string, std::less<>> kStatementWords = {"else", "return", "do", "case", "default", "goto"};
 const std::set<std::string, std::less<>> kAttributes = {"__launch_bounds__", "__align__", "alignas", "__attribute__",
                                                         "__declspec"};
 
@@ -183,7 +185,7 @@ void Rewriter::launch(size_t open) {
   size_t callee = open;
   while (callee > 0) {
     const size_t p = callee - 1;
-    if (ident(p) || is(p, "::")) {
+    if ((ident(p) && !kStatementWords.count(orig_[p])) || is(p, "::")) {
       callee = p;
     } else if (is(p, ">")) {  // template arguments: back to the matching '<'
       int depth = 0;
@@ -213,9 +215,22 @@ void Rewriter::launch(size_t open) {
   t_[close + 1].text = rp == close + 2 ? "" : ", ";
 }
 
+// #include "dir/x.cuh" -> #include "dir/x.emu.cuh": device headers are rewritten too
+// (cuda_emu_library's cu_hdrs), and the rewritten copy sits beside the build's other outputs.
+void Rewriter::device_header_include(size_t i) {
+  std::string& d = t_[i].text;
+  const size_t inc = d.find("include");
+  const size_t open = d.find('"', inc == std::string::npos ? d.size() : inc);
+  const size_t close = open == std::string::npos ? open : d.find('"', open + 1);
+  if (close == std::string::npos || close < 4 || d.compare(close - 4, 4, ".cuh") != 0) return;
+  d.replace(close - 4, 4, ".emu.cuh");
+}
+
 void Rewriter::run() {
   for (size_t i = 0; i < t_.size(); ++i) {
-    if (is(i, "__global__") || is(i, "__device__")) {
+    if (t_[i].kind == Tok::kPreproc) {
+      device_header_include(i);
+    } else if (is(i, "__global__") || is(i, "__device__")) {
       // __host__ __device__ and __device__ __host__: one function, handled at its first marker.
       size_t end = device_function(i);
       if (end != i) i = end;

@@ -20,9 +20,10 @@
 // return types and local pointer declarations become checked pointers; pointer casts and unary
 // `*` become their checked forms; `auto x = e` becomes `auto x = ::cudaemu::value(e)` (a value,
 // not a proxy); __shared__ declarations become per-block checked storage, and each later use of
-// a __shared__ scalar `s` becomes `s.at()`. Everywhere: launches. Not followed: code inside
-// #define bodies, pointers to pointers (left unchecked), template kernels launched without their
-// template arguments. What it cannot follow it says, with the line (RewriteError).
+// a __shared__ scalar `s` becomes `s.at()`. Everywhere: launches, and `#include "x.cuh"` becomes
+// `#include "x.emu.cuh"` (device headers go through the rewriter too). Not followed: code
+// inside #define bodies, pointers to pointers (left unchecked), template kernels launched
+// without their template arguments. What it cannot follow it says, with the line (RewriteError).
 #ifndef TOOLS_CUDAEMU_REWRITE_H_
 #define TOOLS_CUDAEMU_REWRITE_H_
 

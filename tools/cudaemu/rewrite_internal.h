@@ -41,6 +41,7 @@ class Rewriter {
   size_t lone_star(size_t begin, size_t end) const;
   void params(size_t lp, size_t rp);
   void launch(size_t open);
+  void device_header_include(size_t i);
 
   // rewrite_body.cc
   void body(size_t lb, size_t rb);

@@ -151,6 +151,9 @@ TEST(Rewrite, SharedMisuseIsAnError) {
 TEST(Rewrite, Launches) {
   EXPECT_REWRITES("void f() { k<<<g, b>>>(x, n); }",
                   "void f() { ::cudaemu::launch(\"k\", k, ::cudaemu::config(g, b), x, n); }");
+  EXPECT_REWRITES("void f() { if (a) k<<<1, 2>>>(x); else k<<<3, 4>>>(y); }",
+                  "void f() { if (a) ::cudaemu::launch(\"k\", k, ::cudaemu::config(1, 2), x); "
+                  "else ::cudaemu::launch(\"k\", k, ::cudaemu::config(3, 4), y); }");
   EXPECT_REWRITES("void f() { ns::k<float, 4><<<dim3(a, b), 256, bytes, stream>>>(); }",
                   "void f() { ::cudaemu::launch(\"ns::k<float,4>\", ns::k<float, 4>, ::cudaemu::config(dim3(a, b), 256, bytes, stream)); }");
 }
@@ -170,6 +173,11 @@ TEST(Rewrite, CommentsStringsAndDirectivesAreNotCode) {
       "// __shared__ k<<<1,1>>>()\n#define LAUNCH k<<<1, 1>>>()\nconst char* s = \"a<<<b>>>(c) __shared__\";\n"
       "/* __global__ void k(float* p) {} */\n";
   EXPECT_REWRITES(src, src);
+}
+
+TEST(Rewrite, DeviceHeadersAreIncludedRewritten) {
+  EXPECT_REWRITES("#include \"chapters/07/common.cuh\"\n#include <cuda_runtime.h>\n#include \"a.h\"\n",
+                  "#include \"chapters/07/common.emu.cuh\"\n#include <cuda_runtime.h>\n#include \"a.h\"\n");
 }
 
 TEST(Rewrite, PragmasBeforeLoopsAndAssert) {

@@ -42,15 +42,30 @@ std::string byte_of(const Region& r, size_t offset) {
   return os.str();
 }
 
-[[noreturn]] void race(const Region& r, size_t offset, const CudaThread& t, Access access, bool against_write,
+const char* verb(Access a, bool past) {
+  switch (a) {
+    case Access::kRead: return past ? "read" : "reads";
+    case Access::kWrite: return past ? "wrote" : "writes";
+    case Access::kAtomic: return past ? "atomically updated" : "atomically updates";
+  }
+  return "";
+}
+
+[[noreturn]] void race(const Region& r, size_t offset, const CudaThread& t, Access access, Access other_access,
                        uint16_t other, const std::source_location& other_loc, const std::source_location& loc) {
   const dim3 dims = this_launch().spec->config.block;
-  const char* verb = access == Access::kRead ? "reads" : access == Access::kWrite ? "writes" : "atomically updates";
   std::ostringstream os;
-  os << "  " << thread_list({t.linear}, dims) << " " << verb << " " << byte_of(r, offset) << " at " << where(loc) << ",\n"
-     << "  and " << who(other, dims) << (against_write ? " wrote it" : " read it") << " at " << where(other_loc)
-     << (other == kMany ? " (the last of them)" : "") << ", with no __syncthreads() between the two\n";
+  os << "  " << thread_list({t.linear}, dims) << " " << verb(access, false) << " " << byte_of(r, offset) << " at "
+     << where(loc) << ",\n"
+     << "  and " << who(other, dims) << " " << verb(other_access, true) << " it at " << where(other_loc)
+     << (other == kMany ? " (one of them)" : "") << ", with no __syncthreads() between the two\n";
   fault(cudaErrorLaunchFailure, "shared-memory race", os.str(), loc);
+}
+
+// Another thread's access in this barrier interval that no __syncwarp of the same warp orders.
+bool unordered(uint32_t stamp, uint16_t thread, unsigned warp, uint32_t interval, uint16_t me, uint8_t my_warp,
+               uint32_t mine) {
+  return stamp >= interval && thread != me && !(warp == my_warp && stamp < mine);
 }
 
 }  // namespace
@@ -76,7 +91,7 @@ void shared_begin_block(BlockRunner& runner, size_t dynamic_bytes) {
 
 const Region* dynamic_shared_region() { return &current_runner().shared().dynamic; }
 
-const Region* shared_region(const Site& site, size_t bytes, size_t align) {
+const Region* shared_region(const Site& site, size_t bytes, size_t align, const std::source_location& loc) {
   BlockRunner& runner = current_runner();
   SharedMemory& s = runner.shared();
   for (SharedMemory::Declared& d : s.declared)
@@ -88,7 +103,7 @@ const Region* shared_region(const Site& site, size_t bytes, size_t align) {
     os << "  __shared__ " << site.name << " (line " << site.line << ") needs " << bytes << " bytes, and the block has "
        << offset << " in use already (" << runner.launch().dynamic_shared << " of them dynamic); the limit is " << limit
        << " bytes per block" << (limit == kDefaultSharedLimit ? " (more needs cudaFuncSetAttribute)" : "") << "\n";
-    fault(cudaErrorLaunchOutOfResources, "too much shared memory", os.str(), std::source_location());
+    fault(cudaErrorLaunchOutOfResources, "too much shared memory", os.str(), loc);
   }
   s.used = offset + bytes;
   grow_shadow(s, s.used);
@@ -110,26 +125,28 @@ void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access ac
   ShadowLines* lines = runner.shared().lines.data() + at;
   for (size_t i = 0; i < bytes; ++i) {
     ShadowByte& b = shadow[i];
-    if (access != Access::kWrite && b.write_stamp < first) {
+    if (access != Access::kWrite && b.write_stamp < first && b.atomic_stamp < first) {
       std::ostringstream os;
       os << "  " << thread_list({t.linear}, this_launch().spec->config.block) << " reads " << byte_of(region, offset + i)
          << ", which no thread of this block has written yet\n"
          << "  (write shared memory before reading it, with a __syncthreads() between the write and the read)\n";
       fault(cudaErrorLaunchFailure, "read of uninitialised shared memory", os.str(), loc);
     }
-    // A conflict: the other access is in this barrier interval, by another thread, and not
-    // ordered by a __syncwarp of the same warp (atomics do not conflict with atomics).
-    if (b.write_stamp >= interval && b.writer != me && !(b.writer / kWarpSize == my_warp && b.write_stamp < mine) &&
-        !(access == Access::kAtomic && b.write_atomic))
-      race(region, offset + i, t, access, true, b.writer, lines[i].write, loc);
-    if (access != Access::kRead && b.read_stamp >= interval && b.reader != me &&
-        !(b.reader_warp == my_warp && b.read_stamp < mine))
-      race(region, offset + i, t, access, false, b.reader, lines[i].read, loc);
-    if (access != Access::kRead) {
+    if (unordered(b.write_stamp, b.writer, b.writer / kWarpSize, interval, me, my_warp, mine))
+      race(region, offset + i, t, access, Access::kWrite, b.writer, lines[i].write, loc);
+    if (access != Access::kRead && unordered(b.read_stamp, b.reader, b.reader_warp, interval, me, my_warp, mine))
+      race(region, offset + i, t, access, Access::kRead, b.reader, lines[i].read, loc);
+    if (access != Access::kAtomic && unordered(b.atomic_stamp, b.atomic_writer, b.atomic_writer / kWarpSize, interval,
+                                               me, my_warp, mine))
+      race(region, offset + i, t, access, Access::kAtomic, b.atomic_writer, lines[i].atomic, loc);
+    if (access == Access::kWrite) {
       b.write_stamp = mine;
       b.writer = me;
-      b.write_atomic = access == Access::kAtomic;
       lines[i].write = loc;
+    } else if (access == Access::kAtomic) {
+      if (b.atomic_stamp < interval) b.atomic_writer = me, lines[i].atomic = loc;
+      else if (b.atomic_writer != me) b.atomic_writer = kMany;
+      b.atomic_stamp = std::max(b.atomic_stamp, mine);
     } else if (b.read_stamp < interval) {  // the first read of this interval
       b.read_stamp = mine;
       b.reader = me;
@@ -138,7 +155,7 @@ void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access ac
     } else {
       if (b.reader != me) b.reader = kMany;
       if (b.reader_warp != my_warp) b.reader_warp = kManyWarps;
-      if (b.read_stamp < mine) b.read_stamp = mine;
+      b.read_stamp = std::max(b.read_stamp, mine);
     }
   }
 }

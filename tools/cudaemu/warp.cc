@@ -3,6 +3,7 @@
 // call, and the lanes go on. What CUDA leaves undefined is a fault here: a mask without the
 // calling lane, lanes of one mask at different calls, a shuffle from a lane that did not take
 // part (a lane past the end of the block, or not in the mask).
+#include <cstring>
 #include <sstream>
 #include <string>
 
@@ -36,17 +37,8 @@ std::string mask_str(unsigned mask) {
 }
 
 bool same_place(const std::source_location& a, const std::source_location& b) {
-  return a.line() == b.line() && a.column() == b.column() && std::string(a.file_name()) == b.file_name();
-}
-
-// The lanes of warp w that exist (the last warp of a block may be short) and have not exited.
-unsigned live_lanes(BlockRunner& runner, unsigned w) {
-  unsigned mask = 0;
-  for (unsigned lane = 0; lane < kWarpSize; ++lane) {
-    const unsigned linear = w * kWarpSize + lane;
-    if (linear < runner.thread_count() && runner.threads()[linear].state != ThreadState::kDone) mask |= 1u << lane;
-  }
-  return mask;
+  return a.line() == b.line() && a.column() == b.column() &&
+         (a.file_name() == b.file_name() || std::strcmp(a.file_name(), b.file_name()) == 0);
 }
 
 // The lane that `lane` reads in a shuffle (itself where CUDA says the caller keeps its value).
@@ -109,7 +101,7 @@ void complete(BlockRunner& runner, unsigned w, size_t index) {
 // Completes the collectives of warp w whose every live named lane has arrived.
 void complete_ready(BlockRunner& runner, unsigned w) {
   if (runner.warp(w).pending.empty()) return;
-  const unsigned live = live_lanes(runner, w);
+  const unsigned live = runner.warp(w).live;
   for (size_t i = 0; i < runner.warp(w).pending.size();) {
     const WarpGroup& g = runner.warp(w).pending[i];
     if ((g.mask & live & ~g.arrived) == 0) {
@@ -122,33 +114,38 @@ void complete_ready(BlockRunner& runner, unsigned w) {
 
 }  // namespace
 
+// The fault of a lane whose call cannot be part of a collective (the strings only built here).
+[[noreturn]] void bad_call(const CudaThread& t, WarpOp op, unsigned mask, const std::source_location& loc,
+                           const char* title, const std::string& why) {
+  fault(cudaErrorLaunchFailure, title,
+        "  lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp) + " calls " + op_name(op) + "(" +
+            mask_str(mask) + ", ...)" + why + "\n",
+        loc);
+}
+
 uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int arg, int width, const std::source_location& loc) {
   BlockRunner& runner = current_runner();
   CudaThread& t = this_thread();
   const unsigned bit = 1u << t.lane;
-  const std::string call = std::string(op_name(op)) + "(" + mask_str(mask) + ", ...)";
-  const std::string lane = "lane " + std::to_string(t.lane) + " of warp " + std::to_string(t.warp);
   if (!(mask & bit))
-    fault(cudaErrorLaunchFailure, "warp collective whose mask leaves out the calling lane",
-          "  " + lane + " calls " + call + "; each lane taking part must name itself in the mask\n", loc);
+    bad_call(t, op, mask, loc, "warp collective whose mask leaves out the calling lane",
+             "; each lane taking part must name itself in the mask");
   if (width < 1 || width > 32 || (width & (width - 1)) != 0)
-    fault(cudaErrorLaunchFailure, "bad shuffle width",
-          "  " + call + " with width " + std::to_string(width) + ": it must be a power of 2 up to 32\n", loc);
+    bad_call(t, op, mask, loc, "bad shuffle width",
+             " with width " + std::to_string(width) + ": it must be a power of 2 up to 32");
   Warp& w = runner.warp(t.warp);
   WarpGroup* group = nullptr;
   for (WarpGroup& g : w.pending) {
     if (g.mask == mask) {
       if (g.op != op || !same_place(g.loc, loc))
-        fault(cudaErrorLaunchFailure, "lanes of one mask at different warp collectives",
-              "  " + lane + " calls " + call + " at " + where(loc) + ", while lanes of the same mask wait at " +
-                  op_name(g.op) + " at " + where(g.loc) + "\n  every lane named in a mask must reach the same call\n",
-              loc);
+        bad_call(t, op, mask, loc, "lanes of one mask at different warp collectives",
+                 " at " + where(loc) + ", while lanes of the same mask wait at " + op_name(g.op) + " at " +
+                     where(g.loc) + "\n  every lane named in a mask must reach the same call");
       group = &g;
     } else if (g.mask & bit) {
-      fault(cudaErrorLaunchFailure, "lanes of one mask at different warp collectives",
-            "  " + lane + " calls " + call + " at " + where(loc) + ", but lanes waiting at " + op_name(g.op) + "(" +
-                mask_str(g.mask) + ", ...) at " + where(g.loc) + " named it in their mask\n",
-            loc);
+      bad_call(t, op, mask, loc, "lanes of one mask at different warp collectives",
+               " at " + where(loc) + ", but lanes waiting at " + op_name(g.op) + "(" + mask_str(g.mask) + ", ...) at " +
+                   where(g.loc) + " named it in their mask");
     }
   }
   if (group == nullptr) {
@@ -167,6 +164,6 @@ uint64_t warp_op(WarpOp op, unsigned mask, uint64_t value, int arg, int width, c
 
 void warp_lane_exited(BlockRunner& runner, CudaThread& t) { complete_ready(runner, t.warp); }
 
-unsigned active_mask() { return live_lanes(current_runner(), this_thread().warp); }
+unsigned active_mask() { return current_runner().warp(this_thread().warp).live; }
 
 }  // namespace cudaemu::detail
