@@ -12,14 +12,15 @@ using ch06::LoopKind;
 GpuOptions GpuOptions::none() {
   GpuOptions o;
   o.upcast = 1;
+  o.tile = 1;
   o.group = 1;
   o.float4 = false;
   return o;
 }
 
 std::string GpuOptions::str() const {
-  return "threads " + std::to_string(threads) + " upcast " + std::to_string(upcast) + " group " +
-         std::to_string(group) + (float4 ? " float4" : "");
+  return "threads " + std::to_string(threads) + " upcast " + std::to_string(upcast) + " tile " + std::to_string(tile) +
+         " group " + std::to_string(group) + (float4 ? " float4" : "");
 }
 
 namespace {
@@ -30,18 +31,23 @@ int64_t extent_of(const ch06::LoopKernel& k, const std::vector<std::string>& var
   return n;
 }
 
-// Step 2: the innermost reduce loop's inner `group` iterations, one per thread.
+// Step 2: a reduce loop's `group` iterations at a time, one per thread. The innermost reduce
+// loop where it is that long (neighbouring threads then read neighbouring elements), else the
+// longest one (a conv's weight gradient: 512 images, but rows of 20 pixels).
 void plan_group(GpuKernel& g, const GpuOptions& options) {
   ch06::LoopKernel& k = g.loops;
   const int64_t outputs = k.extent_of(LoopKind::kGlobal), reduction = k.extent_of(LoopKind::kReduce);
   if (!k.reduce() || options.group < 2 || outputs > options.group_outputs || reduction < options.group_reduce) return;
-  size_t last = k.loops.size();
+  size_t innermost = k.loops.size(), longest = k.loops.size();
   for (size_t l = 0; l < k.loops.size(); ++l) {
-    if (k.loops[l].kind == LoopKind::kReduce) last = l;
+    if (k.loops[l].kind != LoopKind::kReduce) continue;
+    innermost = l;
+    if (longest == k.loops.size() || k.loops[l].extent > k.loops[longest].extent) longest = l;
   }
-  const int64_t size = std::min<int64_t>(options.group, k.loops[last].extent);
+  const size_t l = k.loops[innermost].extent >= options.group ? innermost : longest;
+  const int64_t size = std::min<int64_t>(options.group, k.loops[l].extent);
   if (size < 2) return;
-  const size_t inner = k.split(last, size, LoopKind::kReduce);
+  const size_t inner = k.split(l, size, LoopKind::kReduce);
   g.group = k.loops[inner].var;
   k.applied.push_back("group " + g.group + " " + std::to_string(size));
 }
@@ -79,7 +85,12 @@ GpuKernel plan_gpu(const ch05::Kernel& kernel, const GpuOptions& options) {
   g.float4 = options.float4;
   ch06::reorder_loops(g.loops);
   plan_group(g, options);
-  if (g.group.empty()) ch06::upcast_output(g.loops, options.upcast);
+  if (g.group.empty()) {
+    ch06::upcast_output(g.loops, options.upcast);
+    if (g.loops.reduce() && g.loops.extent_of(LoopKind::kGlobal) * g.loops.extent_of(LoopKind::kUpcast) >= options.tile_outputs) {
+      ch06::register_tile(g.loops, options.tile);
+    }
+  }
   const int64_t group_size = g.group.empty() ? 1 : g.loops.loops[g.loops.find(g.group)].extent;
   plan_threads(g, options.threads / group_size);
   for (const ch06::Loop& l : g.loops.loops) {

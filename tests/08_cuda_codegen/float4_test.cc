@@ -107,18 +107,21 @@ TEST(Task5Float4, NotForStridedOrTransposedReads) {
 }
 
 TEST(Task5Float4, OnlyLoadsWithTheSameGuard) {
-  // Padding on the left by 1: lane 0 of the first float4 is padding, the others are not.
-  const twin::Twin t = viewed(4, 64, {4, 63}, [](auto st) { return st.pad({{0, 0}, {1, 0}}); });
+  // x' = the first 62 columns of x (4, 64), padded back to 64 with zeros: in each row the last
+  // thread's four lanes are columns 60 and 61 (x's) and 62 and 63 (padding, 0). Read as one
+  // float4, the padding lanes would be x's columns 62 and 63.
+  const twin::Twin t = viewed(4, 64, {4, 64}, [](auto st) { return st.shrink({{0, 4}, {0, 62}}).pad({{0, 0}, {0, 2}}); });
   const Vectorized v = vectorized(t);
+  const auto& uops = v.program.program.uops;
   for (const ch08::Float4Load& f : v.loads) {
-    const auto& uops = v.program.program.uops;
     for (int lane = 1; lane < 4; ++lane) {
-      const bool a = uops.at(static_cast<size_t>(f.uops[0])).valid != nullptr;
-      const bool b = uops.at(static_cast<size_t>(f.uops[lane])).valid != nullptr;
-      EXPECT_EQ(a, b) << "a float4 is read whole or not at all: one guard for its 4 lanes\n" << ch08::to_string(v.program);
+      const ch06::UOp& first = uops.at(static_cast<size_t>(f.uops[0]));
+      const ch06::UOp& other = uops.at(static_cast<size_t>(f.uops[lane]));
+      EXPECT_EQ(first.valid ? ch04::render(first.valid) : "", other.valid ? ch04::render(other.valid) : "")
+          << "a float4 is read whole or not at all: one guard for its 4 lanes\n" << ch08::to_string(v.program);
     }
   }
-  EXPECT_TRUE(runs_like_tinyref(t, v));
+  EXPECT_TRUE(runs_like_tinyref(t, v)) << "the padding reads 0, not x's columns 62 and 63";
 }
 
 TEST(Task5Float4, NeverForFloat64) {

@@ -102,6 +102,33 @@ TEST(Task2Lower, DigitsInMixedRadix) {
   EXPECT_EQ(ch08::index_expression(only, g.dims), "blockIdx.x");
 }
 
+TEST(Task2Lower, TheLastDigitIsTheFastest) {
+  // out (7, 6, 300) = x + y^T: three loops that do not merge. 300 threads do not fit a block of
+  // 256: the columns split into 2 blocks' worth, and three block digits.
+  twin::Builder b({7, 6, 300}, ch04::DType::kFloat32);
+  std::mt19937_64 rng(8);
+  const twin::Node x = b.load({7, 6, 300}, twin::quarters(rng, 12600), [](auto st) { return st; });
+  const twin::Node y = b.load({300, 6, 7}, twin::quarters(rng, 12600), [](auto st) { return st.permute({2, 1, 0}); });
+  const twin::Twin t = b.finish(b.alu(ch04::Op::ADD, {x, y}));
+  const GpuProgram g = lowered(t, GpuOptions::none());
+  for (bool block : {true, false}) {
+    std::vector<ch08::GpuIndex> digits;
+    for (const ch08::GpuIndex& d : g.indices) {
+      if (d.block == block) digits.push_back(d);
+    }
+    ASSERT_FALSE(digits.empty()) << ch08::to_string(g);
+    EXPECT_EQ(digits.back().stride, 1) << "the last (innermost) digit moves fastest: neighbouring threads, neighbouring "
+                                          "memory\n" << ch08::to_string(g);
+    for (size_t i = 0; i + 1 < digits.size(); ++i) {
+      EXPECT_EQ(digits[i].stride, digits[i + 1].stride * digits[i + 1].extent)
+          << "each digit's stride is the product of the extents after it\n" << ch08::to_string(g);
+    }
+    EXPECT_EQ(digits.front().stride * digits.front().extent, block ? g.dims.blocks : g.dims.threads) << ch08::to_string(g);
+  }
+  EXPECT_EQ(g.dims.blocks, 7 * 6 * 2) << ch08::to_string(g);
+  EXPECT_TRUE(computes_tinyref(t, g));
+}
+
 TEST(Task2Lower, AGridCoversTheTail) {
   // 1000 outputs, 256 threads, no upcast: 4 blocks, the last one a quarter empty.
   const twin::Twin t = row_sums(1000, 3);

@@ -38,6 +38,33 @@ twin::Twin row_sums(int64_t rows, int64_t n) {
   return bld.finish(bld.reduce(ch04::Op::SUM, x, {1}));
 }
 
+// The sum over `axes` of an input of shape `full` read through `view`, without any data: the
+// plan needs only the shapes (a kernel of millions of elements costs nothing here).
+template <typename View>
+ch05::Kernel sum_without_data(const ch04::Shape& input, const ch04::Shape& full, std::vector<int> axes, const View& view) {
+  ch04::Shape out = full;
+  for (int a : axes) out[a] = 1;
+  ch05::Kernel k;
+  k.shape = full;
+  const ch05::NodeRef x = ch05::load(1, ch04::DType::kFloat32, view(ch04::ShapeTracker::contiguous(input)));
+  k.ast = ch05::store(ch05::reduce(ch04::Op::SUM, x, axes), ch04::ShapeTracker::contiguous(out));
+  k.buffers = {ch04::LazyBuffer::constant(0, ch04::DType::kFloat32, out), ch04::LazyBuffer::constant(0, ch04::DType::kFloat32, input)};
+  return k;
+}
+
+// x @ w for x (m, k), w (k, n), without data: full shape (m, n, k).
+ch05::Kernel matmul_without_data(int64_t m, int64_t n, int64_t k) {
+  const ch04::DType f32 = ch04::DType::kFloat32;
+  const ch05::NodeRef x = ch05::load(1, f32, ch04::ShapeTracker::contiguous({m, k}).reshape({m, 1, k}).expand({m, n, k}));
+  const ch05::NodeRef w = ch05::load(2, f32, ch04::ShapeTracker::contiguous({k, n}).permute({1, 0}).reshape({1, n, k}).expand({m, n, k}));
+  ch05::Kernel kernel;
+  kernel.shape = {m, n, k};
+  kernel.ast = ch05::store(ch05::reduce(ch04::Op::SUM, ch05::alu(ch04::Op::MUL, {x, w}), {2}), ch04::ShapeTracker::contiguous({m, n, 1}));
+  kernel.buffers = {ch04::LazyBuffer::constant(0, f32, {m, n, 1}), ch04::LazyBuffer::constant(0, f32, {m, k}),
+                    ch04::LazyBuffer::constant(0, f32, {k, n})};
+  return kernel;
+}
+
 std::string kinds(const GpuKernel& g) {
   std::string s;
   for (const ch06::Loop& l : g.loops.loops) {
@@ -185,8 +212,11 @@ TEST(Task1Plan, AGroupForALongReductionIntoFewOutputs) {
 }
 
 TEST(Task1Plan, NoGroupForManyOutputsOrAShortReduction) {
-  EXPECT_EQ(ch08::plan_gpu(row_sums(8192, 300).kernel, GpuOptions{}).group, "")
-      << "8192 outputs keep the GPU busy with a thread each";
+  auto rows = [](auto st) { return st; };
+  EXPECT_EQ(ch08::plan_gpu(sum_without_data({65536, 300}, {65536, 300}, {1}, rows), GpuOptions{}).group, "")
+      << "65536 outputs keep the GPU busy with a thread each";
+  EXPECT_NE(ch08::plan_gpu(sum_without_data({8192, 300}, {8192, 300}, {1}, rows), GpuOptions{}).group, "")
+      << "8192 outputs in 2048 threads of 4 would leave most of a GPU idle";
   EXPECT_EQ(ch08::plan_gpu(row_sums(10, 100).kernel, GpuOptions{}).group, "")
       << "100 numbers are quickly added by one thread";
   GpuOptions o;
@@ -195,6 +225,31 @@ TEST(Task1Plan, NoGroupForManyOutputsOrAShortReduction) {
   EXPECT_EQ(kinds(g), "block:5 thread:2 group:100")
       << "a reduce loop shorter than `group` is shared whole by 100 threads; 2 rows' groups fit in a block of 256: "
       << g.loops.describe();
+}
+
+TEST(Task1Plan, TheLongestReduceLoopWhenTheInnermostIsShort) {
+  // A weight gradient's shape: 10 outputs, each the sum over 512 images of rows of 20. The
+  // images are not neighbours of the rows in memory, so the two reduce loops stay apart.
+  const ch05::Kernel k = sum_without_data({512, 10, 20}, {10, 512, 20}, {1, 2}, [](auto st) { return st.permute({1, 0, 2}); });
+  const GpuKernel g = ch08::plan_gpu(k, GpuOptions{});
+  EXPECT_EQ(kinds(g), "block:10 reduce:2 group:256 reduce:20")
+      << "a group of 20 threads (the innermost loop) would leave most of each block idle: the 512 images are "
+         "shared by 256 threads instead: " << g.loops.describe();
+}
+
+TEST(Task1Plan, BigReduceKernelsGetARegisterTile) {
+  const ch05::Kernel k = matmul_without_data(1024, 1024, 64);  // a million outputs of 64 products
+  const GpuKernel g = ch08::plan_gpu(k, GpuOptions{});
+  int upcasts = 0;
+  for (const ch06::Loop& l : g.loops.loops) upcasts += l.kind == LoopKind::kUpcast;
+  EXPECT_EQ(upcasts, 2) << "a million outputs: 4 x 4 of them a thread (chapter 6's register_tile), each loaded value "
+                           "used 4 times: " << g.loops.describe();
+  GpuOptions small = GpuOptions{};
+  small.tile_outputs = int64_t{1} << 21;
+  const GpuKernel fewer = ch08::plan_gpu(k, small);
+  upcasts = 0;
+  for (const ch06::Loop& l : fewer.loops.loops) upcasts += l.kind == LoopKind::kUpcast;
+  EXPECT_EQ(upcasts, 1) << "below tile_outputs, the upcast only: " << fewer.loops.describe();
 }
 
 TEST(Task1Plan, RefusesBadOptionsAndGridsTooBig) {

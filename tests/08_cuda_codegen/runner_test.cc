@@ -106,7 +106,7 @@ TEST(Task7Runner, DeviceMemoryIsFreedWithItsBuffer) {
 }
 
 TEST(Task7Runner, ABufferOnAnotherGpuGoesThroughTheHost) {
-  auto first = gpu::open_emulated_gpu(), second = gpu::open_emulated_gpu();
+  auto first = gpu::open_gpu(), second = gpu::open_gpu();  // two of them, the same kind as the others
   CudaRunner on_first(first), on_second(second);
   std::mt19937_64 rng(5);
   twin::Twin t = twin::matmul(rng, 4, 4, 4);

@@ -19,8 +19,15 @@ BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:mnist_cuda)
 # from bazel-bin's solib folders. The run tool carries at most 64 MiB in all.
 LIMIT_MB=60
 
+# Chapter 8: its solution's tests (on a GPU they run natively), the milestone, the benchmark.
+CH08_TESTS=$("$BAZEL" query --noshow_progress "attr(tags, '\\bsolution\\b', tests(//tests/08_cuda_codegen:all))" 2>/dev/null)
+BENCHES+=(//bench:ch08_mnist_cuda)
+
 mapfile -t TESTS < <(
   "$BAZEL" query --noshow_progress 'kind(cc_test, //tinyref/backends/cuda:* + //tools/mnist:*)' 2>/dev/null
+  echo "$CH08_TESTS"
+  echo //tests/08_cuda_codegen:milestone_native_solution
+  echo //tools/gpu:gpu_test
   echo //tinyref:conformance_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/engine:replay_test

@@ -89,7 +89,7 @@ class JitCompiler {
   JitCompiler() {
     const char* cxx = std::getenv("CUDAEMU_CXX");
     cxx_ = cxx != nullptr && *cxx ? cxx : "g++";
-    flags_ = "-std=c++20 -O1 -g0 -fPIC -w";
+    flags_ = "-std=c++20 -O1 -g0 -fPIC -w -ffp-contract=off";  // as cuda_emu_library builds
     std::string headers;
     for (const auto& [path, text] : cudaemu_headers()) headers += std::string(path) + '\0' + std::string(text) + '\0';
     const std::string version = run(shell_quoted(cxx_) + " --version").second;
@@ -229,5 +229,16 @@ class EmulatedGpu : public Gpu {
 }  // namespace
 
 std::shared_ptr<Gpu> open_emulated_gpu() { return std::make_shared<EmulatedGpu>(); }
+
+bool emulator_available(std::string* why) {
+  static const std::string reason = [] {
+    const char* cxx = std::getenv("CUDAEMU_CXX");
+    const std::string compiler = cxx != nullptr && *cxx ? cxx : "g++";
+    const auto [status, output] = run(shell_quoted(compiler) + " --version");
+    return status == 0 ? std::string() : "the emulator compiles kernels with " + compiler + ", which does not run here: " + output;
+  }();
+  if (why != nullptr) *why = reason;
+  return reason.empty();
+}
 
 }  // namespace gpu

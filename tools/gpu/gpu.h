@@ -98,6 +98,9 @@ std::shared_ptr<Gpu> open_native_gpu();    // the first GPU; throws GpuError say
 std::shared_ptr<Gpu> open_emulated_gpu();
 // Whether a native GPU answers (the driver loads and sees a device); `why` says why not.
 bool native_gpu_available(std::string* why = nullptr);
+// Whether the emulator can compile kernels here (it needs the host's C++ compiler, g++ or
+// $CUDAEMU_CXX); `why` says why not.
+bool emulator_available(std::string* why = nullptr);
 
 // What launch() checks for every Gpu: at least one block, 1 to 1024 threads, and a grid that
 // fits blockIdx.x (2^31 - 1 blocks). Throws GpuError naming the kernel.

@@ -41,6 +41,8 @@ class GpuTest : public ::testing::TestWithParam<std::string> {
       if (gpu::nvrtc_api() == nullptr) GTEST_SKIP() << gpu::nvrtc_missing();
       g_ = gpu::open_native_gpu();
     } else {
+      std::string why;
+      if (!gpu::emulator_available(&why)) GTEST_SKIP() << why;
       g_ = gpu::open_emulated_gpu();
     }
   }
@@ -85,7 +87,15 @@ TEST_P(GpuTest, RefusesDimsNoGpuLaunches) {
 
 INSTANTIATE_TEST_SUITE_P(Gpus, GpuTest, ::testing::Values("emulated", "native"));
 
-TEST(EmulatedGpu, ReportsAnOutOfBoundsReadWithTheKernelAndLine) {
+class EmulatedGpu : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!gpu::emulator_available(&why)) GTEST_SKIP() << why;
+  }
+};
+
+TEST_F(EmulatedGpu, ReportsAnOutOfBoundsReadWithTheKernelAndLine) {
   auto g = gpu::open_emulated_gpu();
   const char* source = R"(extern "C" __global__ void overrun(float* out, const float* in) {
   int i = blockIdx.x * blockDim.x + threadIdx.x;
@@ -109,7 +119,7 @@ TEST(EmulatedGpu, ReportsAnOutOfBoundsReadWithTheKernelAndLine) {
   EXPECT_NO_THROW(g->launch(*scale, {.blocks = 1, .threads = 32}, {a, b}));
 }
 
-TEST(EmulatedGpu, ACompileErrorNamesTheKernelAndKeepsItsSource) {
+TEST_F(EmulatedGpu, ACompileErrorNamesTheKernelAndKeepsItsSource) {
   auto g = gpu::open_emulated_gpu();
   try {
     g->load({"broken", "extern \"C\" __global__ void broken(float* out) { out[0] = undeclared_name; }\n", ""});
