@@ -27,13 +27,17 @@ mapfile -t TESTS < <(
   "$BAZEL" query --noshow_progress 'kind(cc_test, //tinyref/backends/cuda:* + //tools/mnist:*)' 2>/dev/null
   echo "$CH08_TESTS"
   echo //tests/08_cuda_codegen:milestone_native_solution
-  echo //tools/gpu:gpu_test
+  echo //tools/gpu:gpu_layer_test
   echo //tinyref:conformance_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/engine:replay_test
   echo //tools/cuda:cuda_smoke_test
   echo //tools/cudaemu:both_ways_test  # the emulator against nvcc on the same kernels
 )
+# One folder holds the binaries: two targets of one name (//a:x_test, //b:x_test) would overwrite.
+mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | sed '/^$/d' | sort -u)
+clash=$(printf '%s\n' "${TESTS[@]}" | sed 's/.*://' | sort | uniq -d)
+[[ -z $clash ]] || { echo "device_pack: more than one test named $clash" >&2; exit 1; }
 echo "device_pack: building ${#TESTS[@]} tests, ${#BENCHES[@]} benchmarks and //tools/mnist:mnist"
 "$BAZEL" build -c opt --config=opt "${TESTS[@]}" "${BENCHES[@]}" //tools/mnist:mnist
 
