@@ -31,7 +31,8 @@ using KernelFunction = void (*)(void** buffers);
 // The name of that function for a kernel named `kernel_name`: "<kernel_name>_entry".
 std::string entry_point(const std::string& kernel_name);
 
-// -O3 -march=native -fopenmp -shared -fPIC, and, in a build under a sanitizer (bazel
+// -O3 -march=native -fopenmp -shared -fPIC -fno-tree-loop-vectorize (compiler.cc says why the
+// last), and, in a build under a sanitizer (bazel
 // --config=asan or --config=ubsan), the same -fsanitize flags: the tests' sanitizer pass then
 // checks the generated code as well as ours.
 std::vector<std::string> default_compiler_flags();

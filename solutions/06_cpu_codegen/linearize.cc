@@ -1,5 +1,7 @@
 #include "ch06/linearize.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -19,12 +21,19 @@ using Fixed = std::map<std::string, int64_t>;
 double reduce_init(Op op) { return op == Op::SUM ? 0.0 : -std::numeric_limits<double>::infinity(); }
 Op combine_op(Op reduce) { return reduce == Op::SUM ? Op::ADD : Op::MAX; }
 
-// Every assignment of values to the loops of `kind` (the unrolled positions), first loop
-// slowest, each on top of `base`.
+// Every assignment of values to the loops of `kind` (the unrolled positions), in the order the
+// output is laid out: the loop the STORE moves along fastest varies fastest, so neighbouring
+// statements write neighbouring outputs, the pattern the compiler's vectorizer looks for.
 std::vector<Fixed> positions(const LoopKernel& k, LoopKind kind) {
+  std::vector<size_t> order;
+  for (size_t l = 0; l < k.loops.size(); ++l) {
+    if (k.loops[l].kind == kind) order.push_back(l);
+  }
+  auto store_stride = [&](size_t l) { return std::abs(k.stride(0, l).value_or(0)); };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return store_stride(a) > store_stride(b); });
   std::vector<Fixed> out = {{}};
-  for (const Loop& l : k.loops) {
-    if (l.kind != kind) continue;
+  for (size_t i : order) {
+    const Loop& l = k.loops[i];
     std::vector<Fixed> next;
     for (const Fixed& f : out) {
       for (int64_t v = 0; v < l.extent; ++v) {

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -14,14 +15,25 @@ namespace {
 
 bool is_load(const LoopKernel& k, size_t leaf) { return k.leaves[leaf]->kind == NodeKind::kLoad; }
 
-// How much to split a loop of `extent` by when `want` is the goal: the whole loop when it is no
-// longer; else the largest of want, want/2, ... that divides it (no tail); else want, with a tail.
-int64_t split_amount(int64_t extent, int64_t want, bool halving) {
-  if (extent <= want) return extent;
-  for (int64_t a = want; a >= 2; a = halving ? a / 2 : a - 1) {
+// How many positions of a loop of `extent` to compute side by side for the vectorizer: all of
+// them when they fit in two vectors (no tail: rows of 5, 10 or 12 whole); else the largest power
+// of two up to `width` that divides the extent; else `width`, with a tail.
+int64_t vector_amount(int64_t extent, int64_t width) {
+  if (extent <= 2 * width) return extent;
+  for (int64_t a = width; a >= 2; a /= 2) {
     if (extent % a == 0) return a;
   }
-  return want;
+  return width;
+}
+
+// The register tile's second side along a loop of `extent`: the largest divisor of the extent
+// up to `most` (no tail), else `most` (with a tail); 0 when not even 2 fit.
+int64_t tile_amount(int64_t extent, int64_t most) {
+  most = std::min(most, extent);
+  for (int64_t a = most; a >= 2; --a) {
+    if (extent % a == 0) return a;
+  }
+  return most >= 2 ? most : 0;
 }
 
 void note(LoopKernel& k, const std::string& what, const std::string& var, int64_t amount) {
@@ -54,7 +66,7 @@ void optimize(LoopKernel& k, const OptimizeOptions& options) {
   if (options.reorder) reorder_loops(k);
   if (options.upcast) upcast_output(k, options.width);
   if (options.registers) split_accumulators(k, options.partials);
-  if (options.tile) register_tile(k, options.rows);
+  if (options.tile) register_tile(k, options.accumulators);
   if (options.parallel) parallelize(k, options.threads > 0 ? options.threads : omp_get_max_threads());
 }
 
@@ -104,10 +116,17 @@ void reorder_loops(LoopKernel& k) {
 }
 
 void upcast_output(LoopKernel& k, int width) {
-  if (width < 2) return;
   for (size_t l = 0; l < k.loops.size(); ++l) {
     if (k.loops[l].kind != LoopKind::kGlobal || k.stride(0, l) != 1) continue;
-    const int64_t amount = split_amount(k.loops[l].extent, width, true);
+    // In a reduction the loads run hot, the store once per output: an output loop shorter than a
+    // vector (a weight gradient's 5 columns), or whose inputs lie far apart (BatchNorm's channels,
+    // 400 floats apart), makes a poor vector. split_accumulators vectorizes those instead.
+    if (k.reduce() && k.loops[l].extent < width) return;
+    for (size_t leaf = 1; k.reduce() && leaf < k.leaves.size(); ++leaf) {
+      const auto s = k.stride(leaf, l);
+      if (is_load(k, leaf) && (!s || std::abs(*s) > 1)) return;
+    }
+    const int64_t amount = vector_amount(k.loops[l].extent, width);
     if (amount < 2 || unrolled(k) * amount > kMaxUnrolled) return;
     note(k, "upcast", k.loops[l].var, amount);
     k.split(l, amount, LoopKind::kUpcast);
@@ -116,10 +135,10 @@ void upcast_output(LoopKernel& k, int width) {
 }
 
 void split_accumulators(LoopKernel& k, int count) {
-  if (!k.reduce() || count < 2 || unrolled(k) >= count) return;
+  if (!k.reduce() || unrolled(k) > 1) return;  // an upcast gives several accumulators already
   for (size_t l = k.loops.size(); l-- > 0;) {
     if (k.loops[l].kind != LoopKind::kReduce) continue;
-    const int64_t amount = split_amount(k.loops[l].extent, count, true);
+    const int64_t amount = vector_amount(k.loops[l].extent, count);
     if (amount < 2 || unrolled(k) * amount > kMaxUnrolled) return;
     note(k, "partials", k.loops[l].var, amount);
     k.split(l, amount, LoopKind::kUnroll);
@@ -127,39 +146,46 @@ void split_accumulators(LoopKernel& k, int count) {
   }
 }
 
-void register_tile(LoopKernel& k, int rows) {
-  if (!k.reduce() || rows < 2) return;
-  std::vector<size_t> upcasts;
+void register_tile(LoopKernel& k, int accumulators) {
+  if (!k.reduce()) return;
+  std::vector<size_t> unrolled_loops;  // the vector: upcast outputs or partial sums
   for (size_t l = 0; l < k.loops.size(); ++l) {
-    if (k.loops[l].kind == LoopKind::kUpcast) upcasts.push_back(l);
+    if (!is_loop(k.loops[l].kind)) unrolled_loops.push_back(l);
   }
-  if (upcasts.empty()) return;
-  // The inputs the upcast loop moves through: each is loaded once per upcast position.
+  if (unrolled_loops.empty()) return;
+  // The inputs the vector moves through: each is loaded once per position.
   std::vector<size_t> moving;
   for (size_t leaf = 0; leaf < k.leaves.size(); ++leaf) {
     if (!is_load(k, leaf)) continue;
-    for (size_t u : upcasts) {
+    for (size_t u : unrolled_loops) {
       if (k.stride(leaf, u).value_or(1) != 0) {
         moving.push_back(leaf);
         break;
       }
     }
   }
-  // The output loop along which most of them are reused: there, one load serves every row.
+  // The output loop along which most of them are reused: there, one load serves every row of
+  // the tile. Ties go to a loop the tile divides (a tail in the hottest loop costs more than it
+  // saves), then to the later loop.
+  const int64_t most = accumulators / unrolled(k);
   size_t best = k.loops.size();
   int best_score = 0;
+  bool best_exact = false;
   for (size_t l = 0; l < k.loops.size(); ++l) {
-    if (k.loops[l].kind != LoopKind::kGlobal || k.loops[l].extent < 2) continue;
+    if (k.loops[l].kind != LoopKind::kGlobal) continue;
+    const int64_t amount = tile_amount(k.loops[l].extent, most);
+    if (amount < 2) continue;
     int score = 0;
     for (size_t leaf : moving) score += k.stride(leaf, l) == 0 ? 1 : 0;
-    if (score > 0 && score >= best_score) {
+    const bool exact = k.loops[l].extent % amount == 0;
+    if (score > 0 && (score > best_score || (score == best_score && exact >= best_exact))) {
       best = l;
       best_score = score;
+      best_exact = exact;
     }
   }
   if (best == k.loops.size()) return;
-  const int64_t amount = split_amount(k.loops[best].extent, rows, false);
-  if (amount < 2 || unrolled(k) * amount > kMaxUnrolled) return;
+  const int64_t amount = tile_amount(k.loops[best].extent, most);
   note(k, "tile", k.loops[best].var, amount);
   k.split(best, amount, LoopKind::kUpcast);
 }

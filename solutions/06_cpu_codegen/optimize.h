@@ -31,8 +31,8 @@ struct OptimizeOptions {
   bool tile = true;
   bool parallel = true;
   int width = 8;    // upcast_output's amount (8 floats: one AVX2 register)
-  int partials = 4; // split_accumulators' count
-  int rows = 4;     // register_tile's second dimension
+  int partials = 8; // split_accumulators' count (8 floats: one AVX2 register)
+  int accumulators = 32;  // register_tile's budget: upcast positions x tile rows, at most
   int threads = 0;  // parallelize's thread count; 0: OpenMP's (OMP_NUM_THREADS, else the cores)
 
   static OptimizeOptions none();  // every transformation off: one plain loop per dimension
@@ -52,19 +52,23 @@ void parallelize(LoopKernel& k, int threads);
 // leaves move stride-1 (the STORE counts for output loops) becomes the innermost of its kind.
 void reorder_loops(LoopKernel& k);
 
-// ch06.9: the output loop the STORE writes stride-1 is split by `width` (or the largest
-// power of two below it that divides its extent; a short loop is unrolled whole), the inner
-// part upcast: several outputs side by side for the compiler's vectorizer.
+// ch06.9: the output loop the STORE writes stride-1 is upcast, whole when it fits in two
+// vectors (2 * width), else split by the largest power of two up to `width` that divides its
+// extent (else by `width`, with a tail): several outputs side by side for the compiler's
+// vectorizer. In a reduction, only a loop of at least `width` along which every load is
+// stride-0 or stride-1 (else there is no vector to make).
 void upcast_output(LoopKernel& k, int width);
 
-// ch06.10: a reduce kernel with fewer than `count` accumulators per iteration gets `count`
-// partial sums (kUnroll) over its innermost reduce loop: independent adds the CPU overlaps.
+// ch06.10: a reduce kernel with one accumulator per output (nothing upcast) gets partial sums
+// (kUnroll; as many as upcast_output would upcast, with `count` as the width) over its
+// innermost reduce loop: independent adds the CPU overlaps, and the vectorizer packs.
 void split_accumulators(LoopKernel& k, int count);
 
-// ch06.11: a reduce kernel with an upcast output loop gets a second one: the output loop along
-// which the input that the upcast loop moves through is reused, split by `rows`, so each loaded
-// value serves a whole row (or column) of the tile of accumulators.
-void register_tile(LoopKernel& k, int rows);
+// ch06.11: a reduce kernel with an unrolled loop (upcast or partials: the vector) gets one more
+// upcast: the output loop along which the most inputs that the vector moves through are reused,
+// by as many rows as keep the tile within `accumulators` (a divisor of the loop's extent if
+// there is one), so each loaded vector serves a whole column of the tile.
+void register_tile(LoopKernel& k, int accumulators);
 
 }  // namespace ch06
 

@@ -70,16 +70,15 @@ Expr build(Linear l) {
   return l.constant == 0 ? out : ch04::add(out, num(l.constant));
 }
 
-// Splits a into k*quotient + rest, moving every term whose coefficient is a multiple of k (and
-// the constant's multiple of k) into the quotient. The rest keeps a constant in [0, k).
+// Splits a into k*quotient + rest, moving every multiple of k out of the coefficients (25*x with
+// k = 24 is 24*x + x: x to the quotient, x to the rest) and out of the constant, which leaves
+// the rest a constant in [0, k). A window index from a pool, (25*i + j) % 24, becomes (i + j) % 24,
+// which the bounds then drop.
 void split_multiples(const Expr& a, int64_t k, Linear* quotient, Linear* rest) {
   const Linear l = linear(a);
   for (const auto& [term, c] : l.terms) {
-    if (c % k == 0) {
-      quotient->terms.push_back({term, c / k});
-    } else {
-      rest->terms.push_back({term, c});
-    }
+    if (c / k != 0) quotient->terms.push_back({term, c / k});
+    if (c % k != 0) rest->terms.push_back({term, c % k});
   }
   quotient->constant = floor_div(l.constant, k);
   rest->constant = l.constant - quotient->constant * k;

@@ -147,6 +147,11 @@ TEST(Task1Simplify, DivAndModPullOutMultiples) {
   // A reshape undone: (flat/4, flat%4) read with strides (s, t) is i*s + j*t again.
   EXPECT_TRUE(simplifies(ch04::div(flat, num(4)) * 12 + ch04::mod(flat, num(4)) * 3 + 5, kRanges, 9));
   EXPECT_TRUE(simplifies(ch04::div(flat + 8, num(4)), kRanges, 3)) << "(4i + j + 8)/4 is i + 2";
+  // A pooling window's index: rows of 25 read modulo 24 (tinygrad's pool repeats, then reshapes).
+  const Expr w = var("w", 0, 4), r = var("r", 0, 19);
+  const std::map<std::string, int64_t> window = {{"w", 4}, {"r", 19}};
+  EXPECT_TRUE(simplifies(ch04::mod(w * 25 + r, num(24)), window, 3)) << "(25w + r) % 24 is w + r for w + r < 24";
+  EXPECT_TRUE(simplifies(ch04::div(w * 25 + r, num(24)), window, 1)) << "(25w + r) / 24 is w for w + r < 24";
 }
 
 TEST(Task1Simplify, NeverDropsADivisionThatIsNotExact) {
