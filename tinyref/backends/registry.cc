@@ -7,6 +7,7 @@
 
 #include "tinyref/backends/cpu/cpu.h"
 #include "tinyref/backends/cuda/cuda_device.h"
+#include "tinyref/backends/cudaemu/emulated_cuda.h"
 #include "tinyref/backends/interp/interp.h"
 #include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/error.h"
@@ -28,12 +29,16 @@ std::unique_ptr<Device> make_cuda_device() {
   });
 }
 
+// CUDA's kernels on the CUDA emulator: for tests on machines without a GPU.
+std::unique_ptr<Device> make_cuda_emu_device() { return make_emulated_cuda_device(render_cuda); }
+
 // One row per backend. A backend is created on first use and lives as long as the process
 // (buffers anywhere may still point at it).
 const std::map<std::string, std::function<std::unique_ptr<Device>()>>& factories() {
   static const auto* f = new std::map<std::string, std::function<std::unique_ptr<Device>()>>{
       {"CPU", make_cpu_device},
       {"CUDA", make_cuda_device},
+      {"CUDA_EMU", make_cuda_emu_device},
       {"INTERP", make_interp_device},
   };
   return *f;
@@ -57,6 +62,18 @@ Device& get_device(const std::string& name) {
     TT_CHECK(false, "device: unknown device '" << name << "' (known: " << known << ")");
   }
   return *devices->emplace(name, f->second()).first->second;
+}
+
+std::string cuda_or_emulator() {
+  static const std::string name = [] {
+    try {
+      get_device("CUDA");
+      return std::string("CUDA");
+    } catch (const Error&) {
+      return std::string("CUDA_EMU");
+    }
+  }();
+  return name;
 }
 
 std::string default_device_name() {

@@ -63,7 +63,7 @@ void note_fault() { ++faults; }
 
 }  // namespace detail
 
-std::string last_report() { return detail::tls_report; }
+const char* last_report() { return detail::tls_report.c_str(); }
 void print_reports(bool on) { detail::printing() = on; }
 long fault_count() { return detail::faults.load(); }
 

@@ -368,7 +368,7 @@ TEST(Launch, ABlockOfMoreThan1024Threads) {
   cudaGetLastError();
   copy_kernel<<<1, 2048>>>(in, out, 64);
   EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidConfiguration);
-  EXPECT_NE(cudaemu::last_report().find("the block (2048,1,1) has 2048 threads; a block has at most 1024"),
+  EXPECT_NE(std::string(cudaemu::last_report()).find("the block (2048,1,1) has 2048 threads; a block has at most 1024"),
             std::string::npos)
       << cudaemu::last_report();
   EXPECT_EQ(cudaDeviceSynchronize(), cudaSuccess);  // the kernel never ran: nothing to report later
@@ -441,18 +441,18 @@ TEST(HostApi, CopiesThatAGpuWouldRefuseSayWhy) {
   std::vector<float> h(100);
   float* d = device<float>(50);
   EXPECT_EQ(cudaMemcpy(d, h.data(), 100 * sizeof(float), cudaMemcpyHostToDevice), cudaErrorInvalidValue);
-  EXPECT_NE(cudaemu::last_report().find("the destination range of 400 bytes runs past the end of allocation"),
+  EXPECT_NE(std::string(cudaemu::last_report()).find("the destination range of 400 bytes runs past the end of allocation"),
             std::string::npos)
       << cudaemu::last_report();
   EXPECT_EQ(cudaMemcpy(h.data(), d, 50 * sizeof(float), cudaMemcpyHostToDevice), cudaErrorInvalidValue);
-  EXPECT_NE(cudaemu::last_report().find("the source is device memory, but the kind says host (swapped arguments?)"),
+  EXPECT_NE(std::string(cudaemu::last_report()).find("the source is device memory, but the kind says host (swapped arguments?)"),
             std::string::npos)
       << cudaemu::last_report();
   EXPECT_EQ(cudaMemcpy(h.data(), h.data() + 50, 4, cudaMemcpyDeviceToHost), cudaErrorInvalidValue);
-  EXPECT_NE(cudaemu::last_report().find("the source is not device memory"), std::string::npos) << cudaemu::last_report();
+  EXPECT_NE(std::string(cudaemu::last_report()).find("the source is not device memory"), std::string::npos) << cudaemu::last_report();
   EXPECT_EQ(cudaFree(d), cudaSuccess);
   EXPECT_EQ(cudaFree(d), cudaErrorInvalidValue);
-  EXPECT_NE(cudaemu::last_report().find("cudaFree of memory already freed with cudaFree"), std::string::npos)
+  EXPECT_NE(std::string(cudaemu::last_report()).find("cudaFree of memory already freed with cudaFree"), std::string::npos)
       << cudaemu::last_report();
   EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidValue);
 }

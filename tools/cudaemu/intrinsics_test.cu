@@ -357,7 +357,7 @@ TEST(Memory, LargeDynamicSharedMemoryNeedsTheAttribute) {
   big_shared<<<1, 16, bytes>>>(out.p);
   cudaemu::print_reports(true);
   EXPECT_EQ(cudaGetLastError(), cudaErrorInvalidValue);
-  EXPECT_NE(cudaemu::last_report().find("cudaFuncAttributeMaxDynamicSharedMemorySize"), std::string::npos);
+  EXPECT_NE(std::string(cudaemu::last_report()).find("cudaFuncAttributeMaxDynamicSharedMemorySize"), std::string::npos);
   ASSERT_EQ(cudaFuncSetAttribute(big_shared, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes), cudaSuccess);
   big_shared<<<1, 16, bytes>>>(out.p);
   EXPECT_LAUNCH_OK();

@@ -140,7 +140,7 @@ void set_max_dynamic_shared(const void* kernel, int bytes) {
   max_dynamic_shared()[kernel] = bytes;
 }
 
-void launch(const KernelLaunch& spec) {
+cudaError_t launch(const KernelLaunch& spec) {
   static std::mutex one_at_a_time;  // one in-order queue, as CUDA's default stream
   std::lock_guard serial(one_at_a_time);
   size_t limit = kDefaultSharedLimit;
@@ -155,8 +155,7 @@ void launch(const KernelLaunch& spec) {
     publish_report("cudaemu: invalid launch configuration\n  kernel " + std::string(spec.name) + "<<<" + dim_str(c.grid) +
                    ", " + dim_str(c.block) + ">>>" + (c.loc.line() ? " at " + where(c.loc) : "") + "\n  " + problem +
                    "\n");
-    set_launch_error(shared ? cudaErrorInvalidValue : cudaErrorInvalidConfiguration);
-    return;
+    return set_launch_error(shared ? cudaErrorInvalidValue : cudaErrorInvalidConfiguration);
   }
   Launch l;
   l.spec = &spec;
@@ -176,6 +175,7 @@ void launch(const KernelLaunch& spec) {
     publish_report(l.fault_report);
     set_launch_error(l.fault_code);
   }
+  return l.fault_code;
 }
 
 }  // namespace cudaemu::detail

@@ -8,7 +8,7 @@
 //   scale<<<(n + 255) / 256, 256>>>(d, n);       // rewritten: cudaemu::launch("scale", scale,
 //                                                //   cudaemu::config((n + 255) / 256, 256), d, n)
 //   cudaError_t err = cudaDeviceSynchronize();    // a fault in the kernel: its code, once;
-//   if (err != cudaSuccess) puts(cudaemu::last_report().c_str());   // and what went wrong
+//   if (err != cudaSuccess) puts(cudaemu::last_report());            // and what went wrong
 //
 // A launch runs to completion before it returns (the emulator has one in-order queue; streams
 // are accepted and ignored). Errors are not sticky: after a fault the emulator keeps working,
@@ -19,7 +19,6 @@
 #include <cstddef>
 #include <cstring>
 #include <source_location>
-#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -47,7 +46,9 @@ struct KernelLaunch {
   void (*run_thread)(const void* state);  // runs the kernel in the current CUDA thread
   const void* state;
 };
-void launch(const KernelLaunch& launch);  // runs every block, then records the outcome
+// Runs every block, then records the outcome (for cudaGetLastError and the next sync) and
+// returns it.
+cudaError_t launch(const KernelLaunch& launch);
 void set_max_dynamic_shared(const void* kernel, int bytes);
 
 template <class P, class A>
@@ -61,9 +62,10 @@ P to_param(A&& a) {
 }  // namespace detail
 
 // kernel<<<config>>>(args...): converts the arguments to the kernel's parameter types once, then
-// every CUDA thread runs the kernel on its own copy of them.
+// every CUDA thread runs the kernel on its own copy of them. Returns the launch's outcome (which
+// a <<< >>> statement drops, as CUDA's does).
 template <class... P, class... A>
-void launch(const char* name, void (*kernel)(P...), const LaunchConfig& config, A&&... args) {
+cudaError_t launch(const char* name, void (*kernel)(P...), const LaunchConfig& config, A&&... args) {
   static_assert(sizeof...(P) == sizeof...(A), "the launch passes a different number of arguments than the kernel takes");
   struct State {
     void (*kernel)(P...);
@@ -77,11 +79,31 @@ void launch(const char* name, void (*kernel)(P...), const LaunchConfig& config, 
                            std::apply(st.kernel, params);
                          },
                          &state};
-  detail::launch(l);
+  return detail::launch(l);
 }
 
-// The full report of the last fault of a kernel or an API call on this host thread ("" if none).
-std::string last_report();
+namespace detail {
+template <class P>
+struct pointee {};
+template <class T>
+struct pointee<ptr<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+// A kernel whose parameters are all pointers, launched with them as an array (what a code
+// generator's launcher has: jit.h's entry point).
+template <class... P>
+cudaError_t launch_with_arguments(const char* name, void (*kernel)(P...), const LaunchConfig& config, void* const* args) {
+  return [&]<size_t... I>(std::index_sequence<I...>) {
+    return launch(name, kernel, config, static_cast<typename detail::pointee<P>::type*>(args[I])...);
+  }(std::index_sequence_for<P...>{});
+}
+
+// The full report of the last fault of a kernel or an API call on this host thread ("" if none);
+// valid until the next report. (A C string: the prelude stays free of <string>, which would
+// double what every kernel compiled at run time parses.)
+const char* last_report();
 // Whether reports are also printed to stderr as they happen (the default; CUDAEMU_QUIET=1 off).
 void print_reports(bool on);
 // How many kernel launches have faulted in this process (tests of the diagnostics count them).

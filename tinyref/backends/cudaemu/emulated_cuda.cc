@@ -1,0 +1,117 @@
+#include "tinyref/backends/cudaemu/emulated_cuda.h"
+
+#include <filesystem>
+#include <utility>
+
+#include "tinyref/backends/cpu/cpu.h"
+#include "tinyref/codegen/uops.h"
+#include "tinyref/error.h"
+#include "tools/cudaemu/jit.h"
+#include "tools/cudaemu/runtime_api.h"
+
+namespace tinyref {
+
+namespace {
+
+namespace api = cudaemu::cuda_api;
+
+class EmulatedKernel : public CompiledKernel {
+ public:
+  EmulatedKernel(std::shared_ptr<const cudaemu::JitKernel> kernel, unsigned blocks, unsigned threads)
+      : kernel_(std::move(kernel)), blocks_(blocks), threads_(threads) {}
+  const std::string& source() const override { return kernel_->source(); }
+  void launch(const std::vector<void*>& buffers) const {
+    const cudaemu::cudaError_t e = kernel_->launch(cudaemu::dim3(blocks_), cudaemu::dim3(threads_), 0, buffers);
+    TT_CHECK(e == cudaemu::cudaSuccess, "CUDA_EMU: kernel " << kernel_->name() << " failed ("
+                                                            << api::cudaGetErrorName(e)
+                                                            << "); the CUDA emulator's report:\n"
+                                                            << cudaemu::last_report());
+  }
+
+ private:
+  std::shared_ptr<const cudaemu::JitKernel> kernel_;
+  unsigned blocks_, threads_;
+};
+
+class EmulatedCudaDevice : public Device {
+ public:
+  explicit EmulatedCudaDevice(CudaSourceRenderer renderer)
+      : renderer_(std::move(renderer)), jit_(cudaemu::JitOptions{(std::filesystem::path(cpu_cache_dir()) / "cudaemu").string()}) {}
+
+  const std::string& name() const override { return name_; }
+
+  void* alloc(size_t bytes) override {
+    void* p = nullptr;
+    TT_CHECK(api::cudaMalloc(&p, bytes) == cudaemu::cudaSuccess, "CUDA_EMU: cannot allocate " << bytes << " bytes");
+    return p;
+  }
+  void free(void* ptr) override { api::cudaFree(ptr); }
+  void copy_in(void* dst, const void* src, size_t bytes) override { copy(dst, src, bytes, cudaemu::cudaMemcpyHostToDevice); }
+  void copy_out(void* dst, const void* src, size_t bytes) override { copy(dst, src, bytes, cudaemu::cudaMemcpyDeviceToHost); }
+  void synchronize() override {}
+
+  // What the optimizer may assume: CUDA's (codegen/optimizer_gpu.cc), the same kernels as on a GPU.
+  CodegenOptions codegen_options() const override {
+    CodegenOptions o;
+    o.gpu = true;
+    o.vector_bytes = 0;
+    o.threads = 1;
+    return o;
+  }
+  // A schedule's kernels are compiled together, a few to a compiler run (the fixed cost of a run
+  // is most of it); compile() then finds them.
+  void compile_ahead(const std::vector<const Program*>& programs) override {
+    std::vector<cudaemu::JitSource> sources;
+    for (const Program* p : programs) sources.push_back({renderer_(*p), p->name});
+    try {
+      jit_.compile_all(sources);
+    } catch (const cudaemu::JitError&) {
+      // Left for compile(), which meets the same error with its kernel and reports it.
+    }
+  }
+
+  std::shared_ptr<CompiledKernel> compile(const Program& program) override {
+    return compile_source(renderer_(program), program.name, static_cast<unsigned>(program.global_size),
+                          static_cast<unsigned>(program.local_size));
+  }
+
+  std::shared_ptr<CompiledKernel> compile_source(const std::string& source, const std::string& name, unsigned blocks,
+                                                 unsigned threads) {
+    try {
+      return std::make_shared<EmulatedKernel>(jit_.compile(source, name), blocks, threads);
+    } catch (const cudaemu::JitError& e) {
+      throw Error(std::string("CUDA_EMU: ") + e.what());
+    }
+  }
+
+  void launch(const CompiledKernel& kernel, const std::vector<void*>& buffers) override {
+    const auto* k = dynamic_cast<const EmulatedKernel*>(&kernel);
+    TT_CHECK(k != nullptr, "CUDA_EMU launch: the kernel was not compiled by CUDA_EMU");
+    k->launch(buffers);
+  }
+
+ private:
+  void copy(void* dst, const void* src, size_t bytes, cudaemu::cudaMemcpyKind kind) {
+    TT_CHECK(api::cudaMemcpy(dst, src, bytes, kind) == cudaemu::cudaSuccess,
+             "CUDA_EMU: copy of " << bytes << " bytes failed: " << cudaemu::last_report());
+  }
+
+  std::string name_ = "CUDA_EMU";
+  CudaSourceRenderer renderer_;
+  cudaemu::Jit jit_;
+};
+
+}  // namespace
+
+std::unique_ptr<Device> make_emulated_cuda_device(CudaSourceRenderer renderer) {
+  return std::make_unique<EmulatedCudaDevice>(std::move(renderer));
+}
+
+std::shared_ptr<CompiledKernel> compile_emulated_source(Device& emulated, const std::string& source,
+                                                        const std::string& name, unsigned blocks, unsigned threads) {
+  auto* device = dynamic_cast<EmulatedCudaDevice*>(&emulated);
+  TT_CHECK(device != nullptr, "compile_emulated_source: " << emulated.name() << " is not CUDA_EMU");
+  return device->compile_source(source, name, blocks, threads);
+}
+
+}  // namespace tinyref
