@@ -3,7 +3,7 @@
 //
 //   y = x * 2, x (1000, 100): one output loop of 100000 (chapter 6 merged the two)
 //   GpuKernel g = plan_gpu(kernel, GpuOptions{});
-//   g.loops.describe()  // "gidx0<98 gidx1<256 up0<4(upcast) if (((gidx0*1024)+(gidx1*4))<100000)"
+//   g.loops.describe()  // "gidx0<98 gidx1<256 up0<4(upcast) if (((gidx0*256)+gidx1)<25000)"
 //   g.blocks            // {"gidx0"}: 98 blocks (the last one only partly used: the guard)
 //   g.threads           // {"gidx1"}: 256 threads a block, each computing 4 outputs side by side
 //
@@ -21,11 +21,10 @@
 // its inner part spread over `group` threads of one block, which later add up their partial
 // sums through shared memory: a group reduce.
 //
-//   sum of x (1000, 100) into (1000, 1): full shape (1000, 100), 1000 outputs
-//   g.loops.describe()  // "gidx0<1000 ridx0<1 ..." no: 100 is short, each thread sums a row
-//   sum of x (100000,) into (1,): g.group == "ridx1", g.threads == {"ridx1"} (256 threads),
-//                                 "gidx.. none, ridx0<391 ridx1<256": each thread adds every
-//                                 256th number, 391 of them, then the 256 partials are combined
+//   sum of x (100000,) into (1,): one output, its reduce loop split in 391 x 256
+//   g.loops.describe()  // "ridx0<391 ridx1<256 if (((ridx0*256)+ridx1)<100000)"
+//   g.group             // "ridx1", the only thread digit: each of 256 threads adds every 256th
+//                       // number (391 of them), then the 256 partials are combined
 #ifndef CH08_GPU_KERNEL_H_
 #define CH08_GPU_KERNEL_H_
 

@@ -8,19 +8,19 @@
 //     const int ridx1 = threadIdx.x;
 //     float acc0 = 0.0f;
 //     for (int ridx0 = 0; ridx0 < 4; ridx0++) {
-//       float val0 = ((((ridx0*256)+ridx1)<1000)) ? data1[((ridx0*256)+ridx1)] : 0.0f);
+//       float val0 = ((((ridx0*256)+ridx1)<1000)?data1[((ridx0*256)+ridx1)]:0.0f);
 //       if ((((ridx0*256)+ridx1)<1000)) acc0 = (acc0+val0);
 //     }
-//     __shared__ float partial0[1][256];           // the group's partials, then the tree:
-//     partial0[0][threadIdx.x] = acc0;
+//     __shared__ float partial7[1][256];              // the group's partials, then the tree:
+//     partial7[0][threadIdx.x] = acc0;
 //     __syncthreads();
-//     for (int step = 128; step > 0; step >>= 1) {  //   step 128: thread t adds t+128's
-//       if (ridx1 < step && ridx1 + step < 256) {   //   step  64: thread t adds t+64's
-//         partial0[0][threadIdx.x] = (partial0[0][threadIdx.x]+partial0[0][threadIdx.x+step]);
-//       }                                           //   ...
-//       __syncthreads();                            //   step   1: thread 0 holds the sum
+//     for (int step = 128; step > 0; step >>= 1) {     //   step 128: thread t adds t+128's
+//       if (ridx1 < step && ridx1 + step < 256) {      //   step  64: thread t adds t+64's
+//         partial7[0][threadIdx.x] = (partial7[0][threadIdx.x]+partial7[0][threadIdx.x+step]);
+//       }                                              //   ...
+//       __syncthreads();                               //   step   1: thread 0 holds the sum
 //     }
-//     acc0 = partial0[0][threadIdx.x-ridx1];
+//     acc0 = partial7[0][threadIdx.x-ridx1];
 //     if ((ridx1<1)) data0[0] = acc0;
 //   }
 //
