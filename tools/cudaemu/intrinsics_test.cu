@@ -379,6 +379,19 @@ __global__ void math(float* f, int* i) {
   i[4] = max(-3, 2u) == 4294967293u;  // CUDA's mixed int/unsigned max is unsigned
 }
 
+// `cond ? x[i] : 0` is a float, as in CUDA (not the element converted to int).
+__global__ void guarded_halves(const float* x, float* y, int n) {
+  const int i = threadIdx.x;
+  y[i] = i < n ? x[i] : 0;
+}
+
+TEST(Math, AConditionalWithAnIntLiteralKeepsTheFloat) {
+  Device<float> x(std::vector<float>{0.5f, 1.25f, 2.75f}), y(4);
+  guarded_halves<<<1, 4>>>(x.p, y.p, 3);
+  EXPECT_LAUNCH_OK();
+  EXPECT_EQ(y.host(), (std::vector<float>{0.5f, 1.25f, 2.75f, 0.0f}));
+}
+
 TEST(Math, CudaOnlyFunctions) {
   Device<float> f(5);
   Device<int> i(5);

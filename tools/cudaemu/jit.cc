@@ -3,7 +3,6 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -42,12 +41,14 @@ std::string read_all(const fs::path& p) {
   return ss.str();
 }
 
-// Another process may be writing the same file: write beside it, then rename over it.
+// Another process may be writing the same file: a unique temporary beside it, renamed over it.
 void write_atomically(const fs::path& p, const std::string& text) {
-  static std::atomic<int> n{0};
-  fs::path tmp = p;
-  tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(n++);
-  std::ofstream(tmp) << text;
+  std::string tmp = p.string() + ".XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw JitError("cudaemu: cannot write beside " + p.string());
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) throw JitError("cudaemu: cannot write " + tmp);
   fs::rename(tmp, p);
 }
 

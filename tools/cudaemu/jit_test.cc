@@ -14,9 +14,10 @@
 namespace cudaemu {
 namespace {
 
-std::string cache_dir() {
+// One cache for the tests that do not count compiler runs (each new cache precompiles the prelude).
+std::string cache_dir(const std::string& sub = "shared") {
   const char* tmp = std::getenv("TEST_TMPDIR");
-  return std::string(tmp ? tmp : "/tmp") + "/jit_cache";
+  return std::string(tmp ? tmp : "/tmp") + "/jit_cache/" + sub;
 }
 
 // What a code generator prints: extern "C", pointers only, __shared__ and a barrier.
@@ -42,7 +43,7 @@ float* device(const std::vector<float>& host) {
 }
 
 TEST(Jit, CompilesAGeneratedKernelAndRunsIt) {
-  Jit jit(JitOptions{cache_dir() + "/run"});
+  Jit jit(JitOptions{cache_dir()});
   std::shared_ptr<const JitKernel> k = jit.compile(kRowSums, "r_4_64");
   std::vector<float> x(256);
   for (int i = 0; i < 256; ++i) x[i] = 0.5f * (i % 64);
@@ -57,7 +58,7 @@ TEST(Jit, CompilesAGeneratedKernelAndRunsIt) {
 }
 
 TEST(Jit, ASecondJitFindsTheCompiledKernelOnDisk) {
-  const std::string dir = cache_dir() + "/disk";
+  const std::string dir = cache_dir("disk");
   Jit first(JitOptions{dir});
   first.compile(kRowSums, "r_4_64");
   EXPECT_EQ(first.compiler_runs(), 1);
@@ -67,7 +68,7 @@ TEST(Jit, ASecondJitFindsTheCompiledKernelOnDisk) {
 }
 
 TEST(Jit, KernelsCompiledTogetherMayShareANameAndRunApart) {
-  Jit jit(JitOptions{cache_dir() + "/batch"});
+  Jit jit(JitOptions{cache_dir("batch")});
   const std::string scale = "extern \"C\" __global__ void E_4(float* y, const float* x) { y[threadIdx.x] = %s * x[threadIdx.x]; }";
   std::vector<JitSource> sources;
   for (const char* factor : {"2.0f", "3.0f", "-1.0f"}) {
@@ -91,7 +92,7 @@ TEST(Jit, KernelsCompiledTogetherMayShareANameAndRunApart) {
 }
 
 TEST(Jit, ACompileErrorSaysWhatAndWhere) {
-  Jit jit(JitOptions{cache_dir() + "/bad"});
+  Jit jit(JitOptions{cache_dir()});
   try {
     jit.compile("extern \"C\" __global__ void broken(float* x) { x[0] = undefined_name; }", "broken");
     FAIL() << "expected a JitError";
@@ -104,7 +105,7 @@ TEST(Jit, ACompileErrorSaysWhatAndWhere) {
 }
 
 TEST(Jit, AFaultInAGeneratedKernelIsReportedOnItsLine) {
-  Jit jit(JitOptions{cache_dir() + "/fault"});
+  Jit jit(JitOptions{cache_dir()});
   std::shared_ptr<const JitKernel> k = jit.compile(kRowSums, "r_4_64");
   float *in = device(std::vector<float>(200)), *out = device(std::vector<float>(4));  // 56 short
   print_reports(false);

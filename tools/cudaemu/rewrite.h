@@ -19,7 +19,7 @@
 // In the functions marked __global__ or __device__ (signature and body): pointer parameters,
 // return types and local pointer declarations become checked pointers; pointer casts and unary
 // `*` become their checked forms; `auto x = e` becomes `auto x = ::cudaemu::value(e)` (a value,
-// not a proxy); __shared__ declarations become per-block checked storage, and each later use of
+// not a proxy), and so do both branches of `c ? a : b` (so that `c ? x[i] : 0` is a float); __shared__ declarations become per-block checked storage, and each later use of
 // a __shared__ scalar `s` becomes `s.at()`. Everywhere: launches, and `#include "x.cuh"` becomes
 // `#include "x.emu.cuh"` (device headers go through the rewriter too). Not followed: code
 // inside #define bodies, pointers to pointers (left unchecked), template kernels launched

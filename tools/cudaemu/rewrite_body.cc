@@ -1,7 +1,7 @@
 // The statements of a device function. At the start of each statement: a __shared__
 // declaration (replaced whole), an `auto` declaration (its initialisers wrapped in value()), a
 // pointer declaration (its type made checked). Then, token by token: pointer casts, unary `*`,
-// uses of __shared__ scalars, assert.
+// uses of __shared__ shared, assert.
 #include <algorithm>
 #include <set>
 
@@ -28,20 +28,20 @@ std::string escaped(const std::string& s) {
 }  // namespace
 
 void Rewriter::body(size_t lb, size_t rb) {
-  std::vector<SharedScalar> scalars;
+  std::vector<SharedName> shared;
   std::vector<size_t> blocks = {lb};  // the open braces that hold statements (not initialisers)
   std::vector<bool> brace_is_block;
   std::set<size_t> starts = {lb + 1};
   bool at_start = false;
   for (size_t j = lb + 1; j < rb; ++j) {
-    std::erase_if(scalars, [&](const SharedScalar& s) { return j > s.scope_end; });
+    std::erase_if(shared, [&](const SharedName& s) { return j > s.scope_end; });
     at_start = at_start || starts.count(j) > 0;
     if (t_[j].kind == Tok::kPreproc) continue;  // #pragma unroll: the statement starts after it
     if (at_start && !done_[j]) {
       at_start = false;
-      std::vector<SharedScalar> declared;
+      std::vector<SharedName> declared;
       const size_t next = statement_start(j, rb, declared);
-      for (SharedScalar& s : declared) s.scope_end = match(blocks.back()), scalars.push_back(s);
+      for (SharedName& s : declared) s.scope_end = match(blocks.back()), shared.push_back(s);
       if (next != j) {
         j = next - 1;
         at_start = true;
@@ -67,13 +67,13 @@ void Rewriter::body(size_t lb, size_t rb) {
     } else if (is(j, ";")) {
       at_start = true;
     }
-    expression_token(j, scalars);
+    expression_token(j, shared);
   }
 }
 
-size_t Rewriter::statement_start(size_t s, size_t rb, std::vector<SharedScalar>& scalars) {
+size_t Rewriter::statement_start(size_t s, size_t rb, std::vector<SharedName>& shared) {
   for (size_t k = s; ident(k); ++k) {
-    if (is(k, "__shared__")) return shared_declaration(s, rb, scalars);
+    if (is(k, "__shared__")) return shared_declaration(s, rb, shared);
     if (attribute(k)) k = match(k + 1);
     else if (!is(k, "extern") && !is(k, "static") && !is(k, "volatile")) break;
   }
@@ -82,7 +82,7 @@ size_t Rewriter::statement_start(size_t s, size_t rb, std::vector<SharedScalar>&
 }
 
 // [extern|static|volatile|__align__(n)]* __shared__ type name[dims], name2[dims2];
-size_t Rewriter::shared_declaration(size_t s, size_t rb, std::vector<SharedScalar>& scalars) {
+size_t Rewriter::shared_declaration(size_t s, size_t rb, std::vector<SharedName>& shared) {
   size_t k = s;
   bool dynamic = false;
   std::string align = "0";
@@ -139,11 +139,13 @@ size_t Rewriter::shared_declaration(size_t s, size_t rb, std::vector<SharedScala
     if (dynamic) {
       if (dims != "[]") fail(name, "an extern __shared__ array is declared with empty brackets: name[]");
       text += "::cudaemu::dynamic_shared<" + type + "> " + id + "{" + site + "};";
+      shared.push_back({id, 0, "", false});
     } else if (!dims.empty()) {
       text += "::cudaemu::shared_array<" + type + dims + "> " + id + "{" + site + ", " + align + "};";
+      shared.push_back({id, 0, type + dims, false});
     } else {
       text += "::cudaemu::shared_var<" + type + "> " + id + "{" + site + ", " + align + "};";
-      scalars.push_back({id, 0});
+      shared.push_back({id, 0, type, true});
     }
   }
   t_[s].text = text;
@@ -238,7 +240,7 @@ size_t Rewriter::pointer_declaration(size_t s) {
   return s;
 }
 
-void Rewriter::expression_token(size_t j, const std::vector<SharedScalar>& scalars) {
+void Rewriter::expression_token(size_t j, const std::vector<SharedName>& shared) {
   if (done_[j]) return;
   if (kNamedCasts.count(orig_[j]) && is(j + 1, "<")) {
     const size_t m = match_angle(j + 1);
@@ -263,12 +265,48 @@ void Rewriter::expression_token(size_t j, const std::vector<SharedScalar>& scala
     const size_t e = operand_end(j + 1);
     t_[j].text = "::cudaemu::deref(";
     t_[e - 1].post = ")" + t_[e - 1].post;
+  } else if (is(j, "?")) {
+    conditional(j);
   } else if (is(j, "assert") && is(j + 1, "(")) {
     t_[j].text = "CUDAEMU_ASSERT";
+  } else if (is(j, "sizeof") && is(j + 1, "(") && is(j + 3, ")")) {
+    for (const SharedName& s : shared) {  // the declared type's size, not the proxy's
+      if (orig_[j + 2] != s.name || s.type.empty()) continue;
+      t_[j + 2].text = s.type;
+      done_[j + 2] = true;
+    }
   } else if (ident(j) && !is(j - 1, ".") && !is(j - 1, "->") && !is(j - 1, "::") && !is(j + 1, "::")) {
-    for (const SharedScalar& s : scalars)
-      if (orig_[j] == s.name) t_[j].text += ".at()";
+    for (const SharedName& s : shared)
+      if (orig_[j] == s.name && s.scalar) t_[j].text += ".at()";
   }
+}
+
+// c ? a : b -> c ? ::cudaemu::value(a) : ::cudaemu::value(b). With a proxy on one side and, say,
+// an int literal on the other (`i < n ? x[i] : 0`), C++ would convert the proxy to int: only
+// that direction exists. As values, the usual arithmetic conversions apply, as on a GPU.
+void Rewriter::conditional(size_t q) {
+  size_t colon = q + 1;
+  for (int nested = 0; t_[colon].kind != Tok::kEnd; ++colon) {
+    if (is(colon, "(") || is(colon, "[") || is(colon, "{")) colon = match(colon);
+    else if (is(colon, "?")) ++nested;
+    else if (is(colon, ":") && nested-- == 0) break;
+    else if (is(colon, ";")) fail(q, "a '?' without its ':'");
+  }
+  size_t end = colon + 1;
+  for (int nested = 0; t_[end].kind != Tok::kEnd; ++end) {
+    if (is(end, "(") || is(end, "[") || is(end, "{")) {
+      end = match(end);
+    } else if (is(end, "?")) {
+      ++nested;
+    } else if (is(end, ":")) {
+      if (nested-- == 0) break;
+    } else if (is(end, ")") || is(end, "]") || is(end, "}") || is(end, ",") || is(end, ";")) {
+      break;
+    }
+  }
+  if (colon == q + 1 || end == colon + 1) fail(q, "cannot read this conditional expression");
+  wrap(q + 1, colon - 1, "::cudaemu::value(", ")");
+  wrap(colon + 1, end - 1, "::cudaemu::value(", ")");
 }
 
 bool Rewriter::unary_position(size_t j) const {

@@ -20,10 +20,13 @@ class Rewriter {
   void run();
 
  private:
-  // A __shared__ scalar in scope: each later use of its name becomes name.at().
-  struct SharedScalar {
+  // A __shared__ name in scope: each later use of a scalar's name becomes name.at(), and
+  // sizeof(name) the size of its declared type (not of the object standing in for it).
+  struct SharedName {
     std::string name;
     size_t scope_end;  // the '}' closing the block it was declared in
+    std::string type;  // "float[32][33]"; "" for extern __shared__ (its size is the launch's)
+    bool scalar;
   };
 
   [[noreturn]] void fail(size_t i, const std::string& what) const;
@@ -45,15 +48,16 @@ class Rewriter {
 
   // rewrite_body.cc
   void body(size_t lb, size_t rb);
-  size_t statement_start(size_t s, size_t rb, std::vector<SharedScalar>& scalars);
-  size_t shared_declaration(size_t s, size_t rb, std::vector<SharedScalar>& scalars);
+  size_t statement_start(size_t s, size_t rb, std::vector<SharedName>& shared);
+  size_t shared_declaration(size_t s, size_t rb, std::vector<SharedName>& shared);
   std::string spaced(size_t b, size_t e) const;
   void auto_declaration(size_t s);
   size_t pointer_declaration(size_t s);
-  void expression_token(size_t j, const std::vector<SharedScalar>& scalars);
+  void expression_token(size_t j, const std::vector<SharedName>& shared);
   size_t operand_end(size_t k) const;
   bool cast_parens(size_t open, size_t close) const;
   bool unary_position(size_t j) const;
+  void conditional(size_t q);
 
   std::vector<Token>& t_;
   std::vector<std::string> orig_;  // the tokens as lexed (string literals as '"')

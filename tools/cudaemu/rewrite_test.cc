@@ -82,7 +82,7 @@ TEST(Rewrite, LocalPointerDeclarations) {
 }
 
 TEST(Rewrite, ExpressionsThatLookLikeDeclarationsAreLeftAlone) {
-  const std::string src = "__global__ void k(int a, int b) { int c = a * b; c *= a; a * b < c ? c : a; }";
+  const std::string src = "__global__ void k(int a, int b) { int c = a * b; c *= a; a * b < c; }";
   EXPECT_REWRITES(src, src);
   const std::string init = "__global__ void k(int a, int b) { float v[2] = {a * b, 1}; }";
   EXPECT_REWRITES(init, init);
@@ -123,6 +123,15 @@ TEST(Rewrite, AutoDeclarationsHoldValuesNotProxies) {
                   "const auto& r = ::cudaemu::value(p[2]); auto q = ::cudaemu::value(p); }");
 }
 
+TEST(Rewrite, ConditionalBranchesAreValues) {
+  // As proxies, `i < n ? x[i] : 0` would be an int (x[i] converted to the literal's type).
+  EXPECT_REWRITES("__global__ void k(float* x, int n, int i) { float v = i < n ? x[i] : 0; }",
+                  "__global__ void k(::cudaemu::ptr<float> x, int n, int i) { float v = i < n ? ::cudaemu::value(x[i]) : ::cudaemu::value(0); }");
+  EXPECT_REWRITES("__global__ void k(int a, int b, int c) { f(a ? b : c ? a : b, (a ? b : c)); }",
+                  "__global__ void k(int a, int b, int c) { f(a ? ::cudaemu::value(b) : ::cudaemu::value(c ? ::cudaemu::value(a) : ::cudaemu::value(b)), "
+                  "(a ? ::cudaemu::value(b) : ::cudaemu::value(c))); }");
+}
+
 TEST(Rewrite, SharedArraysAndScalars) {
   EXPECT_REWRITES("__global__ void k() {\n  __shared__ float tile[32][33], row[32];\n}",
                   "__global__ void k() {\n  ::cudaemu::shared_array<float[32][33]> tile{CUDAEMU_SITE(\"float tile[32][33]\", 2), 0};"
@@ -140,6 +149,12 @@ TEST(Rewrite, ASharedScalarIsOnlyRewrittenInItsScope) {
   EXPECT_REWRITES("__global__ void k(float* x) { { __shared__ int n; n = 1; } int n = 2; x[n] = 0; }",
                   "__global__ void k(::cudaemu::ptr<float> x) { { ::cudaemu::shared_var<int> n{CUDAEMU_SITE(\"int n\", 1), 0}; n.at() = 1; } "
                   "int n = 2; x[n] = 0; }");
+}
+
+TEST(Rewrite, SizeofASharedNameIsThatOfItsType) {
+  EXPECT_REWRITES("__global__ void k() { __shared__ float t[4][5]; __shared__ int n; int a = sizeof(t), b = sizeof(n); }",
+                  "__global__ void k() { ::cudaemu::shared_array<float[4][5]> t{CUDAEMU_SITE(\"float t[4][5]\", 1), 0}; "
+                  "::cudaemu::shared_var<int> n{CUDAEMU_SITE(\"int n\", 1), 0}; int a = sizeof(float[4][5]), b = sizeof(int); }");
 }
 
 TEST(Rewrite, SharedMisuseIsAnError) {
