@@ -75,7 +75,8 @@ struct GpuKernel {
 //      part the group. The loop: the innermost reduce loop if it has `group` iterations, else
 //      the longest reduce loop (the innermost first among equals)
 //   3. otherwise ch06::upcast_output(k, upcast), and for a reduce kernel with at least
-//      tile_outputs outputs (counting the upcast ones) ch06::register_tile(k, tile) too
+//      tile_outputs outputs (counting the upcast ones) ch06::register_tile(k, upcast * tile) too
+//      (its argument is a budget of accumulators, the upcast ones included)
 //   4. the thread digits: from the innermost output loop outwards, whole loops while they fit
 //      in what is left of `threads` (divided by the group's size), then one loop split so its
 //      inner part fills the rest (a tail where it does not divide: the guard)

@@ -21,7 +21,8 @@ namespace {
 // Given. NVRTC compiles without the system's headers: the math is CUDA's own device functions
 // (exp2f and friends, within 2 ulp of the exact value), under one name for both dtypes. Put it
 // at the top of every kernel's source.
-[[maybe_unused]] const char* kHelpers = R"(template <typename T> __device__ inline T ch08_max(T a, T b) { return a > b ? a : b; }
+[[maybe_unused]] const char* kHelpers = R"(__device__ inline float ch08_max(float a, float b) { return a > b ? a : b; }
+__device__ inline double ch08_max(double a, double b) { return a > b ? a : b; }
 __device__ inline float ch08_exp2(float x) { return exp2f(x); }
 __device__ inline double ch08_exp2(double x) { return exp2(x); }
 __device__ inline float ch08_log2(float x) { return log2f(x); }
@@ -47,9 +48,9 @@ __device__ inline double ch08_sqrt(double x) { return sqrt(x); }
       {Op::MUL, "($0*$1)"},
       {Op::DIV, "($0/$1)"},
       {Op::MAX, "ch08_max($0, $1)"},
-      {Op::CMPLT, "(($0<$1)?($t)1:($t)0)"},
-      {Op::CMPNE, "(($0!=$1)?($t)1:($t)0)"},
-      {Op::WHERE, "(($0!=($t)0)?$1:$2)"},
+      {Op::CMPLT, "(($0<$1) ? ($t)1 : ($t)0)"},
+      {Op::CMPNE, "(($0!=$1) ? ($t)1 : ($t)0)"},
+      {Op::WHERE, "(($0!=($t)0) ? $1 : $2)"},
   };
   return t;
 }

@@ -88,7 +88,8 @@ GpuKernel plan_gpu(const ch05::Kernel& kernel, const GpuOptions& options) {
   if (g.group.empty()) {
     ch06::upcast_output(g.loops, options.upcast);
     if (g.loops.reduce() && g.loops.extent_of(LoopKind::kGlobal) * g.loops.extent_of(LoopKind::kUpcast) >= options.tile_outputs) {
-      ch06::register_tile(g.loops, options.tile);
+      // register_tile's argument is its budget of accumulators, the upcast ones included.
+      ch06::register_tile(g.loops, static_cast<int>(g.loops.extent_of(LoopKind::kUpcast)) * options.tile);
     }
   }
   const int64_t group_size = g.group.empty() ? 1 : g.loops.loops[g.loops.find(g.group)].extent;

@@ -18,7 +18,8 @@ namespace {
 
 // NVRTC compiles without the system's headers: the math is CUDA's own device functions
 // (exp2f and friends, within 2 ulp of the exact value), under one name for both dtypes.
-const char* kHelpers = R"(template <typename T> __device__ inline T ch08_max(T a, T b) { return a > b ? a : b; }
+const char* kHelpers = R"(__device__ inline float ch08_max(float a, float b) { return a > b ? a : b; }
+__device__ inline double ch08_max(double a, double b) { return a > b ? a : b; }
 __device__ inline float ch08_exp2(float x) { return exp2f(x); }
 __device__ inline double ch08_exp2(double x) { return exp2(x); }
 __device__ inline float ch08_log2(float x) { return log2f(x); }
@@ -43,9 +44,9 @@ const std::map<Op, std::string>& op_templates() {
       {Op::MUL, "($0*$1)"},
       {Op::DIV, "($0/$1)"},
       {Op::MAX, "ch08_max($0, $1)"},
-      {Op::CMPLT, "(($0<$1)?($t)1:($t)0)"},
-      {Op::CMPNE, "(($0!=$1)?($t)1:($t)0)"},
-      {Op::WHERE, "(($0!=($t)0)?$1:$2)"},
+      {Op::CMPLT, "(($0<$1) ? ($t)1 : ($t)0)"},
+      {Op::CMPNE, "(($0!=$1) ? ($t)1 : ($t)0)"},
+      {Op::WHERE, "(($0!=($t)0) ? $1 : $2)"},
   };
   return t;
 }
@@ -105,7 +106,7 @@ class CudaRenderer {
   void line(const std::string& s) { body_ << std::string(2 * depth_, ' ') << s << "\n"; }
   std::string fresh(const std::string& prefix) { return prefix + std::to_string(counters_[prefix]++); }
   std::string when(const ch04::Expr& valid, const std::string& what, DType dtype) const {
-    return valid ? "(" + ch04::render(valid) + "?" + what + ":" + literal(0, dtype) + ")" : what;
+    return valid ? "(" + ch04::render(valid) + " ? " + what + " : " + literal(0, dtype) + ")" : what;
   }
   std::string element(const UOp& u) const { return "data" + std::to_string(u.buffer) + "[" + ch04::render(u.index) + "]"; }
 
@@ -176,7 +177,7 @@ class CudaRenderer {
     if (index == 0) {
       const std::string vector = fresh("vec");
       const std::string address = "*((const float4*)(data" + std::to_string(u.buffer) + "+" + ch04::render(u.index) + "))";
-      line("float4 " + vector + " = " + (u.valid ? "(" + ch04::render(u.valid) + ")?" + address + ":make_float4(0.0f, 0.0f, 0.0f, 0.0f)" : address) + ";");
+      line("float4 " + vector + " = " + (u.valid ? "(" + ch04::render(u.valid) + ") ? " + address + " : make_float4(0.0f, 0.0f, 0.0f, 0.0f)" : address) + ";");
       vectors_[first] = vector;
     }
     names_[i] = vectors_.at(first) + "." + "xyzw"[index];

@@ -8,7 +8,7 @@
 //     const int ridx1 = threadIdx.x;
 //     float acc0 = 0.0f;
 //     for (int ridx0 = 0; ridx0 < 4; ridx0++) {
-//       float val0 = ((((ridx0*256)+ridx1)<1000)?data1[((ridx0*256)+ridx1)]:0.0f);
+//       float val0 = ((((ridx0*256)+ridx1)<1000) ? data1[((ridx0*256)+ridx1)] : 0.0f);
 //       if ((((ridx0*256)+ridx1)<1000)) acc0 = (acc0+val0);
 //     }
 //     __shared__ float partial7[1][256];              // the group's partials, then the tree:
