@@ -5,7 +5,7 @@
 // op is the anchor, measured in the same run.
 //
 //   bazel run --config=opt //bench:ch06_ladder                        # ./course bench ch06_ladder: yours
-//   bazel run --config=opt --define ch04=solution --define ch05=solution --define ch06=solution \
+//   bazel run --config=opt --define ch04=solution --define ch05=solution --define ch06=solution
 //       //bench:ch06_ladder -- --threads 1                           # the solution's, on one core
 //
 //   matmul 512x512x512, 2 threads

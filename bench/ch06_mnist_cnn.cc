@@ -3,7 +3,7 @@
 // same run, with both test accuracies. The chapter's goal: at most 3x tinyref's step.
 //
 //   bazel run --config=opt //bench:ch06_mnist_cnn                      # ./course bench ch06_mnist_cnn: yours
-//   bazel run --config=opt --define ch04=solution --define ch05=solution --define ch06=solution \
+//   bazel run --config=opt --define ch04=solution --define ch05=solution --define ch06=solution
 //       //bench:ch06_mnist_cnn -- --steps 10                         # the solution's, a quicker run
 //
 //   RESULT name=ch06_mnist_cnn.step_seconds ours=... anchor=... ratio=... goal=3

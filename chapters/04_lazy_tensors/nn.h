@@ -73,9 +73,10 @@ class Optimizer {
   double lr = 0;
 
  protected:
-  virtual void begin_step(std::vector<Tensor>* touched) {}
-  // Assigns params_[i]'s new value from `grad`; adds any state it assigned to `touched`.
-  virtual void update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) = 0;
+  // Each returns the optimizer state it assigned (realized with the parameters). Once per step:
+  virtual std::vector<Tensor> begin_step() { return {}; }
+  // For parameter i, which has a gradient: assigns params_[i] its new value.
+  virtual std::vector<Tensor> update(size_t i, const Tensor& grad) = 0;
   std::vector<Tensor> params_;
 };
 
@@ -86,8 +87,8 @@ class SGD : public Optimizer {
   double momentum;
 
  private:
-  void update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) override;
-  std::vector<Tensor> velocity_;
+  std::vector<Tensor> update(size_t i, const Tensor& grad) override;
+  std::vector<Tensor> velocity_;  // b, per parameter; undefined before its first step
 };
 
 // m = b1 m + (1 - b1) g, v = b2 v + (1 - b2) g^2, p -= lr * (m / (1 - b1^t)) /
@@ -101,8 +102,8 @@ class Adam : public Optimizer {
   double beta1, beta2, eps;
 
  private:
-  void begin_step(std::vector<Tensor>* touched) override;
-  void update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) override;
+  std::vector<Tensor> begin_step() override;
+  std::vector<Tensor> update(size_t i, const Tensor& grad) override;
   std::vector<Tensor> m_, v_;
   Tensor beta1_power_, beta2_power_;        // b1^t, b2^t (shape (), the parameters' dtype)
   Tensor inv_bias1_, inv_sqrt_bias2_;       // this step's 1/(1 - b1^t), 1/sqrt(1 - b2^t)

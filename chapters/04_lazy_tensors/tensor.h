@@ -83,6 +83,21 @@ class Tensor {
   // this != 0 ? a : b, broadcasting all three.
   Tensor where(const Tensor& a, const Tensor& b) const;
 
+  // --- arithmetic, broadcasting numpy-style; a double is a constant of the tensor's dtype
+  friend Tensor operator+(const Tensor& x, const Tensor& y);
+  friend Tensor operator+(const Tensor& x, double y);
+  friend Tensor operator+(double x, const Tensor& y);
+  friend Tensor operator-(const Tensor& x, const Tensor& y);
+  friend Tensor operator-(const Tensor& x, double y);
+  friend Tensor operator-(double x, const Tensor& y);
+  friend Tensor operator-(const Tensor& x);
+  friend Tensor operator*(const Tensor& x, const Tensor& y);
+  friend Tensor operator*(const Tensor& x, double y);
+  friend Tensor operator*(double x, const Tensor& y);
+  friend Tensor operator/(const Tensor& x, const Tensor& y);
+  friend Tensor operator/(const Tensor& x, double y);
+  friend Tensor operator/(double x, const Tensor& y);
+
   // --- elementwise, composed (given)
   Tensor exp() const;       // exp2(x / ln 2)
   Tensor log() const;       // log2(x) * ln 2
@@ -137,32 +152,21 @@ class Tensor {
   // ch04.6: d this / d x for every x that requires grad, added into x.grad(); this must have
   // one element. Afterwards the recorded graph is released (a second backward() needs a new
   // forward pass).
-  void backward();
+  void backward() const;
 
   // Makes this tensor's value other's (same shape and dtype), dropping its history: the
   // optimizers' p.assign(p - lr * g). Every copy of this Tensor sees the new value.
   Tensor& assign(const Tensor& other);
 
  private:
-  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
+  friend struct TensorOps;  // the primitive layer, tensor_internal.h
+  explicit Tensor(std::shared_ptr<TensorImpl> impl);
+
+  // Throws for an undefined tensor.
   const TensorImpl& impl() const;
-  friend struct TensorOps;
+  // Shared by every copy: the value, the gradient and the history.
   std::shared_ptr<TensorImpl> impl_;
 };
-
-Tensor operator+(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a, const Tensor& b);
-Tensor operator*(const Tensor& a, const Tensor& b);
-Tensor operator/(const Tensor& a, const Tensor& b);
-Tensor operator-(const Tensor& a);
-Tensor operator+(const Tensor& a, double b);
-Tensor operator-(const Tensor& a, double b);
-Tensor operator*(const Tensor& a, double b);
-Tensor operator/(const Tensor& a, double b);
-Tensor operator+(double a, const Tensor& b);
-Tensor operator-(double a, const Tensor& b);
-Tensor operator*(double a, const Tensor& b);
-Tensor operator/(double a, const Tensor& b);
 
 // Realizes several tensors in one call of the engine (shared work runs once).
 void realize_all(const std::vector<Tensor>& tensors);
@@ -172,11 +176,10 @@ class NoGrad {
  public:
   NoGrad();
   ~NoGrad();
-  NoGrad(const NoGrad&) = delete;
-  NoGrad& operator=(const NoGrad&) = delete;
+  NoGrad(const NoGrad&) = delete;  // and no assignment: the member is const
 
  private:
-  bool previous_;
+  const bool was_recording_;  // what the destructor restores
 };
 
 }  // namespace ch04

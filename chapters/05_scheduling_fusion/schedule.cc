@@ -63,7 +63,8 @@ Lowered lower(const LazyRef& root, const NodeSet& points) {
 // TODO(ch05.3): all the kernels, producers first.
 //  Take the points of realize_points, lower each (in an order where sources come before the
 //  nodes that read them: the walk of ch05.1 gives one), and when lower refuses a reduce, add it
-//  to the points and start again.
+//  to the points and start again. A refused node that is a point already means lower is wrong:
+//  throw std::logic_error rather than loop forever.
 std::vector<Kernel> create_schedule(const std::vector<LazyRef>& outs) {
   throw course::NotImplemented("ch05.3: create_schedule");
 }

@@ -134,12 +134,12 @@ class Linearizer {
   }
 
   void close_loops(const std::vector<int>& opened) {
-    for (size_t i = opened.size(); i-- > 0;) {
-      UOp e{UOpKind::kEndRange};
-      e.src = {opened[i]};
-      emit(e);
-      open_vars_.erase(p_.uops[opened[i]].var);
+    for (auto range = opened.rbegin(); range != opened.rend(); ++range) {  // innermost first
+      UOp end{UOpKind::kEndRange};
+      end.src.push_back(*range);
+      emit(end);
       scopes_.pop_back();
+      open_vars_.erase(p_.uops[*range].var);
     }
   }
 

@@ -36,7 +36,7 @@
 
 namespace ch06 {
 
-// ch06.4. The entry point is entry_point(program.name) (compiler.h). Throws
+// ch06.5. The entry point is entry_point(program.name) (compiler.h). Throws
 // std::invalid_argument for a uop the CPU cannot run (kSpecial).
 std::string render_cpp(const Program& program);
 

@@ -35,7 +35,7 @@ std::vector<TensorImpl*> topological_order(TensorImpl* root) {
 }  // namespace
 
 // ch04.6
-void Tensor::backward() {
+void Tensor::backward() const {
   if (numel() != 1) throw ShapeError("backward: needs a tensor with one element, the shape is " + shape_str(shape()));
   if (!requires_grad()) {
     throw std::invalid_argument("backward: nothing to differentiate (no input of this tensor called requires_grad_())");

@@ -107,6 +107,12 @@ double round_to(DType dtype, double v) { return dtype == DType::kFloat32 ? stati
 
 int64_t LazyBuffer::live_nodes() { return live; }
 
+LazyBuffer::LazyBuffer(Op op, DType dtype, ShapeTracker st, std::vector<LazyRef> srcs, OpArg arg, LazyRef base)
+    : op_(op), dtype_(dtype), st_(std::move(st)), srcs_(std::move(srcs)), arg_(std::move(arg)), base_(std::move(base)),
+      id_(next_id++) {
+  ++live;
+}
+
 LazyBuffer::~LazyBuffer() {
   --live;
   if (key_.empty()) return;
@@ -126,30 +132,22 @@ std::optional<double> LazyBuffer::const_value() const {
 // ch04.4 from here on.
 
 LazyRef LazyBuffer::intern(Op op, DType dtype, ShapeTracker st, std::vector<LazyRef> srcs, OpArg arg, LazyRef base) {
-  std::ostringstream key;
+  // Everything that decides what the node computes. Sources are named by id: addresses are
+  // reused once a node is freed, ids never are.
+  std::string key;
   if (base) {
-    key << "VIEW " << base->id_ << " " << st.str();
+    key = "VIEW of " + std::to_string(base->id_) + " " + st.str();
   } else {
-    key << op_name(op) << " " << dtype_name(dtype) << " " << shape_str(st.shape()) << " [";
-    for (const LazyRef& s : srcs) key << s->id_ << ",";
-    key << "] " << arg.str();
+    key = std::string(op_name(op)) + " " + dtype_name(dtype) + " " + shape_str(st.shape()) + " of";
+    for (const LazyRef& s : srcs) key += " " + std::to_string(s->id_);
+    key += " " + arg.str();
   }
-  auto& c = cache();
-  if (auto it = c.find(key.str()); it != c.end()) {
-    if (LazyRef alive = it->second.lock()) return alive;
-  }
-  LazyRef n(new LazyBuffer());
-  n->op_ = op;
-  n->dtype_ = dtype;
-  n->st_ = std::move(st);
-  n->srcs_ = std::move(srcs);
-  n->arg_ = std::move(arg);
-  n->base_ = std::move(base);
-  n->id_ = next_id++;
-  n->key_ = key.str();
-  ++live;
-  c[n->key_] = n;
-  return n;
+  std::weak_ptr<LazyBuffer>& slot = cache()[key];
+  if (LazyRef same = slot.lock()) return same;  // alive: share it
+  LazyRef node(new LazyBuffer(op, dtype, std::move(st), std::move(srcs), std::move(arg), std::move(base)));
+  node->key_ = key;
+  slot = node;
+  return node;
 }
 
 LazyRef LazyBuffer::load(std::shared_ptr<Buffer> buf, const Shape& shape) {
@@ -157,14 +155,10 @@ LazyRef LazyBuffer::load(std::shared_ptr<Buffer> buf, const Shape& shape) {
     throw ShapeError("load: a buffer of " + (buf ? std::to_string(buf->numel) : std::string("no")) +
                      " elements for shape " + shape_str(shape));
   }
-  LazyRef n(new LazyBuffer());  // never shared: two loads are two pieces of data
-  n->op_ = Op::LOAD;
-  n->dtype_ = buf->dtype;
-  n->st_ = ShapeTracker::contiguous(shape);
-  n->buffer_ = std::move(buf);
-  n->id_ = next_id++;
-  ++live;
-  return n;
+  // Never in the cache (no key): two loads are two pieces of data, even when equal.
+  LazyRef node(new LazyBuffer(Op::LOAD, buf->dtype, ShapeTracker::contiguous(shape), {}, {}, nullptr));
+  node->buffer_ = std::move(buf);
+  return node;
 }
 
 LazyRef LazyBuffer::constant(double value, DType dtype, const Shape& shape) {
@@ -219,10 +213,10 @@ LazyRef LazyBuffer::view(Op op, ShapeTracker st, OpArg arg) {
   return intern(op, dtype_, std::move(st), {}, std::move(arg), b);
 }
 
-LazyRef LazyBuffer::reshape(const Shape& shape) {
+LazyRef LazyBuffer::reshape(const Shape& new_shape) {
   OpArg arg;
-  arg.ints = shape;
-  return view(Op::RESHAPE, st_.reshape(shape), arg);
+  arg.ints = new_shape;
+  return view(Op::RESHAPE, st_.reshape(new_shape), arg);
 }
 
 LazyRef LazyBuffer::permute(const std::vector<int>& order) {
@@ -231,10 +225,10 @@ LazyRef LazyBuffer::permute(const std::vector<int>& order) {
   return view(Op::PERMUTE, st_.permute(order), arg);
 }
 
-LazyRef LazyBuffer::expand(const Shape& shape) {
+LazyRef LazyBuffer::expand(const Shape& new_shape) {
   OpArg arg;
-  arg.ints = shape;
-  return view(Op::EXPAND, st_.expand(shape), arg);
+  arg.ints = new_shape;
+  return view(Op::EXPAND, st_.expand(new_shape), arg);
 }
 
 LazyRef LazyBuffer::pad(const Pairs& before_after) {
@@ -249,10 +243,10 @@ LazyRef LazyBuffer::shrink(const Pairs& lo_hi) {
   return view(Op::SHRINK, st_.shrink(lo_hi), arg);
 }
 
-LazyRef LazyBuffer::flip(const std::vector<bool>& axes) {
+LazyRef LazyBuffer::flip(const std::vector<bool>& flipped) {
   OpArg arg;
-  arg.ints.assign(axes.begin(), axes.end());
-  return view(Op::FLIP, st_.flip(axes), arg);
+  arg.ints.assign(flipped.begin(), flipped.end());
+  return view(Op::FLIP, st_.flip(flipped), arg);
 }
 
 LazyRef LazyBuffer::contiguous() {

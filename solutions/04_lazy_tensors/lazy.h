@@ -131,12 +131,15 @@ class LazyBuffer : public std::enable_shared_from_this<LazyBuffer> {
   LazyRef reduce(Op op, const std::vector<int>& axes);
   // ch04.4: views of this node's base: the ShapeTracker op applied to this node's st(). An op
   // that changes nothing (same shape, identity order, zero padding, ...) returns this node.
-  LazyRef reshape(const Shape& shape);
+  // Shapes:
+  LazyRef reshape(const Shape& new_shape);
+  LazyRef expand(const Shape& new_shape);
+  // Axes, in a new order or flagged to run backwards:
   LazyRef permute(const std::vector<int>& order);
-  LazyRef expand(const Shape& shape);
+  LazyRef flip(const std::vector<bool>& flipped);
+  // Per axis, zeros added (before, after), or the range [lo, hi) kept:
   LazyRef pad(const Pairs& before_after);
   LazyRef shrink(const Pairs& lo_hi);
-  LazyRef flip(const std::vector<bool>& axes);
   // A CONTIGUOUS base reading this node in row-major order (a copy when realized); a realized
   // base is returned as it is.
   LazyRef contiguous();
@@ -173,7 +176,8 @@ class LazyBuffer : public std::enable_shared_from_this<LazyBuffer> {
   LazyBuffer& operator=(const LazyBuffer&) = delete;
 
  private:
-  LazyBuffer() = default;
+  // Every node is born here: it takes the next id and counts itself in live_nodes().
+  LazyBuffer(Op op, DType dtype, ShapeTracker st, std::vector<LazyRef> srcs, OpArg arg, LazyRef base);
   // The hash-consing constructor: the live node with the same key, or a new one.
   static LazyRef intern(Op op, DType dtype, ShapeTracker st, std::vector<LazyRef> srcs, OpArg arg,
                         LazyRef base);

@@ -125,19 +125,16 @@ void Optimizer::zero_grad() {
 }
 
 void Optimizer::step(const std::vector<Tensor>& also) {
-  std::vector<Tensor> touched;
+  std::vector<Tensor> to_realize = also;
   {
-    NoGrad no_grad;
-    begin_step(&touched);
+    NoGrad no_grad;  // the update is not part of anybody's gradient
+    to_realize = concat({to_realize, begin_step()});
     for (size_t i = 0; i < params_.size(); ++i) {
-      const Tensor g = params_[i].grad();
-      if (!g.defined()) continue;
-      update(i, g.detach(), &touched);
-      touched.push_back(params_[i]);
+      if (!params_[i].grad().defined()) continue;
+      to_realize = concat({to_realize, update(i, params_[i].grad().detach()), {params_[i]}});
     }
   }
-  touched.insert(touched.end(), also.begin(), also.end());
-  realize_all(touched);
+  realize_all(to_realize);
 }
 
 SGD::SGD(std::vector<Tensor> params, double lr_, double momentum_) : Optimizer(std::move(params)), momentum(momentum_) {
@@ -146,18 +143,18 @@ SGD::SGD(std::vector<Tensor> params, double lr_, double momentum_) : Optimizer(s
   velocity_.resize(params_.size());
 }
 
-void SGD::update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) {
-  Tensor step = grad;
-  if (momentum != 0) {
-    if (velocity_[i].defined()) {
-      velocity_[i].assign(momentum * velocity_[i] + grad);
-    } else {
-      velocity_[i] = grad;  // torch.optim.SGD starts the velocity at the first gradient
-    }
-    touched->push_back(velocity_[i]);
-    step = velocity_[i];
+std::vector<Tensor> SGD::update(size_t i, const Tensor& grad) {
+  if (momentum == 0) {
+    params_[i].assign(params_[i] - lr * grad);
+    return {};
   }
-  params_[i].assign(params_[i] - lr * step);
+  if (velocity_[i].defined()) {
+    velocity_[i].assign(momentum * velocity_[i] + grad);
+  } else {
+    velocity_[i] = grad;  // torch.optim.SGD starts the velocity at the first gradient
+  }
+  params_[i].assign(params_[i] - lr * velocity_[i]);
+  return {velocity_[i]};
 }
 
 Adam::Adam(std::vector<Tensor> params, double lr_, double beta1_, double beta2_, double eps_)
@@ -176,21 +173,19 @@ Adam::Adam(std::vector<Tensor> params, double lr_, double beta1_, double beta2_,
   beta2_power_ = Tensor::ones({}, dtype).contiguous().realize();
 }
 
-void Adam::begin_step(std::vector<Tensor>* touched) {
+std::vector<Tensor> Adam::begin_step() {
   beta1_power_.assign(beta1_power_ * beta1);
   beta2_power_.assign(beta2_power_ * beta2);
-  touched->push_back(beta1_power_);
-  touched->push_back(beta2_power_);
   inv_bias1_ = (1.0 - beta1_power_).reciprocal();
   inv_sqrt_bias2_ = (1.0 - beta2_power_).sqrt().reciprocal();
+  return {beta1_power_, beta2_power_};
 }
 
-void Adam::update(size_t i, const Tensor& grad, std::vector<Tensor>* touched) {
+std::vector<Tensor> Adam::update(size_t i, const Tensor& grad) {
   m_[i].assign(beta1 * m_[i] + (1 - beta1) * grad);
   v_[i].assign(beta2 * v_[i] + (1 - beta2) * (grad * grad));
-  touched->push_back(m_[i]);
-  touched->push_back(v_[i]);
   params_[i].assign(params_[i] - lr * (m_[i] * inv_bias1_) / (v_[i].sqrt() * inv_sqrt_bias2_ + eps));
+  return {m_[i], v_[i]};
 }
 
 }  // namespace ch04::nn

@@ -96,7 +96,7 @@ class Reader {
 // instructions, which -O2 alone rarely uses.
 template <typename T>
 void apply(Op op, int64_t n, const T* a, const T* b, const T* c, T* out) {
-#define CH04_LOOP(expr)                             \
+#define CH04_LOOP(expr)                                             \
   _Pragma("omp simd") for (int64_t j = 0; j < n; ++j) out[j] = (expr); \
   break
   switch (op) {

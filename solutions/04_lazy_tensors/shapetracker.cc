@@ -1,6 +1,8 @@
 #include "ch04/shapetracker.h"
 
 #include <algorithm>
+#include <functional>
+#include <numeric>
 #include <sstream>
 
 namespace ch04 {
@@ -8,35 +10,27 @@ namespace ch04 {
 // ---------------------------------------------------------------------------- helpers (given)
 
 int64_t prod(const Shape& shape) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  return n;
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
 }
 
 Shape contiguous_strides(const Shape& shape) {
   Shape strides(shape.size(), 0);
-  int64_t step = 1;
-  for (size_t i = shape.size(); i-- > 0;) {
-    strides[i] = shape[i] == 1 ? 0 : step;
-    step *= shape[i];
+  for (size_t i = 0; i < shape.size(); ++i) {  // a step along axis i skips everything after it
+    if (shape[i] != 1) strides[i] = prod(Shape(shape.begin() + i + 1, shape.end()));
   }
   return strides;
 }
 
 std::string shape_str(const Shape& shape) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
-  os << (shape.size() == 1 ? ",)" : ")");
-  return os.str();
+  std::string text;
+  for (int64_t d : shape) text += (text.empty() ? "" : ", ") + std::to_string(d);
+  return "(" + text + (shape.size() == 1 ? ",)" : ")");
 }
 
 std::string pairs_str(const Pairs& pairs) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < pairs.size(); ++i) os << (i ? ", " : "") << "(" << pairs[i].first << ", " << pairs[i].second << ")";
-  os << ")";
-  return os.str();
+  std::string text;
+  for (const auto& [a, b] : pairs) text += (text.empty() ? "" : ", ") + shape_str({a, b});
+  return "(" + text + ")";
 }
 
 View View::make(Shape shape, Shape strides, int64_t offset, std::optional<Pairs> mask) {
@@ -96,71 +90,70 @@ bool View::valid(const Shape& idx) const {
   return true;
 }
 
+// Each op copies this View and edits it axis by axis; View::make canonicalizes the result.
+
 View View::permute(const std::vector<int>& order) const {
-  Shape new_shape, new_strides;
-  std::optional<Pairs> new_mask;
-  if (mask) new_mask.emplace();
-  for (int axis : order) {
-    new_shape.push_back(shape[axis]);
-    new_strides.push_back(strides[axis]);
-    if (mask) new_mask->push_back((*mask)[axis]);
+  View out = *this;
+  for (size_t i = 0; i < order.size(); ++i) {  // new axis i is old axis order[i]
+    out.shape[i] = shape[order[i]];
+    out.strides[i] = strides[order[i]];
+    if (mask) (*out.mask)[i] = (*mask)[order[i]];
   }
-  return make(new_shape, new_strides, offset, new_mask);
+  return make(out.shape, out.strides, out.offset, out.mask);
 }
 
 View View::expand(const Shape& new_shape) const {
-  Shape new_strides = strides;
-  std::optional<Pairs> new_mask = mask;
-  for (size_t i = 0; i < shape.size(); ++i) {
+  View out = *this;
+  for (size_t i = 0; i < ndim(); ++i) {
     if (shape[i] == new_shape[i]) continue;
-    new_strides[i] = 0;  // every index along the axis reads the one element
-    if (new_mask) {
-      auto& m = (*new_mask)[i];
-      m = m.first < m.second ? std::pair<int64_t, int64_t>{0, new_shape[i]} : std::pair<int64_t, int64_t>{0, 0};
+    out.shape[i] = new_shape[i];
+    out.strides[i] = 0;  // every index along the axis reads the one element
+    if (mask) {          // the one element was valid or it was not: so are all its copies
+      auto& [lo, hi] = (*out.mask)[i];
+      hi = lo < hi ? new_shape[i] : 0;
+      lo = 0;
     }
   }
-  return make(new_shape, new_strides, offset, new_mask);
+  return make(out.shape, out.strides, out.offset, out.mask);
 }
 
 View View::pad(const Pairs& before_after) const {
-  Shape new_shape = shape;
-  Pairs new_mask(shape.size());
-  int64_t new_offset = offset;
-  for (size_t i = 0; i < shape.size(); ++i) {
+  View out = *this;
+  if (!out.mask) out.mask = Pairs(ndim());
+  for (size_t i = 0; i < ndim(); ++i) {
     const auto [before, after] = before_after[i];
     const auto [lo, hi] = mask ? (*mask)[i] : std::pair<int64_t, int64_t>{0, shape[i]};
-    new_shape[i] = shape[i] + before + after;
-    new_mask[i] = {lo + before, hi + before};  // the old elements, moved right by `before`
-    new_offset -= before * strides[i];         // so that index `before` reads the old index 0
+    out.shape[i] += before + after;
+    out.offset -= before * strides[i];          // so that new index `before` reads old index 0
+    (*out.mask)[i] = {lo + before, hi + before};  // the old elements, moved by `before`
   }
-  return make(new_shape, strides, new_offset, new_mask);
+  return make(out.shape, out.strides, out.offset, out.mask);
 }
 
 View View::shrink(const Pairs& lo_hi) const {
-  Shape new_shape = shape;
-  std::optional<Pairs> new_mask;
-  if (mask) new_mask.emplace(shape.size());
-  int64_t new_offset = offset;
-  for (size_t i = 0; i < shape.size(); ++i) {
-    const auto [lo, hi] = lo_hi[i];
-    new_shape[i] = hi - lo;
-    new_offset += lo * strides[i];  // new index 0 is old index lo
-    if (mask) (*new_mask)[i] = {std::max((*mask)[i].first, lo) - lo, std::min((*mask)[i].second, hi) - lo};
+  View out = *this;
+  for (size_t i = 0; i < ndim(); ++i) {
+    const auto [first, end] = lo_hi[i];
+    out.shape[i] = end - first;
+    out.offset += first * strides[i];  // new index 0 is old index `first`
+    if (mask) {                         // what stays valid, counted from `first`
+      auto& [lo, hi] = (*out.mask)[i];
+      lo = std::max(lo, first) - first;
+      hi = std::min(hi, end) - first;
+    }
   }
-  return make(new_shape, strides, new_offset, new_mask);
+  return make(out.shape, out.strides, out.offset, out.mask);
 }
 
 View View::flip(const std::vector<bool>& axes) const {
-  Shape new_strides = strides;
-  std::optional<Pairs> new_mask = mask;
-  int64_t new_offset = offset;
-  for (size_t i = 0; i < shape.size(); ++i) {
+  View out = *this;
+  for (size_t i = 0; i < ndim(); ++i) {
     if (!axes[i]) continue;
-    new_offset += (shape[i] - 1) * strides[i];  // new index 0 is old index shape-1
-    new_strides[i] = -strides[i];
-    if (new_mask) (*new_mask)[i] = {shape[i] - (*mask)[i].second, shape[i] - (*mask)[i].first};
+    out.offset += (shape[i] - 1) * strides[i];  // new index 0 is old index shape-1
+    out.strides[i] = -strides[i];
+    if (mask) (*out.mask)[i] = {shape[i] - (*mask)[i].second, shape[i] - (*mask)[i].first};
   }
-  return make(shape, new_strides, new_offset, new_mask);
+  return make(out.shape, out.strides, out.offset, out.mask);
 }
 
 // ---------------------------------------------------------------------------- ch04.2: reshape
@@ -219,7 +212,8 @@ std::optional<View> View::reshape(const Shape& new_shape) const {
   if (new_shape == shape) return *this;
   if (prod(new_shape) != numel()) return std::nullopt;
   if (numel() == 0 || is_contiguous()) return contiguous(new_shape);
-  if (mask && (*mask)[0].first >= (*mask)[0].second) {  // all padding stays all padding
+  if (mask && (*mask)[0].first >= (*mask)[0].second) {  // all padding stays all padding...
+    if (new_shape.empty()) return std::nullopt;         // ...which shape () has no mask to say
     return make(new_shape, Shape(new_shape.size(), 0), 0, Pairs(new_shape.size(), {0, 0}));
   }
   // Axes of size 1 carry nothing (stride 0, full mask): match the others in blocks of equal

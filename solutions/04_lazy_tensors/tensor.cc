@@ -12,28 +12,35 @@ namespace ch04 {
 
 namespace {
 
-bool grad_on = true;
-
-std::mt19937_64& generator() {
-  static std::mt19937_64 g(0);
+// The state every Tensor shares: whether ops record gradients, and the random generator.
+struct Global {
+  bool grad_on = true;
+  std::mt19937_64 random{0};
+};
+Global& global() {
+  static Global g;
   return g;
 }
-double unit_draw() { return static_cast<double>(generator()() >> 11) * 0x1.0p-53; }  // [0, 1)
+
+double unit_draw() { return static_cast<double>(global().random() >> 11) * 0x1.0p-53; }  // in [0, 1)
 
 Tensor scalar_like(const Tensor& x, double v) { return Tensor::full({}, v, x.dtype()); }
+
+// One binary primitive on two tensors broadcast to one shape; `name` names shape errors.
+Tensor binary(Op op, const Tensor& x, const Tensor& y, const char* name);
 
 }  // namespace
 
 // ---------------------------------------------------------------------------- the primitive layer
 
-bool TensorOps::grad_enabled() { return grad_on; }
+bool TensorOps::grad_enabled() { return global().grad_on; }
 
 Tensor TensorOps::record(LazyRef out, Op op, const OpArg& arg, const std::vector<Tensor>& srcs) {
   auto t = std::make_shared<TensorImpl>();
   t->lazy = std::move(out);
   bool needs_grad = false;
   for (const Tensor& s : srcs) needs_grad = needs_grad || s.requires_grad();
-  if (grad_on && needs_grad && has_backward_rule(op)) {
+  if (global().grad_on && needs_grad && has_backward_rule(op)) {
     t->requires_grad = true;
     t->grad_fn = std::make_shared<GradFn>();
     t->grad_fn->node = {op, arg, {}, t->lazy};
@@ -106,7 +113,15 @@ std::vector<int> TensorOps::axes(const Tensor& x, const std::vector<int>& axes, 
   return out;
 }
 
+namespace {
+Tensor binary(Op op, const Tensor& x, const Tensor& y, const char* name) {
+  return TensorOps::alu(op, TensorOps::broadcast({x, y}, name));
+}
+}  // namespace
+
 // ---------------------------------------------------------------------------- creation
+
+Tensor::Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
 Tensor Tensor::from_lazy(LazyRef lazy) {
   auto t = std::make_shared<TensorImpl>();
@@ -143,7 +158,7 @@ Tensor Tensor::arange(int64_t n, DType dtype) {
   return from_vector(v, {static_cast<int64_t>(v.size())}, dtype);
 }
 
-void Tensor::manual_seed(uint64_t seed) { generator().seed(seed); }
+void Tensor::manual_seed(uint64_t seed) { global().random.seed(seed); }
 
 Tensor Tensor::uniform(const Shape& shape, double lo, double hi, DType dtype) {
   std::vector<double> v(prod(shape));
@@ -208,26 +223,26 @@ Tensor Tensor::log2() const { return TensorOps::alu(Op::LOG2, {*this}); }
 Tensor Tensor::sin() const { return TensorOps::alu(Op::SIN, {*this}); }
 Tensor Tensor::sqrt() const { return TensorOps::alu(Op::SQRT, {*this}); }
 Tensor Tensor::reciprocal() const { return TensorOps::alu(Op::RECIP, {*this}); }
-Tensor Tensor::maximum(const Tensor& o) const { return TensorOps::alu(Op::MAX, TensorOps::broadcast({*this, o}, "maximum")); }
-Tensor Tensor::lt(const Tensor& o) const { return TensorOps::alu(Op::CMPLT, TensorOps::broadcast({*this, o}, "lt")); }
-Tensor Tensor::ne(const Tensor& o) const { return TensorOps::alu(Op::CMPNE, TensorOps::broadcast({*this, o}, "ne")); }
+Tensor Tensor::maximum(const Tensor& o) const { return binary(Op::MAX, *this, o, "maximum"); }
+Tensor Tensor::lt(const Tensor& o) const { return binary(Op::CMPLT, *this, o, "lt"); }
+Tensor Tensor::ne(const Tensor& o) const { return binary(Op::CMPNE, *this, o, "ne"); }
 Tensor Tensor::where(const Tensor& a, const Tensor& b) const {
   return TensorOps::alu(Op::WHERE, TensorOps::broadcast({*this, a, b}, "where"));
 }
 
-Tensor operator+(const Tensor& a, const Tensor& b) { return TensorOps::alu(Op::ADD, TensorOps::broadcast({a, b}, "add")); }
-Tensor operator-(const Tensor& a, const Tensor& b) { return TensorOps::alu(Op::SUB, TensorOps::broadcast({a, b}, "sub")); }
-Tensor operator*(const Tensor& a, const Tensor& b) { return TensorOps::alu(Op::MUL, TensorOps::broadcast({a, b}, "mul")); }
-Tensor operator/(const Tensor& a, const Tensor& b) { return TensorOps::alu(Op::DIV, TensorOps::broadcast({a, b}, "div")); }
-Tensor operator-(const Tensor& a) { return a.neg(); }
-Tensor operator+(const Tensor& a, double b) { return a + scalar_like(a, b); }
-Tensor operator-(const Tensor& a, double b) { return a - scalar_like(a, b); }
-Tensor operator*(const Tensor& a, double b) { return a * scalar_like(a, b); }
-Tensor operator/(const Tensor& a, double b) { return a / scalar_like(a, b); }
-Tensor operator+(double a, const Tensor& b) { return scalar_like(b, a) + b; }
-Tensor operator-(double a, const Tensor& b) { return scalar_like(b, a) - b; }
-Tensor operator*(double a, const Tensor& b) { return scalar_like(b, a) * b; }
-Tensor operator/(double a, const Tensor& b) { return scalar_like(b, a) / b; }
+Tensor operator+(const Tensor& x, const Tensor& y) { return binary(Op::ADD, x, y, "add"); }
+Tensor operator+(const Tensor& x, double y) { return x + scalar_like(x, y); }
+Tensor operator+(double x, const Tensor& y) { return scalar_like(y, x) + y; }
+Tensor operator-(const Tensor& x, const Tensor& y) { return binary(Op::SUB, x, y, "sub"); }
+Tensor operator-(const Tensor& x, double y) { return x - scalar_like(x, y); }
+Tensor operator-(double x, const Tensor& y) { return scalar_like(y, x) - y; }
+Tensor operator-(const Tensor& x) { return x.neg(); }
+Tensor operator*(const Tensor& x, const Tensor& y) { return binary(Op::MUL, x, y, "mul"); }
+Tensor operator*(const Tensor& x, double y) { return x * scalar_like(x, y); }
+Tensor operator*(double x, const Tensor& y) { return scalar_like(y, x) * y; }
+Tensor operator/(const Tensor& x, const Tensor& y) { return binary(Op::DIV, x, y, "div"); }
+Tensor operator/(const Tensor& x, double y) { return x / scalar_like(x, y); }
+Tensor operator/(double x, const Tensor& y) { return scalar_like(y, x) / y; }
 
 // Composed: each is a few primitives, and so is its gradient.
 Tensor Tensor::exp() const { return (*this * (1 / std::log(2.0))).exp2(); }
@@ -260,7 +275,7 @@ Tensor& Tensor::assign(const Tensor& other) {
   return *this;
 }
 
-NoGrad::NoGrad() : previous_(grad_on) { grad_on = false; }
-NoGrad::~NoGrad() { grad_on = previous_; }
+NoGrad::NoGrad() : was_recording_(global().grad_on) { global().grad_on = false; }
+NoGrad::~NoGrad() { global().grad_on = was_recording_; }
 
 }  // namespace ch04

@@ -1,6 +1,7 @@
 // Movement (views: no copy) and reductions on Tensors (given). Each checks its arguments with a
 // message a user can act on, then records one primitive op.
 #include <algorithm>
+#include <functional>
 #include <numeric>
 
 #include "ch04/tensor.h"
@@ -29,19 +30,16 @@ Tensor as_op(const Tensor& x, Op op, LazyRef out, const OpArg& arg) {
   return TensorOps::record(std::move(out), op, arg, {x});
 }
 
-// The reduce result without its reduced axes, unless keepdim.
-Tensor drop_axes(const Tensor& r, const std::vector<int>& axes, bool keepdim) {
+// SUM or RMAX over `axes` (normalized), recorded; the reduced axes are then squeezed out
+// (erased from the back, so that the positions of the others hold) unless keepdim.
+Tensor reduce(const Tensor& x, Op op, std::vector<int> axes, bool keepdim) {
+  const Tensor r = as_op(x, op, x.lazy()->reduce(op, axes), ints_arg({axes.begin(), axes.end()}));
   if (keepdim) return r;
-  Shape kept;
-  for (int d = 0; d < r.ndim(); ++d) {
-    if (std::find(axes.begin(), axes.end(), d) == axes.end()) kept.push_back(r.shape()[d]);
-  }
-  return r.reshape(kept);
-}
-
-Tensor reduce(const Tensor& x, Op op, const std::vector<int>& axes) {
-  OpArg arg = ints_arg({axes.begin(), axes.end()});
-  return as_op(x, op, x.lazy()->reduce(op, axes), arg);
+  std::sort(axes.begin(), axes.end(), std::greater<>());
+  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
+  Shape squeezed = r.shape();
+  for (int a : axes) squeezed.erase(squeezed.begin() + a);
+  return r.reshape(squeezed);
 }
 
 }  // namespace
@@ -79,9 +77,9 @@ Tensor Tensor::permute(const std::vector<int>& order) const {
 }
 
 Tensor Tensor::transpose(int a, int b) const {
-  std::vector<int> order(ndim());
-  std::iota(order.begin(), order.end(), 0);
-  std::swap(order[TensorOps::axis(*this, a, "transpose")], order[TensorOps::axis(*this, b, "transpose")]);
+  const int first = TensorOps::axis(*this, a, "transpose"), second = TensorOps::axis(*this, b, "transpose");
+  std::vector<int> order;  // every axis in place but the two, which trade places
+  for (int d = 0; d < ndim(); ++d) order.push_back(d == first ? second : d == second ? first : d);
   return permute(order);
 }
 
@@ -153,8 +151,7 @@ Tensor Tensor::contiguous() const {
 // ---------------------------------------------------------------------------- reductions
 
 Tensor Tensor::sum(const std::vector<int>& axes, bool keepdim) const {
-  const std::vector<int> ax = TensorOps::axes(*this, axes, "sum");
-  return drop_axes(reduce(*this, Op::SUM, ax), ax, keepdim);
+  return reduce(*this, Op::SUM, TensorOps::axes(*this, axes, "sum"), keepdim);
 }
 
 Tensor Tensor::max(const std::vector<int>& axes, bool keepdim) const {
@@ -162,7 +159,7 @@ Tensor Tensor::max(const std::vector<int>& axes, bool keepdim) const {
   for (int a : ax) {
     if (shape()[a] == 0) throw ShapeError("max: axis " + std::to_string(a) + " is empty in shape " + shape_str(shape()));
   }
-  return drop_axes(reduce(*this, Op::RMAX, ax), ax, keepdim);
+  return reduce(*this, Op::RMAX, ax, keepdim);
 }
 
 Tensor Tensor::mean(const std::vector<int>& axes, bool keepdim) const {

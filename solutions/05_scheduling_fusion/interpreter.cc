@@ -11,6 +11,7 @@
 //   sum over i of g[i, j], full shape (64, 10), reduced axis 0 (not the last):
 //     1 output row of 10: 64 times LOAD a row of g and add it into the accumulator row
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -84,9 +85,11 @@ void check_st(const ShapeTracker& st, int64_t numel, const std::string& what) {
   }
 }
 
-// out[i] = f(a[i], b[i], c[i]) for a row: one loop per op, which the compiler vectorizes.
+// out[i] = f(a[i], b[i], c[i]) for a row: one loop per op. `omp simd` tells the compiler that
+// the lanes are independent (out never overlaps an input), so it vectorizes it.
 template <typename T, typename F>
 void each(int64_t len, T* out, const T* a, const T* b, const T* c, F f) {
+#pragma omp simd
   for (int64_t i = 0; i < len; ++i) out[i] = f(a[i], b[i], c[i]);
 }
 
@@ -158,6 +161,19 @@ class RowEvaluator {
       op_ = node.op;
       for (int ax : node.axes) reduced[ax] = true;
     }
+    if (reduce_step_ >= 0) {
+      // The reduce of a product (a matmul) multiplies as it folds: the MUL's row is never
+      // written, if nothing else reads it.
+      const int value = plan.steps()[reduce_step_].src[0];
+      int readers = 0;
+      for (const Step& st : plan.steps()) readers += static_cast<int>(std::count(st.src.begin(), st.src.end(), value));
+      const KernelNode& v = *plan.steps()[value].node;
+      terms_ = {value, value};
+      if (v.kind == NodeKind::kAlu && v.op == Op::MUL && readers == 1) {
+        product_ = value;
+        terms_ = {plan.steps()[value].src[0], plan.steps()[value].src[1]};
+      }
+    }
     last_reduced_ = n_ > 0 && reduced[n_ - 1];
     out_row_ = last_reduced_ ? 1 : row_;
     for (size_t d = 0; d + 1 < n_; ++d) (reduced[d] ? sum_axes_ : out_axes_).push_back(d);
@@ -169,81 +185,134 @@ class RowEvaluator {
     return n;
   }
 
-  // Per thread: scratch rows, one per step.
+  // Per thread: a scratch row per step, and where each step's current row is: its scratch
+  // row, or (a load that lies contiguously in its buffer) the buffer itself.
   struct Scratch {
     std::vector<std::vector<T>> rows;
+    std::vector<const T*> at;
     Shape coords;
   };
   Scratch scratch() const {
     Scratch s;
     for (const Step& st : plan_.steps()) s.rows.emplace_back(st.below ? row_ : out_row_);
+    for (std::vector<T>& r : s.rows) s.at.push_back(r.data());
     s.coords.assign(n_, 0);
     return s;
   }
 
-  void run_row(int64_t row, Scratch& s) const {
-    // The outer coordinates of this output row; the reduced ones start at 0.
+  // Output rows [first, first + n), n <= kGroup, one scratch each. A reduce along the row folds
+  // each row into one number: a chain of dependent additions, as slow as the adder's latency.
+  // The n rows' chains run side by side (each still adds its own row in order).
+  static constexpr int kGroup = 8;
+  void run_rows(int64_t first, int n, std::vector<Scratch>& s) const {
+    for (int g = 0; g < n; ++g) place_output_row(first + g, s[g]);
+    if (reduce_step_ >= 0) reduce_into(s, n);
+    for (int g = 0; g < n; ++g) {
+      evaluate(s[g], false, out_row_);
+      // The STORE: the output row, written through the store's ShapeTracker.
+      const T* value = s[g].at[plan_.root()];
+      const RowPlace p = place_row(k_.ast->st, s[g].coords, out_row_);
+      for (int64_t i = 0; i < out_row_; ++i) out_[p.base + i * p.stride] = value[i];
+    }
+  }
+
+ private:
+  // The outer coordinates of output row `row`; the reduced ones start at 0.
+  void place_output_row(int64_t row, Scratch& s) const {
     std::fill(s.coords.begin(), s.coords.end(), 0);
     for (size_t i = out_axes_.size(); i-- > 0;) {
       const int64_t extent = k_.shape[out_axes_[i]];
       s.coords[out_axes_[i]] = row % extent;
       row /= extent;
     }
-    if (reduce_step_ >= 0) reduce_into(s);
-    evaluate(s, false, out_row_);
-    // The STORE: the output row, written through the store's ShapeTracker.
-    const std::vector<T>& value = s.rows[plan_.root()];
-    const RowPlace p = place_row(k_.ast->st, s.coords, out_row_);
-    for (int64_t i = 0; i < out_row_; ++i) out_[p.base + i * p.stride] = value[i];
   }
 
- private:
-  // Fills the reduce's step with the reduction over every position of the reduced axes.
-  void reduce_into(Scratch& s) const {
-    std::vector<T>& acc = s.rows[reduce_step_];
+  // Fills the reduce's step of each of the n rows with the reduction over every position of
+  // the reduced axes.
+  void reduce_into(std::vector<Scratch>& s, int n) const {
     const T start = op_ == Op::SUM ? T(0) : -std::numeric_limits<T>::infinity();
-    std::fill(acc.begin(), acc.end(), start);
-    const std::vector<T>& value = s.rows[plan_.steps()[reduce_step_].src[0]];
+    for (int g = 0; g < n; ++g) std::fill(s[g].rows[reduce_step_].begin(), s[g].rows[reduce_step_].end(), start);
     int64_t combos = 1;
     for (size_t d : sum_axes_) combos *= k_.shape[d];
     for (int64_t c = 0; c < combos; ++c) {
-      int64_t rest = c;
-      for (size_t i = sum_axes_.size(); i-- > 0;) {
-        s.coords[sum_axes_[i]] = rest % k_.shape[sum_axes_[i]];
-        rest /= k_.shape[sum_axes_[i]];
+      for (int g = 0; g < n; ++g) {
+        int64_t rest = c;
+        for (size_t i = sum_axes_.size(); i-- > 0;) {
+          s[g].coords[sum_axes_[i]] = rest % k_.shape[sum_axes_[i]];
+          rest /= k_.shape[sum_axes_[i]];
+        }
+        evaluate(s[g], true, row_);
       }
-      evaluate(s, true, row_);
-      if (last_reduced_) {
-        for (int64_t i = 0; i < row_; ++i) acc[0] = combine(acc[0], value[i]);
+      auto sum = [](T a, T v) { return a + v; };
+      auto max = [](T a, T v) { return a > v ? a : v; };
+      if (product_ >= 0) {
+        op_ == Op::SUM ? fold<true>(s, n, sum) : fold<true>(s, n, max);
       } else {
-        for (int64_t i = 0; i < row_; ++i) acc[i] = combine(acc[i], value[i]);
+        op_ == Op::SUM ? fold<false>(s, n, sum) : fold<false>(s, n, max);
       }
     }
-    for (size_t d : sum_axes_) s.coords[d] = 0;  // above the reduce they read position 0
+    for (int g = 0; g < n; ++g) {
+      for (size_t d : sum_axes_) s[g].coords[d] = 0;  // above the reduce they read position 0
+    }
   }
 
-  T combine(T acc, T v) const { return op_ == Op::SUM ? acc + v : (acc > v ? acc : v); }
+  // acc = combine(acc, value) for this position of the reduced axes, in every row; the value is
+  // the product a[i] * b[i] of the MUL's two source rows when the product is fused in.
+  template <bool kProduct, typename F>
+  void fold(std::vector<Scratch>& s, int n, F combine) const {
+    auto value = [](const T* a, const T* b, int64_t i) { return kProduct ? a[i] * b[i] : a[i]; };
+    if (!last_reduced_) {  // lane by lane: independent, and the compiler vectorizes it
+      for (int g = 0; g < n; ++g) {
+        T* acc = s[g].rows[reduce_step_].data();
+        const T *a = s[g].at[terms_[0]], *b = s[g].at[terms_[1]];
+#pragma omp simd
+        for (int64_t i = 0; i < row_; ++i) acc[i] = combine(acc[i], value(a, b, i));
+      }
+      return;
+    }
+    T acc[kGroup];
+    const T *a[kGroup], *b[kGroup];
+    for (int g = 0; g < kGroup; ++g) {
+      const Scratch& sg = s[g < n ? g : 0];
+      acc[g] = sg.rows[reduce_step_][0];
+      a[g] = sg.at[terms_[0]];
+      b[g] = sg.at[terms_[1]];
+    }
+    if (n == kGroup) {  // kGroup independent chains, interleaved (the unrolled accumulators
+                        // stay in registers)
+      for (int64_t i = 0; i < row_; ++i) {
+#pragma GCC unroll 8
+        for (int g = 0; g < kGroup; ++g) acc[g] = combine(acc[g], value(a[g], b[g], i));
+      }
+    } else {
+      for (int g = 0; g < n; ++g) {
+        for (int64_t i = 0; i < row_; ++i) acc[g] = combine(acc[g], value(a[g], b[g], i));
+      }
+    }
+    for (int g = 0; g < n; ++g) s[g].rows[reduce_step_][0] = acc[g];
+  }
 
   // Evaluates the steps on one side of the reduce over a row of `len` lanes.
   void evaluate(Scratch& s, bool below, int64_t len) const {
     const std::vector<Step>& steps = plan_.steps();
     for (size_t i = 0; i < steps.size(); ++i) {
       const Step& st = steps[i];
-      if (st.below != below || st.node->kind == NodeKind::kReduce) continue;
+      if (st.below != below || st.node->kind == NodeKind::kReduce || static_cast<int>(i) == product_) continue;
       T* out = s.rows[i].data();
       const KernelNode& n = *st.node;
       if (n.kind == NodeKind::kLoad || n.kind == NodeKind::kConst) {
-        read_leaf(n, s.coords, len, out);
+        s.at[i] = read_leaf(n, s.coords, len, out);
         continue;
       }
-      const T* a = s.rows[st.src[0]].data();
-      const T* b = st.src.size() > 1 ? s.rows[st.src[1]].data() : a;
-      const T* c = st.src.size() > 2 ? s.rows[st.src[2]].data() : a;
+      const T* a = s.at[st.src[0]];
+      const T* b = st.src.size() > 1 ? s.at[st.src[1]] : a;
+      const T* c = st.src.size() > 2 ? s.at[st.src[2]] : a;
       alu_row(n.op, len, out, a, b, c);
     }
   }
 
-  void read_leaf(const KernelNode& n, Shape& coords, int64_t len, T* out) const {
+  // A leaf's row: in `out`, or, when it lies whole and contiguous in its buffer, in place.
+  const T* read_leaf(const KernelNode& n, Shape& coords, int64_t len, T* out) const {
     const T* data = n.kind == NodeKind::kLoad ? data_[n.buffer] : nullptr;
     const T value = static_cast<T>(n.value);
     const RowPlace p = place_row(n.st, coords, len);
@@ -254,17 +323,24 @@ class RowEvaluator {
         out[i] = pos < 0 ? T(0) : data ? data[pos] : value;
       }
       if (n_ > 0) coords[n_ - 1] = 0;
-      return;
+      return out;
     }
-    std::fill(out, out + p.lo, T(0));
-    if (data == nullptr) {
-      std::fill(out + p.lo, out + p.hi, value);
-    } else if (p.stride == 1) {
-      std::copy(data + p.base + p.lo, data + p.base + p.hi, out + p.lo);
+    if (data != nullptr && p.stride == 1 && p.lo == 0 && p.hi == len) return data + p.base;
+    // Zeros outside [lo, hi); inside, one value for a constant or a broadcast, else a gather.
+    // (Plain loops marked simd: std::fill of floats is not vectorized at -O2.)
+#pragma omp simd
+    for (int64_t i = 0; i < p.lo; ++i) out[i] = T(0);
+    if (data == nullptr || p.stride == 0) {
+      const T same = data == nullptr || p.hi == p.lo ? value : data[p.base];  // no read if nothing is valid
+#pragma omp simd
+      for (int64_t i = p.lo; i < p.hi; ++i) out[i] = same;
     } else {
+#pragma omp simd
       for (int64_t i = p.lo; i < p.hi; ++i) out[i] = data[p.base + i * p.stride];
     }
-    std::fill(out + p.hi, out + len, T(0));
+#pragma omp simd
+    for (int64_t i = p.hi; i < len; ++i) out[i] = T(0);
+    return out;
   }
 
   const Kernel& k_;
@@ -274,6 +350,8 @@ class RowEvaluator {
   size_t n_ = 0;
   int64_t row_ = 1, out_row_ = 1;
   int reduce_step_ = -1;  // the reduce's step, -1 for none
+  int product_ = -1;      // the MUL step fused into the fold, -1 for none
+  std::array<int, 2> terms_ = {0, 0};  // the steps whose rows the fold reads
   Op op_ = Op::SUM;       // the reduce's op
   bool last_reduced_ = false;
   std::vector<size_t> out_axes_, sum_axes_;  // outer axes (all but the last) kept / reduced
@@ -314,12 +392,18 @@ void run_typed(const Kernel& k, const std::vector<ch04::Buffer*>& bufs) {
   const int64_t rows = eval.rows();
   if (ch04::prod(k.shape) == 0 && ch04::prod(k.output_shape()) == 0) return;
   // Small kernels run on one thread: starting the others costs more than they save.
-  const bool parallel = ch04::prod(k.shape) >= (1 << 15) && rows > 1;
+  const bool parallel = ch04::prod(k.shape) >= (1 << 17) && rows > RowEvaluator<T>::kGroup;
+  using Eval = RowEvaluator<T>;
+  const int64_t groups = (rows + Eval::kGroup - 1) / Eval::kGroup;
 #pragma omp parallel if (parallel)
   {
-    auto scratch = eval.scratch();
+    std::vector<typename Eval::Scratch> scratch;
+    for (int g = 0; g < Eval::kGroup; ++g) scratch.push_back(eval.scratch());
 #pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) eval.run_row(r, scratch);
+    for (int64_t group = 0; group < groups; ++group) {
+      const int64_t first = group * Eval::kGroup;
+      eval.run_rows(first, static_cast<int>(std::min<int64_t>(Eval::kGroup, rows - first)), scratch);
+    }
   }
 }
 

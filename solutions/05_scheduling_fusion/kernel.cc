@@ -23,6 +23,14 @@ namespace {
 
 NodeRef make(KernelNode n) { return std::make_shared<const KernelNode>(std::move(n)); }
 
+KernelNode node(NodeKind kind, ch04::Op op, ch04::DType dtype) {
+  KernelNode n;
+  n.kind = kind;
+  n.op = op;
+  n.dtype = dtype;
+  return n;
+}
+
 // "(8, 4, 16) strides (16, 0, 1)", plus the offset and mask when they matter; a ShapeTracker
 // of several views prints each, bottom first.
 std::string st_text(const ch04::ShapeTracker& st) {
@@ -57,49 +65,35 @@ void print(const KernelNode& n, int depth, std::ostringstream& os) {
 }  // namespace
 
 NodeRef load(int buffer, ch04::DType dtype, ch04::ShapeTracker st) {
-  KernelNode n;
-  n.kind = NodeKind::kLoad;
-  n.op = ch04::Op::LOAD;
-  n.dtype = dtype;
+  KernelNode n = node(NodeKind::kLoad, ch04::Op::LOAD, dtype);
   n.buffer = buffer;
   n.st = std::move(st);
   return make(std::move(n));
 }
 
 NodeRef constant(double value, ch04::DType dtype, ch04::ShapeTracker st) {
-  KernelNode n;
-  n.kind = NodeKind::kConst;
-  n.op = ch04::Op::CONST;
-  n.dtype = dtype;
+  KernelNode n = node(NodeKind::kConst, ch04::Op::CONST, dtype);
   n.value = value;
   n.st = std::move(st);
   return make(std::move(n));
 }
 
 NodeRef alu(ch04::Op op, std::vector<NodeRef> src) {
-  KernelNode n;
-  n.kind = NodeKind::kAlu;
-  n.op = op;
-  n.dtype = src.empty() ? ch04::DType::kFloat32 : src[0]->dtype;
+  KernelNode n = node(NodeKind::kAlu, op, src.empty() ? ch04::DType::kFloat32 : src[0]->dtype);
   n.src = std::move(src);
   return make(std::move(n));
 }
 
 NodeRef reduce(ch04::Op op, NodeRef src, std::vector<int> axes) {
-  KernelNode n;
-  n.kind = NodeKind::kReduce;
-  n.op = op;
-  n.dtype = src->dtype;
+  KernelNode n = node(NodeKind::kReduce, op, src->dtype);
   n.src = {std::move(src)};
   n.axes = std::move(axes);
   return make(std::move(n));
 }
 
+// The STORE's op is unused (its kind says it all).
 NodeRef store(NodeRef src, ch04::ShapeTracker st) {
-  KernelNode n;
-  n.kind = NodeKind::kStore;
-  n.op = ch04::Op::CONTIGUOUS;  // unused: the kind says it all
-  n.dtype = src->dtype;
+  KernelNode n = node(NodeKind::kStore, ch04::Op::CONTIGUOUS, src->dtype);
   n.src = {std::move(src)};
   n.buffer = 0;
   n.st = std::move(st);

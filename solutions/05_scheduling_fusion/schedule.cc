@@ -2,9 +2,9 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <stdexcept>
 #include <string>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 
@@ -13,7 +13,6 @@ namespace ch05 {
 using ch04::LazyBuffer;
 using ch04::LazyRef;
 using ch04::Op;
-using ch04::OpKind;
 using ch04::ShapeTracker;
 using ch04::View;
 
@@ -31,10 +30,33 @@ ShapeTracker compose(const ShapeTracker& inner, const ShapeTracker& outer) {
 
 namespace {
 
-// A node some kernel must compute: not data that exists, not a constant.
-bool computed(const LazyBuffer& b) { return !b.realized() && b.op() != Op::CONST; }
-
 bool is_reduce(Op op) { return op == Op::SUM || op == Op::RMAX; }
+
+bool has_mask(const ShapeTracker& st) {
+  return std::any_of(st.views.begin(), st.views.end(), [](const View& v) { return v.mask.has_value(); });
+}
+
+// Values known without computing anything: an unrealized CONST, and an elementwise op whose
+// sources are all such values read without padding. tinyref (like tinygrad) folds the latter
+// into a CONST as it builds them (2 * 3 is 6 before any scheduler sees it); chapter 4 keeps the
+// op, so the scheduler treats it as the constant it is: never a realize point unless it is an
+// output, recomputed inside every kernel that reads it.
+class Constants {
+ public:
+  bool operator()(const LazyBuffer* b) {
+    if (b->realized() || !(b->op() == Op::CONST || ch04::is_elementwise(b->op()))) return false;
+    if (b->op() == Op::CONST) return true;
+    if (auto it = known_.find(b); it != known_.end()) return it->second;
+    bool constant = true;
+    for (const LazyRef& s : b->srcs()) constant = constant && !has_mask(s->st()) && (*this)(s->base().get());
+    return known_[b] = constant;
+  }
+  // A node some kernel must compute: neither data that exists nor a constant.
+  bool computed(const LazyBuffer* b) { return !b->realized() && !(*this)(b); }
+
+ private:
+  std::unordered_map<const LazyBuffer*, bool> known_;
+};
 
 // The part of the graph below outs that still has to be computed.
 struct Graph {
@@ -45,6 +67,7 @@ struct Graph {
   std::vector<LazyBuffer*> roots;  // the unrealized bases of outs
   std::vector<LazyBuffer*> order;  // every node to compute, each after its sources
   std::unordered_map<const LazyBuffer*, std::vector<Read>> reads;  // node -> who reads it, how
+  Constants constants;
 
   explicit Graph(const std::vector<LazyRef>& outs) {
     for (const LazyRef& o : outs) {
@@ -60,7 +83,7 @@ struct Graph {
     if (!seen_.insert(b).second) return;
     for (const LazyRef& s : b->srcs()) {
       LazyBuffer* src = s->base().get();
-      if (!computed(*src)) continue;
+      if (!constants.computed(src)) continue;
       reads[src].push_back({b, &s});
       visit(src);
     }
@@ -88,19 +111,15 @@ bool reads_twice(const ShapeTracker& st, int64_t numel) {
   return positions > numel;
 }
 
-bool has_mask(const ShapeTracker& st) {
-  return std::any_of(st.views.begin(), st.views.end(), [](const View& v) { return v.mask.has_value(); });
-}
-
 // Ops whose value at 0 is not 0: padding after them would not read as zeros.
 bool nonzero_at_zero(Op op) { return op == Op::EXP2 || op == Op::LOG2 || op == Op::RECIP || op == Op::DIV; }
 
 // Whether b, or any node below it that is still to be computed, is such an op.
-bool unsafe_to_pad(const LazyBuffer* b, std::unordered_map<const LazyBuffer*, bool>& memo) {
+bool unsafe_to_pad(const LazyBuffer* b, Constants& constants, std::unordered_map<const LazyBuffer*, bool>& memo) {
   if (auto it = memo.find(b); it != memo.end()) return it->second;
   bool unsafe = nonzero_at_zero(b->op());
   for (const LazyRef& s : b->srcs()) {
-    if (computed(*s->base())) unsafe = unsafe_to_pad(s->base().get(), memo) || unsafe;
+    if (constants.computed(s->base().get())) unsafe = unsafe_to_pad(s->base().get(), constants, memo) || unsafe;
   }
   return memo[b] = unsafe;
 }
@@ -108,7 +127,7 @@ bool unsafe_to_pad(const LazyBuffer* b, std::unordered_map<const LazyBuffer*, bo
 }  // namespace
 
 NodeSet realize_points(const std::vector<LazyRef>& outs) {
-  const Graph g(outs);
+  Graph g(outs);
   NodeSet points(g.roots.begin(), g.roots.end());
   std::unordered_map<const LazyBuffer*, bool> unsafe;
   for (const LazyBuffer* b : g.order) {
@@ -122,7 +141,7 @@ NodeSet realize_points(const std::vector<LazyRef>& outs) {
       if (!view->is_view()) continue;
       const ShapeTracker& st = view->st();
       const bool broadcast = reads_twice(st, b->numel());
-      const bool bad_pad = has_mask(st) && unsafe_to_pad(b, unsafe);
+      const bool bad_pad = has_mask(st) && unsafe_to_pad(b, g.constants, unsafe);
       const bool reshuffled_reduce = is_reduce(b->op()) && !st.is_contiguous();
       if (broadcast || bad_pad || reshuffled_reduce) points.insert(b);
     }
@@ -165,14 +184,14 @@ class Lowering {
   bool is_leaf(const LazyBuffer* b) const { return b != root_ && (b->realized() || points_.count(b)); }
 
   // The reduces this kernel would compute, nearest to the root first (breadth first).
-  std::vector<const LazyBuffer*> reduces_in_region() const {
+  std::vector<const LazyBuffer*> reduces_in_region() {
     std::vector<const LazyBuffer*> queue = {root_}, found;
     NodeSet seen = {root_};
     for (size_t i = 0; i < queue.size(); ++i) {
       if (is_reduce(queue[i]->op())) found.push_back(queue[i]);
       for (const LazyRef& s : queue[i]->srcs()) {
         const LazyBuffer* b = s->base().get();
-        if (computed(*b) && !points_.count(b) && seen.insert(b).second) queue.push_back(b);
+        if (constants_.computed(b) && !points_.count(b) && seen.insert(b).second) queue.push_back(b);
       }
     }
     return found;
@@ -225,6 +244,7 @@ class Lowering {
   Kernel kernel_;
   const LazyBuffer* reduce_ = nullptr;
   const LazyBuffer* refused_ = nullptr;
+  Constants constants_;
   std::map<const LazyBuffer*, int> buffer_of_;
   std::map<std::tuple<const LazyBuffer*, std::string, bool>, NodeRef> memo_;
 };
@@ -255,7 +275,12 @@ std::vector<Kernel> create_schedule(const std::vector<LazyRef>& outs) {
       kernels.push_back(std::move(*l.kernel));
     }
     if (refused == nullptr) return kernels;  // g.order puts sources first: so do the kernels
-    points.insert(refused);                  // and lower everything again
+    // Lower everything again with the refused reduce as a point. Refusing a point cannot be
+    // fixed by realizing it: say so, rather than loop forever.
+    if (!points.insert(refused).second) {
+      throw std::logic_error(std::string("create_schedule: lower refused a ") + ch04::op_name(refused->op()) +
+                             " that is a realize point already");
+    }
   }
 }
 

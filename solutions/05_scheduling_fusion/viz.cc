@@ -20,8 +20,12 @@ using ch04::LazyRef;
 
 namespace {
 
-// Graphviz's own copy of Brewer's twelve-colour "set3" scheme.
-std::string kernel_colour(size_t k) { return "/set312/" + std::to_string(k % 12 + 1); }
+// Graphviz's own copies of Brewer's "set3" (12 colours) and "pastel2" (8) schemes: 20 kernels
+// get 20 colours, then they repeat.
+std::string kernel_colour(size_t k) {
+  k %= 20;
+  return k < 12 ? "/set312/" + std::to_string(k + 1) : "/pastel28/" + std::to_string(k - 11);
+}
 
 bool is_constant(const LazyBuffer& b) { return b.op() == ch04::Op::CONST && !b.realized(); }
 

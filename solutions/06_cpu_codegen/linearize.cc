@@ -78,6 +78,9 @@ class Linearizer {
       }
     }
     const KernelNode* store = k_.leaves[0];
+    if (k_.reduce() && store->src[0].get() != k_.reduce() && ups.size() > 1) {
+      store_and_reload(ups, results);
+    }
     for (size_t i = 0; i < ups.size(); ++i) {
       const Expr valid = guard(ups[i]);
       if (is_const(valid, 0)) continue;  // a tail position that never exists
@@ -159,12 +162,40 @@ class Linearizer {
   }
 
   void close_loops(const std::vector<int>& opened) {
-    for (size_t i = opened.size(); i-- > 0;) {
-      UOp e{UOpKind::kEndRange};
-      e.src = {opened[i]};
-      emit(e);
-      open_vars_.erase(p_.uops[opened[i]].var);
+    for (auto range = opened.rbegin(); range != opened.rend(); ++range) {  // innermost first
+      UOp end{UOpKind::kEndRange};
+      end.src.push_back(*range);
+      emit(end);
       scopes_.pop_back();
+      open_vars_.erase(p_.uops[*range].var);
+    }
+  }
+
+  // With several upcast accumulators, ops after the reduce (a bias, ReLU's mask) read the
+  // reduced values back from the output buffer, where they are stored first. The arithmetic is
+  // the same, but GCC's vectorizer packs the accumulators into vector registers only when the
+  // end of their loop leads to something this simple: with the selects of a ReLU mask applied
+  // to them directly, MNIST's conv2 input gradient fell from 26 to 12 GFLOP/s.
+  void store_and_reload(const std::vector<Fixed>& ups, std::vector<int>& results) {
+    std::vector<UOp> stores;
+    for (size_t i = 0; i < ups.size(); ++i) {
+      const Expr valid = guard(ups[i]);
+      UOp s{UOpKind::kStore};
+      s.dtype = k_.reduce()->dtype;
+      s.buffer = 0;
+      s.index = k_.index(0, ups[i]).first;
+      s.src = {results[i]};
+      if (!is_const(valid, 1)) s.valid = valid;
+      if (!is_const(valid, 0)) emit(s);
+      stores.push_back(s);
+    }
+    for (size_t i = 0; i < ups.size(); ++i) {  // all stores first: the vectorizer wants them together
+      UOp l{UOpKind::kLoad};
+      l.dtype = stores[i].dtype;
+      l.buffer = 0;
+      l.index = stores[i].index;
+      l.valid = stores[i].valid;
+      if (!(l.valid && is_const(l.valid, 0))) results[i] = emit(l);
     }
   }
 

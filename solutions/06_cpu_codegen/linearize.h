@@ -13,6 +13,8 @@
 //       ACCUMULATE                            (guarded by the split tails)
 //     END_RANGE per reduce loop
 //     combine each output's partial accumulators (unroll) with the reduce op
+//     [optional, for speed: with upcasts and ops after the reduce, STORE each reduced
+//      value and LOAD it back (the solution's linearize.cc says why)]
 //     value of the store's source, the reduce replaced by its accumulator
 //     STORE                                   (once per upcast position, guarded by the tails)
 //   END_RANGE per global loop

@@ -75,6 +75,14 @@ class Renderer {
 
  private:
   void line(const std::string& s) { body_ << std::string(2 * depth_, ' ') << s << "\n"; }
+  void open_block(const std::string& head) {
+    line(head + " {");
+    ++depth_;
+  }
+  void close_block() {
+    --depth_;
+    line("}");
+  }
   std::string fresh(const std::string& prefix) { return prefix + std::to_string(counters_[prefix]++); }
   const std::string& name(int uop) const { return names_[uop]; }
   std::string guarded(const UOp& u, const std::string& what) const {
@@ -86,17 +94,14 @@ class Renderer {
     const std::string type = c_type(u.dtype);
     switch (u.kind) {
       case UOpKind::kDefineGlobal: names_[i] = "data" + std::to_string(u.buffer); break;
-      case UOpKind::kRange:
-        if (u.parallel == 1) line("#pragma omp parallel for");
-        if (u.parallel > 1) line("#pragma omp parallel for collapse(" + std::to_string(u.parallel) + ")");
+      case UOpKind::kRange: {
         names_[i] = u.var;
-        line("for (int " + u.var + " = 0; " + u.var + " < " + std::to_string(u.extent) + "; " + u.var + "++) {");
-        ++depth_;
+        const std::string collapse = u.parallel > 1 ? " collapse(" + std::to_string(u.parallel) + ")" : "";
+        if (u.parallel > 0) line("#pragma omp parallel for" + collapse);
+        open_block("for (int " + u.var + " = 0; " + u.var + " < " + std::to_string(u.extent) + "; " + u.var + "++)");
         break;
-      case UOpKind::kEndRange:
-        --depth_;
-        line("}");
-        break;
+      }
+      case UOpKind::kEndRange: close_block(); break;
       case UOpKind::kConst: names_[i] = guarded(u, literal(u.value, u.dtype)); break;
       case UOpKind::kLoad:
         names_[i] = fresh("val");

@@ -123,7 +123,7 @@ struct Dual {
   Dual mean(const std::vector<int>& axes, bool keepdim = false) const {
     int64_t n = 1;
     for (int a : axes) n *= shape()[a < 0 ? a + ndim() : a];
-    return sum(axes, keepdim) * (1.0 / static_cast<double>(n));
+    return sum(axes, keepdim) / static_cast<double>(n);
   }
   Dual var(const std::vector<int>& axes, bool keepdim = false) const {
     const Dual d = *this - mean(axes, true);
@@ -134,12 +134,13 @@ struct Dual {
     const int64_t n = shape()[0], k = shape()[1], m = w.shape()[1];
     return (reshape({n, 1, k}) * w.transpose().reshape({1, m, k})).sum({-1});
   }
+  // The max only shifts the exponents to keep them finite: detached, no gradient through it.
   Dual softmax(int axis) const {
-    const Dual e = (*this - max({axis}, true)).exp();
+    const Dual e = (*this - max({axis}, true).detach()).exp();
     return e / e.sum({axis}, true);
   }
   Dual log_softmax(int axis) const {
-    const Dual shifted = *this - max({axis}, true);
+    const Dual shifted = *this - max({axis}, true).detach();
     return shifted - shifted.exp().sum({axis}, true).log();
   }
   Dual layernorm(const Dual& gain, const Dual& bias) const {

@@ -34,12 +34,17 @@ struct GraphCase {
 
 inline Dual rn(const dual::Shape& s, std::mt19937_64& rng) { return Dual::randn(s, rng); }
 
-// One SGD step of a 2-layer MLP (784-32-10, batch 16): forward, backward, update; the updated
-// parameters and the loss are the outputs.
-inline std::vector<Dual> mlp_step(std::mt19937_64& rng) {
-  Dual x = rn({16, 784}, rng), w1 = rn({784, 32}, rng), b1 = rn({32}, rng), w2 = rn({32, 10}, rng),
-       b2 = rn({10}, rng);
-  const Dual y = Dual::labels(16, 10, rng);
+struct MlpSizes {
+  int64_t batch = 8, in = 48, hidden = 24, classes = 10;  // small: the slow oracle runs it too
+};
+
+// One SGD step of a 2-layer MLP: forward, backward, update; the updated parameters and the loss
+// are the outputs. Its kernels do not depend on the sizes (MNIST's 784-128-10 at batch 64 has
+// the same 17).
+inline std::vector<Dual> mlp_step(std::mt19937_64& rng, MlpSizes n = {}) {
+  Dual x = rn({n.batch, n.in}, rng), w1 = rn({n.in, n.hidden}, rng), b1 = rn({n.hidden}, rng);
+  Dual w2 = rn({n.hidden, n.classes}, rng), b2 = rn({n.classes}, rng);
+  const Dual y = Dual::labels(n.batch, n.classes, rng);
   for (Dual* p : {&w1, &b1, &w2, &b2}) p->requires_grad();
   Dual loss = ((x.matmul(w1) + b1).relu().matmul(w2) + b2).cross_entropy(y);
   loss.backward();
@@ -139,7 +144,7 @@ inline std::vector<GraphCase> graph_table() {
       {"conv2d + relu", 1, false,
        [](R& r) { return V{rn({2, 3, 9, 9}, r).conv2d(rn({4, 3, 3, 3}, r), 1).relu()}; }},
       {"max pool", 1, false, [](R& r) { return V{rn({2, 3, 8, 10}, r).max_pool2d(2)}; }},
-      {"conv2d forward and backward", 5, false,
+      {"conv2d forward and backward", 7, false,
        [](R& r) {
          Dual x = rn({2, 3, 7, 7}, r), w = rn({4, 3, 3, 3}, r);
          x.requires_grad();
@@ -150,16 +155,18 @@ inline std::vector<GraphCase> graph_table() {
        }},
       {"MLP forward", 2, false,
        [](R& r) {
-         Dual x = rn({16, 784}, r);
-         return V{(x.matmul(rn({784, 32}, r)) + rn({32}, r)).relu().matmul(rn({32, 10}, r)) + rn({10}, r)};
+         Dual x = rn({8, 48}, r);
+         return V{(x.matmul(rn({48, 24}, r)) + rn({24}, r)).relu().matmul(rn({24, 10}, r)) + rn({10}, r)};
        }},
-      {"MLP training step", 17, true, mlp_step},
+      {"MLP training step", 17, true, [](R& r) { return mlp_step(r); }},
       {"a realized input is a load", 1, false,
        [](R& r) {
          Dual a = rn({5, 6}, r), b = rn({5, 6}, r);
          Dual p = (a * b).realize();
          return V{p + b};
        }},
+      {"an expression of constants read broadcast", 1, false,
+       [](R& r) { return V{rn({4, 5}, r) * (Dual::full({}, 2) * 3.0 + 1.0).reshape({1, 1}).expand({4, 5})}; }},
       {"a constant output", 1, false, [](R&) { return V{Dual::full({3, 4}, 2.5)}; }},
       {"an empty tensor", 1, false, [](R& r) { return V{rn({0, 4}, r) + 1.0}; }},
   };

@@ -22,11 +22,7 @@ using ch04::ShapeTracker;
 using ch05::Kernel;
 using ch05::NodeRef;
 
-int64_t numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
+int64_t numel(const Shape& s) { return ch04::prod(s); }
 
 // A kernel under construction: its buffers (index 0, the output, is added by finish()).
 struct Builder {
@@ -324,18 +320,19 @@ TEST(Task4Interpreter, AScalarKernel) {
 TEST(Task4Interpreter, LargeKernelsOnTheParallelPath) {
   std::mt19937_64 rng(33);
   std::normal_distribution<double> normal(0, 1);
-  // (64, 40, 96): 245760 elements, a matmul-shaped reduce and an elementwise kernel.
+  // Kernels this large (150000 elements and more) are shared among threads: a matmul-shaped
+  // reduce, an elementwise kernel, a reduce over the first axis.
   Builder b;
-  NodeRef x = b.input(ShapeTracker::contiguous({64, 1, 96}).expand({64, 40, 96}), 64 * 96, [&](int64_t) { return normal(rng); });
-  NodeRef w = b.input(ShapeTracker::contiguous({96, 40}).permute({1, 0}).reshape({1, 40, 96}).expand({64, 40, 96}), 96 * 40,
-                      [&](int64_t) { return normal(rng); });
-  EXPECT_TRUE(agree(b.finish(ch05::reduce(Op::SUM, ch05::alu(Op::MUL, {x, w}), {2}), {64, 40, 96}, {64, 40, 1}), "matmul"));
+  NodeRef x = b.input(ShapeTracker::contiguous({32, 1, 240}).expand({32, 20, 240}), 32 * 240, [&](int64_t) { return normal(rng); });
+  NodeRef w = b.input(ShapeTracker::contiguous({240, 20}).permute({1, 0}).reshape({1, 20, 240}).expand({32, 20, 240}),
+                      240 * 20, [&](int64_t) { return normal(rng); });
+  EXPECT_TRUE(agree(b.finish(ch05::reduce(Op::SUM, ch05::alu(Op::MUL, {x, w}), {2}), {32, 20, 240}, {32, 20, 1}), "matmul"));
   Builder c;
-  NodeRef y = c.input(ShapeTracker::contiguous({512, 600}), 512 * 600, [&](int64_t) { return normal(rng); });
-  EXPECT_TRUE(agree(c.finish(ch05::alu(Op::SIN, {y}), {512, 600}, {512, 600}), "sin"));
+  NodeRef y = c.input(ShapeTracker::contiguous({128, 1201}), 128 * 1201, [&](int64_t) { return normal(rng); });
+  EXPECT_TRUE(agree(c.finish(ch05::alu(Op::SIN, {y}), {128, 1201}, {128, 1201}), "sin"));
   Builder s;
-  NodeRef z = s.input(ShapeTracker::contiguous({300, 800}), 300 * 800, [&](int64_t) { return normal(rng); });
-  EXPECT_TRUE(agree(s.finish(ch05::reduce(Op::RMAX, z, {0}), {300, 800}, {1, 800}), "max over the first axis"));
+  NodeRef z = s.input(ShapeTracker::contiguous({300, 501}), 300 * 501, [&](int64_t) { return normal(rng); });
+  EXPECT_TRUE(agree(s.finish(ch05::reduce(Op::RMAX, z, {0}), {300, 501}, {1, 501}), "max over the first axis"));
 }
 
 TEST(Task4Interpreter, MalformedKernelsAndBuffersAreClearErrors) {

@@ -168,6 +168,9 @@ TEST(Task1Simplify, KeepsDividendsNonNegativeForC) {
       ch04::div(i * 4 + j + -1, num(4)), ch04::mod(i * 4 + j + -1, num(4)),
       ch04::div(i * 4 + j + -2, num(2)), ch04::div(i * 8 + k * 2 + -3, num(4)),
       ch04::mod(i * 6 + j + -5, num(3)), ch04::div(ch04::div(i * 4 + j + -1, num(2)), num(2)),
+      // A flipped view reads index (n - 1 - j): negative coefficients, whose remainders
+      // (-1 % 4 = -1 in C) must not be split off either.
+      ch04::mod(i * 4 + j * -1, num(4)), ch04::div(i * 4 + j * -1, num(4)), ch04::mod(i * 8 + k * -3, num(4)),
   };
   for (const Expr& e : cases) {
     const Expr s = ch06::simplify(e);

@@ -18,9 +18,10 @@ namespace tinyref {
 
 namespace {
 
-// Brewer's Set3: twelve light colours that black text stays readable on.
-const char* const kPalette[] = {"#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462",
-                                "#b3de69", "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f"};
+// Brewer's Set3 and Pastel2: twenty light colours that black text stays readable on.
+const char* const kPalette[] = {"#8dd3c7", "#ffffb3", "#bebada", "#fb8072", "#80b1d3", "#fdb462", "#b3de69",
+                                "#fccde5", "#d9d9d9", "#bc80bd", "#ccebc5", "#ffed6f", "#b3e2cd", "#fdcdac",
+                                "#cbd5e8", "#f4cae4", "#e6f5c9", "#fff2ae", "#f1e2cc", "#cccccc"};
 
 std::string colour(size_t kernel) { return kPalette[kernel % (sizeof(kPalette) / sizeof(kPalette[0]))]; }
 
