@@ -309,7 +309,7 @@ class Conformance : public ::testing::TestWithParam<std::string> {};
 TEST_P(Conformance, EveryRowMatchesPlainLoops) {
   // CUDA's column runs on the CUDA emulator (CUDA_EMU) where there is no GPU (CI), and says so.
   const std::string dev = GetParam() == "CUDA" ? cuda_or_emulator() : GetParam();
-  if (dev == "CUDA_EMU") std::printf("[ EMULATED ] no GPU here: the CUDA column runs on the CUDA emulator (CUDA_EMU)\n");
+  if (dev == "CUDA_EMU") testing_util::running_emulated(dev, "no GPU here: the CUDA column runs on the CUDA emulator (CUDA_EMU)");
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);

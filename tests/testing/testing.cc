@@ -1,6 +1,7 @@
 #include "tests/testing/testing.h"
 
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <sstream>
 
@@ -17,6 +18,11 @@ std::vector<uint64_t> seeds() {
   }
   if (out.empty()) out = {1, 2, 3, 4, 5};
   return out;
+}
+
+void running_emulated(const std::string& emulator, const std::string& why) {
+  std::printf("[ EMULATED ] %s\n", why.c_str());
+  ::testing::Test::RecordProperty("emulated", emulator);
 }
 
 std::string seed_note(uint64_t seed) {

@@ -10,6 +10,10 @@
 //
 // The seed set is 1..5 unless TT_SEEDS says otherwise (TT_SEEDS=7,8,9): a grader can change
 // it, so no solution can be fitted to fixed inputs.
+//
+// A test that runs on an emulator instead of the device it tests (CUDA without a GPU) says so:
+//   if (dev == "CUDA_EMU") testing_util::running_emulated("CUDA_EMU", "no GPU here: ...");
+// and `./course test` counts it as emulated.
 #ifndef TESTS_TESTING_TESTING_H_
 #define TESTS_TESTING_TESTING_H_
 
@@ -36,6 +40,10 @@ std::string seed_note(uint64_t seed);
                                      double rtol, double atol, const std::string& what);
 ::testing::AssertionResult close(double expected, double got, double rtol, double atol,
                                  const std::string& what);
+
+// Prints "[ EMULATED ] <why>" and records the property emulated=<emulator> on the running test
+// case, which tools/report counts ("N emulated"). Call it inside a test (or its SetUp).
+void running_emulated(const std::string& emulator, const std::string& why);
 
 }  // namespace testing_util
 

@@ -297,7 +297,7 @@ TEST(GpuLowering, StagedConvCopiesTheWeightTileWithTheThreadsPastItsEndIdle) {
 // The device the GPU tests run on: CUDA, or CUDA_EMU where there is no GPU (said once a test).
 std::string gpu() {
   const std::string dev = cuda_or_emulator();
-  if (dev == "CUDA_EMU") std::printf("[ EMULATED ] no GPU here: this test runs on the CUDA emulator (CUDA_EMU)\n");
+  if (dev == "CUDA_EMU") testing_util::running_emulated(dev, "no GPU here: this test runs on the CUDA emulator (CUDA_EMU)");
   return dev;
 }
 

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "gtest/gtest.h"
+#include "tests/testing/testing.h"
 #include "tinyref/backends/registry.h"
 #include "tinyref/error.h"
 #include "tinyref/nn/optim.h"
@@ -64,7 +65,7 @@ class ReplayTest : public ::testing::TestWithParam<const char*> {
     return dev == "CUDA" ? cuda_or_emulator() : dev;
   }
   void SetUp() override {
-    if (device() == "CUDA_EMU") std::printf("[ EMULATED ] no GPU here: CUDA replays on the CUDA emulator (CUDA_EMU)\n");
+    if (device() == "CUDA_EMU") testing_util::running_emulated("CUDA_EMU", "no GPU here: CUDA replays on the CUDA emulator (CUDA_EMU)");
   }
 
   // Trains kSteps eagerly and with a replay; compares losses and parameters bit for bit.

@@ -102,7 +102,7 @@ double time_kernel(Device& device, const CompiledKernel& kernel, const std::vect
 bool search_enabled(const Device& device) {
   const char* e = std::getenv("TT_SEARCH");
   if (e != nullptr && *e != '\0') return *e != '0';
-  return device.codegen_options().gpu;
+  return device.codegen_options().gpu && device.name() != "CUDA_EMU";
 }
 
 std::vector<Program> lower_variants(const ScheduleItem& item, CodegenOptions options) {

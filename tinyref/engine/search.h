@@ -22,7 +22,9 @@
 
 namespace tinyref {
 
-// Whether compile-time search runs for this device ($TT_SEARCH, default on for GPUs).
+// Whether compile-time search runs for this device ($TT_SEARCH, default on for GPUs; off on the
+// CUDA emulator, whose timings say nothing of a GPU's and which checks the scratch buffers'
+// reads: each variant would be a g++ run that faults on uninitialised memory).
 bool search_enabled(const Device& device);
 
 // Every variant optimize_gpu offers for the kernel, lowered, in variant order (options.variant

@@ -5,8 +5,9 @@
 #
 # Every test binary (gtest, --gtest_brief=1), then every benchmark (each runs its PyTorch anchor
 # with the python3 on PATH), each under a time limit; then a summary: passed / FAILED / skipped
-# per binary (gtest's own skip count: a CUDA test that found no GPU skips, it does not pass) and
-# every RESULT line and every "both ways:" line (both_ways_test: nvcc against the emulator). Exits 1 when anything failed. Arguments pick binaries by name, or the group.
+# per binary (gtest's own skip count: a CUDA test that found no GPU skips, it does not pass),
+# every RESULT line and every "both ways:" line (both_ways_test: nvcc against the emulator).
+# Exits 1 when anything failed. Arguments pick binaries by name, or the group.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 limit=${RUN_ALL_TIMEOUT:-300}  # seconds per binary; the run tool allows 600 a command

@@ -10,7 +10,7 @@
 // The kernel must be `extern "C" __global__` and take only pointers. Compiled objects are cached
 // on disk by their source (the cached .cc is compared whole, so a hash collision cannot serve the
 // wrong kernel) and in memory; the compiler's errors come back as JitError with the source's
-// path. A binary that uses Jit exports its symbols (-rdynamic), which the objects link against.
+// path. A binary that uses Jit exports the emulator's symbols, which the objects link against.
 // compile_all builds many kernels in few compiler runs (a kernel alone: about 0.25 s of CPU).
 #ifndef TOOLS_CUDAEMU_JIT_H_
 #define TOOLS_CUDAEMU_JIT_H_

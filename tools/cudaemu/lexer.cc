@@ -162,7 +162,12 @@ std::vector<Token> lex(std::string_view source, const std::string& file) { retur
 
 std::string join(const std::vector<Token>& tokens) {
   std::string out;
-  for (const Token& t : tokens) out += t.space + t.pre + t.text + t.post;
+  for (const Token& t : tokens) {
+    // `c?a:b` wrapped is `c?::cudaemu::value(a): ::cudaemu::value(b)`: glued, `:::` would read as `::` `:`.
+    const bool after_colon = t.space.empty() && !out.empty() && out.back() == ':';
+    if (after_colon && !t.pre.empty() && t.pre[0] == ':') out += ' ';
+    out += t.space + t.pre + t.text + t.post;
+  }
   return out;
 }
 

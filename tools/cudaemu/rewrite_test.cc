@@ -130,6 +130,9 @@ TEST(Rewrite, ConditionalBranchesAreValues) {
   EXPECT_REWRITES("__global__ void k(int a, int b, int c) { f(a ? b : c ? a : b, (a ? b : c)); }",
                   "__global__ void k(int a, int b, int c) { f(a ? ::cudaemu::value(b) : ::cudaemu::value(c ? ::cudaemu::value(a) : ::cudaemu::value(b)), "
                   "(a ? ::cudaemu::value(b) : ::cudaemu::value(c))); }");
+  // Written without spaces (as tinyref's renderer does), the ':' and the '::' stay apart.
+  EXPECT_REWRITES("__global__ void k(int a, int b, int c) { f((a<b)?a:c); }",
+                  "__global__ void k(int a, int b, int c) { f((a<b)?::cudaemu::value(a): ::cudaemu::value(c)); }");
 }
 
 TEST(Rewrite, SharedArraysAndScalars) {

@@ -27,6 +27,16 @@ const char* attr(const tinyxml2::XMLElement* e, const char* name) {
   return v ? v : "";
 }
 
+// A property recorded in a test comes out as <properties><property name= value=/>.
+std::string emulated_on(const tinyxml2::XMLElement* testcase) {
+  const auto* props = testcase->FirstChildElement("properties");
+  for (const auto* p = props ? props->FirstChildElement("property") : nullptr; p;
+       p = p->NextSiblingElement("property")) {
+    if (std::string(attr(p, "name")) == "emulated") return attr(p, "value");
+  }
+  return "";
+}
+
 }  // namespace
 
 std::vector<CaseResult> read_gtest_xml(const std::string& path) {
@@ -49,6 +59,7 @@ std::vector<CaseResult> read_gtest_xml(const std::string& path) {
       r.suite = attr(suite, "name");
       r.name = attr(tc, "name");
       if (*attr(tc, "file")) r.location = std::string(attr(tc, "file")) + ":" + attr(tc, "line");
+      r.emulated = emulated_on(tc);
       const auto* failure = tc->FirstChildElement("failure");
       if (!failure) failure = tc->FirstChildElement("error");
       if (failure) {

@@ -26,6 +26,9 @@ struct CaseResult {
   std::string location;  // "file:line" of the case
   // True where this result stands for a whole binary that crashed or never ran.
   bool whole_binary = false;
+  // The emulator the case ran on instead of the device it tests (its property "emulated",
+  // testing_util::running_emulated), or "".
+  std::string emulated;
   std::string key() const { return target + ": " + suite + "." + name; }
 };
 

@@ -16,10 +16,10 @@ std::string write_file(const std::string& relative, const std::string& text) {
   return path.string();
 }
 
-// The shape gtest 1.12 writes: a pass, a failure and a skip.
+// The shape gtest 1.12 writes: a pass, a failure, a skip and a pass that recorded a property.
 const char* kGtestReport = R"(<?xml version="1.0" encoding="UTF-8"?>
-<testsuites tests="3" failures="1" name="AllTests">
-  <testsuite name="Task2UnaryOps" tests="3" failures="1">
+<testsuites tests="4" failures="1" name="AllTests">
+  <testsuite name="Task2UnaryOps" tests="4" failures="1">
     <testcase name="Exp" file="tests/x.cc" line="7" status="run" result="completed" classname="Task2UnaryOps"/>
     <testcase name="Log" file="tests/x.cc" line="9" status="run" result="completed" classname="Task2UnaryOps">
       <failure message="short"><![CDATA[tests/x.cc:11
@@ -28,6 +28,11 @@ seed 3]]></failure>
     </testcase>
     <testcase name="Cuda" file="tests/x.cc" line="13" status="run" result="skipped" classname="Task2UnaryOps">
       <skipped message="no CUDA device"/>
+    </testcase>
+    <testcase name="CudaEmulated" file="tests/x.cc" line="15" status="run" result="completed" classname="Task2UnaryOps">
+      <properties>
+        <property name="emulated" value="CUDA_EMU"/>
+      </properties>
     </testcase>
   </testsuite>
 </testsuites>)";
@@ -42,7 +47,7 @@ const char* kBazelCrashReport = R"(<?xml version="1.0" encoding="UTF-8"?>
 
 TEST(GtestXmlTest, ReadsPassFailAndSkip) {
   auto cases = read_gtest_xml(write_file("logs/value_test_solution/test.xml", kGtestReport));
-  ASSERT_EQ(cases.size(), 3u);
+  ASSERT_EQ(cases.size(), 4u);
   EXPECT_EQ(cases[0].target, "value_test");  // the _solution twin matches the student target
   EXPECT_EQ(cases[0].suite, "Task2UnaryOps");
   EXPECT_EQ(cases[0].outcome, Outcome::kPassed);
@@ -52,6 +57,9 @@ TEST(GtestXmlTest, ReadsPassFailAndSkip) {
   EXPECT_NE(cases[1].message.find("seed 3"), std::string::npos);
   EXPECT_EQ(cases[2].outcome, Outcome::kSkipped);
   EXPECT_EQ(cases[2].message, "no CUDA device");
+  EXPECT_EQ(cases[0].emulated, "");
+  EXPECT_EQ(cases[3].outcome, Outcome::kPassed);
+  EXPECT_EQ(cases[3].emulated, "CUDA_EMU");
 }
 
 TEST(GtestXmlTest, CrashReportIsOneFailedCase) {

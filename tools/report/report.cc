@@ -1,6 +1,8 @@
 // report: turns gtest XML reports into the summaries `./course` prints.
 //
-//   report count FILE...                       failed cases, then "N passed, N failed, N skipped"
+//   report count FILE...                       failed cases, then
+//       "N passed, N failed, N skipped, N emulated" (emulated: cases that ran, passing or failing,
+//       on an emulator instead of the device they test, e.g. CUDA without a GPU)
 //   report teeth --chapter 01_scalar_autograd --skeleton F... --solution F...
 //       "teeth 01_scalar_autograd: 30/30 cases fail on the skeleton, 30/30 pass on the solution"
 //       exit 1 unless every case does both
@@ -46,8 +48,9 @@ std::string excerpt(const std::string& message, int max_lines, const std::string
 }
 
 int count(const std::vector<std::string>& files) {
-  int passed = 0, failed = 0, skipped = 0;
+  int passed = 0, failed = 0, skipped = 0, emulated = 0;
   for (const auto& c : read_all(files)) {
+    if (!c.emulated.empty() && c.outcome != Outcome::kSkipped) ++emulated;
     switch (c.outcome) {
       case Outcome::kPassed: ++passed; break;
       case Outcome::kSkipped: ++skipped; break;
@@ -57,7 +60,8 @@ int count(const std::vector<std::string>& files) {
         break;
     }
   }
-  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped\n";
+  std::cout << passed << " passed, " << failed << " failed, " << skipped << " skipped, " << emulated
+            << " emulated\n";
   return failed == 0 ? 0 : 1;
 }
 
@@ -134,7 +138,7 @@ int main(int argc, char** argv) {
   std::string chapter;
   bool brief = false;
 
-  auto* count = app.add_subcommand("count", "list failed cases, then N passed, N failed, N skipped");
+  auto* count = app.add_subcommand("count", "list failed cases, then N passed, N failed, N skipped, N emulated");
   count->add_option("files", files, "gtest XML reports")->required();
 
   auto* teeth = app.add_subcommand("teeth", "every case must fail on the skeleton and pass on the solution");
