@@ -2,8 +2,9 @@
 // every block, every thread of it, the SPECIALs set from the block and thread number. A group
 // reduce runs in two phases: every thread up to combine_after, then each group's accumulators
 // combined (as the shared-memory tree would), then every thread to the end. Indices are checked,
-// and so is that every output is written exactly once (no thread writes what another one
-// does, no output is left out): the tests of planning and lowering need neither a renderer nor
+// and so is that every output is written by exactly one thread (no thread writes what another
+// one does, no output is left out; one thread may store a value twice: chapter 6 stores reduced
+// values and reads them back before the ops after the reduce): the tests of planning and lowering need neither a renderer nor
 // a GPU.
 //
 //   std::vector<std::vector<double>> bufs = {out, in1};     // buffer 0 is written
@@ -26,6 +27,7 @@
 namespace gpu_interpreter {
 
 struct Thread {
+  int64_t id = 0;  // block * threads + thread
   std::map<std::string, int64_t> vars;
   std::vector<double> val;
 };
@@ -33,7 +35,7 @@ struct Thread {
 class Interpreter {
  public:
   Interpreter(const ch08::GpuProgram& g, std::vector<std::vector<double>>& buffers)
-      : g_(g), p_(g.program), buffers_(buffers), writes_(buffers[0].size(), 0), end_of_(p_.uops.size(), p_.uops.size()) {
+      : g_(g), p_(g.program), buffers_(buffers), writer_(buffers[0].size(), -1), end_of_(p_.uops.size(), p_.uops.size()) {
     for (size_t i = 0; i < p_.uops.size(); ++i) {
       if (p_.uops[i].kind == ch06::UOpKind::kEndRange) end_of_.at(static_cast<size_t>(p_.uops[i].src.at(0))) = i;
     }
@@ -45,6 +47,7 @@ class Interpreter {
       std::vector<Thread> threads(static_cast<size_t>(g_.dims.threads));
       for (int64_t t = 0; t < g_.dims.threads; ++t) {
         Thread& th = threads[static_cast<size_t>(t)];
+        th.id = b * g_.dims.threads + t;
         th.val.assign(p_.uops.size(), std::numeric_limits<double>::quiet_NaN());
         for (const ch08::GpuIndex& d : g_.indices) th.vars[d.var] = ((d.block ? b : t) / d.stride) % d.extent;
       }
@@ -53,10 +56,10 @@ class Interpreter {
       if (g_.combine_after >= 0) combine(threads);
       for (Thread& th : threads) execute(th, split, p_.uops.size());
     }
-    for (size_t i = 0; i < writes_.size(); ++i) {
-      if (writes_[i] != 1) {
-        throw std::runtime_error("output " + std::to_string(i) + " was written " + std::to_string(writes_[i]) +
-                                 " times; every output must be written by exactly one thread");
+    for (size_t i = 0; i < writer_.size(); ++i) {
+      if (writer_[i] < 0) {
+        throw std::runtime_error("output " + std::to_string(i) + " was never written; every output must be written by "
+                                 "exactly one thread");
       }
     }
   }
@@ -145,7 +148,13 @@ class Interpreter {
           if (holds(th, u.valid)) {
             const int64_t i = position(th, u);
             buffers_[0][static_cast<size_t>(i)] = rounded(u.dtype, th.val.at(static_cast<size_t>(u.src.at(0))));
-            ++writes_[static_cast<size_t>(i)];
+            int64_t& writer = writer_[static_cast<size_t>(i)];
+            if (writer >= 0 && writer != th.id) {
+              throw std::runtime_error("output " + std::to_string(i) + " was written by threads " + std::to_string(writer) +
+                                       " and " + std::to_string(th.id) + " (block * threads + thread); every output "
+                                       "must be written by exactly one thread");
+            }
+            writer = th.id;
           }
           break;
       }
@@ -156,7 +165,7 @@ class Interpreter {
   const ch08::GpuProgram& g_;
   const ch06::Program& p_;
   std::vector<std::vector<double>>& buffers_;
-  std::vector<int> writes_;
+  std::vector<int64_t> writer_;  // the thread that wrote each output, -1 for none yet
   std::vector<size_t> end_of_;
 };
 
