@@ -20,17 +20,27 @@ BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:mnist_cuda //bench
 # from bazel-bin's solib folders. The run tool carries at most 64 MiB in all.
 LIMIT_MB=60
 
+# Chapter 8: its solution's tests (on a GPU they run natively), the milestone, the benchmark.
+CH08_TESTS=$("$BAZEL" query --noshow_progress "attr(tags, '\\bsolution\\b', tests(//tests/08_cuda_codegen:all))" 2>/dev/null)
+BENCHES+=(//bench:ch08_mnist_cuda)
+
 mapfile -t TESTS < <(
   "$BAZEL" query --noshow_progress 'kind(cc_test, //tinyref/backends/cuda:* + //tools/mnist:*)' 2>/dev/null
   # The CUDA chapters' tests built with nvcc, against the solutions (tools/chapter.bzl's
   # chapter_cuda_test): manual elsewhere, as they skip without a GPU.
   "$BAZEL" query --noshow_progress "filter('_native_solution\$', kind(cc_test, //tests/...))" 2>/dev/null
+  echo "$CH08_TESTS"
+  echo //tools/gpu:gpu_layer_test
   echo //tinyref:conformance_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/engine:replay_test
   echo //tools/cuda:cuda_smoke_test
   echo //tools/cudaemu:both_ways_test  # the emulator against nvcc on the same kernels
 )
+# One folder holds the binaries: two targets of one name (//a:x_test, //b:x_test) would overwrite.
+mapfile -t TESTS < <(printf '%s\n' "${TESTS[@]}" | sed '/^$/d' | sort -u)
+clash=$(printf '%s\n' "${TESTS[@]}" | sed 's/.*://' | sort | uniq -d)
+[[ -z $clash ]] || { echo "device_pack: more than one test named $clash" >&2; exit 1; }
 echo "device_pack: building ${#TESTS[@]} tests, ${#BENCHES[@]} benchmarks and //tools/mnist:mnist"
 "$BAZEL" build -c opt --config=opt "${TESTS[@]}" "${BENCHES[@]}" //tools/mnist:mnist
 

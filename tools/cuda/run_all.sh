@@ -69,6 +69,7 @@ run_one() {  # $1: group, $2: binary, rest: arguments
 
 for t in "$here"/tests/*; do run_one tests "$t" --gtest_brief=1; done
 anchor=(--python python3 --anchor "$here/anchors/torch_cuda.py")
+run_one benches "$here/bin/ch08_mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
 run_one benches "$here/bin/matmul_cuda" "${anchor[@]}"
 run_one benches "$here/bin/elementwise_cuda" "${anchor[@]}"
 run_one benches "$here/bin/mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"

@@ -1,0 +1,72 @@
+// Task 7: a training step on the GPU. A small CNN (convolution, ReLU, BatchNorm, max-pool, a
+// linear layer, cross-entropy, Adam: every kind of kernel beautiful_mnist has, small enough for
+// the emulator) trained for a few steps on the CudaRunner must follow the same path as on the
+// CPU (chapter 5's InterpretedRunner, from the same seed on the same batches): the same losses,
+// the same weights after, to float32's rounding. The milestone (beautiful_mnist to 98%) needs a
+// real GPU: milestone_native_test.cc.
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "ch04/nn.h"
+#include "ch04/realize.h"
+#include "ch04/tensor.h"
+#include "ch05/runner.h"
+#include "ch08/cuda_runner.h"
+#include "gtest/gtest.h"
+#include "tests/08_cuda_codegen/gpu_testing.h"
+#include "tests/testing/testing.h"
+
+namespace {
+
+using ch04::Tensor;
+
+struct Trained {
+  std::vector<double> losses;
+  std::vector<std::vector<double>> weights;
+};
+
+// conv 1->4 3x3, ReLU, BatchNorm, max-pool 2, linear 36->10 on 8x8 images, batch 16, Adam.
+Trained train(std::shared_ptr<ch05::KernelRunner> runner, uint64_t seed, int steps) {
+  ch04::ScopedEngine engine(std::make_shared<ch05::FusedEngine>(runner));
+  Tensor::manual_seed(seed);
+  ch04::nn::Conv2d conv(1, 4, 3);
+  ch04::nn::BatchNorm2d bn(4);
+  ch04::nn::Linear fc(36, 10);
+  ch04::nn::Adam adam(ch04::nn::concat({conv.parameters(), bn.parameters(), fc.parameters()}), 1e-2);
+  std::mt19937_64 rng(seed);
+  Trained out;
+  for (int s = 0; s < steps; ++s) {
+    const Tensor images = Tensor::from_vector(twin::quarters(rng, 16 * 64), {16, 1, 8, 8});
+    std::vector<double> labels(16);
+    for (double& l : labels) l = static_cast<double>(rng() % 10);
+    adam.zero_grad();
+    Tensor loss = fc(bn(conv(images).relu()).max_pool2d(2).flatten(1)).cross_entropy(Tensor::from_vector(labels, {16}));
+    loss.backward();
+    std::vector<Tensor> also = bn.buffers();
+    also.push_back(loss);
+    adam.step(also);
+    out.losses.push_back(loss.item());
+  }
+  for (const Tensor& p : ch04::nn::concat({conv.parameters(), bn.parameters(), bn.buffers(), fc.parameters()})) {
+    out.weights.push_back(p.to_vector());
+  }
+  return out;
+}
+
+TEST(Task7Training, ASmallCnnLearnsAsOnTheCpu) {
+  const uint64_t seed = testing_util::seeds().front();
+  SCOPED_TRACE(testing_util::seed_note(seed));
+  const Trained cpu = train(std::make_shared<ch05::InterpretedRunner>(), seed, 3);
+  const Trained gpu = train(std::make_shared<ch08::CudaRunner>(gpu_testing::gpu()), seed, 3);
+  // Summation orders differ (a group reduce adds in a tree): float32 rounding, a few ulps per
+  // step, compounded over 3 steps of Adam.
+  EXPECT_TRUE(testing_util::all_close(cpu.losses, gpu.losses, 1e-4, 1e-5, "the losses of 3 steps"));
+  ASSERT_EQ(cpu.weights.size(), gpu.weights.size());
+  for (size_t i = 0; i < cpu.weights.size(); ++i) {
+    EXPECT_TRUE(testing_util::all_close(cpu.weights[i], gpu.weights[i], 1e-3, 1e-4, "parameter " + std::to_string(i)));
+  }
+  EXPECT_LT(gpu.losses.back(), gpu.losses.front()) << "3 steps of Adam on one batch lower the loss";
+}
+
+}  // namespace
