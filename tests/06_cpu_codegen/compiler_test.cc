@@ -141,6 +141,8 @@ TEST_F(Task4Compiler, DefaultFlags) {
       << "an ASan build must compile its kernels with -fsanitize=address too";
 #endif
   EXPECT_EQ(ch06::entry_point("r_4_8"), "r_4_8_entry");
+  EXPECT_NE(ch06::Compiler(dir()).cache_key("x"), ch06::Compiler(dir(), ch06::default_compiler(), {"-O0"}).cache_key("x"))
+      << "a Compiler made with the defaults must key its cache by them";
 }
 
 TEST_F(Task4Compiler, CompiledCodeRunsOpenMP) {

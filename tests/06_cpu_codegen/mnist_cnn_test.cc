@@ -37,6 +37,8 @@ TEST(Task12MnistCnn, TheModelsTensors) {
   for (const ch04::Tensor& t : p) count += t.numel();
   EXPECT_EQ(count, 87850) << "beautiful_mnist has 87,850 parameters";
   EXPECT_EQ(model.buffers().size(), 4u) << "two BatchNorms' running mean and variance";
+  const ch04::Tensor logits = model(ch04::Tensor::zeros({2, 1, 28, 28}));  // lazy: nothing runs
+  EXPECT_EQ(logits.shape(), (ch04::Shape{2, 10})) << "logits of 2 images";
 }
 
 // tinyref's model with its own initialization; ours gets the same numbers, then both take one
