@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iomanip>
 #include <random>
+#include <sstream>
 
 #include "ch02/ops.h"
 #include "gtest/gtest.h"
@@ -144,6 +147,60 @@ TEST(Task8MatmulBlocked, ParallelProductsPastEveryBlock) {
                                            "matmul(a, b) of (" + std::to_string(m) + ", " + std::to_string(k) +
                                                ") @ (" + std::to_string(k) + ", " + std::to_string(n) +
                                                ") on 4 threads, a " + a.layout + ", b " + b.layout));
+    }
+  }
+}
+
+// A race shows only when threads overlap in time, and on a busy machine a product of a few
+// milliseconds can finish on one thread before the OS starts the next: the case above, whose K
+// is two blocks of 256, passed a matmul that split the K loop between threads on a loaded
+// 2-core machine. Here K spans 32 blocks of 256 (more of any smaller block), so whichever loop
+// is split between the 4 threads, each has several blocks of work in flight at once, and the
+// product runs kRuns times. Every run must match the float64 reference, and every run must
+// give the same bits as the first: a correct blocked matmul adds each C value's products in an
+// order fixed by the blocking, never by which thread got there first.
+std::string first_difference(const Dense& first, const Dense& again, int64_t n) {
+  int64_t differ = 0, at = -1;
+  for (size_t i = 0; i < first.values.size(); ++i) {
+    if (std::memcmp(&first.values[i], &again.values[i], sizeof(double)) != 0) {
+      if (at < 0) at = int64_t(i);
+      ++differ;
+    }
+  }
+  if (differ == 0) return "";
+  std::ostringstream out;
+  out << std::setprecision(9) << differ << " of " << first.values.size() << " values differ, the first at ["
+      << at / n << ", " << at % n << "]: " << first.values[at] << " on the first run, " << again.values[at]
+      << " on this one";
+  return out.str();
+}
+
+TEST(Task8MatmulBlocked, RepeatedParallelRunsAreExactAndIdentical) {
+  constexpr int kRuns = 4;
+  const ThreadCount threads(4);
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    const int64_t m = 90 + rng() % 12, k = 32 * 256 + rng() % 200, n = 90 + rng() % 14;
+    // Layouts without slicing: a sliced operand this long costs more to build than to multiply.
+    const Layout layouts[] = {Layout::kRowMajor, Layout::kPermuted, Layout::kShifted};
+    const auto a = random_strided<float>(rng, {m, k}, layouts[rng() % 3]);
+    const auto b = random_strided<float>(rng, {k, n}, layouts[rng() % 3]);
+    const std::string what = "matmul(a, b) of (" + std::to_string(m) + ", " + std::to_string(k) + ") @ (" +
+                             std::to_string(k) + ", " + std::to_string(n) + ") on 4 threads, a " + a.layout +
+                             ", b " + b.layout;
+    const Dense want = dense::matmul(a.values, b.values);
+    const double atol = matmul_atol<float>(a.values, b.values);
+    const Dense first = read(ch02::matmul(a.tensor, b.tensor));
+    ASSERT_TRUE(strided_testing::matches(want, first, 0, atol, what + ", run 1"));
+    for (int run = 2; run <= kRuns; ++run) {
+      const Dense again = read(ch02::matmul(a.tensor, b.tensor));
+      ASSERT_TRUE(strided_testing::matches(want, again, 0, atol, what + ", run " + std::to_string(run)));
+      const std::string difference = first_difference(first, again, n);
+      ASSERT_TRUE(difference.empty())
+          << what << ", run " << run << " is not bit-identical to run 1: " << difference << ". The same product must give the "
+          << "same bits every time; results that change between runs mean threads race: two of them "
+          << "add into the same C values, or pack into the same buffer, at once.";
     }
   }
 }
