@@ -9,7 +9,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <iomanip>
 #include <random>
+#include <sstream>
 
 #include "ch02/ops.h"
 #include "gtest/gtest.h"
@@ -36,6 +39,24 @@ double matmul_atol(const Dense& a, const Dense& b) {
   const Dense bound = dense::matmul(abs(a), abs(b));
   const double worst = bound.values.empty() ? 0 : *std::max_element(bound.values.begin(), bound.values.end());
   return (a.shape[1] + 1) * std::numeric_limits<T>::epsilon() / 2 * worst + 1e-30;
+}
+
+// The same rigorous bound with (|A| |B|)_ij <= |row i of A| |column j of B| (Cauchy-Schwarz)
+// in place of a second product: for K in the thousands that product costs as much as the
+// reference itself, and on values uniform in [-1, 1] the bound is only about 4/3 looser.
+double matmul_atol_cauchy_schwarz(const Dense& a, const Dense& b) {
+  const int64_t m = a.shape[0], k = a.shape[1], n = b.shape[1];
+  std::vector<double> row_norm2(m, 0.0), col_norm2(n, 0.0);
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t p = 0; p < k; ++p) row_norm2[i] += a.values[i * k + p] * a.values[i * k + p];
+  }
+  for (int64_t p = 0; p < k; ++p) {
+    for (int64_t j = 0; j < n; ++j) col_norm2[j] += b.values[p * n + j] * b.values[p * n + j];
+  }
+  const double worst = std::sqrt(*std::max_element(row_norm2.begin(), row_norm2.end()) *
+                                 *std::max_element(col_norm2.begin(), col_norm2.end()));
+  // (1 + 1e-9): room for the double rounding of the norms themselves (about K * 2^-53).
+  return (k + 1) * std::numeric_limits<float>::epsilon() / 2 * worst * (1 + 1e-9) + 1e-30;
 }
 
 // An (rows, cols) operand: row-major (at offset 0 or not), transposed, sliced, or all at once.
@@ -144,6 +165,60 @@ TEST(Task8MatmulBlocked, ParallelProductsPastEveryBlock) {
                                            "matmul(a, b) of (" + std::to_string(m) + ", " + std::to_string(k) +
                                                ") @ (" + std::to_string(k) + ", " + std::to_string(n) +
                                                ") on 4 threads, a " + a.layout + ", b " + b.layout));
+    }
+  }
+}
+
+// A race shows only when threads overlap in time, and on a busy machine a product of a few
+// milliseconds can finish on one thread before the OS starts the next: the case above, whose K
+// is two blocks of 256, passed a matmul that split the K loop between threads on a loaded
+// 2-core machine. Here K spans 32 blocks of 256 (more of any smaller block), so whichever loop
+// is split between the 4 threads, each has several blocks of work in flight at once, and the
+// product runs kRuns times. Every run must match the float64 reference, and every run must
+// give the same bits as the first: a correct blocked matmul adds each C value's products in an
+// order fixed by the blocking, never by which thread got there first.
+std::string first_difference(const Dense& first, const Dense& again, int64_t n) {
+  int64_t differ = 0, at = -1;
+  for (size_t i = 0; i < first.values.size(); ++i) {
+    if (std::memcmp(&first.values[i], &again.values[i], sizeof(double)) != 0) {
+      if (at < 0) at = int64_t(i);
+      ++differ;
+    }
+  }
+  if (differ == 0) return "";
+  std::ostringstream out;
+  out << std::setprecision(9) << differ << " of " << first.values.size() << " values differ, the first at ["
+      << at / n << ", " << at % n << "]: " << first.values[at] << " on the first run, " << again.values[at]
+      << " on this one";
+  return out.str();
+}
+
+TEST(Task8MatmulBlocked, RepeatedParallelRunsAreExactAndIdentical) {
+  constexpr int kRuns = 4;
+  const ThreadCount threads(4);
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    std::mt19937_64 rng(seed);
+    const int64_t m = 90 + rng() % 12, k = 32 * 256 + rng() % 200, n = 90 + rng() % 14;
+    // Layouts without slicing: a sliced operand this long costs more to build than to multiply.
+    const Layout layouts[] = {Layout::kRowMajor, Layout::kPermuted, Layout::kShifted};
+    const auto a = random_strided<float>(rng, {m, k}, layouts[rng() % 3]);
+    const auto b = random_strided<float>(rng, {k, n}, layouts[rng() % 3]);
+    const std::string what = "matmul(a, b) of (" + std::to_string(m) + ", " + std::to_string(k) + ") @ (" +
+                             std::to_string(k) + ", " + std::to_string(n) + ") on 4 threads, a " + a.layout +
+                             ", b " + b.layout;
+    const Dense want = dense::matmul(a.values, b.values);
+    const double atol = matmul_atol_cauchy_schwarz(a.values, b.values);
+    const Dense first = read(ch02::matmul(a.tensor, b.tensor));
+    ASSERT_TRUE(strided_testing::matches(want, first, 0, atol, what + ", run 1"));
+    for (int run = 2; run <= kRuns; ++run) {
+      const Dense again = read(ch02::matmul(a.tensor, b.tensor));
+      ASSERT_TRUE(strided_testing::matches(want, again, 0, atol, what + ", run " + std::to_string(run)));
+      const std::string difference = first_difference(first, again, n);
+      ASSERT_TRUE(difference.empty())
+          << what << ", run " << run << " is not bit-identical to run 1: " << difference << ". The same product must give the "
+          << "same bits every time; results that change between runs mean threads race: two of them "
+          << "add into the same C values, or pack into the same buffer, at once.";
     }
   }
 }
