@@ -165,14 +165,15 @@ Tensor Tensor::max(const std::vector<int>& axes, bool keepdim) const {
 Tensor Tensor::mean(const std::vector<int>& axes, bool keepdim) const {
   int64_t count = 1;
   for (int a : TensorOps::axes(*this, axes, "mean")) count *= shape()[a];
-  return sum(axes, keepdim) / static_cast<double>(std::max<int64_t>(count, 1));
+  return sum(axes, keepdim) / static_cast<double>(count);  // no elements: 0/0 = NaN, as PyTorch
 }
 
 Tensor Tensor::var(const std::vector<int>& axes, bool keepdim, int correction) const {
   int64_t count = 1;
   for (int a : TensorOps::axes(*this, axes, "var")) count *= shape()[a];
   const Tensor deviation = *this - mean(axes, true);
-  return deviation.square().sum(axes, keepdim) / static_cast<double>(std::max<int64_t>(count - correction, 1));
+  // As PyTorch: divided by max(0, count - correction), so one value with correction 1 is NaN.
+  return deviation.square().sum(axes, keepdim) / static_cast<double>(std::max<int64_t>(count - correction, 0));
 }
 
 }  // namespace ch04
