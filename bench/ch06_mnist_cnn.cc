@@ -40,9 +40,11 @@ double median_after_warmup(const std::vector<double>& steps) {
 int main(int argc, char** argv) {
   CLI::App app{"beautiful_mnist's step: chapters 4-6 against tinyref's CPU backend"};
   int steps = 70, threads = 0;
+  ch06::CnnConfig ours_config;
   bool ours_only = false;
   app.add_option("--steps", steps, "training steps (70 is the workload; fewer for a rough timing)");
   app.add_option("--threads", threads, "OpenMP threads for both (0: OpenMP's default)");
+  app.add_option("--seed", ours_config.seed, "seed of both runs (initialization and batches)")->capture_default_str();
   app.add_flag("--ours-only", ours_only, "skip tinyref (with CH06_DEBUG=2: a profile of your kernels)");
   CLI11_PARSE(app, argc, argv);
   if (threads > 0) omp_set_num_threads(threads);
@@ -53,7 +55,6 @@ int main(int argc, char** argv) {
   const datasets::Mnist train = datasets::load_mnist("train"), test = datasets::load_mnist("test");
   std::fprintf(stderr, "ch06_mnist_cnn: %d steps, %d threads\n", steps, omp_get_max_threads());
 
-  ch06::CnnConfig ours_config;
   ours_config.steps = steps;
   const ch06::CnnResult ours = ch06::train_cnn(train, test, ours_config, [&](const ch06::CnnStep& s) {
     std::fprintf(stderr, "ours    step %2d/%d  loss %.4f  %.3f s\n", s.step, steps, s.loss, s.seconds);

@@ -44,7 +44,8 @@ struct CnnConfig {
   int steps = 70;
   int batch = 512;
   double lr = 1e-3;
-  uint64_t seed = 1;           // the initialization (Tensor::manual_seed) and the batches
+  uint64_t seed = 0;           // the initialization (Tensor::manual_seed) and the batches;
+                               // 0 is tools/mnist's default, where tinyref reaches 98.39%
   int eval_images = 0;         // test images for the final accuracy; 0: all 10,000
   OptimizeOptions options;     // the CpuRunner's
 };

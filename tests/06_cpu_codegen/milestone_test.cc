@@ -2,16 +2,23 @@
 // scheduler and your code generator, reaches 98% on MNIST's 10,000 test images after 70 steps
 // of 512 images on the CPU.
 //
-// The budget is tinygrad's: Adam 1e-3, batches of 512 drawn with replacement, 70 steps, seeded
-// with the first of the test seeds (TT_SEEDS; 1 by default). Run it alone to watch the steps:
+// The budget is tinygrad's: Adam 1e-3, batches of 512 drawn with replacement, 70 steps. The seed
+// is fixed (CnnConfig's, 0, tools/mnist's default), not taken from TT_SEEDS: 70 steps reach 98%
+// at some seeds and not at others, tinyref's own run included. tinyref's test accuracy, same
+// budget (bazel run -c opt --config=opt //tools/mnist -- --steps 70 --seed N), and the solution's:
+//   seed 0: tinyref 98.39%, solution 98.36%     seed 1: tinyref 97.55%, solution 97.74%
+//   seed 2: tinyref 98.06%, solution 98.26%     seed 3: tinyref 98.02%    seed 4: tinyref 97.35%
+// Two correct solutions round differently, their runs part after a few steps, and the accuracy
+// moves by a few tenths of a percent (seeds 0-2 above); seed 0 leaves tinyref that margin.
+// Run it alone to watch the steps:
 //   bazel test //tests/06_cpu_codegen:milestone_test_solution --test_output=streamed
 #include <algorithm>
 #include <cstdio>
+#include <string>
 
 #include "ch06/mnist_cnn.h"
 #include "datasets/mnist.h"
 #include "gtest/gtest.h"
-#include "tests/testing/testing.h"
 
 namespace {
 
@@ -19,9 +26,8 @@ TEST(Task12Milestone, BeautifulMnistReaches98Percent) {
   ASSERT_TRUE(datasets::mnist_available()) << "MNIST is not in " << datasets::find_mnist_dir() << ": run ./course setup";
   const datasets::Mnist train = datasets::load_mnist("train");
   const datasets::Mnist test = datasets::load_mnist("test");
-  ch06::CnnConfig config;
-  config.seed = testing_util::seeds().front();
-  SCOPED_TRACE(testing_util::seed_note(config.seed));
+  const ch06::CnnConfig config;  // seed 0: see the top of this file
+  SCOPED_TRACE("seed " + std::to_string(config.seed) + " (fixed: tinyref reaches 98.39% there)");
   const ch06::CnnResult r = ch06::train_cnn(train, test, config, [](const ch06::CnnStep& s) {
     if (s.step % 10 == 0 || s.step <= 3) std::printf("step %2d: loss %.4f, %.2f s\n", s.step, s.loss, s.seconds);
     std::fflush(stdout);
