@@ -16,6 +16,8 @@
 #include <memory>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "ch04/lazy.h"
 #include "ch08/cuda_runner.h"
 #include "tests/06_cpu_codegen/twin_kernel.h"
@@ -23,13 +25,15 @@
 
 namespace gpu_testing {
 
-// The process's GPU, opened once; the first call says which on stdout (emulated or native).
+// The process's GPU, opened once; the first call says which on stdout (emulated or native), and
+// a case that uses the emulator is counted as emulated by ./course test (tools/report).
 inline const std::shared_ptr<gpu::Gpu>& gpu() {
   static const std::shared_ptr<gpu::Gpu> g = [] {
     std::shared_ptr<gpu::Gpu> opened = gpu::open_gpu();
     std::printf("chapter 8's kernels run on: %s%s\n", opened->name().c_str(), opened->emulated() ? " (emulated)" : "");
     return opened;
   }();
+  if (g->emulated()) ::testing::Test::RecordProperty("emulated", "cudaemu");
   return g;
 }
 
