@@ -38,7 +38,8 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
       infer = static_cast<int>(i);
     } else {
       TT_CHECK(s[i] >= 0, "reshape: bad dimension " << s[i] << " in " << shape_str(new_shape));
-      known *= s[i];
+      TT_CHECK(!__builtin_mul_overflow(known, s[i], &known),
+               "reshape: " << shape_str(new_shape) << " has more elements than an int64 counts");
     }
   }
   if (infer >= 0) {

@@ -58,7 +58,7 @@ class Generator {
   // A node of n's shape and dtype: an existing one, or a new input, a constant, a cast, or a
   // reduce of n broadcast back (a reduce feeding an elementwise op through an expand).
   int operand_like(int x, bool exact) {
-    const FuzzNode& n = node(x);
+    const FuzzNode n = node(x);  // a copy: adding nodes below may move the graph's nodes
     std::vector<int> same;
     for (size_t i = 0; i < g_.size(); ++i) {
       if (node(i).shape == n.shape && node(i).dtype == n.dtype && (node(i).exact || !exact)) same.push_back(static_cast<int>(i));
