@@ -1,8 +1,10 @@
 // Kernel -> Program: the loops, accumulators, loads, arithmetic and stores of one kernel as a
-// flat list of uops (uops.h). Index and validity expressions come from each ShapeTracker
-// (ShapeTracker::expr) and are lowered to int32 arithmetic here. The uops are emitted through
-// a UOpBuilder (uop_builder.h: shared subexpressions, SIMD-lane values); GPU shared-memory
-// tiles come from staging.h. What stays here is the walk: loops, AST nodes, reduces, stores.
+// flat list of uops (uops.h), in three parts that each read alone:
+//   index_lowering.h   where each dimension's index comes from (a loop, or a GPU index digit),
+//                      views as int32 address arithmetic, loads and stores (SIMD lanes too)
+//   reduce_lowering.h  accumulators and the reduce's loop nest, group partials, staging.h's tiles
+//   linearizer.cc      the walk: output loops, each AST node once per position, the stores
+// all emitting through a UOpBuilder (uop_builder.h: shared subexpressions, SIMD-lane values).
 //
 //   Kernel k(item.ast, bufs);
 //   optimize(k, device.codegen_options());   // optional: splits and retypes dimensions

@@ -49,7 +49,7 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k);
 // Bytes of shared memory the plan's arrays take.
 int64_t staging_bytes(const Kernel& k, const std::vector<StagedLeaf>& plan);
 
-// What the linearizer lends the staging code to emit uops with (linearizer.cc implements it).
+// What the linearizer lends the staging code to emit uops with (reduce_lowering.cc implements it).
 class UOpSink {
  public:
   virtual ~UOpSink() = default;

@@ -74,7 +74,16 @@ int UOpBuilder::close_scope() {
   const int start = static_cast<int>(scopes_.back());
   scopes_.pop_back();
   for (auto it = cse_.begin(); it != cse_.end();) it = it->second >= start ? cse_.erase(it) : std::next(it);
+  for (auto it = values_.begin(); it != values_.end();) {
+    const Val& v = it->second;
+    it = (v.lanes.empty() ? v.id : v.lanes[0]) >= start ? values_.erase(it) : std::next(it);
+  }
   return start;
+}
+
+const UOpBuilder::Val* UOpBuilder::recall(const std::string& key) const {
+  const auto it = values_.find(key);
+  return it == values_.end() ? nullptr : &it->second;
 }
 
 int UOpBuilder::width(const Val& v) const { return v.lanes.empty() ? p_.uops[v.id].lanes : static_cast<int>(v.lanes.size()); }

@@ -1,6 +1,6 @@
 // Emitting uops (uops.h) into a Program: each instruction once (common subexpressions are
 // shared within the loop that computed them), and arithmetic on values that are either one
-// uop, scalar or vector, or one scalar uop per SIMD lane. The linearizer (linearizer.cc) builds
+// uop, scalar or vector, or one scalar uop per SIMD lane. The linearizer (linearizer.h) builds
 // every kernel through it; it knows nothing of kernels, ASTs or ShapeTrackers.
 //
 //   UOpBuilder b(/*width=*/8);                          // the SIMD width of vector values
@@ -8,6 +8,7 @@
 //   UOpBuilder::Val y = b.alu(Op::MUL, DType::kFloat32, {x, x});
 //   b.const_of(2, DType::kFloat32) == x.id              // emitted once
 //   b.open_scope();  /* a RANGE and its body */  b.close_scope();   // the body's values forgotten
+//   b.remember("n7@0", y);  b.recall("n7@0")->id == y.id            // until its scope closes
 //   Program p = b.take();
 #ifndef TINYREF_CODEGEN_UOP_BUILDER_H_
 #define TINYREF_CODEGEN_UOP_BUILDER_H_
@@ -47,10 +48,15 @@ class UOpBuilder {
   int define_acc(DType dt, double init, int lanes = 1);
   void accumulate(int acc, Op combine, DType dt, int value);  // acc = acc (combine) value
 
-  // A loop body: open before emitting its RANGE; close after its END_RANGE. Returns the first
-  // uop of the scope, so a caller's own caches can forget what was made inside.
+  // A loop body: open before emitting its RANGE; close after its END_RANGE. Closing forgets
+  // the uops and the values remembered inside. Returns the first uop of the scope.
   void open_scope() { scopes_.push_back(p_.uops.size()); }
   int close_scope();
+
+  // A value under a caller's key (the linearizer's: an AST node at one unrolled position),
+  // until the scope that made its first uop closes. recall: nullptr if none.
+  void remember(const std::string& key, const Val& v) { values_[key] = v; }
+  const Val* recall(const std::string& key) const;
 
   int width(const Val& v) const;  // lanes of v
   DType dtype(const Val& v) const;
@@ -64,6 +70,7 @@ class UOpBuilder {
   Program p_;
   int width_;
   std::unordered_map<std::string, int> cse_;
+  std::unordered_map<std::string, Val> values_;
   std::vector<size_t> scopes_;
 };
 

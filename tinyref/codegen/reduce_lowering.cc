@@ -1,0 +1,165 @@
+#include "tinyref/codegen/reduce_lowering.h"
+
+#include "tinyref/error.h"
+#include "tinyref/ops_eval.h"
+
+namespace tinyref {
+
+Op combine_op(Op reduce) { return reduce == Op::SUM ? Op::ADD : Op::MAX; }
+
+// What the staging code (staging.h) may emit through.
+struct ReduceLowering::Sink : UOpSink {
+  explicit Sink(ReduceLowering& r) : r(r) {}
+  int emit(const UOp& u) override { return r.b_.emit(u); }
+  int int_const(int64_t v) override { return r.b_.int_const(v); }
+  int alu(Op op, DType dt, std::vector<int> src) override { return r.b_.alu_uop(op, dt, 1, std::move(src)); }
+  int lower(const sym::Expr& e) override { return r.ix_.lower(e); }
+  int& var_uop(size_t d) override { return r.ix_.dim_index(d); }
+  int buffer(int buf) override { return r.ix_.buffer(buf); }
+  ReduceLowering& r;
+};
+
+std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const std::vector<std::vector<int64_t>>& ups,
+                                                                          const Render& render) {
+  const AstNode* red = k_.reduce;
+  const DType dt = red->dtype;
+  const double init = reduce_identity(red->op, dt);
+  const Op combine = combine_op(red->op);
+  const bool vector_acc = ix_.vector_dim() >= 0;
+  const bool vector_reduce = vector_acc && k_.is_reduce_dim(ix_.vector_dim());
+  const int group = k_.first_of(Axis::kGroup);
+  int local = -1;
+  std::vector<int> group_open;
+  if (group >= 0) {
+    local = b_.emit_typed(UOpKind::kDefineLocal, dt, {}, 1, group_size() * static_cast<int64_t>(ups.size()));
+    // On a GPU the group is the block's threads (the lidx digits), no loop.
+    TT_ASSERT(!k_.gpu || k_.first_of(Axis::kLocal) < 0);
+    if (!k_.gpu) group_open = ix_.open_loops({Axis::kGroup}, k_.parallel);
+  }
+  std::vector<int> accs;
+  for (size_t i = 0; i < ups.size(); ++i) accs.push_back(b_.define_acc(dt, init, vector_acc ? b_.simd_width() : 1));
+  std::vector<int> tile_loop = open_k_tile();  // staged: the loop over K-tiles, else none
+  std::vector<int> reduce_open =
+      ix_.open_loops({Axis::kReduce}, false, tile_loop.empty() ? 0 : k_.first_of(Axis::kReduce) + 1);
+  for (size_t i = 0; i < ups.size(); ++i) {
+    for (const auto& r : ix_.combos(Axis::kUnroll, ups[i])) {
+      Val next = b_.alu(combine, dt, {Val{accs[i], {}}, render(red->src[0].get(), r)});
+      b_.emit_typed(UOpKind::kAssign, dt, {accs[i], next.lanes.empty() ? next.id : b_.as_vector(next)}, b_.uop(accs[i]).lanes);
+    }
+  }
+  ix_.close_loops(reduce_open);
+  close_k_tile(tile_loop);
+  std::vector<Val> results;
+  for (int acc : accs) {
+    if (vector_reduce) {
+      UOp h{UOpKind::kHReduce};
+      h.op = red->op;
+      h.dtype = dt;
+      h.src = {acc};
+      results.push_back({b_.emit(h), {}});
+    } else {
+      results.push_back({acc, {}});
+    }
+  }
+  if (group >= 0) {
+    // Each parallel iteration (thread) t leaves its partials in local[t * n + i].
+    const int n = static_cast<int>(ups.size());
+    for (int i = 0; i < n; ++i) {
+      const int t = k_.gpu ? ix_.thread_index() : ix_.dim_index(group);
+      b_.emit_typed(UOpKind::kStore, dt, {local, slot(t, n, b_.int_const(i)), results[i].id});
+    }
+    ix_.close_loops(group_open);
+    if (k_.gpu) {
+      combine_by_columns(local, n, init, combine, dt, results);
+    } else {  // one loop adds up the rows
+      std::vector<int> sums;
+      for (int i = 0; i < n; ++i) sums.push_back(b_.define_acc(dt, init));
+      const int t = ix_.open_range(group_size());
+      for (int i = 0; i < n; ++i) b_.accumulate(sums[i], combine, dt, b_.emit_typed(UOpKind::kLoad, dt, {local, slot(t, n, b_.int_const(i))}));
+      ix_.close_loops({t});
+      for (int i = 0; i < n; ++i) results[i] = {sums[i], {}};
+    }
+  }
+  std::map<std::vector<int64_t>, Val> reduced;
+  for (size_t i = 0; i < ups.size(); ++i) reduced[ups[i]] = results[i];
+  return reduced;
+}
+
+// How many partial results a group reduce leaves: on a CPU the iterations of its one group
+// loop; on a GPU every thread of the block, whose group dimensions may be several (the thread
+// index is then the slot).
+int64_t ReduceLowering::group_size() const {
+  if (!k_.gpu) return full_[k_.first_of(Axis::kGroup)];
+  int64_t n = 1;
+  for (size_t d = 0; d < k_.ndim(); ++d) {
+    if (k_.axes[d] == Axis::kGroup) n *= full_[d];
+  }
+  return n;
+}
+
+// A GPU block's partials sit in local[t * n + i] (thread t, output i). Thread c adds up column
+// c (and c + T, ... where the n outputs outnumber the T threads) and leaves the sum in row 0;
+// after a barrier every thread reads the n sums. T + n shared reads a thread, where one thread
+// adding up all the columns would do T * n. Only thread 0 stores (the linearizer's gate).
+void ReduceLowering::combine_by_columns(int local, int n, double init, Op combine, DType dt, std::vector<Val>& results) {
+  const int64_t threads = group_size();
+  const int lidx = ix_.thread_index();
+  b_.emit(UOp{UOpKind::kBarrier});
+  for (int64_t first = 0; first < n; first += threads) {
+    const int col = first == 0 ? lidx : b_.alu_uop(Op::ADD, DType::kInt32, 1, {lidx, b_.int_const(first)});
+    const int gate = first + threads > n ? b_.alu_uop(Op::CMPLT, DType::kBool, 1, {col, b_.int_const(n)}) : -1;
+    const int acc = b_.define_acc(dt, init);
+    const int t = ix_.open_range(threads);
+    std::vector<int> load_src = {local, slot(t, n, col)};
+    if (gate >= 0) load_src.push_back(gate);
+    b_.accumulate(acc, combine, dt, b_.emit_typed(UOpKind::kLoad, dt, load_src));
+    ix_.close_loops({t});
+    if (n == 1) {  // thread 0 has the sum already
+      results[0] = {acc, {}};
+      return;
+    }
+    std::vector<int> store_src = {local, col, acc};
+    if (gate >= 0) store_src.push_back(gate);
+    b_.emit_typed(UOpKind::kStore, dt, store_src);
+  }
+  b_.emit(UOp{UOpKind::kBarrier});
+  for (int i = 0; i < n; ++i) results[i] = {b_.emit_typed(UOpKind::kLoad, dt, {local, b_.int_const(i)}), {}};
+}
+
+int ReduceLowering::slot(int row, int64_t n, int col) {  // row * n + col
+  return b_.alu_uop(Op::ADD, DType::kInt32, 1, {b_.alu_uop(Op::MUL, DType::kInt32, 1, {row, b_.int_const(n)}), col});
+}
+
+std::vector<int> ReduceLowering::open_k_tile() {
+  staged_ = plan_staging(k_);
+  if (staged_.empty()) return {};
+  Sink sink(*this);
+  staging_arrays_ = define_staging_arrays(k_, staged_, sink);
+  for (size_t i = 0; i < staged_.size(); ++i) staged_slot_[staged_[i].leaf] = i;
+  const StagingCopies copies = prepare_staging_copies(k_, staged_, ix_.thread_index(), b_.program().local_size, sink);
+  const size_t outer = static_cast<size_t>(k_.first_of(Axis::kReduce));
+  std::vector<int> loop = ix_.open_loops({Axis::kReduce}, false, outer, outer + 1);
+  emit_staging_copies(k_, staged_, staging_arrays_, copies, sink);
+  in_k_tile_ = true;
+  return loop;
+}
+
+void ReduceLowering::close_k_tile(const std::vector<int>& loop) {
+  if (loop.empty()) return;
+  in_k_tile_ = false;
+  b_.emit(UOp{UOpKind::kBarrier});  // the next turn's copies overwrite what this one reads
+  ix_.close_loops(loop);
+}
+
+std::optional<ReduceLowering::Val> ReduceLowering::staged_read(const AstNode* n, const std::vector<int64_t>& assign) {
+  if (!in_k_tile_) return std::nullopt;
+  const auto it = staged_slot_.find(k_.st_index(n));
+  if (it == staged_slot_.end()) return std::nullopt;
+  const size_t i = it->second;
+  Sink sink(*this);
+  return Val{emit_staged_read(staged_[i], staging_arrays_[i], b_.uop(staging_arrays_[i]).dtype, assign, ix_.vector_dim(),
+                              b_.simd_width(), sink),
+             {}};
+}
+
+}  // namespace tinyref
