@@ -5,7 +5,6 @@
 #include <functional>
 #include <new>
 #include <random>
-#include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -25,11 +24,6 @@ std::mt19937_64& rng() {
   return r;
 }
 
-std::string shape_str(const Shape& s) {
-  std::ostringstream os;
-  os << s;
-  return os.str();
-}
 
 // Room for the values of a new `op` tensor made on the host, one double each (then converted
 // by to_bytes). A negative dimension, an element count past int64, or more bytes than the

@@ -4,20 +4,11 @@
 #include <limits>
 #include <numeric>
 #include <optional>
-#include <sstream>
 
 #include "tinyref/tensor.h"
 #include "tinyref/tensor_internal.h"
 
 namespace tinyref {
-
-namespace {
-std::string shape_str(const Shape& s) {
-  std::ostringstream os;
-  os << s;
-  return os.str();
-}
-}  // namespace
 
 // (..., n, k) @ (..., k, m): broadcast-multiply to (..., n, m, k) and sum the last axis. The
 // product is never materialized: it fuses into the reduce.

@@ -1,7 +1,6 @@
 // Tensor movement ops (all zero-copy views) and reductions.
 #include <algorithm>
 #include <numeric>
-#include <sstream>
 
 #include "tinyref/tensor.h"
 #include "tinyref/tensor_internal.h"
@@ -9,11 +8,6 @@
 namespace tinyref {
 
 namespace {
-std::string shape_str(const Shape& s) {
-  std::ostringstream os;
-  os << s;
-  return os.str();
-}
 LazyArg ints_arg(const std::vector<int64_t>& v) {
   LazyArg a;
   a.ints = v;

@@ -25,12 +25,6 @@ std::unordered_map<std::string, int64_t>& split_devices() {
   return *d;
 }
 
-std::string shape_text(const Shape& s) {
-  std::ostringstream os;
-  os << s;
-  return os.str();
-}
-
 }  // namespace
 
 size_t live_lazy_nodes() {
@@ -56,7 +50,7 @@ LazyRef LazyBuffer::intern(Op op, DType dtype, const std::string& device, ShapeT
   if (base) {
     key << "VIEW " << base->id_ << " " << st.to_string();
   } else {
-    key << op_name(op) << " " << dtype_name(dtype) << " " << device << " " << shape_text(st.shape()) << " [";
+    key << op_name(op) << " " << dtype_name(dtype) << " " << device << " " << shape_str(st.shape()) << " [";
     for (const LazyRef& s : srcs) key << s->id_ << ",";
     key << "] " << arg.key();
     if (buf) key << " #" << next_id;  // data buffers are never shared

@@ -1,17 +1,10 @@
 #include "tinyref/nn/layers.h"
 
 #include <cmath>
-#include <sstream>
 
 namespace tinyref::nn {
 
 namespace {
-
-std::string shape_str(const Shape& s) {
-  std::ostringstream os;
-  os << s;
-  return os.str();
-}
 
 // kaiming_uniform(a = sqrt(5)) and PyTorch's bias init are both uniform in +-1/sqrt(fan_in).
 Tensor fan_in_uniform(const Shape& shape, int64_t fan_in, DType dtype, const std::string& device) {

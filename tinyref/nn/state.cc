@@ -3,7 +3,6 @@
 #include <bit>
 #include <cstring>
 #include <set>
-#include <sstream>
 
 namespace tinyref::nn {
 
@@ -11,14 +10,6 @@ namespace tinyref::nn {
 static_assert(std::endian::native == std::endian::little, "tinyref::nn::state assumes a little-endian host");
 
 namespace {
-
-std::string shape_str(const std::vector<int64_t>& s) {
-  std::ostringstream os;
-  os << "(";
-  for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
-  os << (s.size() == 1 ? ",)" : ")");
-  return os.str();
-}
 
 std::vector<uint8_t> bytes_of(const Tensor& t) {
   std::vector<uint8_t> out;

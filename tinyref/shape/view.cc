@@ -1,6 +1,7 @@
 #include "tinyref/shape/view.h"
 
 #include <algorithm>
+#include <sstream>
 
 #include "tinyref/error.h"
 
@@ -33,6 +34,12 @@ std::ostream& operator<<(std::ostream& os, const Shape& s) {
   os << "(";
   for (size_t i = 0; i < s.size(); ++i) os << (i ? ", " : "") << s[i];
   return os << (s.size() == 1 ? ",)" : ")");
+}
+
+std::string shape_str(const Shape& s) {
+  std::ostringstream os;
+  os << s;
+  return os.str();
 }
 
 View View::create(const Shape& shape, std::optional<Shape> strides, int64_t offset,

@@ -17,6 +17,7 @@
 #include <optional>
 #include <ostream>
 #include <utility>
+#include <string>
 #include <vector>
 
 #include "tinyref/shape/symbolic.h"
@@ -28,7 +29,8 @@ using Pairs = std::vector<std::pair<int64_t, int64_t>>;  // per-dimension [lo, h
 
 int64_t prod(const Shape& s);  // the element count; throws tinyref::Error where it overflows int64
 Shape contiguous_strides(const Shape& shape);
-std::ostream& operator<<(std::ostream& os, const Shape& s);
+std::ostream& operator<<(std::ostream& os, const Shape& s);  // (2, 3), and (5,) for one dimension
+std::string shape_str(const Shape& s);                       // the same as a string, for error messages
 
 struct View {
   Shape shape;
