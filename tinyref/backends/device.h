@@ -67,6 +67,10 @@ class Device {
   // several: compile these now, concurrently, so that the compile() calls that follow find them
   // cached (CUDA: NVRTC for a search's variants). Failures are left for compile() to report.
   virtual void compile_ahead(const std::vector<const Program*>& programs) { (void)programs; }
+  // Optional: whether timing a kernel here says how fast it runs on the hardware the device
+  // stands for. No for an emulator (CUDA_EMU): the kernel search (engine/search.h) then keeps
+  // each kernel's default variant instead of timing them. The default is yes.
+  virtual bool timings_meaningful() const { return true; }
   // Optional: whether alloc() returns host memory that the CPU may read directly (INTERP, CPU).
   // The default is no: the front end then never reads this device's buffers behind its back.
   virtual bool host_memory() const { return false; }

@@ -15,6 +15,7 @@
 #include "tinyref/codegen/kernel.h"
 #include "tinyref/codegen/linearizer.h"
 #include "tinyref/codegen/optimizer.h"
+#include "tinyref/disk_cache.h"
 #include "tinyref/engine/realize.h"
 #include "tinyref/error.h"
 
@@ -24,20 +25,6 @@ namespace {
 
 constexpr int64_t kMinWork = int64_t{1} << 16;
 
-std::filesystem::path cache_dir() {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref/search";
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache/tinyref/search";
-  return {};
-}
-
-std::string fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  char hex[17];
-  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-  return hex;
-}
-
 // The chosen optimizations, as text (opt.h): memory first, then the disk.
 std::map<std::string, std::string>& memory() {
   static auto* m = new std::map<std::string, std::string>();
@@ -46,9 +33,9 @@ std::map<std::string, std::string>& memory() {
 
 std::optional<std::vector<Opt>> cached_opts(const std::string& key) {
   if (auto it = memory().find(key); it != memory().end()) return parse_opts(it->second);
-  const std::filesystem::path dir = cache_dir();
+  const std::filesystem::path dir = cache_folder("search");
   if (dir.empty()) return std::nullopt;
-  std::ifstream in(dir / fnv1a(key));
+  std::ifstream in(dir / hash_hex(key));
   std::string text;
   if (!std::getline(in, text)) return std::nullopt;  // absent or unreadable: search again
   std::optional<std::vector<Opt>> opts = parse_opts(text);
@@ -58,17 +45,17 @@ std::optional<std::vector<Opt>> cached_opts(const std::string& key) {
 
 void store_opts(const std::string& key, const std::string& text) {
   memory()[key] = text;
-  const std::filesystem::path dir = cache_dir();
+  const std::filesystem::path dir = cache_folder("search");
   if (dir.empty()) return;
   std::error_code ec;  // a read-only cache is no reason to fail a training run
   std::filesystem::create_directories(dir, ec);
-  const std::filesystem::path tmp = dir / (fnv1a(key) + ".tmp" + std::to_string(::getpid()));
+  const std::filesystem::path tmp = dir / (hash_hex(key) + ".tmp" + std::to_string(::getpid()));
   {
     std::ofstream out(tmp);
     out << text << "\n";
     if (!out) return;
   }
-  std::filesystem::rename(tmp, dir / fnv1a(key), ec);
+  std::filesystem::rename(tmp, dir / hash_hex(key), ec);
 }
 
 // The kernel with its cached optimizations replayed, or nullopt where there are none or one no
@@ -114,7 +101,7 @@ double time_kernel(Device& device, const CompiledKernel& kernel, const std::vect
 bool search_enabled(const Device& device) {
   const char* e = std::getenv("TT_SEARCH");
   if (e != nullptr && *e != '\0') return *e != '0';
-  return device.codegen_options().gpu && device.name() != "CUDA_EMU";
+  return device.codegen_options().gpu && device.timings_meaningful();
 }
 
 std::vector<Program> lower_variants(const ScheduleItem& item, const CodegenOptions& options) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "tinyref/backends/cuda/nvrtc.h"
+#include "tinyref/disk_cache.h"
 #include "tinyref/error.h"
 #include "tinyref/parallel.h"
 
@@ -25,12 +26,6 @@ namespace fs = std::filesystem;
 
 // The first line of every cache file; bump it when the layout changes.
 constexpr char kMagic[] = "tinyref-cuda-module 2\n";
-
-std::string hex64(uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 // A kernel name made safe for a file name.
 std::string file_stem(const std::string& name) {
@@ -71,15 +66,6 @@ bool write_file_atomically(const fs::path& path, const std::string& bytes) {
 
 }  // namespace
 
-uint64_t fnv1a64(const std::string& bytes) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  for (unsigned char byte : bytes) {
-    hash ^= byte;
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
 Compiler::Compiler(int compute_capability, fs::path cache_dir,
                    std::vector<std::string> extra_options)
     : cache_dir_(std::move(cache_dir)), version_(nvrtc_version()) {
@@ -109,15 +95,7 @@ Compiler::Compiler(int compute_capability, fs::path cache_dir,
   for (std::string& option : extra_options) options_.push_back(std::move(option));
 }
 
-fs::path Compiler::default_cache_dir() {
-  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg != '\0') {
-    return fs::path(xdg) / "tinyref" / "cuda";
-  }
-  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
-    return fs::path(home) / ".cache" / "tinyref" / "cuda";
-  }
-  return {};
-}
+fs::path Compiler::default_cache_dir() { return cache_folder("cuda"); }
 
 std::string Compiler::full_key(const std::string& source) const {
   // NUL separators: no option or version can run into the next field.
@@ -129,7 +107,7 @@ std::string Compiler::full_key(const std::string& source) const {
 }
 
 std::string Compiler::cache_key(const std::string& source) const {
-  return hex64(fnv1a64(full_key(source)));
+  return hash_hex(full_key(source));
 }
 
 const CompiledModule* Compiler::find_cached(std::string& key) {
@@ -138,7 +116,7 @@ const CompiledModule* Compiler::find_cached(std::string& key) {
     return &found->second;
   }
   CompiledModule module;
-  module.hash = hex64(fnv1a64(key));
+  module.hash = hash_hex(key);
   module.cubin = cubin_;
   if (!load_from_disk(key, module)) return nullptr;
   ++stats_.disk_hits;
@@ -149,7 +127,7 @@ const CompiledModule* Compiler::find_cached(std::string& key) {
 const CompiledModule& Compiler::keep(std::string key, NvrtcOutput out) {
   ++stats_.compiles;
   CompiledModule module;
-  module.hash = hex64(fnv1a64(key));
+  module.hash = hash_hex(key);
   module.cubin = cubin_;
   module.image = std::move(out.image);
   module.log = std::move(out.log);
@@ -163,7 +141,7 @@ const CompiledModule& Compiler::compile(const std::string& source, const std::st
   NvrtcOutput out = nvrtc_compile(source, file_stem(name) + ".cu", options_, cubin_);
   if (!out.ok) {
     ++stats_.compiles;
-    const std::string hash = hex64(fnv1a64(key));
+    const std::string hash = hash_hex(key);
     const fs::path saved = save_failed_source(source, hash, name);
     TT_CHECK(false, "CUDA compiler: NVRTC " << version_ << " could not compile kernel '" << name
                                             << "' for " << arch_ << " (" << out.status << ")"
@@ -219,14 +197,14 @@ bool Compiler::load_from_disk(const std::string& key, CompiledModule& module) co
   // A different source with the same 64-bit name: not ours.
   if (bytes.compare(key_start, key_size, key) != 0) return false;
   module.image = bytes.substr(key_start + key_size);
-  return !module.image.empty() && hex64(fnv1a64(module.image)) == image_hash;
+  return !module.image.empty() && hash_hex(module.image) == image_hash;
 }
 
 void Compiler::store_to_disk(const std::string& key, const CompiledModule& module) const {
   if (cache_dir_.empty()) return;
   std::string bytes = kMagic;
   bytes += std::to_string(key.size()) + " " + std::to_string(module.image.size()) + " " +
-           hex64(fnv1a64(module.image)) + "\n";
+           hash_hex(module.image) + "\n";
   bytes += key;
   bytes += module.image;
   // A cache that cannot be written (read-only home, full disk) only costs speed: ignore it.

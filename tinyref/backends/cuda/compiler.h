@@ -102,9 +102,6 @@ class Compiler {
   CompilerStats stats_;
 };
 
-// FNV-1a, 64 bits: short, fast, and good enough to name cache files (loads verify the key).
-uint64_t fnv1a64(const std::string& bytes);
-
 }  // namespace tinyref::cuda
 
 #endif  // TINYREF_BACKENDS_CUDA_COMPILER_H_

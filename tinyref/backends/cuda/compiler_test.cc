@@ -10,6 +10,7 @@
 
 #include "gtest/gtest.h"
 #include "tinyref/backends/cuda/nvrtc.h"
+#include "tinyref/disk_cache.h"
 #include "tinyref/error.h"
 
 namespace tinyref::cuda {
@@ -220,9 +221,10 @@ TEST_F(CompilerTest, DefaultCacheDirFollowsXdgThenHome) {
   if (old_xdg != nullptr) setenv("XDG_CACHE_HOME", saved.c_str(), 1);
 }
 
-TEST(FnvTest, KnownValues) {
+TEST(FnvTest, KnownValues) {  // cache file names: FNV-1a as disk_cache.h computes it
   EXPECT_EQ(fnv1a64(""), 0xcbf29ce484222325ULL);
   EXPECT_EQ(fnv1a64("a"), 0xaf63dc4c8601ec8cULL);
+  EXPECT_EQ(hash_hex("a"), "af63dc4c8601ec8c");
 }
 
 }  // namespace

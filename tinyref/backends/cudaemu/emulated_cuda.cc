@@ -51,6 +51,7 @@ class EmulatedCudaDevice : public Device {
   void synchronize() override {}
 
   // What the optimizer may assume: CUDA's (codegen/optimizer_gpu.cc), the same kernels as on a GPU.
+  bool timings_meaningful() const override { return false; }  // the emulator's speed is not a GPU's
   CodegenOptions codegen_options() const override {
     CodegenOptions o;
     o.gpu = true;
