@@ -18,12 +18,6 @@ void resolve(void* handle, const char* symbol, Fn*& slot, std::string& missing) 
 
 // Fill every slot of the api from the library at `handle`; return the first symbol it lacks.
 #define GPU_RESOLVE(ret, name, symbol, params) resolve(handle, symbol, api.name, missing);
-std::string fill(void* handle, DriverApi& api) {
-  std::string missing;
-  GPU_DRIVER_FUNCTIONS(GPU_RESOLVE)
-  return missing;
-}
-
 std::string fill(void* handle, NvrtcApi& api) {
   std::string missing;
   GPU_NVRTC_FUNCTIONS(GPU_RESOLVE)
@@ -31,8 +25,8 @@ std::string fill(void* handle, NvrtcApi& api) {
 }
 #undef GPU_RESOLVE
 
-// RTLD_LOCAL keeps the library's symbols to itself. Neither library is ever closed: the driver
-// registers exit handlers, and unloading it while the process runs is a known crash at exit.
+// RTLD_LOCAL keeps the library's symbols to itself. NVRTC is never closed, as the driver is
+// not (tinyref's Driver::load says why).
 void* open_first(const std::vector<std::string>& candidates, std::string& tried) {
   for (const std::string& path : candidates) {
     if (void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL)) return handle;
@@ -52,12 +46,10 @@ struct Loaded {
 const Loaded& loaded_driver() {
   static const Loaded* l = [] {
     auto* out = new Loaded;
-    std::string tried;
-    void* handle = open_first({"libcuda.so.1"}, tried);
-    if (handle == nullptr) {
-      out->driver_error = "no CUDA driver (is an NVIDIA driver installed?):" + tried;
-    } else if (std::string missing = fill(handle, out->driver); !missing.empty()) {
-      out->driver_error = "the CUDA driver has no " + missing + " (a driver older than CUDA 11?)";
+    try {
+      static_cast<tinyref::cuda::Driver&>(out->driver) = *tinyref::cuda::Driver::load();
+    } catch (const std::exception& e) {
+      out->driver_error = e.what();  // names the library and why, or the missing symbol
     }
     return out;
   }();

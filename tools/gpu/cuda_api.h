@@ -14,8 +14,10 @@
 // around: the course builds on any laptop, grades through the emulator where there is no GPU,
 // and compiles every generated kernel with NVRTC wherever the toolkit is installed.
 //
-// The few types and constants we use are declared here with CUDA's own names and values (the
-// libraries' ABI), so nothing here needs a CUDA header.
+// The driver's function table is tinyref's (tinyref/backends/cuda/driver.h: its types,
+// constants and one pointer per entry point); this layer adds the errors chapters 7 and 8 catch
+// (GpuError). NVRTC's table is declared here with CUDA's own names and values (the library's
+// ABI), so nothing here needs a CUDA header.
 #ifndef TOOLS_GPU_CUDA_API_H_
 #define TOOLS_GPU_CUDA_API_H_
 
@@ -23,6 +25,8 @@
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include "tinyref/backends/cuda/driver.h"
 
 namespace gpu {
 
@@ -33,47 +37,23 @@ class GpuError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-using CUresult = int;
-using CUdevice = int;
-using CUdeviceptr = unsigned long long;
-using CUcontext = struct CUctx_st*;
-using CUmodule = struct CUmod_st*;
-using CUfunction = struct CUfunc_st*;
-using CUstream = struct CUstream_st*;
-inline constexpr CUresult CUDA_SUCCESS = 0;
-inline constexpr int CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT = 16;
-inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR = 75;
-inline constexpr int CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR = 76;
+using tinyref::cuda::CUcontext;
+using tinyref::cuda::CUdevice;
+using tinyref::cuda::CUdeviceptr;
+using tinyref::cuda::CUfunction;
+using tinyref::cuda::CUmodule;
+using tinyref::cuda::CUresult;
+using tinyref::cuda::CUstream;
+using tinyref::cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR;
+using tinyref::cuda::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR;
+using tinyref::cuda::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT;
+using tinyref::cuda::CUDA_SUCCESS;
 
 using nvrtcResult = int;
 using nvrtcProgram = struct _nvrtcProgram*;
 inline constexpr nvrtcResult NVRTC_SUCCESS = 0;
 
-// Return type, name, symbol, parameters: one line per entry point. The versioned symbols (_v2) are
-// the 64-bit ABI; the plain names are CUDA 3's 32-bit one, kept for old binaries.
-#define GPU_DRIVER_FUNCTIONS(X)                                                             \
-  X(CUresult, cuInit, "cuInit", (unsigned flags))                                           \
-  X(CUresult, cuGetErrorName, "cuGetErrorName", (CUresult error, const char** name))        \
-  X(CUresult, cuDeviceGetCount, "cuDeviceGetCount", (int* count))                           \
-  X(CUresult, cuDeviceGet, "cuDeviceGet", (CUdevice* device, int ordinal))                  \
-  X(CUresult, cuDeviceGetName, "cuDeviceGetName", (char* name, int length, CUdevice device)) \
-  X(CUresult, cuDeviceGetAttribute, "cuDeviceGetAttribute", (int* value, int attribute, CUdevice device)) \
-  X(CUresult, cuDevicePrimaryCtxRetain, "cuDevicePrimaryCtxRetain", (CUcontext* context, CUdevice device)) \
-  X(CUresult, cuDevicePrimaryCtxRelease, "cuDevicePrimaryCtxRelease_v2", (CUdevice device)) \
-  X(CUresult, cuCtxSetCurrent, "cuCtxSetCurrent", (CUcontext context))                      \
-  X(CUresult, cuCtxSynchronize, "cuCtxSynchronize", ())                                     \
-  X(CUresult, cuMemAlloc, "cuMemAlloc_v2", (CUdeviceptr* address, size_t bytes))            \
-  X(CUresult, cuMemFree, "cuMemFree_v2", (CUdeviceptr address))                             \
-  X(CUresult, cuMemcpyHtoD, "cuMemcpyHtoD_v2", (CUdeviceptr to, const void* from, size_t bytes)) \
-  X(CUresult, cuMemcpyDtoH, "cuMemcpyDtoH_v2", (void* to, CUdeviceptr from, size_t bytes))  \
-  X(CUresult, cuModuleLoadData, "cuModuleLoadData", (CUmodule* module, const void* image))  \
-  X(CUresult, cuModuleUnload, "cuModuleUnload", (CUmodule module))                          \
-  X(CUresult, cuModuleGetFunction, "cuModuleGetFunction", (CUfunction* f, CUmodule module, const char* name)) \
-  X(CUresult, cuLaunchKernel, "cuLaunchKernel",                                             \
-    (CUfunction f, unsigned grid_x, unsigned grid_y, unsigned grid_z, unsigned block_x,     \
-     unsigned block_y, unsigned block_z, unsigned shared_bytes, CUstream stream,            \
-     void** params, void** extra))
-
+// Return type, name, symbol, parameters: one line per entry point.
 #define GPU_NVRTC_FUNCTIONS(X)                                                              \
   X(nvrtcResult, nvrtcVersion, "nvrtcVersion", (int* major, int* minor))                    \
   X(const char*, nvrtcGetErrorString, "nvrtcGetErrorString", (nvrtcResult result))          \
@@ -94,10 +74,8 @@ inline constexpr nvrtcResult NVRTC_SUCCESS = 0;
 
 #define GPU_DECLARE_SLOT(ret, name, symbol, params) ret(*name) params = nullptr;
 
-// The driver's entry points, as function pointers with the API's names.
-struct DriverApi {
-  GPU_DRIVER_FUNCTIONS(GPU_DECLARE_SLOT)
-
+// The driver's entry points, as function pointers with the API's names (cu.cuInit(0)).
+struct DriverApi : tinyref::cuda::Driver {
   // "CUDA_ERROR_OUT_OF_MEMORY", or "CUDA error 2" where the driver cannot name it.
   std::string error_name(CUresult result) const;
   // Throws GpuError("<what>: <error_name>") unless the call succeeded.

@@ -62,12 +62,15 @@ std::shared_ptr<const Driver> Driver::load(const std::string& library) {
   resolve(handle, "cuDevicePrimaryCtxRetain", driver->cuDevicePrimaryCtxRetain);
   resolve(handle, "cuDevicePrimaryCtxRelease_v2", driver->cuDevicePrimaryCtxRelease);
   resolve(handle, "cuCtxSetCurrent", driver->cuCtxSetCurrent);
+  resolve(handle, "cuCtxSynchronize", driver->cuCtxSynchronize);
   resolve(handle, "cuStreamCreate", driver->cuStreamCreate);
   resolve(handle, "cuStreamDestroy_v2", driver->cuStreamDestroy);
   resolve(handle, "cuStreamSynchronize", driver->cuStreamSynchronize);
   resolve(handle, "cuMemGetInfo_v2", driver->cuMemGetInfo);
   resolve(handle, "cuMemAlloc_v2", driver->cuMemAlloc);
   resolve(handle, "cuMemFree_v2", driver->cuMemFree);
+  resolve(handle, "cuMemcpyHtoD_v2", driver->cuMemcpyHtoD);
+  resolve(handle, "cuMemcpyDtoH_v2", driver->cuMemcpyDtoH);
   resolve(handle, "cuMemcpyHtoDAsync_v2", driver->cuMemcpyHtoDAsync);
   resolve(handle, "cuMemcpyDtoHAsync_v2", driver->cuMemcpyDtoHAsync);
   resolve(handle, "cuMemcpyDtoDAsync_v2", driver->cuMemcpyDtoDAsync);
