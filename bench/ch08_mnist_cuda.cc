@@ -13,7 +13,6 @@
 //   RESULT name=ch08_mnist_cuda.test_accuracy ours=... anchor=<PyTorch's> ratio=...
 #include <chrono>
 #include <cstdio>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,12 +20,12 @@
 #include "CLI/CLI.hpp"
 #include "bench/bench_util.h"
 #include "bench/cuda_bench.h"
+#include "bench/mnist_workload.h"
 #include "ch08/cuda_runner.h"
 #include "datasets/mnist.h"
 #include "tests/08_cuda_codegen/mnist_on_gpu.h"
 #include "tinyref/error.h"
 #include "tools/gpu/gpu.h"
-#include "tools/mnist/train.h"
 
 namespace {
 
@@ -45,7 +44,7 @@ Measured chapter8(const datasets::Mnist& train, const datasets::Mnist& test, int
   }
   Measured m;
   m.first_step_seconds = seconds.front();
-  m.step_ms = 1e3 * bench::median({seconds.begin() + warmup, seconds.end()});
+  m.step_ms = bench::median_step_ms(seconds, warmup);
   m.test_accuracy = run.accuracy(test);
   *kernels = runner->kernels_compiled();
   return m;
@@ -55,35 +54,17 @@ Measured chapter8(const datasets::Mnist& train, const datasets::Mnist& test, int
 
 int main(int argc, char** argv) {
   CLI::App app{"chapter 8's beautiful_mnist step on CUDA against tinyref's and PyTorch eager's", "ch08_mnist_cuda"};
-  std::string data;
-  int steps = 70, warmup = 3;
+  bench::MnistWorkload workload;
   bench::BenchFlags flags;
-  app.add_option("--data", data, "folder with the four MNIST IDX files (default: $TT_MNIST_DIR, else datasets/mnist)");
-  app.add_option("--steps", steps, "training steps (70 is the workload)")->check(CLI::Range(2, 100000))->capture_default_str();
-  app.add_option("--warmup", warmup, "first steps left out of the median")->check(CLI::Range(0, 1000))->capture_default_str();
+  workload.add_options(app);
   bench::add_bench_flags(app, flags);
   return bench::run_cuda_bench(app, flags, argc, argv, [&] {
-    TT_CHECK(warmup < steps, "ch08_mnist_cuda: --warmup " << warmup << " leaves no step of " << steps << " to time");
     std::string why;
     TT_CHECK(gpu::native_gpu_available(&why), "ch08_mnist_cuda: chapter 8 finds no GPU: " << why);
-    if (data.empty()) data = datasets::find_mnist_dir();
-    const datasets::Mnist train = datasets::load_mnist_from(data, "train"), test = datasets::load_mnist_from(data, "test");
-    const nlohmann::json torch = bench::run_torch_anchor(
-        flags, "mnist",
-        {"--data", std::filesystem::absolute(data).string(), "--steps", std::to_string(steps), "--mnist-warmup",
-         std::to_string(warmup)},
-        "cnn");
-
-    mnist_tool::TrainConfig config = mnist_tool::defaults_for("cnn");
-    config.device = flags.device;
-    config.steps = steps;
-    config.eval_every = 0;
-    const mnist_tool::TrainResult ref = mnist_tool::Trainer(config, train, test).run();
-    const double ref_ms = 1e3 * bench::median({ref.step_seconds.begin() + warmup, ref.step_seconds.end()});
-    std::printf("tinyref %s\n", nlohmann::json({{"step_ms_median", ref_ms}, {"test_accuracy", ref.test_accuracy}}).dump().c_str());
+    const bench::MnistBaselines b = bench::run_mnist_baselines(workload, flags, "ch08_mnist_cuda");
 
     int64_t kernels = 0;
-    const Measured ours = chapter8(train, test, steps, warmup, &kernels);
+    const Measured ours = chapter8(b.train, b.test, workload.steps, workload.warmup, &kernels);
     std::printf("ch08 %s\n", nlohmann::json({{"step_ms_median", ours.step_ms},
                                              {"first_step_seconds", ours.first_step_seconds},
                                              {"test_accuracy", ours.test_accuracy},
@@ -91,12 +72,11 @@ int main(int argc, char** argv) {
                                  .dump()
                                  .c_str());
 
-    const double torch_ms = torch.at("step_ms_median").get<double>();
-    const std::string extra = " steps=" + std::to_string(steps);
-    bench::print_result("ch08_mnist_cuda.step_ms", ours.step_ms, torch_ms, extra);
-    bench::print_result("ch08_mnist_cuda.vs_tinyref", ours.step_ms, ref_ms, extra);
-    bench::print_result("ch08_mnist_cuda.test_accuracy", ours.test_accuracy, torch.at("test_accuracy").get<double>(), extra);
-    if (steps == 70) {
+    const std::string extra = " steps=" + std::to_string(workload.steps);
+    bench::print_result("ch08_mnist_cuda.step_ms", ours.step_ms, b.torch_ms, extra);
+    bench::print_result("ch08_mnist_cuda.vs_tinyref", ours.step_ms, b.tinyref_ms, extra);
+    bench::print_result("ch08_mnist_cuda.test_accuracy", ours.test_accuracy, b.torch_accuracy, extra);
+    if (workload.steps == bench::MnistWorkload::kSteps) {
       std::printf("milestone (chapters 4-8 reach 98.0%% after 70 steps): %s\n",
                   bench::verdict(ours.test_accuracy >= 0.98).c_str());
     }
