@@ -12,6 +12,7 @@
 #include "ch04/tensor.h"
 #include "ch05/runner.h"
 #include "gtest/gtest.h"
+#include "tests/06_cpu_codegen/runner_checks.h"
 #include "tests/06_cpu_codegen/twin_kernel.h"
 #include "tests/testing/testing.h"
 #include "tinyref/tensor.h"
@@ -20,12 +21,7 @@ namespace {
 
 using ch06::CpuRunner;
 using ch06::OptimizeOptions;
-
-std::vector<ch04::Buffer*> buffers_of(const twin::Twin& t) {
-  std::vector<ch04::Buffer*> out;
-  for (const auto& b : t.memory) out.push_back(b.get());
-  return out;
-}
+using runner_checks::buffers_of;
 
 std::vector<double> output_of(const twin::Twin& t) {
   std::vector<double> out;
@@ -83,22 +79,7 @@ TEST(Task6Runner, KernelsDifferingInAConstantAreNotConfused) {
 
 TEST(Task6Runner, RefusesBuffersThatDoNotFit) {
   CpuRunner runner(OptimizeOptions::none());
-  std::mt19937_64 rng(2);
-  const twin::Twin t = twin::matmul(rng, 4, 3, 2);
-  std::vector<ch04::Buffer*> bufs = buffers_of(t);
-  auto expect_refusal = [&](std::vector<ch04::Buffer*> b, const std::string& what) {
-    try {
-      runner.run(t.kernel, b);
-      ADD_FAILURE() << "run() accepted " << what;
-    } catch (const std::invalid_argument& e) {
-      EXPECT_NE(std::string(e.what()).find("r_4_3_2"), std::string::npos) << "name the kernel: " << e.what();
-    }
-  };
-  expect_refusal({bufs[0], bufs[1]}, "2 buffers for a kernel of 3");
-  ch04::Buffer wrong_dtype(ch04::DType::kFloat64, 6);
-  expect_refusal({bufs[0], &wrong_dtype, bufs[2]}, "a float64 buffer for a float32 kernel");
-  ch04::Buffer small(ch04::DType::kFloat32, 5);
-  expect_refusal({&small, bufs[1], bufs[2]}, "an output buffer of 5 elements for 12 outputs");
+  runner_checks::expect_refuses_buffers_that_do_not_fit(runner);
 }
 
 TEST(Task6Runner, DebugOutput) {

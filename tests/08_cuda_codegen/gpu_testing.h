@@ -20,6 +20,7 @@
 
 #include "ch04/lazy.h"
 #include "ch08/cuda_runner.h"
+#include "tests/06_cpu_codegen/runner_checks.h"
 #include "tests/06_cpu_codegen/twin_kernel.h"
 #include "tools/gpu/gpu.h"
 
@@ -37,11 +38,7 @@ inline const std::shared_ptr<gpu::Gpu>& gpu() {
   return g;
 }
 
-inline std::vector<ch04::Buffer*> buffers_of(const twin::Twin& t) {
-  std::vector<ch04::Buffer*> out;
-  for (const auto& b : t.memory) out.push_back(b.get());
-  return out;
-}
+using runner_checks::buffers_of;
 
 // NVRTC's output for a kernel's source, for the GPU `g`: what the native GPU loads, and on the
 // emulator a check that the source is CUDA a real GPU accepts. "" where there is no NVRTC (the
