@@ -115,7 +115,7 @@ TEST(Task8Compose, LinearLayerStartsLikeTinyrefs) {
     Tensor::manual_seed(seed);
     tinyref::Tensor::manual_seed(seed);
     const ch04::nn::Linear ours(5, 3);
-    const tinyref::nn::Linear ref(5, 3, true, tinyref::DType::kFloat32, "INTERP");
+    const tinyref::nn::Linear ref(5, 3, {.device = "INTERP"});
     EXPECT_EQ(ours.weight.to_vector(), ref.weight.to_doubles()) << "same seed, same draws, same order: same weights";
     EXPECT_EQ(ours.bias.to_vector(), ref.bias.to_doubles());
   }

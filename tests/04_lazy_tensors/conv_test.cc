@@ -140,10 +140,10 @@ TEST(Task9Conv, LayersMatchTinyrefs) {
     Tensor::manual_seed(seed);
     tinyref::Tensor::manual_seed(seed);
     ch04::nn::Conv2d conv(2, 3, 3);
-    tinyref::nn::Conv2d ref_conv(2, 3, 3, 1, 0, 1, 1, true, tinyref::DType::kFloat32, "INTERP");
+    tinyref::nn::Conv2d ref_conv(2, 3, 3, {.device = "INTERP"});
     ASSERT_EQ(conv.weight.to_vector(), ref_conv.weight.to_doubles()) << "the same seed draws the same weights";
     ch04::nn::BatchNorm2d bn(3);
-    tinyref::nn::BatchNorm2d ref_bn(3, 1e-5, 0.1, true, tinyref::DType::kFloat32, "INTERP");
+    tinyref::nn::BatchNorm2d ref_bn(3, {.device = "INTERP"});
     const Dense x = lazy_testing::random_values(rng, {4, 2, 5, 5});
     const R rx = R::from_vector(std::vector<float>(x.values.begin(), x.values.end()), x.shape, "INTERP");
     const Tensor y = bn(conv(lazy_testing::to_ch04(x, DType::kFloat32)).relu());

@@ -20,11 +20,11 @@ void add(NamedTensors* out, const std::string& prefix, const char* name, const T
 
 // ---------------------------------------------------------------- Linear
 
-Linear::Linear(int64_t in_features, int64_t out_features, bool with_bias, DType dtype, const std::string& device) {
+Linear::Linear(int64_t in_features, int64_t out_features, const LinearOptions& o) {
   TT_CHECK(in_features > 0 && out_features > 0,
            "Linear: features must be positive, got " << in_features << " -> " << out_features);
-  weight = fan_in_uniform({out_features, in_features}, in_features, dtype, device);
-  if (with_bias) bias = fan_in_uniform({out_features}, in_features, dtype, device);
+  weight = fan_in_uniform({out_features, in_features}, in_features, o.dtype, o.device);
+  if (o.bias) bias = fan_in_uniform({out_features}, in_features, o.dtype, o.device);
 }
 
 Tensor Linear::forward(const Tensor& x) {
@@ -42,16 +42,15 @@ void Linear::collect(const std::string& prefix, bool params, bool, NamedTensors*
 
 // ---------------------------------------------------------------- Conv2d
 
-Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride_, int padding_, int dilation_,
-               int groups_, bool with_bias, DType dtype, const std::string& device)
-    : stride(stride_), padding(padding_), dilation(dilation_), groups(groups_) {
+Conv2d::Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, const Conv2dOptions& o)
+    : stride(o.stride), padding(o.padding), dilation(o.dilation), groups(o.groups) {
   TT_CHECK(in_channels > 0 && out_channels > 0 && kernel_size > 0 && groups > 0 && in_channels % groups == 0 &&
                out_channels % groups == 0,
            "Conv2d: bad configuration " << in_channels << " -> " << out_channels << " channels, kernel "
                                         << kernel_size << ", " << groups << " group(s)");
   const int64_t fan_in = in_channels / groups * kernel_size * kernel_size;
-  weight = fan_in_uniform({out_channels, in_channels / groups, kernel_size, kernel_size}, fan_in, dtype, device);
-  if (with_bias) bias = fan_in_uniform({out_channels}, fan_in, dtype, device);
+  weight = fan_in_uniform({out_channels, in_channels / groups, kernel_size, kernel_size}, fan_in, o.dtype, o.device);
+  if (o.bias) bias = fan_in_uniform({out_channels}, fan_in, o.dtype, o.device);
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
@@ -66,11 +65,12 @@ void Conv2d::collect(const std::string& prefix, bool params, bool, NamedTensors*
 
 // ---------------------------------------------------------------- BatchNorm2d
 
-BatchNorm2d::BatchNorm2d(int64_t num_features_, double eps_, double momentum_, bool affine, DType dtype,
-                         const std::string& device)
-    : num_features(num_features_), eps(eps_), momentum(momentum_) {
+BatchNorm2d::BatchNorm2d(int64_t num_features_, const BatchNorm2dOptions& o)
+    : num_features(num_features_), eps(o.eps), momentum(o.momentum) {
+  const DType dtype = o.dtype;
+  const std::string& device = o.device;
   TT_CHECK(num_features > 0, "BatchNorm2d: num_features must be positive, got " << num_features);
-  if (affine) {
+  if (o.affine) {
     weight = Tensor::ones({num_features}, dtype, device).contiguous().realize().requires_grad_();
     bias = Tensor::zeros({num_features}, dtype, device).contiguous().realize().requires_grad_();
   }

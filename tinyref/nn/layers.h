@@ -2,6 +2,7 @@
 // names for their tensors, so a checkpoint maps one to one onto torch.nn's modules.
 //
 //   nn::Conv2d conv(1, 32, 5);                  // weight (32, 1, 5, 5), bias (32)
+//   nn::Conv2d on_gpu(32, 64, 3, {.padding = 1, .device = "CUDA"});   // the rest by name
 //   nn::BatchNorm2d bn(32);                     // weight, bias; running_mean, running_var
 //   Tensor y = nn::max_pool2d(bn(conv(x).relu()), 2);
 //   Tensor logits = nn::Linear(32 * 12 * 12, 10)(nn::flatten(y));
@@ -22,21 +23,29 @@
 namespace tinyref::nn {
 
 // x @ weight.T + bias; weight (out, in).
+struct LinearOptions {
+  bool bias = true;
+  DType dtype = DType::kFloat32;
+  std::string device;  // "": the default device
+};
 class Linear : public Module {
  public:
-  Linear(int64_t in_features, int64_t out_features, bool bias = true, DType dtype = DType::kFloat32,
-         const std::string& device = "");
+  Linear(int64_t in_features, int64_t out_features, const LinearOptions& options = {});
   Tensor forward(const Tensor& x) override;
   void collect(const std::string& prefix, bool params, bool buffers, NamedTensors* out) const override;
   Tensor weight, bias;  // bias undefined without one
 };
 
 // NCHW convolution; weight (out, in/groups, k, k).
+struct Conv2dOptions {
+  int stride = 1, padding = 0, dilation = 1, groups = 1;
+  bool bias = true;
+  DType dtype = DType::kFloat32;
+  std::string device;  // "": the default device
+};
 class Conv2d : public Module {
  public:
-  Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, int stride = 1, int padding = 0,
-         int dilation = 1, int groups = 1, bool bias = true, DType dtype = DType::kFloat32,
-         const std::string& device = "");
+  Conv2d(int64_t in_channels, int64_t out_channels, int kernel_size, const Conv2dOptions& options = {});
   Tensor forward(const Tensor& x) override;
   void collect(const std::string& prefix, bool params, bool buffers, NamedTensors* out) const override;
   Tensor weight, bias;
@@ -48,10 +57,15 @@ class Conv2d : public Module {
 // * running + momentum * batch, with the unbiased variance, as PyTorch); evaluation mode
 // normalizes with the running statistics. The running statistics are lazy until realized:
 // a training step realizes model.buffers() together with the parameters.
+struct BatchNorm2dOptions {
+  double eps = 1e-5, momentum = 0.1;
+  bool affine = true;
+  DType dtype = DType::kFloat32;
+  std::string device;  // "": the default device
+};
 class BatchNorm2d : public Module {
  public:
-  explicit BatchNorm2d(int64_t num_features, double eps = 1e-5, double momentum = 0.1, bool affine = true,
-                       DType dtype = DType::kFloat32, const std::string& device = "");
+  explicit BatchNorm2d(int64_t num_features, const BatchNorm2dOptions& options = {});
   Tensor forward(const Tensor& x) override;
   void collect(const std::string& prefix, bool params, bool buffers, NamedTensors* out) const override;
   Tensor weight, bias;                  // undefined unless affine

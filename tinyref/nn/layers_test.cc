@@ -124,7 +124,7 @@ TEST(LinearTest, MatchesLoopsAndGradients) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
     const int64_t n = rand_in(rng, 1, 4), in = rand_in(rng, 1, 6), out = rand_in(rng, 1, 5);
-    Linear layer(in, out, /*bias=*/seed % 2 == 1, kF64, kDev);
+    Linear layer(in, out, {.bias = seed % 2 == 1, .dtype = kF64, .device = kDev});
     std::vector<double> xv = random_values(rng, n * in), wv = random_values(rng, out * in);
     std::vector<double> bv = layer.bias.defined() ? random_values(rng, out) : std::vector<double>{};
     set(layer.weight, wv);
@@ -140,7 +140,7 @@ TEST(LinearTest, MatchesLoopsAndGradients) {
 
 TEST(LinearTest, InitIsUniformInPlusMinusOneOverSqrtFanIn) {
   Tensor::manual_seed(3);
-  Linear layer(100, 50, true, DType::kFloat32, kDev);
+  Linear layer(100, 50, {.device = kDev});
   const double bound = 1 / std::sqrt(100.0);
   std::vector<float> w = layer.weight.to_vector<float>(), b = layer.bias.to_vector<float>();
   double lo = 1, hi = -1;
@@ -177,7 +177,8 @@ TEST(Conv2dTest, MatchesLoopsAndGradients) {
                                std::to_string(c.pad) + " dil" + std::to_string(c.dil) + " groups" +
                                std::to_string(c.groups);
       SCOPED_TRACE(what);
-      Conv2d conv(c.cin, c.cout, c.k, c.stride, c.pad, c.dil, c.groups, /*bias=*/trial != 1, kF64, kDev);
+      Conv2d conv(c.cin, c.cout, c.k,
+                  {.stride = c.stride, .padding = c.pad, .dilation = c.dil, .groups = c.groups, .bias = trial != 1, .dtype = kF64, .device = kDev});
       std::vector<double> xv = random_values(rng, c.n * c.cin * c.h * c.w);
       std::vector<double> wv = random_values(rng, conv.weight.numel());
       std::vector<double> bv = conv.bias.defined() ? random_values(rng, c.cout) : std::vector<double>{};
@@ -199,7 +200,7 @@ TEST(BatchNorm2dTest, TrainingNormalizesWithBatchStatisticsAndTracksRunningOnes)
     SCOPED_TRACE(testing_util::seed_note(seed));
     std::mt19937_64 rng(seed);
     const int64_t n = rand_in(rng, 2, 3), c = rand_in(rng, 1, 3), h = rand_in(rng, 1, 3), w = rand_in(rng, 2, 3);
-    BatchNorm2d bn(c, 1e-5, 0.1, true, kF64, kDev);
+    BatchNorm2d bn(c, {.dtype = kF64, .device = kDev});
     std::vector<double> gamma = random_values(rng, c, 0.5, 1.5), beta = random_values(rng, c);
     set(bn.weight, gamma);
     set(bn.bias, beta);
@@ -234,7 +235,7 @@ TEST(BatchNorm2dTest, TrainingNormalizesWithBatchStatisticsAndTracksRunningOnes)
 
 TEST(BatchNorm2dTest, EvaluationUsesRunningStatistics) {
   std::mt19937_64 rng(11);
-  BatchNorm2d bn(2, 1e-5, 0.1, true, kF64, kDev);
+  BatchNorm2d bn(2, {.dtype = kF64, .device = kDev});
   set(bn.running_mean, {0.5, -1});
   set(bn.running_var, {4, 0.25});
   set(bn.weight, {2, 3});
@@ -324,11 +325,11 @@ TEST(DropoutTest, ZeroesAboutPAndScalesTheRest) {
 
 TEST(ModuleTest, SequentialNamesParametersAndBuffersLikePyTorch) {
   Sequential model;
-  model.add(std::make_unique<Conv2d>(1, 2, 3, 1, 0, 1, 1, true, kF64, kDev));
+  model.add(std::make_unique<Conv2d>(1, 2, 3, Conv2dOptions{.dtype = kF64, .device = kDev}));
   model.add("relu", [](const Tensor& x) { return x.relu(); });
-  model.add(std::make_unique<BatchNorm2d>(2, 1e-5, 0.1, true, kF64, kDev));
+  model.add(std::make_unique<BatchNorm2d>(2, BatchNorm2dOptions{.dtype = kF64, .device = kDev}));
   model.add("flatten", [](const Tensor& x) { return flatten(x); });
-  model.add(std::make_unique<Linear>(8, 3, false, kF64, kDev));
+  model.add(std::make_unique<Linear>(8, 3, LinearOptions{.bias = false, .dtype = kF64, .device = kDev}));
   std::vector<std::string> names;
   for (const auto& [name, t] : model.parameters()) names.push_back(name);
   EXPECT_EQ(names, (std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "4.weight"}));

@@ -58,10 +58,10 @@ bool same(const std::vector<TensorBlob>& a, const std::vector<TensorBlob>& b) {
 std::unique_ptr<Sequential> make_model(uint64_t seed, DType dtype = DType::kFloat32) {
   Tensor::manual_seed(seed);
   auto m = std::make_unique<Sequential>();
-  m->add(std::make_unique<Conv2d>(1, 3, 3, 1, 0, 1, 1, true, dtype, kDev));
-  m->add(std::make_unique<BatchNorm2d>(3, 1e-5, 0.1, true, dtype, kDev));
+  m->add(std::make_unique<Conv2d>(1, 3, 3, Conv2dOptions{.dtype = dtype, .device = kDev}));
+  m->add(std::make_unique<BatchNorm2d>(3, BatchNorm2dOptions{.dtype = dtype, .device = kDev}));
   m->add("flatten", [](const Tensor& x) { return flatten(x); });
-  m->add(std::make_unique<Linear>(12, 2, true, dtype, kDev));
+  m->add(std::make_unique<Linear>(12, 2, LinearOptions{.dtype = dtype, .device = kDev}));
   return m;
 }
 
