@@ -150,9 +150,13 @@ TEST_P(BadInput, PoolingWithABadStrideOrPaddingThrows) {
 TEST_P(BadInput, CrossEntropyWithALabelOutsideTheClassesThrows) {
   Tensor logits = Tensor::randn({2, 5}, DType::kFloat32, dev());
   auto labels = [&](std::vector<int32_t> v) { return Tensor::from_vector(v, {2}, dev()); };
+  EXPECT_TRUE(std::isfinite(logits.cross_entropy(labels({0, 4})).item()));
+  if (!get_device(dev()).host_memory()) {
+    GTEST_SKIP() << dev() << " keeps labels in device memory, where cross_entropy does not read them back to check "
+                 << "(tensor_nn.cc, check_labels: it would wait for the device)";
+  }
   EXPECT_TRUE(throws_naming([&] { logits.cross_entropy(labels({0, 5})); }, {"cross_entropy", "5", "[0, 5)"}));
   EXPECT_TRUE(throws_naming([&] { logits.cross_entropy(labels({-1, 2})); }, {"cross_entropy", "-1", "[0, 5)"}));
-  EXPECT_TRUE(std::isfinite(logits.cross_entropy(labels({0, 4})).item()));
 }
 
 // ---------------------------------------------------------------- NaN
