@@ -4,8 +4,9 @@
 //   bazel run --config=opt //bench:mnist_cpu                 # ./course bench mnist_cpu
 //   bazel run --config=opt //bench:mnist_cpu -- --cnn-steps 10   # a quicker, rougher run
 //
-//   RESULT name=mnist_cpu.cnn_step_seconds ours=... anchor=... ratio=... floor=0.078 ours_floor_fraction=...
-//   RESULT name=mnist_cpu.mlp_epoch_seconds ours=... anchor=... ratio=... floor=0.070 ...
+//   RESULT name=mnist_cpu.cpu_peak_gflops ours=412.7 anchor=412.7 ratio=1 isa=avx512 threads=2
+//   RESULT name=mnist_cpu.cnn_step_seconds ours=... anchor=... ratio=... floor=0.098 ours_floor_fraction=...
+//   RESULT name=mnist_cpu.mlp_epoch_seconds ours=... anchor=... ratio=... floor=0.059 ...
 //   RESULT name=mnist_cpu.cnn_test_accuracy ...   RESULT name=mnist_cpu.mlp_test_accuracy ...
 //   RESULT name=mnist_cpu.cnn_peak_rss_mb ...     (ratio = ours / anchor throughout)
 //
@@ -21,14 +22,16 @@
 // kept per workload. tinyref's MLP is given the same choice of 1 or 2 OpenMP threads; its CNN
 // runs on both cores.
 //
-// Floors: FLOPs at the measured 521 GFLOP/s float32 GEMM peak of this machine's 2 cores:
-// 40.6 GFLOP per CNN step (0.078 s), the MLP epoch 0.070 s. floor_fraction = floor / time.
+// Floors: the workload's FLOPs at this machine's float32 peak, measured first in the same run
+// (bench/cpu_peak.h: FMAs on the widest vectors, both cores). floor_fraction = floor / time.
+// The CPU model and the peak are printed, so a reader knows which machine the numbers are from.
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -36,6 +39,7 @@
 
 #include "CLI/CLI.hpp"
 #include "bench/bench_util.h"
+#include "bench/cpu_peak.h"
 #include "datasets/mnist.h"
 #include "tinyref/error.h"
 #include "tools/mnist/train.h"
@@ -47,7 +51,12 @@ using bench::median;
 using bench::spawn;
 using nlohmann::json;
 
-constexpr double kCnnFloorSeconds = 0.078, kMlpFloorSeconds = 0.070;
+// FLOPs (a multiply-add is 2), counted from the models. The CNN step, batch 512: its four convs
+// and the linear layer forward (26.4 MFLOP an image), backward twice that less conv1's input
+// gradient: 40.6 GFLOP. The MLP epoch, 60000 images: forward 2 * (784*128 + 128*10) a image,
+// backward the two weight gradients and the second layer's input gradient: 24.5 GFLOP.
+constexpr double kCnnStepFlops = 40.6e9;
+constexpr double kMlpEpochFlops = 60000.0 * 2 * (784 * 128 + 128 * 10 + 784 * 128 + 128 * 10 + 128 * 10);
 // The goals: tinyref's CNN step at most 2.5x PyTorch's, its MLP epoch at most 2x;
 // accuracies of at least 98.0% (CNN, 70 steps) and 95.5% (MLP, one epoch).
 constexpr double kCnnMaxRatio = 2.5, kMlpMaxRatio = 2.0, kCnnMinAccuracy = 0.980, kMlpMinAccuracy = 0.955;
@@ -131,8 +140,22 @@ std::string floor_note(double floor, double ours, double anchor) {
   return b;
 }
 
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown CPU";
+}
+
 int parent(const std::string& self, int cnn_steps, bool skip_cnn) {
   TT_CHECK(datasets::mnist_available(), "mnist_cpu: MNIST is not downloaded (run ./course setup)");
+  // Before anything else runs: the peak the floors are measured against.
+  const bench::CpuPeak peak = bench::measure_cpu_peak(2);
+  std::printf("machine: %s, %ld logical CPUs; float32 peak %.1f GFLOP/s (%s, %d threads)\n", cpu_model().c_str(),
+              ::sysconf(_SC_NPROCESSORS_ONLN), peak.gflops, peak.isa.c_str(), peak.threads);
+  result("cpu_peak_gflops", peak.gflops, peak.gflops, " isa=" + peak.isa + " threads=" + std::to_string(peak.threads));
+  const double cnn_floor = kCnnStepFlops / (peak.gflops * 1e9), mlp_floor = kMlpEpochFlops / (peak.gflops * 1e9);
   const std::string data = std::filesystem::canonical(datasets::find_mnist_dir()).string();
   ensure_torch();
   const std::string script = "bench/anchors/torch_mnist.py";  // a runfile; `bazel run` starts in the runfiles
@@ -166,7 +189,7 @@ int parent(const std::string& self, int cnn_steps, bool skip_cnn) {
   TT_CHECK(mlp_t && mlp_o, "mnist_cpu: a run printed no MLP result");
   const double mt = mlp_t->first["epoch_seconds"], mo = mlp_o->first["epoch_seconds"];
   result("mlp_epoch_seconds", mo, mt,
-         floor_note(kMlpFloorSeconds, mo, mt) + " ours_threads=" + mlp_o->first["threads"].dump() +
+         floor_note(mlp_floor, mo, mt) + " ours_threads=" + mlp_o->first["threads"].dump() +
              " anchor_threads=" + mlp_t->first["threads"].dump());
   result("mlp_test_accuracy", mlp_o->first["test_accuracy"], mlp_t->first["test_accuracy"]);
   result("mlp_peak_rss_mb", mlp_o->second.peak_rss_mb, mlp_t->second.peak_rss_mb);
@@ -176,7 +199,7 @@ int parent(const std::string& self, int cnn_steps, bool skip_cnn) {
     TT_CHECK(cnn_t && cnn_o, "mnist_cpu: a run printed no CNN result");
     const double ct = cnn_t->first["step_seconds_median"], co = cnn_o->first["step_seconds_median"];
     result("cnn_step_seconds", co, ct,
-           floor_note(kCnnFloorSeconds, co, ct) + " steps=" + std::to_string(cnn_steps) +
+           floor_note(cnn_floor, co, ct) + " steps=" + std::to_string(cnn_steps) +
                " anchor_threads=" + cnn_t->first["threads"].dump());
     result("cnn_test_accuracy", cnn_o->first["test_accuracy"], cnn_t->first["test_accuracy"],
            " steps=" + std::to_string(cnn_steps));

@@ -88,6 +88,7 @@ class DeviceCopy {
 // numel elements of one dtype in host memory (not initialized), plus an optional device copy.
 struct Buffer {
   Buffer(DType dtype, int64_t numel);
+  ~Buffer();  // large bytes go back to a pool for the next Buffer of that size (lazy.cc)
   Buffer(const Buffer&) = delete;
   Buffer& operator=(const Buffer&) = delete;
 

@@ -1,6 +1,9 @@
 #include "ch04/lazy.h"
 
 #include <algorithm>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_map>
@@ -52,11 +55,59 @@ Stats& stats() {
   return s;
 }
 
+namespace {
+
+// Freed large buffers, kept by size for the next buffer of that size. A training step allocates
+// the same sizes every step, and a fresh large allocation is a fresh mmap from the C library
+// whose every page faults when first written: MNIST's 51 MB activations took ~100 ms each to
+// fill that way, longer than the kernel computing them. PyTorch and tinyref keep freed memory
+// the same way (tinyref/backends/allocator.h). Small buffers are left to malloc, which reuses
+// them well; at most 1 GiB is kept.
+class HostPool {
+ public:
+  static constexpr size_t kMinBytes = size_t{256} << 10, kMaxKeptBytes = size_t{1} << 30;
+
+  std::byte* take(size_t bytes) {
+    if (bytes >= kMinBytes) {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (auto it = free_.find(bytes); it != free_.end()) {
+        std::byte* p = it->second.release();
+        free_.erase(it);
+        kept_ -= bytes;
+        return p;
+      }
+    }
+    return new std::byte[bytes];
+  }
+  void give_back(size_t bytes, std::byte* p) {
+    std::unique_ptr<std::byte[]> owned(p);
+    if (bytes < kMinBytes) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (kept_ + bytes > kMaxKeptBytes) return;
+    kept_ += bytes;
+    free_.emplace(bytes, std::move(owned));
+  }
+
+ private:
+  std::mutex mu_;
+  std::multimap<size_t, std::unique_ptr<std::byte[]>> free_;
+  size_t kept_ = 0;
+};
+
+HostPool& host_pool() {
+  static auto* pool = new HostPool();  // never destroyed: Buffers may outlive static destructors
+  return *pool;
+}
+
+}  // namespace
+
 Buffer::Buffer(DType dtype_, int64_t numel_)
-    : dtype(dtype_), numel(numel_), bytes_(new std::byte[static_cast<size_t>(numel_) * itemsize(dtype_)]) {
+    : dtype(dtype_), numel(numel_), bytes_(host_pool().take(static_cast<size_t>(numel_) * itemsize(dtype_))) {
   stats().buffers += 1;
   stats().bytes += static_cast<int64_t>(nbytes());
 }
+
+Buffer::~Buffer() { host_pool().give_back(nbytes(), bytes_.release()); }
 
 std::byte* Buffer::host() {
   if (!host_valid && device) {

@@ -68,8 +68,25 @@ void* host_alloc(size_t bytes) {
 
 void host_free(void* ptr) { std::free(ptr); }
 
-void* HostDevice::alloc(size_t bytes) { return host_alloc(bytes); }
-void HostDevice::free(void* ptr) { host_free(ptr); }
+HostDevice::HostDevice()
+    : cache_(RawMemory{
+          .name = "host",
+          // Buckets are multiples of 512 bytes: aligned_alloc's size rule holds.
+          .allocate = [](size_t bytes) { return reinterpret_cast<uint64_t>(std::aligned_alloc(64, bytes)); },
+          .release = [](uint64_t address) { std::free(reinterpret_cast<void*>(address)); },
+      }) {}
+
+void* HostDevice::alloc(size_t bytes) {
+  // Refused up front rather than tried, as host_alloc does.
+  TT_CHECK(bytes <= host_memory_bytes(), "alloc: " << bytes << " bytes are more than this machine's "
+                                                   << host_memory_bytes() << " bytes of memory");
+  std::lock_guard<std::mutex> lock(mu_);
+  return reinterpret_cast<void*>(cache_.allocate(bytes));
+}
+void HostDevice::free(void* ptr) {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.free(reinterpret_cast<uint64_t>(ptr));
+}
 void HostDevice::copy_in(void* dst, const void* host_src, size_t bytes) { std::memcpy(dst, host_src, bytes); }
 void HostDevice::copy_out(void* host_dst, const void* src, size_t bytes) { std::memcpy(host_dst, src, bytes); }
 

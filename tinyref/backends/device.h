@@ -15,9 +15,11 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
+#include "tinyref/backends/allocator.h"
 #include "tinyref/codegen/options.h"
 #include "tinyref/dtype.h"
 
@@ -82,16 +84,22 @@ class Device {
   }
 };
 
-// The memory half of a device whose buffers live in host memory (INTERP, CPU): aligned
-// host_alloc, memcpy, nothing to wait for. A backend derives from it and adds compile/launch.
+// The memory half of a device whose buffers live in host memory (INTERP, CPU): 64-byte aligned
+// buffers, freed ones kept for reuse by size (backends/allocator.h), memcpy, nothing to wait
+// for. A backend derives from it and adds compile/launch.
 class HostDevice : public Device {
  public:
+  HostDevice();
   void* alloc(size_t bytes) override;
   void free(void* ptr) override;
   void copy_in(void* dst, const void* host_src, size_t bytes) override;
   void copy_out(void* host_dst, const void* src, size_t bytes) override;
   void synchronize() override {}
   bool host_memory() const override { return true; }
+
+ private:
+  std::mutex mu_;  // buffers may be freed on any thread that drops the last Tensor
+  CachingAllocator cache_;
 };
 
 // A device allocation of numel elements. Allocated on first use; freed with the last owner.

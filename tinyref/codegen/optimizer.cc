@@ -28,13 +28,14 @@ std::pair<int, int> loads_with_stride(const Kernel& k, size_t d, int64_t want) {
 // reused, and how many outputs of each to compute per iteration. The tile with the fewest loads
 // per accumulator wins (each input is loaded once per tile position along the dimensions where
 // it moves), among tiles whose accumulators, the operands of their smaller side and one more fit
-// in 14 of AVX2's 16 vector registers (at 16, GCC spills: a 4x3 tile ran 2.6x slower than 4x2).
+// in all but two of the vector registers: 14 of AVX2's 16 (at 16, GCC spills: a 4x3 tile ran
+// 2.6x slower than 4x2), 30 of AVX-512's 32.
 // Ties go to more accumulators, then to loads that lie closer together (neighbouring vectors of
 // a row rather than of 5 images), then to the earlier dimension: a matmul gets 4 rows x 2 column
 // vectors (6 loads for 8 accumulators), a 5x5 conv on 20-wide rows 5 row vectors x 2 channels
 // (7 loads for 10).
 std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, const CodegenOptions& options) {
-  constexpr int64_t kRegisters = 14;
+  const int64_t registers = options.vector_registers - 2;
   const Shape full = k.full_shape();
   std::vector<std::pair<size_t, int64_t>> options_1d;  // (dimension, amount)
   for (size_t d = 0; d < k.ndim(); ++d) {
@@ -69,7 +70,7 @@ std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, cons
       side = std::min(side, n);
       if (n > 1) far += reach(tile, i);
     }
-    if (accs + side + 1 > kRegisters || k.upcast_size() * accs > options.max_upcast || total == 0) return;
+    if (accs + side + 1 > registers || k.upcast_size() * accs > options.max_upcast || total == 0) return;
     const double cost = static_cast<double>(total) / static_cast<double>(accs);
     const bool tie = std::abs(cost - best_cost) < 1e-9;
     if (cost < best_cost - 1e-9 || (tie && accs > best_accs) || (tie && accs == best_accs && far < best_reach)) {
@@ -96,9 +97,8 @@ std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, cons
 // share, so that the threads need not meet after every chunk. It needs the stored value to be
 // the reduce itself (nothing applied after it) and a reduce dimension along which every input
 // moves (the batch: disjoint data per chunk).
-bool stream_reduce(Kernel& k) {
-  constexpr int64_t kChunkBytes = 256 << 10;  // half of a Zen 3 or Skylake core's L2
-  constexpr int64_t kMaxOutputBytes = 512 << 10;
+bool stream_reduce(Kernel& k, const CodegenOptions& options) {
+  const int64_t chunk_bytes = options.l2_bytes / 2, max_output_bytes = options.l2_bytes;
   if (!k.reduce || k.ast->src[0].get() != k.reduce || k.axes[0] != Axis::kGlobal) return false;
   const int64_t out_bytes = prod(k.out_shape()) * static_cast<int64_t>(itemsize(k.bufs[0].dtype));
   int64_t in_bytes = 0;
@@ -110,14 +110,14 @@ bool stream_reduce(Kernel& k) {
   bool reused = false;
   for (size_t d : k.dims(Axis::kGlobal)) reused = reused || k.reused_along(d);
   const int d = k.first_of(Axis::kReduce);
-  if (!reused || d < 0 || out_bytes > kMaxOutputBytes || in_bytes < 16 * kChunkBytes) return false;
+  if (!reused || d < 0 || out_bytes > max_output_bytes || in_bytes < 16 * chunk_bytes) return false;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
     if (k.leaves[i]->op == Op::BUFFER && k.stride(i, d).value_or(1) == 0) return false;
   }
   const int64_t n = k.full_shape()[d];
   int64_t chunks = n;
   for (int64_t c = 1; c <= n; ++c) {
-    if (n % c == 0 && in_bytes / c <= kChunkBytes) {
+    if (n % c == 0 && in_bytes / c <= chunk_bytes) {
       chunks = c;
       break;
     }
@@ -216,7 +216,7 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     block_for_cache(k, accs);
     unroll_lone_accumulator(k, accs, options);
   }
-  const bool streamed = stream_reduce(k);
+  const bool streamed = stream_reduce(k, options);
   if (options.threads > 1 && enough_work_for_threads) parallelize(k, options, streamed);
 }
 

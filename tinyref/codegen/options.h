@@ -2,12 +2,15 @@
 // and which language its kernels are rendered in (renderer.h). Each backend returns one from
 // Device::codegen_options().
 //
-//   CodegenOptions cpu{.vector_bytes = 32, .threads = 2, .language = Language::kCpp};
+//   CodegenOptions cpu{.vector_bytes = 32, .threads = 2, .language = Language::kCpp};   // an AVX2 core
+//   CodegenOptions avx512{.vector_bytes = 64, .threads = 2, .max_upcast = 256, .vector_registers = 32,
+//                         .l2_bytes = 1 << 20, .language = Language::kCpp};
 //   CodegenOptions gpu{.gpu = true, .language = Language::kCuda};
 #ifndef TINYREF_CODEGEN_OPTIONS_H_
 #define TINYREF_CODEGEN_OPTIONS_H_
 
 #include <cstdint>
+#include <string>
 
 namespace tinyref {
 
@@ -18,6 +21,8 @@ struct CodegenOptions {
   int vector_bytes = 0;     // widest SIMD vector the renderer emits; 0: scalar code only
   int threads = 1;          // > 1: parallel loops run on this many threads
   int max_upcast = 64;      // elements computed per loop iteration, at most
+  int vector_registers = 16;            // a register tile's accumulators and operands fit in these
+  int64_t l2_bytes = 512 << 10;         // a streamed reduction's chunk fits in half of it
   // GPU: no output loops; blocks of threads instead (codegen/optimizer_gpu.cc).
   bool gpu = false;
   int max_threads = 1024;           // threads per block
@@ -26,6 +31,7 @@ struct CodegenOptions {
   // reduce); the lazy graph splits longer reductions on such a device to stay below it.
   int64_t group_reduce_max_outputs = int64_t{1} << 18;
   Language language = Language::kNone;
+  std::string target = "";  // what the options were chosen for and why (TT_DEBUG=2 prints it once)
 };
 
 }  // namespace tinyref

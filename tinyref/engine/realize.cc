@@ -111,11 +111,21 @@ std::vector<std::shared_ptr<CompiledKernel>> compile_programs(Device& device, co
   return kernels;
 }
 
+// TT_DEBUG=2: what a device's kernels are tuned for (its codegen options' target), once.
+void announce_target(const Device& device) {
+  static std::set<std::string> told;
+  const std::string target = device.codegen_options().target;
+  if (debug_level() >= 2 && !target.empty() && told.insert(device.name()).second) {
+    std::fprintf(stderr, "*** %s tuned for %s\n", device.name().c_str(), target.c_str());
+  }
+}
+
 // Every kernel of a schedule compiled (each new one lowered, compiled and cached), and each
 // item's entry in the cache (null for copies and empty outputs).
 std::vector<const Compiled*> compile_all(const std::vector<ScheduleItem>& items) {
   const std::vector<std::string> keys = cache_keys(items);
   for (const auto& [device, todo] : new_kernels(items, keys)) {
+    announce_target(*device);
     const std::vector<Program> programs = lower_all(items, keys, todo, *device);
     const std::vector<std::shared_ptr<CompiledKernel>> kernels = compile_programs(*device, programs);
     for (size_t j = 0; j < todo.size(); ++j) {

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <sstream>
 
+#include "tinyref/backends/cpu/cpu_target.h"
 #include "tinyref/codegen/uops.h"
 #include "tinyref/error.h"
 
@@ -21,11 +23,6 @@ namespace tinyref {
 namespace {
 
 namespace fs = std::filesystem;
-
-// 256-bit auto-vectorization: GCC 12 at -O3 with 512-bit vectors (-march=native on an AVX-512
-// machine it tunes as a Zen 3) miscompiled masked loads of padded views (fuzz_test's
-// Regressions). tinyref's own SIMD code is 256-bit anyway (CodegenOptions::vector_bytes).
-const char* kFlags = "-O3 -march=native -mprefer-vector-width=256 -fopenmp -shared -fPIC";
 
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
@@ -76,9 +73,17 @@ class CpuKernel : public CompiledKernel {
 class CpuDevice : public HostDevice {
  public:
   const std::string& name() const override { return name_; }
-  // AVX2-sized vectors: 8 floats. Threads come from OpenMP (OMP_NUM_THREADS or the core count).
+  // Tuned for the machine (cpu_target.h): its widest vectors and their registers. An iteration
+  // computes at most half of what the registers hold (AVX2: 64 floats, AVX-512: 256).
   CodegenOptions codegen_options() const override {
-    return {.vector_bytes = 32, .threads = 2, .max_upcast = 64, .language = Language::kCpp};
+    const CpuTarget& t = detect_cpu_target();
+    return {.vector_bytes = t.vector_bytes,
+            .threads = t.threads,
+            .max_upcast = std::max(16, t.vector_registers * t.vector_bytes / 4 / 2),
+            .vector_registers = t.vector_registers,
+            .l2_bytes = t.l2_bytes,
+            .language = Language::kCpp,
+            .target = t.describe()};
   }
   bool parallel_compile() const override { return true; }
 
@@ -86,9 +91,10 @@ class CpuDevice : public HostDevice {
     TT_CHECK(!program.src.empty(), "CPU: kernel " << program.name << " has no C++ source (render it first: codegen/renderer.h)");
     const std::string& src = program.src;
     const std::string cxx = env_or("TT_CXX", "g++");
+    const std::string& flags = detect_cpu_target().compiler_flags;
     char hex[17];
     std::snprintf(hex, sizeof(hex), "%016llx",
-                  static_cast<unsigned long long>(fnv1a(src + "\n" + cxx + " " + kFlags)));
+                  static_cast<unsigned long long>(fnv1a(src + "\n" + cxx + " " + flags)));
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (auto it = loaded_.find(hex); it != loaded_.end()) return it->second;
@@ -102,7 +108,7 @@ class CpuDevice : public HostDevice {
       tmp += ".tmp" + std::to_string(::getpid()) + "_" + std::to_string(counter_++);
       fs::path log = so;
       log += ".log";
-      const std::string cmd = cxx + " " + kFlags + " -o '" + tmp.string() + "' '" + cc.string() + "' 2> '" +
+      const std::string cmd = cxx + " " + flags + " -o '" + tmp.string() + "' '" + cc.string() + "' 2> '" +
                               log.string() + "'";
       const int rc = std::system(cmd.c_str());
       if (rc != 0) {

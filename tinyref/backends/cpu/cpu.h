@@ -3,7 +3,7 @@
 // disk, keyed by a hash of the source and the flags, so a second run compiles nothing.
 //
 //   Device& cpu = get_device("CPU");
-//   auto k = cpu.compile(program);   // g++ -O3 -march=native (256-bit vectors) -fopenmp, or the cache
+//   auto k = cpu.compile(program);   // g++ -O3 -march=native -fopenmp (cpu_target.h), or the cache
 //   cpu.launch(*k, {out, in});
 //
 // Cache folder: $TT_CACHE_DIR, else $XDG_CACHE_HOME/tinyref, else ~/.cache/tinyref, else

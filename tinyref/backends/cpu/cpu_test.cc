@@ -1,5 +1,6 @@
 // The CPU backend's compile cache and its compile-error report.
 #include "tinyref/backends/cpu/cpu.h"
+#include "tinyref/backends/cpu/cpu_target.h"
 
 #include <cstdlib>
 #include <filesystem>
@@ -99,6 +100,60 @@ TEST_F(CpuBackend, CompileErrorShowsCompilerMessageAndSourcePath) {
     EXPECT_NE(msg.find("source at " + dir_.string()), std::string::npos) << msg;
     EXPECT_NE(msg.find("error"), std::string::npos) << msg;  // the compiler's own message
   }
+}
+
+// The codegen is tuned for the machine: its widest vectors and their register count, unless
+// $TT_CPU_ISA asks for a narrower one.
+TEST(CpuTarget, OptionsFollowTheDetectedMachine) {
+  const CpuTarget& t = detect_cpu_target();
+  const CodegenOptions o = make_cpu_device()->codegen_options();
+  EXPECT_EQ(o.vector_bytes, t.vector_bytes);
+  EXPECT_EQ(o.vector_registers, t.vector_registers);
+  EXPECT_EQ(o.l2_bytes, t.l2_bytes);
+  EXPECT_GE(o.threads, 1);
+  EXPECT_GT(t.l2_bytes, 0);
+  EXPECT_NE(o.target.find(t.isa + ": "), std::string::npos) << o.target;  // what TT_DEBUG=2 prints
+  EXPECT_NE(o.target.find(t.compiler_flags), std::string::npos) << o.target;
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx512f") && std::getenv("TT_CPU_ISA") == nullptr) {
+    EXPECT_EQ(t.isa, "avx512");
+    EXPECT_EQ(o.vector_bytes, 64);
+    EXPECT_EQ(o.vector_registers, 32);
+  }
+#endif
+}
+
+// A narrower isa takes the wider instructions away from the compiler too, so its kernels are
+// what that machine would run.
+TEST(CpuTarget, ANarrowerIsaCompilesWithoutTheWiderInstructions) {
+  EXPECT_EQ(cpu_target_for("scalar").vector_bytes, 0);
+#if defined(__x86_64__)
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    const CpuTarget t = cpu_target_for("avx2");
+    EXPECT_EQ(t.vector_bytes, 32);
+    EXPECT_EQ(t.vector_registers, 16);
+    EXPECT_NE(t.compiler_flags.find("-mno-avx512f"), std::string::npos) << t.compiler_flags;
+  }
+#endif
+}
+
+TEST(CpuTarget, AnUnknownOrMissingIsaIsAClearError) {
+  try {
+    cpu_target_for("avx1024");
+    ADD_FAILURE() << "an unknown isa was accepted";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("TT_CPU_ISA takes avx512, avx2, sse or scalar"), std::string::npos) << e.what();
+  }
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512f")) {
+    try {
+      cpu_target_for("avx512");
+      ADD_FAILURE() << "avx512 was accepted on a machine without it";
+    } catch (const Error& e) {
+      EXPECT_NE(std::string(e.what()).find("this machine has no avx512"), std::string::npos) << e.what();
+    }
+  }
+#endif
 }
 
 }  // namespace

@@ -61,6 +61,7 @@ Context::Context(ContextOptions options) : ordinal_(options.device) {
     compiler_ = std::make_unique<Compiler>(compute_capability_, options.cache_dir,
                                            std::move(options.compile_options));
     allocator_ = std::make_unique<CachingAllocator>(RawMemory{
+        .name = "CUDA",
         .allocate = [this](size_t bytes) { return raw_allocate(bytes); },
         .release =
             [this](uint64_t address) {

@@ -38,7 +38,7 @@
 #include <utility>
 #include <vector>
 
-#include "tinyref/backends/cuda/allocator.h"
+#include "tinyref/backends/allocator.h"
 #include "tinyref/backends/cuda/compiler.h"
 #include "tinyref/backends/cuda/driver.h"
 

@@ -1,4 +1,4 @@
-#include "tinyref/backends/cuda/allocator.h"
+#include "tinyref/backends/allocator.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include "tinyref/error.h"
 
-namespace tinyref::cuda {
+namespace tinyref {
 namespace {
 
 constexpr size_t kMinBucket = 512;
@@ -49,7 +49,7 @@ size_t CachingAllocator::bucket_size(size_t bytes) {
     while (bucket < bytes) bucket <<= 1;
     return bucket;
   }
-  TT_CHECK(bytes <= SIZE_MAX - kLargeGranule, "CUDA alloc: " << bytes << " bytes is too large");
+  TT_CHECK(bytes <= SIZE_MAX - kLargeGranule, "alloc: " << bytes << " bytes is too large");
   return (bytes + kLargeGranule - 1) / kLargeGranule * kLargeGranule;
 }
 
@@ -73,7 +73,7 @@ uint64_t CachingAllocator::allocate(size_t bytes) {
   }
   if (address == 0) {
     std::string device = raw_.describe ? "; " + raw_.describe() : "";
-    TT_CHECK(false, "CUDA alloc: out of memory allocating "
+    TT_CHECK(false, raw_.name << " alloc: out of memory allocating "
                         << bytes << " bytes (" << human_bytes(bytes) << ", bucket "
                         << human_bytes(bucket) << "); tinyref holds " << human_bytes(stats_.live_bytes)
                         << " in live buffers and had " << human_bytes(cached_before_retry)
@@ -88,7 +88,7 @@ uint64_t CachingAllocator::allocate(size_t bytes) {
 void CachingAllocator::free(uint64_t address) {
   if (address == 0) return;
   auto found = live_.find(address);
-  TT_CHECK(found != live_.end(), "CUDA free: address 0x" << std::hex << address << std::dec
+  TT_CHECK(found != live_.end(), raw_.name << " free: address 0x" << std::hex << address << std::dec
                                      << " was not allocated here or is already freed");
   const size_t bucket = found->second;
   live_.erase(found);
@@ -110,4 +110,4 @@ void CachingAllocator::release_cache() {
   free_lists_.clear();
 }
 
-}  // namespace tinyref::cuda
+}  // namespace tinyref

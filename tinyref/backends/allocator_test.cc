@@ -1,5 +1,5 @@
 // The caching allocator against a fake device that counts real allocations and can run out.
-#include "tinyref/backends/cuda/allocator.h"
+#include "tinyref/backends/allocator.h"
 
 #include <cstdint>
 #include <set>
@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "tinyref/error.h"
 
-namespace tinyref::cuda {
+namespace tinyref {
 namespace {
 
 // Hands out fake addresses from a budget; 0 when it is spent, like CUDA_ERROR_OUT_OF_MEMORY.
@@ -139,4 +139,4 @@ TEST(AllocatorTest, DestructorReturnsEverythingToTheDevice) {
 }
 
 }  // namespace
-}  // namespace tinyref::cuda
+}  // namespace tinyref
