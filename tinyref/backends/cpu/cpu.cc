@@ -16,6 +16,7 @@
 
 #include "tinyref/backends/cpu/cpu_target.h"
 #include "tinyref/codegen/uops.h"
+#include "tinyref/disk_cache.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -27,15 +28,6 @@ namespace fs = std::filesystem;
 std::string env_or(const char* name, const std::string& fallback) {
   const char* v = std::getenv(name);
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
-
-uint64_t fnv1a(const std::string& s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 std::string read_file(const fs::path& p) {
@@ -92,9 +84,7 @@ class CpuDevice : public HostDevice {
     const std::string& src = program.src;
     const std::string cxx = env_or("TT_CXX", "g++");
     const std::string& flags = detect_cpu_target().compiler_flags;
-    char hex[17];
-    std::snprintf(hex, sizeof(hex), "%016llx",
-                  static_cast<unsigned long long>(fnv1a(src + "\n" + cxx + " " + flags)));
+    const std::string hex = hash_hex(src + "\n" + cxx + " " + flags);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (auto it = loaded_.find(hex); it != loaded_.end()) return it->second;
@@ -143,16 +133,9 @@ class CpuDevice : public HostDevice {
 }  // namespace
 
 std::string cpu_cache_dir() {
-  fs::path dir;
-  if (const char* d = std::getenv("TT_CACHE_DIR"); d != nullptr && *d != '\0') {
-    dir = d;
-  } else if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') {
-    dir = fs::path(x) / "tinyref";
-  } else if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') {
-    dir = fs::path(h) / ".cache" / "tinyref";
-  } else {
-    dir = fs::path("/tmp") / "tinyref-cache";
-  }
+  fs::path dir = cache_folder("");  // $XDG_CACHE_HOME/tinyref/ or ~/.cache/tinyref/
+  if (const char* d = std::getenv("TT_CACHE_DIR"); d != nullptr && *d != '\0') dir = d;
+  if (dir.empty()) dir = fs::path("/tmp") / "tinyref-cache";
   std::error_code ec;
   fs::create_directories(dir, ec);
   TT_CHECK(!ec, "CPU: cannot create the kernel cache folder " << dir.string() << ": " << ec.message());
