@@ -33,7 +33,8 @@ constexpr testing_util::AccuracyBars kBars{.mnist = 0.98, .fashion = 0.80};
 TEST(Task12Milestone, BeautifulMnistReaches98Percent) {
   const testing_util::MilestoneData data = testing_util::milestone_data(kBars);  // names what is missing
   const ch06::CnnConfig config;  // seed 0: see the top of this file
-  SCOPED_TRACE("seed " + std::to_string(config.seed) + " (fixed, not from TT_SEEDS: see milestone_test.cc)");
+  SCOPED_TRACE("seed " + std::to_string(config.seed) + " (fixed: tinyref reaches 98.39% there on MNIST, 84.34% on " +
+               "Fashion-MNIST)");
   const ch06::CnnResult r = ch06::train_cnn(data.train, data.test, config, [](const ch06::CnnStep& s) {
     if (s.step % 10 == 0 || s.step <= 3) std::printf("step %2d: loss %.4f, %.2f s\n", s.step, s.loss, s.seconds);
     std::fflush(stdout);
