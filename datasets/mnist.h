@@ -21,8 +21,9 @@
 //   datasets::Dataset d = datasets::chosen_dataset();      // TT_DATASET: "mnist" or "fashion"
 //   datasets::Mnist train = datasets::load_dataset(d, "train");
 //
-// The chapter milestones load chosen_dataset(), so `TT_DATASET=fashion ./course check 03` (or
-// `./course grade ... --dataset fashion`) grades them on data no student tuned for.
+// The milestones of chapters 3 to 6 load chosen_dataset() (tests/testing/milestone.h), so
+// `TT_DATASET=fashion ./course check 04` (or `./course grade ... --dataset fashion`) grades them
+// on data no student tuned for.
 #ifndef DATASETS_MNIST_H_
 #define DATASETS_MNIST_H_
 

@@ -5,6 +5,9 @@
 // Seeded with the first of the test seeds (TT_SEEDS; 1 by default): the weights come from
 // Tensor::manual_seed(seed), the batch order from datasets::EpochSampler. Watch it run with
 //   bazel test //tests/04_lazy_tensors:milestone_test --test_output=streamed
+//
+// With TT_DATASET=fashion it trains on Fashion-MNIST instead, the hidden data set an instructor
+// grades with (tests/testing/milestone.h), and the bar is kBars.fashion below.
 #include <chrono>
 #include <cstdio>
 
@@ -13,6 +16,7 @@
 #include "datasets/batches.h"
 #include "datasets/mnist.h"
 #include "gtest/gtest.h"
+#include "tests/testing/milestone.h"
 #include "tests/testing/testing.h"
 
 namespace {
@@ -20,6 +24,13 @@ namespace {
 using ch04::Tensor;
 
 constexpr int64_t kPixels = 784, kBatch = 64;
+
+// Fashion-MNIST is harder, and one epoch of SGD leaves more to chance there. The solution reaches
+// 81.92%, 83.31%, 83.93%, 81.60%, 81.80% (seeds 1 to 5), and tinyref the same with the same
+// workload (./course mnist --dataset fashion --model mlp --seed N: 81.92%, 83.31%, 83.93% for
+// seeds 1 to 3). 78% allows 1.2 times the error rate of the worst seed (18.4% -> 22%), as 95%
+// does on MNIST (seeds 1 to 3: 96.10%, 95.71%, 95.79%; 4.3% -> 5%): a grader's seed can be any.
+constexpr testing_util::AccuracyBars kBars{.mnist = 0.95, .fashion = 0.78};
 
 // Test accuracy: logits for 64 images at a time (the interpreter materializes matmul's
 // (64, 128, 784) product: 26 MB; 1000 images at once would be 400 MB), the arg max on the host.
@@ -43,10 +54,8 @@ double evaluate(const datasets::Mnist& test, const ch04::nn::Linear& fc1, const 
 }
 
 TEST(Task8Milestone, MlpReaches95PercentOnMnistInOneEpoch) {
-  ASSERT_TRUE(datasets::mnist_available()) << "MNIST is not in " << datasets::find_mnist_dir()
-                                           << ": run ./course setup";
-  const datasets::Mnist train = datasets::load_mnist("train");
-  const datasets::Mnist test = datasets::load_mnist("test");
+  const testing_util::MilestoneData data = testing_util::milestone_data(kBars);  // names what is missing
+  const datasets::Mnist& train = data.train;
   const uint64_t seed = testing_util::seeds().front();
   SCOPED_TRACE(testing_util::seed_note(seed));
 
@@ -74,10 +83,12 @@ TEST(Task8Milestone, MlpReaches95PercentOnMnistInOneEpoch) {
       loss_sum = 0;
     }
   }
-  const double accuracy = evaluate(test, fc1, fc2);
+  const double accuracy = evaluate(data.test, fc1, fc2);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("MILESTONE ch04_mlp_784_128_10 test_accuracy=%.4f seconds=%.1f steps=%d\n", accuracy, seconds, steps);
-  EXPECT_GE(accuracy, 0.95) << "after one epoch of " << steps << " steps (" << seconds << " s)";
+  std::printf("MILESTONE ch04_mlp_784_128_10 dataset=%s test_accuracy=%.4f seconds=%.1f steps=%d\n", data.name,
+              accuracy, seconds, steps);
+  EXPECT_GE(accuracy, data.bar) << "on " << data.name << " after one epoch of " << steps << " steps (" << seconds
+                                << " s)";
 }
 
 }  // namespace
