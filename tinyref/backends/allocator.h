@@ -41,7 +41,7 @@ struct RawMemory {
   std::function<uint64_t(size_t bytes)> allocate;
   std::function<void(uint64_t address)> release;
   // Optional: appended to the out-of-memory message ("device has 1.2 GiB free of 80 GiB").
-  std::function<std::string()> describe;
+  std::function<std::string()> describe = nullptr;
 };
 
 struct AllocatorStats {

@@ -122,6 +122,24 @@ TEST(Optimizer, MatmulOnAvx512GetsSixteenLanesAndAWiderTile) {
   EXPECT_EQ(src.find("f32x16 acc16"), std::string::npos) << src;
 }
 
+// A machine with more cores than a reduction has outputs (a 16-core GPU host) asks for parallel
+// partial sums; a kernel whose lanes run along its outputs cannot split its reduce that way
+// (kernel.cc: a group's partials are scalars), so it keeps its lanes and threads its outputs.
+// On the H100 machine this threw "cannot apply group 1 32" for x.sum(1) of a (3, 16384) x.
+TEST(Optimizer, ManyCoresDoNotGroupAKernelWithLanesOfOutputs) {
+  CodegenOptions many = kAvx512;
+  many.threads = 16;
+  Tensor x = Tensor::zeros({3, 1024, 64}, DType::kFloat32, "CPU").contiguous().realize();
+  for (const Tensor& t : {x.sum({1}), x.sum({2}), x.reshape({3, 65536}).sum({1})}) {
+    ScheduleItem item = last_kernel(t);
+    Kernel k(item.ast, args(item));
+    EXPECT_NO_THROW(optimize(k, many)) << print_ast(item.ast);
+    Kernel plain(item.ast, args(item));
+    EXPECT_TRUE(testing_util::all_close(run(linearize(plain), item, "INTERP"), run(linearize(k), item, "CPU"), 1e-5, 1e-5,
+                                        to_string(k.applied)));
+  }
+}
+
 // The reduce loop runs on SIMD lanes even when the epilogue after it has ops without a vector
 // form (compare, cast): those are computed lane by lane (conv input gradients with ReLU's mask).
 TEST(Optimizer, ReduceWithMaskEpilogueGetsLanes) {

@@ -195,8 +195,11 @@ void parallelize(Kernel& k, const CodegenOptions& options, bool streamed) {
   } else if (!streamed && k.reduce && k.extent(Axis::kGlobal) < options.threads && first_reduce >= 0) {
     for (int64_t parts : {32, 16, 8, 4, 2}) {
       const int64_t n = now[first_reduce];
-      if (n % parts != 0 || n / parts < 16) continue;
-      k.apply({OptKind::kGroup, first_reduce, parts});  // (parts) in parallel, each reducing n / parts
+      // Not after lanes of outputs (a group's partials are scalars): such a kernel has outputs
+      // enough for fewer threads than a many-core machine has, and keeps its lanes.
+      const Opt group{OptKind::kGroup, first_reduce, parts};
+      if (n % parts != 0 || n / parts < 16 || !k.can_apply(group)) continue;
+      k.apply(group);  // (parts) in parallel, each reducing n / parts
       k.apply({OptKind::kParallel});
       return;
     }
