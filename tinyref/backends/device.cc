@@ -2,7 +2,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -54,19 +53,10 @@ uint64_t host_memory_bytes() {
   return bytes;
 }
 
-void* host_alloc(size_t bytes) {
-  // Refused up front rather than tried: more than the machine has cannot succeed, and an
-  // address-sanitized build would abort on the attempt instead of returning null.
-  TT_CHECK(bytes <= host_memory_bytes(), "alloc: " << bytes << " bytes are more than this machine's "
-                                                   << host_memory_bytes() << " bytes of memory");
-  // At least one line so every buffer has a distinct address, rounded up for aligned_alloc.
-  const size_t rounded = (std::max<size_t>(bytes, 1) + 63) / 64 * 64;
-  void* p = std::aligned_alloc(64, rounded);
-  TT_CHECK(p != nullptr, "alloc: out of host memory allocating " << bytes << " bytes");
-  return p;
+void check_fits_host_memory(const std::string& who, size_t bytes) {
+  TT_CHECK(bytes <= host_memory_bytes(), who << ": " << bytes << " bytes are more than this machine's "
+                                             << host_memory_bytes() << " bytes of memory");
 }
-
-void host_free(void* ptr) { std::free(ptr); }
 
 HostDevice::HostDevice()
     : cache_(RawMemory{
@@ -77,9 +67,7 @@ HostDevice::HostDevice()
       }) {}
 
 void* HostDevice::alloc(size_t bytes) {
-  // Refused up front rather than tried, as host_alloc does.
-  TT_CHECK(bytes <= host_memory_bytes(), "alloc: " << bytes << " bytes are more than this machine's "
-                                                   << host_memory_bytes() << " bytes of memory");
+  check_fits_host_memory("alloc", bytes);
   std::lock_guard<std::mutex> lock(mu_);
   return reinterpret_cast<void*>(cache_.allocate(bytes));
 }

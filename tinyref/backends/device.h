@@ -135,10 +135,10 @@ struct Stats {
 };
 Stats& stats();
 
-// Host memory, 64-byte aligned: what INTERP and CPU allocate with.
-void* host_alloc(size_t bytes);
 uint64_t host_memory_bytes();  // the machine's physical memory: no host allocation past it succeeds
-void host_free(void* ptr);
+// Throws an Error naming `who` and the bytes when they are more than the machine has: such an
+// allocation is refused up front rather than tried (an address-sanitized build aborts on it).
+void check_fits_host_memory(const std::string& who, size_t bytes);
 
 }  // namespace tinyref
 

@@ -65,25 +65,14 @@ class CpuKernel : public CompiledKernel {
 class CpuDevice : public HostDevice {
  public:
   const std::string& name() const override { return name_; }
-  // Tuned for the machine (cpu_target.h): its widest vectors and their registers. An iteration
-  // computes at most half of what the registers hold (AVX2: 64 floats, AVX-512: 256).
-  CodegenOptions codegen_options() const override {
-    const CpuTarget& t = detect_cpu_target();
-    return {.vector_bytes = t.vector_bytes,
-            .threads = t.threads,
-            .max_upcast = std::max(16, t.vector_registers * t.vector_bytes / 4 / 2),
-            .vector_registers = t.vector_registers,
-            .l2_bytes = t.l2_bytes,
-            .language = Language::kCpp,
-            .target = t.describe()};
-  }
+  CodegenOptions codegen_options() const override { return options_; }
   bool parallel_compile() const override { return true; }
 
   std::shared_ptr<CompiledKernel> compile(const Program& program) override {
     TT_CHECK(!program.src.empty(), "CPU: kernel " << program.name << " has no C++ source (render it first: codegen/renderer.h)");
     const std::string& src = program.src;
     const std::string cxx = env_or("TT_CXX", "g++");
-    const std::string& flags = detect_cpu_target().compiler_flags;
+    const std::string& flags = target_.compiler_flags;
     const std::string hex = hash_hex(src + "\n" + cxx + " " + flags);
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -125,6 +114,16 @@ class CpuDevice : public HostDevice {
 
  private:
   std::string name_ = "CPU";
+  // Tuned for the machine (cpu_target.h): its widest vectors and their registers. An iteration
+  // computes at most half of what the registers hold (AVX2: 64 floats, AVX-512: 256).
+  const CpuTarget& target_ = detect_cpu_target();
+  const CodegenOptions options_{.vector_bytes = target_.vector_bytes,
+                                .threads = target_.threads,
+                                .max_upcast = std::max(16, target_.vector_registers * target_.vector_bytes / 4 / 2),
+                                .vector_registers = target_.vector_registers,
+                                .l2_bytes = target_.l2_bytes,
+                                .language = Language::kCpp,
+                                .target = target_.describe()};
   std::mutex mu_;  // compile() runs on several threads
   std::map<std::string, std::shared_ptr<CpuKernel>> loaded_;
   std::atomic<int> counter_{0};

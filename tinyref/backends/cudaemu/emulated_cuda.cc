@@ -42,10 +42,7 @@ class EmulatedCudaDevice : public Device {
 
   void* alloc(size_t bytes) override {
     void* p = nullptr;
-    // The emulator's memory is the host's: refused up front past it, as HostDevice does (an
-    // address-sanitized build aborts on the attempt instead of returning null).
-    TT_CHECK(bytes <= host_memory_bytes(), "CUDA_EMU: " << bytes << " bytes are more than this machine's "
-                                                        << host_memory_bytes() << " bytes of memory");
+    check_fits_host_memory("CUDA_EMU", bytes);  // the emulator's memory is the host's
     TT_CHECK(api::cudaMalloc(&p, bytes) == cudaemu::cudaSuccess, "CUDA_EMU: cannot allocate " << bytes << " bytes");
     return p;
   }
