@@ -6,7 +6,7 @@
 // prefetch stream); in the panel one K step's vectors are neighbours, and the whole panel is
 // one stream.
 //
-//   matmul 1024^3 on AVX-512, Opts "vector 1 16, upcast 0 4, upcast 1 4, block 1 4, pack 0 2":
+//   matmul 1024^3 on AVX-512, Opts "vector 1 16, upcast 0 4, upcast 1 4, block 1 4, pack 0 2, parallel":
 //   kernel r_4_256_4_1024_16_4_4, B (leaf 2) packed at dimension 0 (the column block)
 //     for gidx0 in 0..4 (parallel):                 a block of 256 columns
 //       static thread_local float part0[262144];    B's panel: 4 tiles x 1024 K x 4 x 16 lanes
