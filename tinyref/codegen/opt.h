@@ -32,6 +32,9 @@ enum class OptKind {
   kParallel,  // CPU: the outermost loop runs on several threads (no axis, no amount)
   kStage,     // GPU: the inputs that threads share are copied to shared memory, a K-tile of
               // about `amount` of the reduce at a time (staging.h); `axis` is the K-tile loop
+  kTensorCore,  // GPU: a float32 multiply-add reduce on TF32 tensor cores, 16x8 outputs and 8 of
+                // the reduce a warp-level mma; `axis` picks one of tensor_core_choices(kernel)
+                // (kernel.h), `amount` is the mma's K (8)
 };
 
 struct Opt {
