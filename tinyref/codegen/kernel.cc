@@ -278,7 +278,6 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       if (axes[0] != Axis::kGlobal || a != Axis::kReduce) return no("needs an outermost output loop and a reduce dimension");
       return (first_of(Axis::kGroup) < 0 && first_of(Axis::kOuterReduce) < 0) || no("one group or stream per kernel");
     case OptKind::kStage:
-      if (tensor_core) return no("tensor-core kernels read their fragments from global memory");
       if (!gpu || reduce == nullptr || stage_k_tiles || first_of(Axis::kGroup) >= 0 || first_of(Axis::kLocal) < 0) {
         return no("staging needs a GPU reduce with threads over its outputs");
       }
@@ -343,7 +342,7 @@ void Kernel::stream(size_t d, int64_t chunks) {
 void Kernel::stage(size_t d, int64_t k_tile) {
   // The K-tile loop keeps the first reduce dimension; the rest of the reduce (with the unrolled
   // part) is the tile, made about k_tile deep by splitting the first dimension if it is shorter.
-  const int64_t inner = extent(Axis::kReduce) / full_shape()[d] * extent(Axis::kUnroll);
+  const int64_t inner = extent(Axis::kReduce) / full_shape()[d] * extent(Axis::kUnroll) * extent(Axis::kTensorCore);
   if (inner < k_tile) {
     const int64_t f = sym::divisor_at_most(full_shape()[d], k_tile / inner);
     if (f > 1) split(d, f, Axis::kReduce);

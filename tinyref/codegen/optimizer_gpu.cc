@@ -245,14 +245,19 @@ void unroll_reduce(Kernel& k, const CodegenOptions& options) {
 // Tensor cores (Kernel: Opt kTensorCore): each warp a register tile of 16x8 mma tiles, the
 // block a few warps. Per step of 8 along K a warp loads 4 + 2 fragment values a lane for each
 // tile along m and n, and issues tiles_m x tiles_n mmas: the larger tile reuses more.
+// Staged (k_tile > 0), the block's warps first copy each K-tile of A and B into shared memory
+// (staging.h) and read their fragments from there.
 struct WarpTile {
   int64_t warps[2];  // warps a block along m and n
   int64_t tiles[2];  // 16x8 tiles a warp along m and n
+  int64_t k_tile;
 };
-constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}}, {{2, 2}, {4, 4}}, {{4, 2}, {2, 4}}, {{2, 4}, {4, 2}},
-                                   {{2, 2}, {2, 2}}, {{1, 1}, {2, 2}}, {{1, 1}, {1, 1}}};
+constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {{4, 2}, {2, 4}, 0},
+                                   {{2, 4}, {4, 2}, 0},  {{2, 2}, {2, 2}, 0},  {{1, 1}, {2, 2}, 0},
+                                   {{1, 1}, {1, 1}, 0},  {{2, 2}, {4, 4}, 32}, {{2, 2}, {2, 4}, 32},
+                                   {{4, 2}, {2, 4}, 32}};
 
-std::vector<Kernel> tensor_core_variants(const Kernel& k) {
+std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
   std::vector<Kernel> out;
   const std::vector<TensorCoreChoice> choices = tensor_core_choices(k);
   for (size_t c = 0; c < choices.size(); ++c) {
@@ -268,7 +273,7 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k) {
         ok = ok && trial.can_apply(o);
         if (ok) trial.apply(o);
       }
-      if (ok) out.push_back(std::move(trial));
+      if (ok && (w.k_tile == 0 || stage_k_tiles(trial, w.k_tile, options))) out.push_back(std::move(trial));
     }
   }
   return out;
@@ -284,7 +289,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
   const int64_t reduced = k.extent(Axis::kReduce);
   // Asked for, tensor cores come first (what runs unsearched); the search may still find a
   // float32 variant faster.
-  std::vector<Kernel> variants = options.tf32 ? tensor_core_variants(k) : std::vector<Kernel>{};
+  std::vector<Kernel> variants = options.tf32 ? tensor_core_variants(k, options) : std::vector<Kernel>{};
   // A reduction into too few outputs to fill the GPU with one thread each, split over a block's
   // threads (MNIST's weight gradients and batch statistics reduce 2e4 to 2e5 values each).
   auto group_choices = [&] {

@@ -103,7 +103,8 @@ TEST(TensorCoreChoices, RefusedWithAReasonWhereTheMmaCannotComputeIt) {
   EXPECT_FALSE(k.can_apply({OptKind::kTensorCore, 0, 16})) << "the mma's K is 8";
   k.apply({OptKind::kTensorCore, 0, 8});
   EXPECT_FALSE(k.can_apply({OptKind::kTensorCore, 0, 8})) << "once";
-  EXPECT_FALSE(k.can_apply({OptKind::kStage, k.first_of(Axis::kReduce), 16})) << "fragments come from global memory";
+  EXPECT_FALSE(k.can_apply({OptKind::kGroup, k.first_of(Axis::kReduce), 2})) << "a warp keeps whole sums";
+  EXPECT_FALSE(k.can_apply({OptKind::kVector, 0, 4})) << "fragments are scalars";
 }
 
 // --- what the lowering emits
@@ -130,6 +131,25 @@ TEST(TensorCoreLowering, AWarpComputesItsTilesWithOneMmaEachPerStepOfEight) {
   if (!cuda::nvrtc_available()) return;  // the CUDA toolkit: compile checks only where it is
   cuda::Compiler nvrtc(90, "");
   for (const Program& v : variants) EXPECT_NO_THROW(nvrtc.compile(render_cuda(v), v.name)) << v.opts;
+}
+
+TEST(TensorCoreLowering, StagedVariantsReadTheirFragmentsFromSharedMemory) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  int staged = 0;
+  for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), gpu_tf32_options())) {
+    if (p.opts.find("tensor_core") == std::string::npos || p.opts.find("stage") == std::string::npos) continue;
+    SCOPED_TRACE(p.opts + "\n" + p.to_string());
+    ++staged;
+    EXPECT_EQ(count(p, UOpKind::kDefineLocal), 2) << "A's and B's K-tiles";
+    EXPECT_EQ(count(p, UOpKind::kBarrier), 2);
+    int global_reads_in_loop = 0, depth = 0;
+    for (const UOp& u : p.uops) {
+      depth += u.kind == UOpKind::kRange ? 1 : u.kind == UOpKind::kEndRange ? -1 : 0;
+      global_reads_in_loop += depth > 1 && u.kind == UOpKind::kLoad && p.uops[u.src[0]].kind == UOpKind::kDefineGlobal;
+    }
+    EXPECT_EQ(global_reads_in_loop, 0) << "inside the tile, fragments come from shared memory only";
+  }
+  EXPECT_EQ(staged, 2 * 3) << "three staged warp tiles for each order of the sources";
 }
 
 TEST(TensorCoreLowering, OffByDefaultAndNeverOnTheCpu) {
@@ -195,8 +215,8 @@ TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     const auto mm = [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); };
-    EXPECT_EQ(expect_tensor_core_variants_match(mm, {{128, 64}, {64, 128}}, 64, seed), 2u * 7u)
-        << "both orders of the sources, every warp tile";
+    EXPECT_EQ(expect_tensor_core_variants_match(mm, {{128, 64}, {64, 128}}, 64, seed), 2u * 10u)
+        << "both orders of the sources, every warp tile, staged or not";
     // Sizes that only the smaller tiles divide (48 = 3 x 16 rows, 40 = 5 x 8 columns).
     EXPECT_GE(expect_tensor_core_variants_match(mm, {{48, 24}, {24, 40}}, 24, seed), 1u);
     // An epilogue after the reduce and a batch: the fragments' indices pass through both.
