@@ -14,6 +14,7 @@
 // (an element from another row, column or K) errs by the size of a whole term, far past it.
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -162,6 +163,34 @@ TEST(TensorCoreLowering, OffByDefaultAndNeverOnTheCpu) {
   Kernel cpu = gpu_kernel(a.matmul(b));
   cpu.gpu = false;
   EXPECT_TRUE(tensor_core_choices(cpu).empty());
+}
+
+// The convolutions of beautiful_mnist (what `./course mnist` trains), forward and backward: the
+// kernels that qualify take tensor cores, and every one lowers and renders (and compiles, where
+// NVRTC is). conv1 (one input channel) has no K of 8 and stays float32.
+TEST(TensorCoreLowering, TheMnistConvolutionsForwardAndBackwardLower) {
+  Tensor x = Tensor::randn({32, 1, 28, 28}, DType::kFloat32, "INTERP");
+  std::vector<Tensor> w = {Tensor::randn({32, 1, 5, 5}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({32, 32, 5, 5}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({64, 32, 3, 3}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({64, 64, 3, 3}, DType::kFloat32, "INTERP").requires_grad_()};
+  Tensor h = x.conv2d(w[0]).relu().conv2d(w[1]).relu().max_pool2d(2);
+  h.conv2d(w[2]).relu().conv2d(w[3]).relu().sum().backward();
+  std::vector<LazyRef> grads;
+  for (const Tensor& wi : w) grads.push_back(wi.grad().lazy());
+  int on_tensor_cores = 0, kernels = 0;
+  const bool nvrtc = cuda::nvrtc_available();
+  std::optional<cuda::Compiler> compiler;
+  if (nvrtc) compiler.emplace(90, "");
+  for (const ScheduleItem& item : create_schedule(grads)) {
+    if (item.is_copy) continue;
+    ++kernels;
+    const Program p = lower_item(item, gpu_tf32_options());
+    on_tensor_cores += p.opts.find("tensor_core") != std::string::npos;
+    const std::string src = render_cuda(p);
+    if (nvrtc) EXPECT_NO_THROW(compiler->compile(src, p.name)) << p.name << " (" << p.opts << ")";
+  }
+  EXPECT_GE(on_tensor_cores, 9) << "of " << kernels << " kernels: conv2-4 forward, their input and weight gradients";
 }
 
 // --- on a GPU, or on the CUDA emulator
