@@ -1,10 +1,12 @@
 // matmul_cuda: an n x n x n float32 matmul (n = 4096) by tinyref's generated CUDA kernel against
 // cuBLAS float32 without TF32 (PyTorch's torch.mm, allow_tf32 = False), on the same GPU in the
-// same run. The bar: at least 0.4 of cuBLAS (must), 0.8 (goal).
+// same run. The bar: at least 0.4 of cuBLAS (must), 0.8 (goal). Then the same on TF32
+// tensor cores: tinyref with TT_TF32=1 against cuBLAS with allow_tf32 = True (goal: 0.7).
 //
 //   bazel run --config=opt //bench:matmul_cuda            # on the GPU machine: devbin/run_all.sh
 //   pytorch {"workload": "matmul", "tflops": 51.4, ...}
 //   RESULT name=matmul_cuda ours=... anchor=51.4 ratio=...   (TFLOP/s; ratio = ours / cuBLAS)
+//   RESULT name=matmul_cuda_tf32 ours=... anchor=... ratio=...
 //
 // Timing (the same as the anchor's, bench/anchors/torch_cuda.py): after one untimed call, samples
 // of `reps` calls back to back with one wait at the end; the median per call. tinyref's calls
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -25,7 +28,7 @@ namespace {
 
 using tinyref::Tensor;
 
-constexpr double kMustRatio = 0.4, kGoalRatio = 0.8;
+constexpr double kMustRatio = 0.4, kGoalRatio = 0.8, kTf32GoalRatio = 0.7;
 
 // The largest error of c = a @ b over a spread of entries (every row and column is hit), each
 // relative to sum_k |a_ik b_kj|, the scale float32 rounding errors grow with. Checking all n^2
@@ -80,6 +83,24 @@ int main(int argc, char** argv) {
     std::printf("must (>= %.1f of cuBLAS): %s; goal (>= %.1f): %s\n", kMustRatio,
                 bench::verdict(ours / anchor_tflops >= kMustRatio).c_str(), kGoalRatio,
                 bench::verdict(ours / anchor_tflops >= kGoalRatio).c_str());
+
+    // TF32: inputs rounded to 10 mantissa bits (unit roundoff 2^-11), so the bound is
+    // 2 * 2^-11 + 2 n 2^-24 of the scale (tinyref/codegen/tensor_core_test.cc derives it).
+    const nlohmann::json torch_tf32 = bench::run_torch_anchor(
+        flags, "matmul", {"--n", ns, "--reps", std::to_string(reps), "--samples", std::to_string(samples), "--tf32"});
+    const double anchor_tf32 = torch_tf32.at("tflops").get<double>();
+    setenv("TT_TF32", "1", 1);
+    const double tf32_bound = 2.0 / 2048 + 2.0 * static_cast<double>(n) / 16777216;
+    const double err_tf32 = worst_relative_error(av, bv, a.matmul(b).to_vector<float>(), n);
+    TT_CHECK(err_tf32 < tf32_bound, "matmul_cuda: tinyref's TF32 result differs from float64 by " << err_tf32 << " (relative)");
+    const double seconds_tf32 = bench::seconds_per_call([&] { return a.matmul(b).realize(); }, reps, samples);
+    const double ours_tf32 = 2.0 * static_cast<double>(n * n * n) / seconds_tf32 * 1e-12;
+    unsetenv("TT_TF32");
+    std::printf("tinyref TT_TF32=1: %.2f TFLOP/s (%.3f ms), cuBLAS TF32: %.2f TFLOP/s; worst relative error %.2g "
+                "(TF32 bound %.2g)\n", ours_tf32, seconds_tf32 * 1e3, anchor_tf32, err_tf32, tf32_bound);
+    bench::print_result("matmul_cuda_tf32", ours_tf32, anchor_tf32, " unit=TFLOP/s n=" + ns);
+    std::printf("goal (>= %.1f of cuBLAS TF32): %s\n", kTf32GoalRatio,
+                bench::verdict(ours_tf32 / anchor_tf32 >= kTf32GoalRatio).c_str());
     return 0;
   });
 }

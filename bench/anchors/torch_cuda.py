@@ -2,7 +2,8 @@
 mnist_cuda.cc), each timed the way the benchmark times tinyref, on the same GPU in the same run.
 
   matmul: an n x n x n float32 matmul (torch.mm into a preallocated output, so cuBLAS), TF32
-          off: torch.backends.cuda.matmul.allow_tf32 = False. TFLOP/s = 2 n^3 / seconds.
+          off: torch.backends.cuda.matmul.allow_tf32 = False, unless --tf32 (then cuBLAS's TF32
+          tensor-core GEMM, the anchor of tinyref's TT_TF32=1). TFLOP/s = 2 n^3 / seconds.
   copy:   dst.copy_(src) on `elements` float32 values: the device's copy bandwidth, counting the
           bytes read and written (2 * 4 * elements); the yardstick of elementwise_cuda.
   mnist:  beautiful_mnist on the GPU, the workload of torch_mnist.py (imported from beside this
@@ -40,15 +41,15 @@ def timed(fn, warmup, reps, samples):
 
 
 def run_matmul(args):
-    # The default of allow_tf32 changed between releases; set it so cuBLAS does true float32.
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    # The default of allow_tf32 changed between releases: set it either way.
+    torch.backends.cuda.matmul.allow_tf32 = args.tf32
+    torch.backends.cudnn.allow_tf32 = args.tf32
     n = args.n
     a = torch.randn(n, n, device="cuda")
     b = torch.randn(n, n, device="cuda")
     c = torch.empty(n, n, device="cuda")
     seconds = timed(lambda: torch.mm(a, b, out=c), args.warmup, args.reps, args.samples)
-    return {"workload": "matmul", "n": n, "tf32": False, "seconds_median": seconds,
+    return {"workload": "matmul", "n": n, "tf32": args.tf32, "seconds_median": seconds,
             "tflops": 2.0 * n ** 3 / seconds * 1e-12}
 
 
@@ -73,6 +74,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workload", choices=["matmul", "copy", "mnist", "all"], default="all")
     parser.add_argument("--n", type=int, default=4096, help="matmul size")
+    parser.add_argument("--tf32", action="store_true", help="matmul: cuBLAS on TF32 tensor cores")
     parser.add_argument("--elements", type=int, default=256 << 20, help="copy: float32 values")
     parser.add_argument("--warmup", type=int, default=3, help="matmul and copy: untimed calls")
     parser.add_argument("--reps", type=int, default=10, help="matmul and copy: calls per sample")

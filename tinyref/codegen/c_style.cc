@@ -195,6 +195,13 @@ class CStyleRenderer {
         line("int " + e(i) + " = " + (u.tag == "lidx" ? lang_.thread_index : lang_.block_index) + ";");
         break;
       case UOpKind::kBarrier: line(lang_.barrier); break;
+      case UOpKind::kMma: {
+        TT_CHECK(!lang_.mma.empty(), "renderer: " << p_.name << " runs on tensor cores, which this language lacks");
+        std::string call = lang_.mma + "(";
+        for (size_t j = 0; j < u.src.size(); ++j) call += (j ? ", " : "") + e(u.src[j]);
+        bind(i, "mma", call + ")", false);
+        break;
+      }
       case UOpKind::kHReduce: {
         const int lanes = p_.uops[u.src[0]].lanes;
         std::string acc = e(u.src[0]) + "[0]";

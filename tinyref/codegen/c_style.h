@@ -32,6 +32,7 @@ struct CLanguage {
   bool vectors = false;       // GCC vector types for values with lanes > 1
   bool vector_structs = false;  // or the prefix's f32x4 struct (CUDA): brace-built, tt_broadcast,
                                 // and aligned loads and stores where LOAD/STORE's arg says so
+  std::string mma;            // the prefix's function for MMA (a0..a3, b0, b1, c0..c3 -> f32x4), if any
 };
 
 // The kernel function alone (no entry point): prefix, vector typedefs if any, the kernel.

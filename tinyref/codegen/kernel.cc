@@ -15,7 +15,7 @@ bool is_loop(Axis a) { return a == Axis::kGlobal || a == Axis::kReduce || a == A
 }  // namespace
 
 const char* axis_name(Axis a) {
-  static const char* names[] = {"global", "local", "group", "reduce", "upcast", "unroll", "vector", "outer_reduce"};
+  static const char* names[] = {"global", "local", "group", "reduce", "upcast", "unroll", "vector", "outer_reduce", "tensor_core"};
   return names[static_cast<int>(a)];
 }
 
@@ -154,12 +154,22 @@ void Kernel::split(size_t d, int64_t amount, Axis inner) {
   }
   reshape_all(shapes);
   axes.insert(axes.begin() + d + 1, inner);
+  if (tensor_core) {
+    for (int* t : {&tensor_core->row_hi, &tensor_core->row_lane, &tensor_core->col_lane, &tensor_core->col_pair, &tensor_core->k}) {
+      *t += *t > static_cast<int>(d);
+    }
+  }
   // The new dimension goes last; a loop kind (or a GPU thread digit) moves up to the end of the
-  // loops instead.
+  // loops instead. A tensor core's lanes stay the least significant digits of the thread index:
+  // a new thread dimension goes before them (a warp of its own).
   size_t to = ndim() - 1;
   if (is_loop(inner) || inner == Axis::kLocal) {
-    while (to > 0 && (axes[to] == Axis::kUpcast || axes[to] == Axis::kUnroll || axes[to] == Axis::kVector)) --to;
+    while (to > 0 && (axes[to] == Axis::kUpcast || axes[to] == Axis::kUnroll || axes[to] == Axis::kVector ||
+                      axes[to] == Axis::kTensorCore)) {
+      --to;
+    }
   }
+  if (tensor_core && inner == Axis::kLocal) to = static_cast<size_t>(std::min(tensor_core->row_lane, tensor_core->col_lane)) - 1;
   move(d + 1, to);
 }
 
@@ -168,10 +178,19 @@ void Kernel::move(size_t from, size_t to) {
   std::iota(perm.begin(), perm.end(), 0);
   perm.erase(perm.begin() + from);
   perm.insert(perm.begin() + to, static_cast<int>(from));
+  permute_dims(perm);
+}
+
+void Kernel::permute_dims(const std::vector<int>& perm) {
   for (ShapeTracker& st : sts) st = st.permute(perm);
   std::vector<Axis> a;
   for (int p : perm) a.push_back(axes[p]);
   axes = a;
+  if (tensor_core) {
+    for (int* t : {&tensor_core->row_hi, &tensor_core->row_lane, &tensor_core->col_lane, &tensor_core->col_pair, &tensor_core->k}) {
+      *t = static_cast<int>(std::find(perm.begin(), perm.end(), *t) - perm.begin());
+    }
+  }
 }
 
 std::optional<DType> Kernel::lane_dtype() const {
@@ -207,6 +226,14 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
     if (ndim() == 0 || (axes[0] != Axis::kGlobal && first_of(Axis::kGroup) < 0)) return no("the outermost loop is no output or group loop");
     return true;
   }
+  if (o.kind == OptKind::kTensorCore) {
+    if (tensor_core) return no("the kernel is on tensor cores already");
+    if (o.amount != 8) return no("the mma multiplies 8 of the reduce at a time");
+    const size_t choices = tensor_core_choices(*this).size();
+    return (o.axis >= 0 && static_cast<size_t>(o.axis) < choices) ||
+           no(choices == 0 ? "tensor cores need a fresh GPU kernel of a float32 sum of products with 16 | m, 8 | n, 8 | k"
+                           : "no such choice");
+  }
   if (o.axis < 0 || o.axis >= static_cast<int>(ndim())) return no("no such dimension");
   // A panel names its dimensions by position: every later opt would move them.
   if (pack_leaf >= 0) return no("packing comes last (only parallel may follow it)");
@@ -221,6 +248,7 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
   const Axis a = axes[o.axis];
   switch (o.kind) {
     case OptKind::kVector:
+      if (tensor_core) return no("a tensor core's fragments are scalars");
       if (first_of(Axis::kVector) >= 0) return no("the kernel has its vector dimension already");
       // A group's partials are one scalar per register-tile position: lanes of outputs do not fit.
       if (first_of(Axis::kGroup) >= 0 && a != Axis::kReduce) return no("a group reduce keeps no vectors of outputs");
@@ -245,6 +273,7 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       return (gpu && a == Axis::kGlobal) || no("threads split an output dimension of a GPU kernel");
     case OptKind::kGroup:
       if (a != Axis::kReduce) return no("not a reduce dimension");
+      if (tensor_core) return no("a tensor core's warps keep whole sums");
       if (first_of(Axis::kVector) >= 0 && !is_reduce_dim(first_of(Axis::kVector))) return no("a group reduce keeps no vectors of outputs");
       if (gpu) return first_of(Axis::kLocal) < 0 || no("a block's threads are its outputs already");
       return (first_of(Axis::kGroup) < 0 && first_of(Axis::kOuterReduce) < 0) || no("one group or stream per kernel");
@@ -261,6 +290,7 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       return o.axis == first_of(Axis::kReduce) || no("the K-tile loop is the first reduce dimension");
     case OptKind::kParallel:
     case OptKind::kPack:
+    case OptKind::kTensorCore:
       break;
   }
   return true;
@@ -307,6 +337,7 @@ void Kernel::apply(const Opt& o) {
       pack_leaf = static_cast<int>(o.amount);
       pack_at = o.axis;
       break;
+    case OptKind::kTensorCore: use_tensor_cores(o.axis); break;
   }
   applied.push_back(o);
 }
@@ -340,12 +371,101 @@ void Kernel::stream(size_t d, int64_t chunks) {
 void Kernel::stage(size_t d, int64_t k_tile) {
   // The K-tile loop keeps the first reduce dimension; the rest of the reduce (with the unrolled
   // part) is the tile, made about k_tile deep by splitting the first dimension if it is shorter.
-  const int64_t inner = extent(Axis::kReduce) / full_shape()[d] * extent(Axis::kUnroll);
+  const int64_t inner = extent(Axis::kReduce) / full_shape()[d] * extent(Axis::kUnroll) * extent(Axis::kTensorCore);
   if (inner < k_tile) {
     const int64_t f = sym::divisor_at_most(full_shape()[d], k_tile / inner);
     if (f > 1) split(d, f, Axis::kReduce);
   }
   stage_k_tiles = true;
+}
+
+void Kernel::use_tensor_cores(int choice) {
+  const TensorCoreChoice c = tensor_core_choices(*this)[choice];
+  // m -> (m/16, 2, 8), n -> (n/8, 4, 2), k -> (k/8, 8): the tile's digits right after each.
+  const Shape full = full_shape();
+  std::vector<std::vector<int64_t>> pieces(ndim());
+  std::vector<std::vector<Axis>> kinds(ndim());
+  for (size_t d = 0; d < ndim(); ++d) {
+    pieces[d] = {full[d]};
+    kinds[d] = {axes[d]};
+  }
+  pieces[c.m] = {full[c.m] / 16, 2, 8}, kinds[c.m] = {axes[c.m], Axis::kUpcast, Axis::kLocal};
+  pieces[c.n] = {full[c.n] / 8, 4, 2}, kinds[c.n] = {axes[c.n], Axis::kLocal, Axis::kUpcast};
+  pieces[c.k] = {full[c.k] / 8, 8}, kinds[c.k] = {axes[c.k], Axis::kTensorCore};
+  std::vector<Shape> shapes;
+  for (const ShapeTracker& st : sts) {
+    Shape s;
+    for (size_t d = 0; d < ndim(); ++d) {
+      for (int64_t p : pieces[d]) s.push_back(st.shape()[d] == 1 ? 1 : p);
+    }
+    shapes.push_back(s);
+  }
+  std::vector<int> start;  // where each old dimension's pieces begin
+  std::vector<Axis> new_axes;
+  for (size_t d = 0; d < ndim(); ++d) {
+    start.push_back(static_cast<int>(new_axes.size()));
+    new_axes.insert(new_axes.end(), kinds[d].begin(), kinds[d].end());
+  }
+  reshape_all(shapes);
+  axes = new_axes;
+  tensor_core = TensorCoreDims{start[c.m] + 1, start[c.m] + 2, start[c.n] + 1, start[c.n] + 2, start[c.k] + 1, c.a_src};
+  // Order: the old dimensions, then the lanes (least significant thread digits), then the
+  // fragment's unrolled dimensions.
+  const TensorCoreDims t = *tensor_core;
+  std::vector<int> perm;
+  for (int d = 0; d < static_cast<int>(ndim()); ++d) {
+    if (d != t.row_hi && d != t.row_lane && d != t.col_lane && d != t.col_pair && d != t.k) perm.push_back(d);
+  }
+  perm.insert(perm.end(), {t.row_lane, t.col_lane, t.row_hi, t.col_pair, t.k});
+  permute_dims(perm);
+}
+
+std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k) {
+  const AstNode* r = k.reduce;
+  if (!k.gpu || r == nullptr || r->op != Op::SUM || r->src[0]->op != Op::MUL || k.tensor_core || k.stage_k_tiles) return {};
+  for (Axis a : k.axes) {
+    if (a != Axis::kGlobal && a != Axis::kReduce) return {};
+  }
+  bool f32 = true;
+  std::vector<std::vector<size_t>> leaves(2);  // the BUFFER and CONST leaves under each source
+  std::function<void(const AstNode*, int)> walk = [&](const AstNode* n, int side) {
+    f32 = f32 && n->dtype == DType::kFloat32;
+    if (n->op == Op::BUFFER || n->op == Op::CONST) leaves[side].push_back(static_cast<size_t>(k.st_index(n)));
+    for (const AstRef& s : n->src) walk(s.get(), side);
+  };
+  for (int side = 0; side < 2; ++side) walk(r->src[0]->src[side].get(), side);
+  if (!f32) return {};
+  const Shape full = k.full_shape();
+  // Whether no leaf of a side moves along d: its position and validity do not name d (where no
+  // single stride says, a padded image's two views).
+  const auto constant_along = [&](int side, size_t d) {
+    for (size_t leaf : leaves[side]) {
+      if (k.stride(leaf, d) == std::optional<int64_t>(0)) continue;
+      const ShapeTracker& st = k.sts[leaf];
+      std::vector<sym::Expr> idx;
+      for (size_t e = 0; e < k.ndim(); ++e) {
+        idx.push_back(st.shape()[e] == 1 ? sym::num(0) : sym::var(static_cast<int>(e), "d" + std::to_string(e), 0, st.shape()[e] - 1));
+      }
+      const auto [pos, valid] = st.expr(idx);
+      if (sym::contains_var(pos, static_cast<int>(d)) || sym::contains_var(valid, static_cast<int>(d))) return false;
+    }
+    return true;
+  };
+  // The innermost dimension that qualifies: the contiguous one, where there is one.
+  const auto last = [&](Axis kind, int64_t multiple, const std::function<bool(size_t)>& ok) {
+    for (size_t d = k.ndim(); d-- > 0;) {
+      if (k.axes[d] == kind && full[d] % multiple == 0 && ok(d)) return static_cast<int>(d);
+    }
+    return -1;
+  };
+  std::vector<TensorCoreChoice> out;
+  const int kd = last(Axis::kReduce, 8, [](size_t) { return true; });
+  for (int a = 0; a < 2 && kd >= 0; ++a) {
+    const int m = last(Axis::kGlobal, 16, [&](size_t d) { return constant_along(1 - a, d); });
+    const int n = last(Axis::kGlobal, 8, [&](size_t d) { return constant_along(a, d) && static_cast<int>(d) != m; });
+    if (m >= 0 && n >= 0) out.push_back({static_cast<size_t>(m), static_cast<size_t>(n), static_cast<size_t>(kd), a});
+  }
+  return out;
 }
 
 std::string Kernel::name() const {

@@ -42,9 +42,29 @@ enum class Axis {
                  // share into the output buffer, which is cleared first (a weight gradient: the
                  // batch outside the weight loops, so a few images' data stay in cache while
                  // every weight uses them)
+  kTensorCore,   // GPU: the 8 of the reduce that one tensor-core mma adds up (no loop: each lane
+                 // holds two of the 8 in each fragment register; TensorCoreDims)
 };
 
 const char* axis_name(Axis a);
+
+// Where a tensor-core kernel's mma sits (Opt kTensorCore): five dimensions of the kernel. A warp
+// computes a 16x8 tile of outputs, 8 of the reduce at a time; its lane is row_lane * 4 + col_lane
+// (the two least significant digits of the thread index). PTX's layout of mma.m16n8k8 .tf32
+// (groupID = lane / 4 = row_lane, threadID_in_group = lane % 4 = col_lane), per lane:
+//   the outputs d0..d3 (and accumulators c0..c3): d_i at row row_lane + 8 * row_hi and column
+//                 2 * col_lane + col_pair, where row_hi = i / 2 and col_pair = i % 2
+//   A's a0..a3:   a_i at row row_lane + 8 * (i % 2), K col_lane + 4 * (i / 2)
+//   B's b0, b1:   b_j at K col_lane + 4 * j, column row_lane
+// The outputs are an ordinary register tile (row_hi, col_pair: kUpcast) over thread digits
+// (row_lane, col_lane: kLocal); A and B are read with the lane's digits moved to where their
+// fragments need them (reduce_lowering.cc).
+struct TensorCoreDims {
+  int row_hi = -1, row_lane = -1;    // the tile's 16 rows: 2 (kUpcast) x 8 (kLocal)
+  int col_lane = -1, col_pair = -1;  // its 8 columns: 4 (kLocal) x 2 (kUpcast)
+  int k = -1;                        // the mma's 8 of the reduce (kTensorCore)
+  int a_src = 0;                     // which source of the reduce's MUL is A (rows x K); the other is B
+};
 
 class Kernel {
  public:
@@ -62,6 +82,7 @@ class Kernel {
                                        // staged in shared memory (staging.h)
   int pack_leaf = -1;                  // CPU: the input copied into a packed panel (packing.h)...
   int pack_at = -1;                    // ...at the top of each iteration of this output loop
+  std::optional<TensorCoreDims> tensor_core;  // GPU: the reduce runs on tensor cores (Opt kTensorCore)
   std::vector<Opt> applied;            // the optimizations, in order: replayed, they rebuild this
 
   // Whether `opt` applies to this kernel as it is now; if not, why (in *why, if given).
@@ -102,14 +123,27 @@ class Kernel {
   void split(size_t d, int64_t amount, Axis inner);
   // Moves dimension `from` to position `to` in every ShapeTracker.
   void move(size_t from, size_t to);
+  void permute_dims(const std::vector<int>& perm);  // every ShapeTracker, the kinds and tensor_core
   void group(size_t d, int64_t amount);
   void stream(size_t d, int64_t chunks);
   void stage(size_t d, int64_t k_tile);
   bool can_pack(const Opt& o, std::string* reason) const;
+  void use_tensor_cores(int choice);
 
   void reshape_all(const std::vector<Shape>& shapes);
   std::unordered_map<const AstNode*, int> leaf_index_;
 };
+
+// The ways a kernel can run on tensor cores (Opt kTensorCore's axis indexes this list): a GPU
+// kernel with no optimization yet whose reduce is a float32 SUM of a MUL, with an output
+// dimension m (a multiple of 16) along which the MUL's B source is constant, another one n (a
+// multiple of 8) along which its A source is, and a reduce dimension k (a multiple of 8): a
+// matmul, a batched matmul, a convolution's channels. Empty where none fits.
+struct TensorCoreChoice {
+  size_t m, n, k;
+  int a_src;
+};
+std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k);
 
 }  // namespace tinyref
 

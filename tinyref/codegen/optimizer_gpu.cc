@@ -242,6 +242,43 @@ void unroll_reduce(Kernel& k, const CodegenOptions& options) {
   if (k.full_shape()[d] % 4 == 0 && k.upcast_size() * 4 <= options.max_upcast) k.apply({OptKind::kUnroll, static_cast<int>(d), 4});
 }
 
+// Tensor cores (Kernel: Opt kTensorCore): each warp a register tile of 16x8 mma tiles, the
+// block a few warps. Per step of 8 along K a warp loads 4 + 2 fragment values a lane for each
+// tile along m and n, and issues tiles_m x tiles_n mmas: the larger tile reuses more.
+// Staged (k_tile > 0), the block's warps first copy each K-tile of A and B into shared memory
+// (staging.h) and read their fragments from there.
+struct WarpTile {
+  int64_t warps[2];  // warps a block along m and n
+  int64_t tiles[2];  // 16x8 tiles a warp along m and n
+  int64_t k_tile;
+};
+constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {{4, 2}, {2, 4}, 0},
+                                   {{2, 4}, {4, 2}, 0},  {{2, 2}, {2, 2}, 0},  {{1, 1}, {2, 2}, 0},
+                                   {{1, 1}, {1, 1}, 0},  {{2, 2}, {4, 4}, 32}, {{2, 2}, {2, 4}, 32},
+                                   {{4, 2}, {2, 4}, 32}};
+
+std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
+  std::vector<Kernel> out;
+  const std::vector<TensorCoreChoice> choices = tensor_core_choices(k);
+  for (size_t c = 0; c < choices.size(); ++c) {
+    for (const WarpTile& w : kWarpTiles) {
+      Kernel trial = k;
+      trial.apply({OptKind::kTensorCore, static_cast<int>(c), 8});
+      // The old dimensions keep their places: m / 16 at m, n / 8 at n.
+      const int m = static_cast<int>(choices[c].m), n = static_cast<int>(choices[c].n);
+      bool ok = true;
+      for (const Opt& o : {Opt{OptKind::kLocal, m, w.warps[0]}, Opt{OptKind::kLocal, n, w.warps[1]},
+                           Opt{OptKind::kUpcast, m, w.tiles[0]}, Opt{OptKind::kUpcast, n, w.tiles[1]}}) {
+        if (o.amount == 1) continue;
+        ok = ok && trial.can_apply(o);
+        if (ok) trial.apply(o);
+      }
+      if (ok && (w.k_tile == 0 || stage_k_tiles(trial, w.k_tile, options))) out.push_back(std::move(trial));
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& options) {
@@ -250,7 +287,9 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
   if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return {k};
   const int64_t outputs = k.extent(Axis::kGlobal);
   const int64_t reduced = k.extent(Axis::kReduce);
-  std::vector<Kernel> variants;
+  // Asked for, tensor cores come first (what runs unsearched); the search may still find a
+  // float32 variant faster.
+  std::vector<Kernel> variants = options.tf32 ? tensor_core_variants(k, options) : std::vector<Kernel>{};
   // A reduction into too few outputs to fill the GPU with one thread each, split over a block's
   // threads (MNIST's weight gradients and batch statistics reduce 2e4 to 2e5 values each).
   auto group_choices = [&] {

@@ -10,6 +10,7 @@
 #define TINYREF_CODEGEN_OPTIONS_H_
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 
 namespace tinyref {
@@ -30,9 +31,18 @@ struct CodegenOptions {
   // A reduction into fewer outputs than this may take a block of threads per output (a group
   // reduce); the lazy graph splits longer reductions on such a device to stay below it.
   int64_t group_reduce_max_outputs = int64_t{1} << 18;
+  // GPU: float32 sums of products (matmuls, convolutions) on TF32 tensor cores, their inputs
+  // rounded to 10 mantissa bits (optimizer_gpu.cc; the CUDA devices set it from TT_TF32=1).
+  bool tf32 = false;
   Language language = Language::kNone;
   std::string target = "";  // what the options were chosen for and why (TT_DEBUG=2 prints it once)
 };
+
+// Whether TT_TF32=1 asks the CUDA devices for tensor cores (CodegenOptions::tf32).
+inline bool tf32_requested() {
+  const char* e = std::getenv("TT_TF32");
+  return e != nullptr && std::string(e) == "1";
+}
 
 }  // namespace tinyref
 

@@ -41,10 +41,14 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
   std::vector<int> tile_loop = open_k_tile();  // staged: the loop over K-tiles, else none
   std::vector<int> reduce_open =
       ix_.open_loops({Axis::kReduce}, false, tile_loop.empty() ? 0 : k_.first_of(Axis::kReduce) + 1);
-  for (size_t i = 0; i < ups.size(); ++i) {
-    for (const auto& r : ix_.combos(Axis::kUnroll, ups[i])) {
-      Val next = b_.alu(combine, dt, {Val{accs[i], {}}, render(red->src[0].get(), r)});
-      b_.emit_typed(UOpKind::kAssign, dt, {accs[i], next.lanes.empty() ? next.id : b_.as_vector(next)}, b_.uop(accs[i]).lanes);
+  if (k_.tensor_core) {
+    mma_steps(ups, accs, render);
+  } else {
+    for (size_t i = 0; i < ups.size(); ++i) {
+      for (const auto& r : ix_.combos(Axis::kUnroll, ups[i])) {
+        Val next = b_.alu(combine, dt, {Val{accs[i], {}}, render(red->src[0].get(), r)});
+        b_.emit_typed(UOpKind::kAssign, dt, {accs[i], next.lanes.empty() ? next.id : b_.as_vector(next)}, b_.uop(accs[i]).lanes);
+      }
     }
   }
   ix_.close_loops(reduce_open);
@@ -124,6 +128,62 @@ void ReduceLowering::combine_by_columns(int local, int n, double init, Op combin
   }
   b_.emit(UOp{UOpKind::kBarrier});
   for (int i = 0; i < n; ++i) results[i] = {b_.emit_typed(UOpKind::kLoad, dt, {local, b_.int_const(i)}), {}};
+}
+
+// A tensor-core kernel's loop body (kernel.h: TensorCoreDims): for each 16x8 tile of the warp's
+// register tile (the upcast positions with row_hi = col_pair = 0) and each unrolled position,
+// this lane's A and B fragments and one MMA into the tile's four accumulators. A fragment is
+// the MUL's source rendered with the lane's digits moved: the mma's K (no index of its own) is
+// col_lane or col_lane + 4; B's column is row_lane, so for B the column digits (col_lane,
+// col_pair) become row_lane / 2 and row_lane % 2. Such a rendering is keyed by an assignment of
+// -2 or -3 to the moved dimensions (index_of reads -1 and below as "the dimension's index"), so
+// the linearizer's cache keeps it apart from the ordinary value.
+void ReduceLowering::mma_steps(const std::vector<std::vector<int64_t>>& ups, const std::vector<int>& accs,
+                               const Render& render) {
+  const TensorCoreDims t = *k_.tensor_core;
+  const AstNode* mul = k_.reduce->src[0].get();
+  const AstNode* a = mul->src[t.a_src].get();
+  const AstNode* b = mul->src[1 - t.a_src].get();
+  const int row_lane = ix_.dim_index(t.row_lane), col_lane = ix_.dim_index(t.col_lane);
+  const int k_of[2] = {col_lane, b_.alu_uop(Op::ADD, DType::kInt32, 1, {col_lane, b_.int_const(4)})};
+  const int b_col_lane = b_.alu_uop(Op::IDIV, DType::kInt32, 1, {row_lane, b_.int_const(2)});
+  const int b_col_pair = b_.alu_uop(Op::MOD, DType::kInt32, 1, {row_lane, b_.int_const(2)});
+  std::map<std::vector<int64_t>, int> acc_at;
+  for (size_t i = 0; i < ups.size(); ++i) acc_at[ups[i]] = accs[i];
+  for (const std::vector<int64_t>& tile : ups) {
+    if (tile[t.row_hi] != 0 || tile[t.col_pair] != 0) continue;
+    for (const std::vector<int64_t>& r : ix_.combos(Axis::kUnroll, tile)) {
+      std::vector<int> src;
+      for (int i = 0; i < 4; ++i) {  // a_i: row row_lane + 8 * (i % 2), K col_lane + 4 * (i / 2)
+        std::vector<int64_t> at = r;
+        at[t.row_hi] = i % 2;
+        at[t.k] = -2 - i / 2;
+        ix_.dim_index(t.k) = k_of[i / 2];
+        src.push_back(render(a, at).id);
+      }
+      ix_.dim_index(t.col_lane) = b_col_lane;
+      ix_.dim_index(t.col_pair) = b_col_pair;
+      for (int j = 0; j < 2; ++j) {  // b_j: K col_lane + 4 * j, column row_lane
+        std::vector<int64_t> at = r;
+        at[t.col_lane] = at[t.col_pair] = -2;
+        at[t.k] = -2 - j;
+        ix_.dim_index(t.k) = k_of[j];
+        src.push_back(render(b, at).id);
+      }
+      ix_.dim_index(t.col_lane) = col_lane;
+      ix_.dim_index(t.col_pair) = ix_.dim_index(t.k) = -1;
+      for (int i = 0; i < 4; ++i) {  // c_i: row_hi = i / 2, col_pair = i % 2
+        std::vector<int64_t> at = tile;
+        at[t.row_hi] = i / 2;
+        at[t.col_pair] = i % 2;
+        src.push_back(acc_at.at(at));
+      }
+      const int mma = b_.emit_typed(UOpKind::kMma, DType::kFloat32, src, 4);
+      for (int i = 0; i < 4; ++i) {
+        b_.emit_typed(UOpKind::kAssign, DType::kFloat32, {src[6 + i], b_.emit_typed(UOpKind::kGep, DType::kFloat32, {mma}, 1, i)});
+      }
+    }
+  }
 }
 
 int ReduceLowering::slot(int row, int64_t n, int col) {  // row * n + col

@@ -60,6 +60,7 @@ class ReduceLowering {
   int64_t group_size() const;
   void combine_by_columns(int local, int n, double init, Op combine, DType dt, std::vector<Val>& results);
   int slot(int row, int64_t n, int col);
+  void mma_steps(const std::vector<std::vector<int64_t>>& ups, const std::vector<int>& accs, const Render& render);
   std::vector<int> open_k_tile();
   void close_k_tile(const std::vector<int>& loop);
 

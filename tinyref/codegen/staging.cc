@@ -15,7 +15,7 @@ namespace {
 
 bool varies_inside_a_tile(const Kernel& k, size_t d, int outer) {
   switch (k.axes[d]) {
-    case Axis::kLocal: case Axis::kUpcast: case Axis::kUnroll: case Axis::kVector: return true;
+    case Axis::kLocal: case Axis::kUpcast: case Axis::kUnroll: case Axis::kVector: case Axis::kTensorCore: return true;
     case Axis::kReduce: return static_cast<int>(d) != outer;
     default: return false;
   }

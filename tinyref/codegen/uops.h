@@ -47,6 +47,9 @@ enum class UOpKind {
   kHReduce,       // src: vector; op: SUM or RMAX across its lanes -> scalar
   kSpecial,       // GPU only. arg: extent; tag "gidx" (block index) or "lidx" (thread index).
   kBarrier,       // GPU only. Every thread of the block waits here (before reading DEFINE_LOCAL).
+  kMma,           // GPU only. A warp's 16x8x8 TF32 multiply-add (mma.sync m16n8k8): src a0..a3,
+                  // b0, b1, c0..c3, this lane's fragments (kernel.h: TensorCoreDims); a float32
+                  // vector of 4 lanes, this lane's d0..d3.
 };
 
 const char* uop_kind_name(UOpKind k);

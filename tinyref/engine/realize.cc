@@ -48,6 +48,7 @@ std::vector<std::string> cache_keys(const std::vector<ScheduleItem>& items) {
     if (item.is_copy || item.bufs[0]->numel() == 0) continue;
     std::ostringstream key;
     key << item.bufs[0]->device() << "|" << ast_key(item.ast);
+    if (tf32_requested()) key << "|tf32";  // another program, and another search choice
     for (const BufferArg& b : buffer_args(item)) key << "|" << dtype_name(b.dtype) << ":" << b.size;
     keys[i] = key.str();
   }

@@ -132,6 +132,7 @@ class InterpKernel : public CompiledKernel {
         case UOpKind::kBroadcast: val[pc].fill(val[u.src[0]][0]); break;
         case UOpKind::kSpecial:
         case UOpKind::kBarrier:
+        case UOpKind::kMma:
           // The interpreter runs loops only; CodegenOptions without `gpu` never produce these.
           TT_CHECK(false, "INTERP: " << program.name << " is a GPU program (" << uop_kind_name(u.kind) << ")");
           break;

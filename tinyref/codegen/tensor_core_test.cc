@@ -1,0 +1,305 @@
+// TF32 tensor cores (Opt kTensorCore, kernel.h: TensorCoreDims): which kernels qualify, what the
+// lowering emits, and every tensor-core variant run against a float64 reference, on a GPU or on
+// the CUDA emulator (whose tt_mma_tf32 is a C++ version of the same fragments: cuda_renderer.cc).
+//
+// The tolerance, derived. TF32 keeps 10 of float32's 23 mantissa bits; rounding to nearest, its
+// unit roundoff is u = 2^-11: each input is a(1 + d), |d| <= u. A product of two rounded inputs
+// is exact in float32 (11 + 11 significant bits), so a term's error is at most (2u + u^2)|a b|.
+// The K terms are added in float32 (unit roundoff v = 2^-24) in an order we do not know, with up
+// to K - 1 roundings, each at most v times a partial sum bounded by sum|a b| (Higham's recursive
+// summation bound, gamma_{K-1} ~ (K - 1) v); tensor cores may truncate instead of rounding, which
+// doubles v. So for C = A B,
+//     |C_ij - exact_ij| <= (2u + u^2 + 2 K v) * sum_k |A_ik B_kj|
+// elementwise, with the scale sum_k |A_ik B_kj| computed in float64. A wrong fragment or lane
+// (an element from another row, column or K) errs by the size of a whole term, far past it.
+#include <cmath>
+#include <cstdlib>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "tests/testing/testing.h"
+#include "tinyref/backends/cuda/compiler.h"
+#include "tinyref/backends/cuda/nvrtc.h"
+#include "tinyref/backends/registry.h"
+#include "tinyref/codegen/cuda_renderer.h"
+#include "tinyref/codegen/kernel.h"
+#include "tinyref/engine/realize.h"
+#include "tinyref/engine/search.h"
+#include "tinyref/error.h"
+#include "tinyref/tensor.h"
+
+namespace tinyref {
+namespace {
+
+constexpr double kTf32Roundoff = 1.0 / 2048;         // 2^-11
+constexpr double kFloat32Roundoff = 1.0 / 16777216;  // 2^-24
+
+double tf32_bound(int64_t k) { return 2 * kTf32Roundoff + kTf32Roundoff * kTf32Roundoff + 2.0 * k * kFloat32Roundoff; }
+
+// TT_TF32=1 for one scope (the CUDA devices read it for each kernel they lower).
+class Tf32On {
+ public:
+  Tf32On() { setenv("TT_TF32", "1", 1); }
+  ~Tf32On() { unsetenv("TT_TF32"); }
+};
+
+CodegenOptions gpu_tf32_options() {
+  CodegenOptions o;
+  o.gpu = true;
+  o.tf32 = true;
+  o.language = Language::kCuda;
+  return o;
+}
+
+Kernel gpu_kernel(const Tensor& t) {
+  const ScheduleItem item = create_schedule({t.lazy()}).back();
+  Kernel k(item.ast, buffer_args(item));
+  k.gpu = true;
+  return k;
+}
+
+int count(const Program& p, UOpKind kind) {
+  int n = 0;
+  for (const UOp& u : p.uops) n += u.kind == kind;
+  return n;
+}
+
+std::string gpu() {
+  const std::string dev = cuda_or_emulator();
+  if (dev == "CUDA_EMU") testing_util::running_emulated(dev, "no GPU here: the tensor-core kernels run on the CUDA emulator");
+  return dev;
+}
+
+// --- which kernels qualify
+
+TEST(TensorCoreChoices, AMatmulHasOneForEachOrderOfItsSources) {
+  Tensor a = Tensor::randn({64, 32}, DType::kFloat32, "INTERP"), b = Tensor::randn({32, 48}, DType::kFloat32, "INTERP");
+  Kernel k = gpu_kernel(a.matmul(b));
+  const std::vector<TensorCoreChoice> choices = tensor_core_choices(k);
+  ASSERT_EQ(choices.size(), 2u) << "rows of a by columns of b, or (transposed) columns of b by rows of a";
+  EXPECT_NE(choices[0].m, choices[0].n);
+  EXPECT_EQ(choices[0].m, choices[1].n);
+  EXPECT_TRUE(k.can_apply({OptKind::kTensorCore, 0, 8}));
+}
+
+TEST(TensorCoreChoices, RefusedWithAReasonWhereTheMmaCannotComputeIt) {
+  const auto refused = [](const Tensor& t, const std::string& what) {
+    Kernel k = gpu_kernel(t);
+    std::string why;
+    EXPECT_FALSE(k.can_apply({OptKind::kTensorCore, 0, 8}, &why)) << what;
+    EXPECT_NE(why.find("tensor"), std::string::npos) << what << ": " << why;
+    EXPECT_THROW(k.apply({OptKind::kTensorCore, 0, 8}), Error) << what;
+  };
+  Tensor a = Tensor::randn({64, 32}, DType::kFloat32, "INTERP"), b = Tensor::randn({32, 48}, DType::kFloat32, "INTERP");
+  refused(a.cast(DType::kFloat64).matmul(b.cast(DType::kFloat64)), "float64");
+  refused(Tensor::randn({64, 36}, DType::kFloat32, "INTERP").matmul(Tensor::randn({36, 48}, DType::kFloat32, "INTERP")),
+          "K = 36, no multiple of 8");
+  refused(Tensor::randn({24, 32}, DType::kFloat32, "INTERP").matmul(Tensor::randn({32, 12}, DType::kFloat32, "INTERP")),
+          "neither 24 nor 12 a multiple of 16");
+  refused((a.reshape({64, 32, 1}) * b.reshape({1, 32, 48})).max({1}), "a max of products");
+  refused(a.sum({1}), "a sum of no products");
+  Kernel k = gpu_kernel(a.matmul(b));
+  EXPECT_FALSE(k.can_apply({OptKind::kTensorCore, 0, 16})) << "the mma's K is 8";
+  k.apply({OptKind::kTensorCore, 0, 8});
+  EXPECT_FALSE(k.can_apply({OptKind::kTensorCore, 0, 8})) << "once";
+  EXPECT_FALSE(k.can_apply({OptKind::kGroup, k.first_of(Axis::kReduce), 2})) << "a warp keeps whole sums";
+  EXPECT_FALSE(k.can_apply({OptKind::kVector, 0, 4})) << "fragments are scalars";
+}
+
+// --- what the lowering emits
+
+TEST(TensorCoreLowering, AWarpComputesItsTilesWithOneMmaEachPerStepOfEight) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  const std::vector<Program> variants = lower_variants(create_schedule({a.matmul(b).lazy()}).back(), gpu_tf32_options());
+  ASSERT_FALSE(variants.empty());
+  const Program& p = variants[0];  // 2x2 warps, each 2x4 tiles of 16x8: a block covers 64x64
+  SCOPED_TRACE(p.opts + "\n" + p.to_string());
+  EXPECT_NE(p.opts.find("tensor_core"), std::string::npos) << "asked for, tensor cores come first";
+  EXPECT_EQ(p.local_size, 4 * 32);
+  EXPECT_EQ(p.global_size, (256 / 64) * (512 / 64));
+  EXPECT_EQ(count(p, UOpKind::kMma), 2 * 4);
+  EXPECT_EQ(count(p, UOpKind::kDefineAcc), 2 * 4 * 4) << "four accumulators a tile";
+  EXPECT_EQ(count(p, UOpKind::kStore), 2 * 4 * 4);
+  // A's fragments: 4 a tile row, B's 2 a tile column (shared by the other tiles: loaded once).
+  EXPECT_EQ(count(p, UOpKind::kLoad), 2 * 4 + 4 * 2);
+  int loops = 0;
+  for (const UOp& u : p.uops) loops += u.kind == UOpKind::kRange;
+  EXPECT_EQ(loops, 1) << "K / 8 steps";
+  const std::string src = render_cuda(p);
+  EXPECT_NE(src.find("tt_mma_tf32("), std::string::npos);
+  if (!cuda::nvrtc_available()) return;  // the CUDA toolkit: compile checks only where it is
+  cuda::Compiler nvrtc(90, "");
+  for (const Program& v : variants) EXPECT_NO_THROW(nvrtc.compile(render_cuda(v), v.name)) << v.opts;
+}
+
+TEST(TensorCoreLowering, StagedVariantsReadTheirFragmentsFromSharedMemory) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  int staged = 0;
+  for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), gpu_tf32_options())) {
+    if (p.opts.find("tensor_core") == std::string::npos || p.opts.find("stage") == std::string::npos) continue;
+    SCOPED_TRACE(p.opts + "\n" + p.to_string());
+    ++staged;
+    EXPECT_EQ(count(p, UOpKind::kDefineLocal), 2) << "A's and B's K-tiles";
+    EXPECT_EQ(count(p, UOpKind::kBarrier), 2);
+    int global_reads_in_loop = 0, depth = 0;
+    for (const UOp& u : p.uops) {
+      depth += u.kind == UOpKind::kRange ? 1 : u.kind == UOpKind::kEndRange ? -1 : 0;
+      global_reads_in_loop += depth > 1 && u.kind == UOpKind::kLoad && p.uops[u.src[0]].kind == UOpKind::kDefineGlobal;
+    }
+    EXPECT_EQ(global_reads_in_loop, 0) << "inside the tile, fragments come from shared memory only";
+  }
+  EXPECT_EQ(staged, 2 * 3) << "three staged warp tiles for each order of the sources";
+}
+
+TEST(TensorCoreLowering, OffByDefaultAndNeverOnTheCpu) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  CodegenOptions plain = gpu_tf32_options();
+  plain.tf32 = false;
+  for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), plain)) {
+    EXPECT_EQ(p.opts.find("tensor_core"), std::string::npos) << p.opts;
+  }
+  Kernel cpu = gpu_kernel(a.matmul(b));
+  cpu.gpu = false;
+  EXPECT_TRUE(tensor_core_choices(cpu).empty());
+}
+
+// The convolutions of beautiful_mnist (what `./course mnist` trains), forward and backward: the
+// kernels that qualify take tensor cores, and every one lowers and renders (and compiles, where
+// NVRTC is). conv1 (one input channel) has no K of 8 and stays float32.
+TEST(TensorCoreLowering, TheMnistConvolutionsForwardAndBackwardLower) {
+  Tensor x = Tensor::randn({32, 1, 28, 28}, DType::kFloat32, "INTERP");
+  std::vector<Tensor> w = {Tensor::randn({32, 1, 5, 5}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({32, 32, 5, 5}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({64, 32, 3, 3}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({64, 64, 3, 3}, DType::kFloat32, "INTERP").requires_grad_()};
+  Tensor h = x.conv2d(w[0]).relu().conv2d(w[1]).relu().max_pool2d(2);
+  h.conv2d(w[2]).relu().conv2d(w[3]).relu().sum().backward();
+  std::vector<LazyRef> grads;
+  for (const Tensor& wi : w) grads.push_back(wi.grad().lazy());
+  int on_tensor_cores = 0, kernels = 0;
+  const bool nvrtc = cuda::nvrtc_available();
+  std::optional<cuda::Compiler> compiler;
+  if (nvrtc) compiler.emplace(90, "");
+  for (const ScheduleItem& item : create_schedule(grads)) {
+    if (item.is_copy) continue;
+    ++kernels;
+    const Program p = lower_item(item, gpu_tf32_options());
+    on_tensor_cores += p.opts.find("tensor_core") != std::string::npos;
+    const std::string src = render_cuda(p);
+    if (nvrtc) EXPECT_NO_THROW(compiler->compile(src, p.name)) << p.name << " (" << p.opts << ")";
+  }
+  EXPECT_GE(on_tensor_cores, 9) << "of " << kernels << " kernels: conv2-4 forward, their input and weight gradients";
+}
+
+// --- on a GPU, or on the CUDA emulator
+
+// Runs every tensor-core variant of the last kernel of f(inputs) on the GPU and checks each
+// element against float64 within tf32_bound(k) of its scale (scale(inputs): float64, per element).
+// Returns how many variants ran.
+size_t expect_tensor_core_variants_match(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+                                         const std::vector<Shape>& shapes, int64_t k, uint64_t seed) {
+  const std::string dev = gpu();
+  Tf32On tf32;
+  Tensor::manual_seed(seed);
+  std::vector<Tensor> cpu64, abs64, on_gpu;
+  for (const Shape& s : shapes) {
+    Tensor x = Tensor::randn(s, DType::kFloat32, "CPU").realize();
+    cpu64.push_back(x.cast(DType::kFloat64));
+    abs64.push_back(x.cast(DType::kFloat64).abs());
+    on_gpu.push_back(x.to(dev));
+  }
+  const std::vector<double> want = f(cpu64).to_doubles(), scale = f(abs64).to_doubles();
+  Tensor out = f(on_gpu);
+  std::vector<ScheduleItem> items = create_schedule({out.lazy()});
+  const ScheduleItem item = items.back();
+  items.pop_back();
+  run_schedule(items);
+  Device& device = get_device(dev);
+  size_t ran = 0;
+  for (const Program& p : lower_variants(item, device.codegen_options())) {
+    if (p.opts.find("tensor_core") == std::string::npos) continue;
+    ++ran;
+    Buffer result(device, DType::kFloat32, want.size());
+    std::vector<void*> ptrs = {result.ptr()};
+    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
+    device.launch(*device.compile(p), ptrs);
+    std::vector<float> got(want.size());
+    result.copy_out(got.data());
+    int bad = 0;
+    for (size_t i = 0; i < want.size() && bad < 5; ++i) {
+      const double allowed = tf32_bound(k) * scale[i];
+      if (!(std::abs(got[i] - want[i]) <= allowed)) {
+        ADD_FAILURE() << p.name << " (" << p.opts << "), element " << i << ": expected " << want[i] << " (float64), got "
+                      << got[i] << "; TF32 allows " << allowed << " (" << tf32_bound(k) << " of sum|a b| = " << scale[i] << ")";
+        ++bad;
+      }
+    }
+  }
+  return ran;
+}
+
+TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
+  const auto mm = [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); };
+  {
+    // Every variant once (20 emulated kernels are most of this file's time, under the sanitizers
+    // minutes); the seeds below vary the inputs of the smaller cases.
+    const uint64_t seed = testing_util::seeds().front();
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    EXPECT_EQ(expect_tensor_core_variants_match(mm, {{128, 64}, {64, 128}}, 64, seed), 2u * 10u)
+        << "both orders of the sources, every warp tile, staged or not";
+  }
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    // Sizes that only the smaller tiles divide (48 = 3 x 16 rows, 40 = 5 x 8 columns).
+    EXPECT_GE(expect_tensor_core_variants_match(mm, {{48, 24}, {24, 40}}, 24, seed), 1u);
+    // An epilogue after the reduce and a batch: the fragments' indices pass through both.
+    EXPECT_GE(expect_tensor_core_variants_match(
+                  [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]).relu(); }, {{3, 32, 16}, {3, 16, 32}}, 16, seed),
+              1u);
+  }
+}
+
+// cvt.rna.tf32.f32 rounds to nearest with ties away from zero: 1 + 2^-11 (a tie between 1 and
+// 1 + 2^-10) becomes 1 + 2^-10 in every fragment register. Truncating, or rounding ties to even,
+// gives 1; not rounding keeps 1 + 2^-11. The sums are exact in float32 either way.
+TEST(TensorCoreCuda, InputsAreRoundedToTf32TiesAwayFromZero) {
+  const std::string dev = gpu();
+  Tf32On tf32;
+  const float tie = 1.0f + 1.0f / 2048;
+  Tensor a = Tensor::from_vector(std::vector<float>(16 * 8, tie), {16, 8}, dev);
+  Tensor b = Tensor::from_vector(std::vector<float>(8 * 16, 1.0f), {8, 16}, dev);
+  Tensor neg = Tensor::from_vector(std::vector<float>(16 * 8, -tie), {16, 8}, dev);
+  for (double got : a.matmul(b).to_doubles()) ASSERT_EQ(got, 8 * (1.0 + 1.0 / 1024));
+  for (double got : neg.matmul(b).to_doubles()) ASSERT_EQ(got, -8 * (1.0 + 1.0 / 1024));
+}
+
+// INTERP (float32, no tensor cores) against CUDA with TT_TF32=1 on a small conv: the image's
+// padding (masked loads inside a fragment) and the 3x3 window as loops around the mma's channels.
+TEST(TensorCoreCuda, SmallConvMatchesInterpWithinTf32sBound) {
+  const std::string dev = gpu();
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    Tensor::manual_seed(seed);
+    Tensor x = Tensor::randn({4, 16, 8, 8}, DType::kFloat32, "INTERP").realize();
+    Tensor w = Tensor::randn({16, 16, 3, 3}, DType::kFloat32, "INTERP").realize();
+    const std::vector<double> want = x.conv2d(w, Tensor(), 1, 1).to_doubles();
+    const std::vector<double> scale = x.abs().conv2d(w.abs(), Tensor(), 1, 1).to_doubles();
+    Tf32On tf32;
+    Tensor y = x.to(dev).conv2d(w.to(dev), Tensor(), 1, 1);
+    const std::vector<ScheduleItem> items = create_schedule({y.lazy()});
+    Kernel k(items.back().ast, buffer_args(items.back()));
+    k.gpu = true;
+    ASSERT_FALSE(tensor_core_choices(k).empty()) << "16 channels out (the mma's M), 8 pixels a row (N), 16 in (K)";
+    const std::vector<double> got = y.to_doubles();
+    // 144 terms (16 channels x 3 x 3); INTERP's float32 sum adds its own K v to the bound.
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_LE(std::abs(got[i] - want[i]), (tf32_bound(144) + 144 * kFloat32Roundoff) * scale[i])
+          << "element " << i << ": INTERP " << want[i] << ", " << dev << " with TF32 " << got[i];
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tinyref
