@@ -24,10 +24,6 @@ inline double gamma(int64_t n) { return n * kU / (1 - n * kU); }
 // product then a sum rounds twice: u (1 + u) |p| + u |r|. The larger of the two.
 inline double saxpy(double p, double r) { return kU * ((1 + kU) * std::fabs(p) + std::fabs(r)) + kTiny; }
 
-// A float32 sum of n terms in any order (atomics pick one per run): within gamma_(n-1) of the
-// exact sum, times abs_sum = sum |x_i| (Higham, section 4.2).
-inline double sum(int64_t n, double abs_sum) { return gamma(n > 0 ? n - 1 : 0) * abs_sum; }
-
 // A dot product of K terms in any order, fused or not: gamma_(K+1) times abs_dot = sum |a_k b_k|
 // (Higham, section 3.1; the +1 covers each product's own rounding).
 inline double dot(int64_t K, double abs_dot) { return gamma(K + 1) * abs_dot + kTiny; }

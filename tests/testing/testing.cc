@@ -30,8 +30,13 @@ class SeedRecorder : public ::testing::EmptyTestEventListener {
 
 // "[ CASES    ] Task1A.B Task1A.C ...": the cases this run will execute, first thing in the
 // log. A binary that dies halfway leaves no XML report; its log still says what was to come.
+// Under bazel test, "[ LIMIT    ] 300 s" before it: the time limit bazel gives this binary
+// (TEST_TIMEOUT, from its size or timeout), so a report of a timeout can say which limit it was.
 class ListCases : public ::testing::Environment {
   void SetUp() override {
+    if (const char* limit = std::getenv("TEST_TIMEOUT"); limit != nullptr && *limit != '\0') {
+      std::printf("[ LIMIT    ] %s s\n", limit);
+    }
     const ::testing::UnitTest& unit = *::testing::UnitTest::GetInstance();
     std::string line = "[ CASES    ]";
     for (int i = 0; i < unit.total_test_suite_count(); ++i) {

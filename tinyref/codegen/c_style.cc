@@ -133,6 +133,12 @@ class CStyleRenderer {
       case UOpKind::kDefineGlobal: break;
       case UOpKind::kDefineLocal:
         expr_[i] = name("part");
+        if (u.tag == "pack") {  // aligned: a panel's vectors are read as whole vectors
+          TT_CHECK(!lang_.thread_array_prefix.empty(), "renderer: " << p_.name << " packs a panel, which this language cannot hold");
+          line(lang_.thread_array_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) +
+               "] __attribute__((aligned(64)));");
+          break;
+        }
         line(lang_.shared_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) + "];");
         break;
       case UOpKind::kConst: expr_[i] = literal(u.value, u.dtype); break;

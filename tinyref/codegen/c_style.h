@@ -23,6 +23,8 @@ struct CLanguage {
   std::string kernel_prefix;  // what comes before the kernel's name
   std::string launch_bounds;  // printed after kernel_prefix with the block size, if not empty
   std::string shared_prefix;  // before a DEFINE_LOCAL array ("__shared__ " on a GPU)
+  std::string thread_array_prefix;  // before a packed panel (DEFINE_LOCAL tag "pack"), one array
+                                    // per thread; empty: the language has none (packing.h)
   std::string barrier;        // the statement for BARRIER
   std::string block_index;    // SPECIAL gidx
   std::string thread_index;   // SPECIAL lidx

@@ -101,11 +101,84 @@ TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
   ScheduleItem item = last_kernel(a.matmul(a));
   Kernel k = cpu_optimized(item);
-  EXPECT_EQ(to_string(k.applied), "vector 1 8, upcast 0 4, upcast 1 2, block 1 4, parallel");
+  EXPECT_EQ(to_string(k.applied), "vector 1 8, upcast 0 4, upcast 1 2, block 1 4, pack 0 2, parallel");
   EXPECT_EQ(k.name(), "r_4_64_4_256_8_4_2");  // 4 blocks x 64 row tiles x 4 column tiles; K; lanes, tiles
   std::string src = render_cpp(linearize(k));
   EXPECT_NE(src.find("#pragma omp parallel for"), std::string::npos);
   EXPECT_NE(src.find("f32x8 acc7"), std::string::npos) << src;  // 4 x 2 vector accumulators
+  // B's block (4 column tiles x 256 K x 2 vectors x 8 lanes) packed once per block, per thread,
+  // and the register tile reads it as whole vectors, 16 floats in a row per K step.
+  EXPECT_NE(src.find("static thread_local float part0[16384] __attribute__((aligned(64)));"), std::string::npos) << src;
+  EXPECT_NE(src.find("tt_vload<f32x8>(part0+"), std::string::npos) << src;
+  EXPECT_EQ(src.find("tt_vload<f32x8>(data"), std::string::npos) << src;
+}
+
+// Packing (packing.h) changes where an input is read from, never what: the optimizer's choice
+// on matmuls whose B is blocked (B as it is, transposed: lanes gathered into the panel) and a
+// pack put by hand into kernels the optimizer would not pack (a padded conv's masked input, a
+// column sum), each against the plain kernel, on INTERP and CPU. The kernels are small enough
+// for INTERP and have 16 column tiles, the fewest that block_for_cache blocks.
+TEST(Optimizer, PackedPanelsComputeWhatPlainKernelsDo) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    Tensor::manual_seed(seed);
+    auto r = [](Shape s) { return Tensor::randn(s, DType::kFloat32, "INTERP"); };
+    Tensor x = r({8, 40}), w = r({40, 256}), wt = r({256, 40}), img = r({2, 3, 10, 10}), kern = r({8, 3, 3, 3});
+    const std::vector<std::pair<std::string, Tensor>> chosen = {
+        {"matmul+relu", (x.matmul(w) + 1.0).relu()},
+        {"matmul by a transposed B", x.matmul(wt.transpose())},
+        // Two rows of zeros above B's first 38: the panel copies masked reads as 0.
+        {"matmul by a padded B", x.matmul(w.pad({{2, 0}, {0, 0}}).shrink({{0, 40}, {0, 256}}))},
+    };
+    const std::vector<std::pair<std::string, Tensor>> by_hand = {
+        {"conv (padded input)", img.conv2d(kern, Tensor(), 1, 1)},
+        {"column sum of a product", (x * x).sum({0})},
+    };
+    auto check = [&](const std::string& name, const ScheduleItem& item, const Kernel& packed) {
+      std::vector<double> want = run(linearize(Kernel(item.ast, args(item))), item, "INTERP");
+      for (const std::string dev : {"INTERP", "CPU"}) {
+        // Lanes, tiles and threads sum in another order than the plain kernel (float32).
+        EXPECT_TRUE(testing_util::all_close(want, run(linearize(packed), item, dev), 1e-4, 1e-4,
+                                            name + " (" + to_string(packed.applied) + ") on " + dev));
+      }
+    };
+    for (const auto& [name, t] : chosen) {
+      ScheduleItem item = last_kernel(t);
+      const Kernel k = cpu_optimized(item);
+      EXPECT_GE(k.pack_leaf, 1) << name << ": the optimizer packed nothing: " << to_string(k.applied);
+      check(name, item, k);
+    }
+    for (const auto& [name, t] : by_hand) {
+      ScheduleItem item = last_kernel(t);
+      Kernel k(item.ast, args(item));
+      int packed = 0;
+      for (size_t i = 1; i < k.leaves.size() && packed == 0; ++i) {
+        const Opt pack{OptKind::kPack, 0, static_cast<int64_t>(i)};
+        if (k.leaves[i]->op == Op::BUFFER && k.can_apply(pack)) {
+          k.apply(pack);
+          packed = 1;
+        }
+      }
+      ASSERT_EQ(packed, 1) << name << ": no input could be packed";
+      check(name, item, k);
+    }
+  }
+}
+
+TEST(Opts, PackIsRefusedWhereNoPanelCanBe) {
+  Tensor a = Tensor::zeros({64, 32}, DType::kFloat32, "CPU").contiguous().realize();
+  std::string why;
+  Kernel elementwise(last_kernel(a * 2.0).ast, args(last_kernel(a * 2.0)));
+  EXPECT_FALSE(elementwise.can_apply({OptKind::kPack, 0, 1}, &why));  // no reduce reads a panel
+  EXPECT_NE(why.find("reduce"), std::string::npos) << why;
+  ScheduleItem item = last_kernel(a.matmul(a.transpose()));
+  Kernel k(item.ast, args(item));
+  EXPECT_FALSE(k.can_apply({OptKind::kPack, 0, 9}, &why));  // no such input
+  EXPECT_FALSE(k.can_apply({OptKind::kPack, 2, 1}, &why));  // dimension 2 is the reduce
+  k.apply({OptKind::kPack, 0, 2});
+  EXPECT_FALSE(k.can_apply({OptKind::kUpcast, 0, 4}, &why));  // a panel names dimensions: it comes last
+  EXPECT_NE(why.find("last"), std::string::npos) << why;
+  EXPECT_TRUE(k.can_apply({OptKind::kParallel}));
 }
 
 // On an AVX-512 core: 16 lanes, and twice the registers hold a 4 x 4 tile of vector

@@ -37,6 +37,8 @@ const CLanguage& cpp_language() {
     l->prefix = kPrefix;
     l->kernel_prefix = "extern \"C\" void ";
     l->openmp = true;
+    // A panel of up to 16 MiB (kernel.cc's bound): static, where a thread's stack may be smaller.
+    l->thread_array_prefix = "static thread_local ";
     l->vectors = true;
     return l;
   }();

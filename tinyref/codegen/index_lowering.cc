@@ -52,10 +52,10 @@ int IndexLowering::close_loops(const std::vector<int>& opened) {
   return start;
 }
 
-int IndexLowering::open_range(int64_t extent) {
+int IndexLowering::open_range(int64_t extent, const char* tag) {
   UOp r{UOpKind::kRange};
   r.arg = extent;
-  r.tag = "tidx";
+  r.tag = tag;
   b_.open_scope();
   return b_.emit(r);
 }

@@ -49,8 +49,9 @@ class IndexLowering {
   // Ends them, innermost first. Returns the first uop inside the outermost one: what was made
   // from that uop on is out of scope now.
   int close_loops(const std::vector<int>& opened);
-  // A serial loop with no dimension of its own (over a group reduce's partials).
-  int open_range(int64_t extent);
+  // A serial loop with no dimension of its own (over a group reduce's partials; tag "pidx":
+  // over a packed panel, packing.h).
+  int open_range(int64_t extent, const char* tag = "tidx");
 
   // GPU: the dimensions of these kinds are the digits of one hardware index (the block index
   // for tag "gidx", the thread index for "lidx"), the first dimension the most significant.

@@ -208,6 +208,12 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
     return true;
   }
   if (o.axis < 0 || o.axis >= static_cast<int>(ndim())) return no("no such dimension");
+  // A panel names its dimensions by position: every later opt would move them.
+  if (pack_leaf >= 0) return no("packing comes last (only parallel may follow it)");
+  if (o.kind == OptKind::kPack) {
+    std::string reason;
+    return can_pack(o, &reason) || no(reason);
+  }
   const Shape full = full_shape();
   if (o.amount < 1) return no("the amount must be positive");
   // Every kind but staging splits the dimension by its amount (staging's is a K-tile depth).
@@ -254,9 +260,28 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       }
       return o.axis == first_of(Axis::kReduce) || no("the K-tile loop is the first reduce dimension");
     case OptKind::kParallel:
+    case OptKind::kPack:
       break;
   }
   return true;
+}
+
+bool Kernel::can_pack(const Opt& o, std::string* reason) const {
+  const auto no = [&](const char* r) {
+    *reason = r;
+    return false;
+  };
+  if (gpu || reduce == nullptr || axes[o.axis] != Axis::kGlobal) return no("a panel is packed inside an output loop of a CPU reduce");
+  if (first_of(Axis::kGroup) >= 0 || first_of(Axis::kOuterReduce) >= 0) return no("not with a group or stream");
+  if (o.amount < 1 || o.amount >= static_cast<int64_t>(leaves.size()) || leaves[o.amount]->op != Op::BUFFER ||
+      sts[o.amount].shape() != full_shape()) {
+    return no("the amount names no input that the reduce reads");
+  }
+  // The panel is a per-thread array the linearizer's copy fills; a bound keeps it in memory
+  // that a thread can have (16 MiB: 16 times a large L2).
+  int64_t elements = 1;
+  for (size_t d = o.axis + 1; d < ndim(); ++d) elements *= stride(o.amount, d) == 0 ? 1 : full_shape()[d];
+  return elements * static_cast<int64_t>(itemsize(bufs[leaves[o.amount]->buf].dtype)) <= (16 << 20) || no("the panel exceeds 16 MiB");
 }
 
 void Kernel::apply(const Opt& o) {
@@ -278,6 +303,10 @@ void Kernel::apply(const Opt& o) {
     case OptKind::kStream: stream(d, o.amount); break;
     case OptKind::kParallel: parallel = true; break;
     case OptKind::kStage: stage(d, o.amount); break;
+    case OptKind::kPack:
+      pack_leaf = static_cast<int>(o.amount);
+      pack_at = o.axis;
+      break;
   }
   applied.push_back(o);
 }

@@ -60,6 +60,8 @@ class Kernel {
   bool gpu = false;                    // kGlobal/kLocal/kGroup become block and thread indices
   bool stage_k_tiles = false;          // GPU: the first reduce dimension loops over K-tiles, each
                                        // staged in shared memory (staging.h)
+  int pack_leaf = -1;                  // CPU: the input copied into a packed panel (packing.h)...
+  int pack_at = -1;                    // ...at the top of each iteration of this output loop
   std::vector<Opt> applied;            // the optimizations, in order: replayed, they rebuild this
 
   // Whether `opt` applies to this kernel as it is now; if not, why (in *why, if given).
@@ -103,6 +105,7 @@ class Kernel {
   void group(size_t d, int64_t amount);
   void stream(size_t d, int64_t chunks);
   void stage(size_t d, int64_t k_tile);
+  bool can_pack(const Opt& o, std::string* reason) const;
 
   void reshape_all(const std::vector<Shape>& shapes);
   std::unordered_map<const AstNode*, int> leaf_index_;

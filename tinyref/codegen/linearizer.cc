@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "tinyref/codegen/index_lowering.h"
+#include "tinyref/codegen/packing.h"
 #include "tinyref/codegen/reduce_lowering.h"
 #include "tinyref/codegen/uop_builder.h"
 #include "tinyref/error.h"
@@ -54,7 +55,7 @@ void estimate_costs(const Kernel& k, Program& p) {
 
 class Linearizer {
  public:
-  explicit Linearizer(const Kernel& k) : k_(k), ix_(k, b_), reduce_(k, b_, ix_) {}
+  explicit Linearizer(const Kernel& k) : k_(k), ix_(k, b_), reduce_(k, b_, ix_), pack_(k, b_, ix_) {}
 
   Program run() {
     b_.program().name = k_.name();
@@ -75,7 +76,13 @@ class Linearizer {
       b_.program().global_size = ix_.special({Axis::kGlobal}, "gidx");
       b_.program().local_size = ix_.special({Axis::kLocal, Axis::kGroup}, "lidx");
     } else {
-      globals_open = ix_.open_loops({Axis::kGlobal, Axis::kOuterReduce}, k_.parallel);
+      // A packed panel is copied inside its loop, before the loops that read it open.
+      const size_t split = pack_.split_after();
+      globals_open = ix_.open_loops({Axis::kGlobal, Axis::kOuterReduce}, k_.parallel, 0, split);
+      if (split != SIZE_MAX) {
+        pack_.emit_copy();
+        for (int r : ix_.open_loops({Axis::kGlobal, Axis::kOuterReduce}, false, split)) globals_open.push_back(r);
+      }
     }
     if (k_.reduce) {
       reduced_ = reduce_.lower(ups, [this](const AstNode* n, const std::vector<int64_t>& a) { return render(n, a); });
@@ -107,8 +114,9 @@ class Linearizer {
     if (const Val* known = b_.recall(key.str())) return *known;
     Val out;
     if (n->op == Op::BUFFER || n->op == Op::CONST) {
-      const std::optional<Val> staged = reduce_.staged_read(n, assign);
-      out = staged ? *staged : ix_.load(n, assign);
+      std::optional<Val> copied = reduce_.staged_read(n, assign);
+      if (!copied) copied = pack_.read(n, assign);
+      out = copied ? *copied : ix_.load(n, assign);
     } else if (is_reduce(n->op)) {
       std::vector<int64_t> u = assign;
       for (size_t d = 0; d < k_.ndim(); ++d) {
@@ -128,6 +136,7 @@ class Linearizer {
   UOpBuilder b_;
   IndexLowering ix_;
   ReduceLowering reduce_;
+  Packing pack_;
   std::map<std::vector<int64_t>, Val> reduced_;  // the reduce's value per upcast position
 };
 

@@ -7,11 +7,12 @@ namespace tinyref {
 namespace {
 constexpr OptKind kAllKinds[] = {OptKind::kVector, OptKind::kUpcast,   OptKind::kUnroll,
                                  OptKind::kLocal,  OptKind::kGroup,    OptKind::kBlock,
-                                 OptKind::kStream, OptKind::kParallel, OptKind::kStage};
+                                 OptKind::kStream, OptKind::kParallel, OptKind::kStage,
+                                 OptKind::kPack};
 }  // namespace
 
 const char* opt_kind_name(OptKind k) {
-  static const char* names[] = {"vector", "upcast", "unroll", "local", "group", "block", "stream", "parallel", "stage"};
+  static const char* names[] = {"vector", "upcast", "unroll", "local", "group", "block", "stream", "parallel", "stage", "pack"};
   return names[static_cast<int>(k)];
 }
 

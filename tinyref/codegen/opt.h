@@ -32,6 +32,8 @@ enum class OptKind {
   kParallel,  // CPU: the outermost loop runs on several threads (no axis, no amount)
   kStage,     // GPU: the inputs that threads share are copied to shared memory, a K-tile of
               // about `amount` of the reduce at a time (staging.h); `axis` is the K-tile loop
+  kPack,      // CPU: input `amount` (its leaf: 1 is the first input) is copied at the top of each
+              // iteration of output loop `axis` into a contiguous panel in reading order (packing.h)
 };
 
 struct Opt {

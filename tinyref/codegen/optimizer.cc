@@ -1,5 +1,7 @@
 #include "tinyref/codegen/optimizer.h"
 
+#include "tinyref/codegen/packing.h"
+
 #include <cstdlib>
 #include <functional>
 #include <optional>
@@ -179,6 +181,24 @@ void block_for_cache(Kernel& k, int64_t accs) {
   }
 }
 
+// Packed panels (packing.h): in a kernel blocked for the cache, the input that a block keeps in
+// L2 (B: the one reused along the loop right inside the blocks, which sweeps the row tiles past
+// it) is copied once per block into a contiguous panel in the order the register tile reads
+// it, unless reading it in place already walks that order. Only where the panel fits in L2.
+void pack_block_panel(Kernel& k, const CodegenOptions& options) {
+  bool blocked = false;
+  for (const Opt& o : k.applied) blocked = blocked || o.kind == OptKind::kBlock;
+  if (!blocked) return;
+  for (size_t i = 1; i < k.leaves.size(); ++i) {
+    const Opt pack{OptKind::kPack, 0, static_cast<int64_t>(i)};
+    if (!k.can_apply(pack)) continue;
+    const bool reused = k.ndim() > 1 && k.axes[1] == Axis::kGlobal && k.stride(i, 1) == 0;
+    const PackedPanel panel = plan_panel(k, static_cast<int>(i), 0);
+    const int64_t bytes = panel.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[i]->buf].dtype));
+    if (reused && !already_packed(k, panel) && bytes <= options.l2_bytes) return k.apply(pack);
+  }
+}
+
 // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
 void unroll_lone_accumulator(Kernel& k, int64_t accs, const CodegenOptions& options) {
   const int last_reduce = k.last_of(Axis::kReduce);
@@ -222,6 +242,7 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     unroll_lone_accumulator(k, accs, options);
   }
   const bool streamed = stream_reduce(k, options);
+  if (k.reduce && !streamed) pack_block_panel(k, options);  // last: a panel names dimensions
   if (options.threads > 1 && enough_work_for_threads) parallelize(k, options, streamed);
 }
 

@@ -1,14 +1,15 @@
 // Hand-written heuristics that reshape a Kernel for its device, as a list of Opts (opt.h). On
 // a CPU, one named step each: SIMD lanes on the innermost contiguous axis, more outputs per
-// iteration where an input is reused (register tiling, what makes matmul fast), cache blocking,
-// unrolled reduce loops, streamed reductions (a weight gradient adds a few images at a time into
+// iteration where an input is reused (register tiling, what makes matmul fast), cache blocking
+// with the block's reused input packed into a panel (packing.h), unrolled reduce loops, streamed reductions (a weight gradient adds a few images at a time into
 // its output, so its inputs are read once), and a parallel outermost loop or parallel partial
-// reductions. Every Opt only splits, moves and retypes dimensions, so the result computes
-// exactly what the kernel did (up to float reassociation in reductions).
+// reductions. Every Opt only splits, moves and retypes dimensions, or (pack) reads an input
+// from a copy, so the result computes exactly what the kernel did (up to float reassociation
+// in reductions).
 //
 //   Kernel k(ast, bufs);
 //   optimize(k, device.codegen_options());
-//   to_string(k.applied)    // "vector 1 8, upcast 0 4, upcast 1 2, block 1 4, parallel"
+//   to_string(k.applied)    // "vector 1 8, upcast 0 4, upcast 1 2, block 1 4, pack 0 2, parallel"
 //
 // TT_NOOPT=1 turns it off (one scalar loop per dimension: the plainest code).
 #ifndef TINYREF_CODEGEN_OPTIMIZER_H_

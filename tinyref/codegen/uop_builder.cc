@@ -13,9 +13,11 @@ int UOpBuilder::emit(const UOp& u) {
               u.kind == UOpKind::kHReduce || u.kind == UOpKind::kDefineGlobal;
   for (int s : u.src) {
     // An accumulator's value changes with every ASSIGN: never reuse what read it.
-    // A staged tile changes only across barriers, which end the scope its reads live in.
+    // A staged tile changes only across barriers, which end the scope its reads live in; a
+    // packed panel only before the loops that read it open.
     const UOp& from = p_.uops[s];
-    if (from.kind == UOpKind::kDefineAcc || (from.kind == UOpKind::kDefineLocal && from.tag != "stage")) pure = false;
+    const bool fixed_while_read = from.tag == "stage" || from.tag == "pack";
+    if (from.kind == UOpKind::kDefineAcc || (from.kind == UOpKind::kDefineLocal && !fixed_while_read)) pure = false;
   }
   std::string key;
   if (pure) {

@@ -53,6 +53,11 @@ for t in "${TESTS[@]}"; do cp -L "$(bin_of "$t")" "$stage/tests/"; done
 for b in "${BENCHES[@]}" //tools/mnist:mnist; do cp -L "$(bin_of "$b")" "$stage/bin/"; done
 chmod u+w "$stage"/tests/* "$stage"/bin/*
 strip --strip-unneeded "$stage"/tests/* "$stage"/bin/*  # symbols are most of an -c opt binary
+# Kernels compiled at run time for the emulator link against the binary's exported cudaemu
+# symbols (tools/cudaemu/jit_exports.lds); a static, stripped binary that lost them fails on the
+# GPU machine only, so its emulated rows run here first.
+"$stage/tests/gpu_layer_test" --gtest_filter='EmulatedGpu.*:*/0' >/dev/null ||
+  { echo "device_pack: the packed gpu_layer_test cannot run emulated kernels (cudaemu exports?)" >&2; exit 1; }
 
 # Shared libraries beyond the C/C++ runtime and CUDA's (libgomp, libcrypto, zlib ...): the GPU
 # machine runs another distribution, where they may be missing (run_all.sh uses only those).

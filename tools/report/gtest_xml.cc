@@ -58,8 +58,11 @@ std::vector<CaseResult> cases_from_log(const std::string& log_path, const CaseRe
   std::map<std::string, CaseResult> seen;
   std::string line, running, signal_note, tail;
   bool timed_out = false;
+  std::string limit;  // "[ LIMIT    ] 300 s": the binary's time limit (tests/testing)
   while (std::getline(in, line)) {
-    if (starts_with(line, "[ CASES    ]")) {
+    if (starts_with(line, "[ LIMIT    ] ")) {
+      limit = line.substr(13);
+    } else if (starts_with(line, "[ CASES    ]")) {
       std::istringstream names(line.substr(12));
       for (std::string n; names >> n;) listed.push_back(n);
     } else if (std::string n = case_after(line, "[ RUN      ] "); !n.empty()) {
@@ -84,7 +87,9 @@ std::vector<CaseResult> cases_from_log(const std::string& log_path, const CaseRe
     }
   }
   if (listed.empty()) return {};
-  std::string cause = timed_out ? "timed out (the test's time limit)" : describe_exit(stand_in.message);
+  std::string cause = !timed_out        ? describe_exit(stand_in.message)
+                      : limit.empty() ? "timed out (the test's time limit)"
+                                      : "timed out after " + limit + " (the test's time limit)";
   const size_t during = signal_note.find(" during seed ");
   std::string seed = during == std::string::npos ? "" : signal_note.substr(during + 13);
   if (!timed_out && !signal_note.empty() && cause.find("signal") == std::string::npos) {

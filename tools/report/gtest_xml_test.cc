@@ -109,6 +109,18 @@ TEST(GtestXmlTest, TimedOutBinaryNamesTheCaseThatHung) {
   EXPECT_EQ(cases[1].seed, "2");
 }
 
+// The limit the binary ran under (its "[ LIMIT ]" line, from bazel's TEST_TIMEOUT) is named:
+// a whole training run has an hour where a unit test has five minutes.
+TEST(GtestXmlTest, TimedOutBinaryNamesItsLimit) {
+  const std::string xml = write_file("logs/slow_test/test.xml", kBazelCrashReport);
+  write_file("logs/slow_test/test.log", "[ LIMIT    ] 3600 s\n" +
+                                            std::string(kCrashLog).substr(0, std::string(kCrashLog).find("reading")) +
+                                            "-- Test timed out at 2026-01-01 --\n");
+  const auto cases = read_gtest_xml(xml);
+  ASSERT_EQ(cases.size(), 4u);
+  EXPECT_NE(cases[1].message.find("timed out after 3600 s"), std::string::npos) << cases[1].message;
+}
+
 // gtest reports an exception thrown in the test body without the seed's trace; the course's
 // listener records it as a property.
 TEST(GtestXmlTest, SeedPropertyIsAddedToTheMessage) {
