@@ -13,11 +13,13 @@
 #include <filesystem>
 #include <string>
 
+#include "tinyref/env.h"
+
 namespace tinyref {
 
 inline std::filesystem::path cache_folder(const std::string& name) {
-  if (const char* x = std::getenv("XDG_CACHE_HOME"); x != nullptr && *x != '\0') return std::filesystem::path(x) / "tinyref" / name;
-  if (const char* h = std::getenv("HOME"); h != nullptr && *h != '\0') return std::filesystem::path(h) / ".cache" / "tinyref" / name;
+  if (const std::string x = env_string("XDG_CACHE_HOME", ""); !x.empty()) return std::filesystem::path(x) / "tinyref" / name;
+  if (const std::string h = env_string("HOME", ""); !h.empty()) return std::filesystem::path(h) / ".cache" / "tinyref" / name;
   return {};
 }
 

@@ -9,6 +9,7 @@
 #include "tinyref/backends/cuda/cuda_device.h"
 #include "tinyref/backends/cudaemu/emulated_cuda.h"
 #include "tinyref/backends/interp/interp.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 #include "tinyref/lazy/lazybuffer.h"
 
@@ -72,8 +73,7 @@ std::string cuda_or_emulator() {
 }
 
 std::string default_device_name() {
-  const char* env = std::getenv("TT_DEVICE");
-  return env != nullptr && *env != '\0' ? std::string(env) : std::string("CPU");
+  return env_string("TT_DEVICE", "CPU");
 }
 
 }  // namespace tinyref

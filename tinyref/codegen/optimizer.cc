@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "tinyref/env.h"
+
 namespace tinyref {
 
 namespace {
@@ -230,7 +232,7 @@ void parallelize(Kernel& k, const CodegenOptions& options, bool streamed) {
 
 void optimize(Kernel& k, const CodegenOptions& options) {
   if (options.gpu) return optimize_gpu(k, options);
-  if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return;
+  if (env_flag("TT_NOOPT", false)) return;
   // One named step each, in this order: each later step sees the dimensions the earlier split.
   const bool enough_work_for_threads = prod(k.full_shape()) >= (1 << 15);
   simd_lanes(k, options);

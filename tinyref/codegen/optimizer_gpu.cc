@@ -28,6 +28,7 @@
 
 #include "tinyref/codegen/optimizer.h"
 #include "tinyref/codegen/staging.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -284,7 +285,7 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
 std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& options) {
   Kernel k = plain;
   k.gpu = true;
-  if (const char* e = std::getenv("TT_NOOPT"); e != nullptr && *e == '1') return {k};
+  if (env_flag("TT_NOOPT", false)) return {k};
   const int64_t outputs = k.extent(Axis::kGlobal);
   const int64_t reduced = k.extent(Axis::kReduce);
   // Asked for, tensor cores come first (what runs unsearched); the search may still find a

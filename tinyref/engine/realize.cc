@@ -13,16 +13,12 @@
 #include "tinyref/codegen/optimizer.h"
 #include "tinyref/codegen/renderer.h"
 #include "tinyref/engine/search.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 #include "tinyref/parallel.h"
 #include "tinyref/schedule/viz.h"
 
 namespace tinyref {
-
-int debug_level() {
-  const char* e = std::getenv("TT_DEBUG");
-  return e != nullptr ? std::atoi(e) : 0;
-}
 
 namespace {
 

@@ -37,7 +37,6 @@ Program lower_item(const ScheduleItem& item, const CodegenOptions& options);
 // The last two steps for an optimized Kernel: linearized, and rendered in options.language.
 Program lower_kernel(const Kernel& k, const CodegenOptions& options);
 std::vector<BufferArg> buffer_args(const ScheduleItem& item);  // dtype and size of each buffer
-int debug_level();  // $TT_DEBUG, 0 if unset
 
 // What run_schedule did, item by item, for engine/replay.h to capture. The buffers are held,
 // so none of them can be freed (and its memory handed out again) while a recording is alive.

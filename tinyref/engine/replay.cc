@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "tinyref/engine/realize.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -70,10 +71,7 @@ std::string describe(const Source& s) {
 void restore_recorder(std::vector<RecordedLaunch>* previous) { set_launch_recorder(previous); }
 
 // $TT_GRAPH=0 launches a replayed step kernel by kernel even where the device has graphs.
-bool use_graphs() {
-  const char* e = std::getenv("TT_GRAPH");
-  return e == nullptr || *e != '0';
-}
+bool use_graphs() { return env_flag("TT_GRAPH", true); }
 
 }  // namespace
 

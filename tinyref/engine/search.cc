@@ -17,6 +17,7 @@
 #include "tinyref/codegen/optimizer.h"
 #include "tinyref/disk_cache.h"
 #include "tinyref/engine/realize.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -99,9 +100,7 @@ double time_kernel(Device& device, const CompiledKernel& kernel, const std::vect
 }  // namespace
 
 bool search_enabled(const Device& device) {
-  const char* e = std::getenv("TT_SEARCH");
-  if (e != nullptr && *e != '\0') return *e != '0';
-  return device.codegen_options().gpu && device.timings_meaningful();
+  return env_flag("TT_SEARCH", device.codegen_options().gpu && device.timings_meaningful());
 }
 
 std::vector<Program> lower_variants(const ScheduleItem& item, const CodegenOptions& options) {

@@ -1,8 +1,11 @@
-// Fusion: kernel counts for canonical graphs (the scheduler's contract), and that fusing
-// changes no result. Counting schedules runs nothing, so these are cheap.
+// Fusion: kernel counts for canonical graphs (the scheduler's contract), each fusion rule
+// pinned by a graph where it fires and one where it does not, and that fusing changes no
+// result. Counting schedules runs nothing, so these are cheap.
 #include "tinyref/schedule/schedule.h"
 
 #include <random>
+#include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tests/testing/testing.h"
@@ -98,6 +101,94 @@ TEST(Fusion, MlpTrainingStepKernelCount) {
   updated.push_back(loss);
   const int n = count_kernels(updated);
   EXPECT_EQ(n, 17) << "the MLP step's kernel count changed: check fusion (and update the stated count)";
+}
+
+// --- Each fusion rule (schedule.h) pinned: a graph where it fires, and the nearest graph where
+// it does not. cuts() lists each kernel's reason in schedule order; its size is the kernel count.
+using Cuts = std::vector<std::string>;
+
+Cuts cuts(const std::vector<Tensor>& outs) {
+  std::vector<LazyRef> lazies;
+  for (const Tensor& t : outs) lazies.push_back(t.lazy());
+  Cuts names;
+  for (const ScheduleItem& item : create_schedule(lazies)) names.push_back(cut_name(item.cut));
+  return names;
+}
+
+TEST(FusionRules, OutputAloneIsOneKernel) {
+  Tensor a = randn({4, 6});
+  EXPECT_EQ(cuts({a * 2.0}), (Cuts{"Output"}));
+  EXPECT_EQ(cuts({a * 2.0, a + 1.0}), (Cuts{"Output", "Output"}));
+}
+
+TEST(FusionRules, ContiguousAsksForABuffer) {
+  Tensor a = randn({4, 6});
+  EXPECT_EQ(cuts({(a * 2.0).contiguous() + 1.0}), (Cuts{"Contiguous", "Output"}));
+  EXPECT_EQ(cuts({(a * 2.0) + 1.0}), (Cuts{"Output"}));
+}
+
+TEST(FusionRules, CopyMovesABufferBetweenDevices) {
+  Tensor a = randn({4, 6});
+  // The copy's source is made contiguous on INTERP first; nothing runs when scheduling.
+  EXPECT_EQ(cuts({(a * 2.0).to("CPU") + 1.0}), (Cuts{"Contiguous", "Copy", "Output"}));
+  EXPECT_EQ(cuts({(a * 2.0).to("INTERP") + 1.0}), (Cuts{"Output"})) << "a copy to its own device is no copy";
+}
+
+TEST(FusionRules, BroadcastIsComputedOnce) {
+  Tensor col = randn({4, 1}), y = randn({4, 6});
+  EXPECT_EQ(cuts({(col * 2.0).expand({4, 6}) + y}), (Cuts{"Broadcast", "Output"}));
+  EXPECT_EQ(cuts({(col * 2.0).reshape({1, 4}) + 1.0}), (Cuts{"Output"})) << "a reshape reads each element once";
+  Tensor x = randn({4, 6});
+  EXPECT_EQ(cuts({x - x.mean({1}, true)}), (Cuts{"Broadcast", "Output"})) << "schedule.h's example";
+}
+
+TEST(FusionRules, UnsafePadIsRealizedFirst) {
+  Tensor a = randn({3, 3});
+  EXPECT_EQ(cuts({a.log().pad({{1, 1}, {0, 0}}) + 1.0}), (Cuts{"UnsafePad", "Output"})) << "log(0) = -inf";
+  EXPECT_EQ(cuts({a.log().shrink({{0, 2}, {0, 3}}) + 1.0}), (Cuts{"Output"})) << "a shrink reads no padding";
+  EXPECT_EQ(cuts({(a * 2.0).pad({{1, 1}, {0, 0}}) + 1.0}), (Cuts{"Output"})) << "2 * 0 = 0: safe to fuse";
+}
+
+TEST(FusionRules, ReduceReadThroughAViewIsRealized) {
+  Tensor x = randn({4, 6, 5});
+  EXPECT_EQ(cuts({x.sum({2}).transpose() * 2.0}), (Cuts{"ReduceReshaped", "Output"}));
+  EXPECT_EQ(cuts({x.sum({2}).reshape({24}) * 2.0}), (Cuts{"Output"})) << "a same-size reshape keeps the order";
+}
+
+TEST(FusionRules, ReduceReadByTwoConsumersIsRealized) {
+  Tensor x = randn({4, 6});
+  Tensor s = x.sum({1});
+  EXPECT_EQ(cuts({s * 2.0, s + 1.0}), (Cuts{"ReduceShared", "Output", "Output"}));
+  EXPECT_EQ(cuts({s * s}), (Cuts{"Output"})) << "one consumer reading it twice";
+}
+
+TEST(FusionRules, OneReducePerKernelKeepsTheNearest) {
+  Tensor x = randn({4, 6}), y = randn({4, 6});
+  EXPECT_EQ(cuts({x.sum({1}).max()}), (Cuts{"SecondReduce", "Output"}));
+  EXPECT_EQ(cuts({x.sum({1}) * 2.0}), (Cuts{"Output"}));
+  // The max is farther from the output (behind the exp) in either operand order: it is cut,
+  // and the output's kernel keeps the sum.
+  for (bool swap : {false, true}) {
+    Tensor near = x.sum({1}), far = y.max({1}).exp();
+    const std::vector<ScheduleItem> items = create_schedule({(swap ? far + near : near + far).lazy()});
+    ASSERT_EQ(items.size(), 2u);
+    EXPECT_EQ(items[0].cut, Cut::kSecondReduce);
+    EXPECT_EQ(items[0].ast->src[0]->op, Op::RMAX) << print_ast(items[0].ast);
+  }
+}
+
+TEST(FusionRules, ReduceOfAnotherSizeThanTheKernelIsRealized) {
+  Tensor x = randn({4, 6});
+  EXPECT_EQ(cuts({(x.sum({1}) * 2.0).shrink({{0, 2}}) + 1.0}), (Cuts{"ReduceSizeDiffers", "Output"}));
+  EXPECT_EQ(cuts({(x.sum({1}) * 2.0) + 1.0}), (Cuts{"Output"}));
+}
+
+TEST(FusionRules, ReduceMovedBehindElementwiseOpsIsRealized) {
+  Tensor x = randn({4, 6, 5});
+  // The transpose is on x.sum + 1, not on the sum: only a walk of the kernel's paths sees it.
+  EXPECT_EQ(cuts({(x.sum({2}) + 1.0).transpose() * 2.0}), (Cuts{"ReduceMoved", "Output"}));
+  EXPECT_EQ(cuts({((x.sum({2}) + 1.0).transpose() * 3.0).transpose() * 2.0}), (Cuts{"Output"}))
+      << "transposed twice: every path reads the sum in place";
 }
 
 // Fusion must not change results: the same graphs, realized fused, against a kernel-per-op run.

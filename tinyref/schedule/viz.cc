@@ -11,6 +11,7 @@
 
 #include <unistd.h>
 
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 #include "tinyref/schedule/schedule.h"
 
@@ -163,11 +164,9 @@ std::optional<std::string> dot_to_svg(const std::string& dot) {
 }
 
 void maybe_write_schedule_viz(const std::vector<LazyRef>& outs) {
-  const char* on = std::getenv("TT_VIZ");
-  if (on == nullptr || std::string(on).empty() || std::string(on) == "0") return;
+  if (!env_flag("TT_VIZ", false)) return;
   static int count = 0;
-  const char* dir_env = std::getenv("TT_VIZ_DIR");
-  const std::filesystem::path dir = dir_env != nullptr ? dir_env : "/tmp/tinyref_viz";
+  const std::filesystem::path dir = env_string("TT_VIZ_DIR", "/tmp/tinyref_viz");
   std::filesystem::create_directories(dir);
   char name[32];
   std::snprintf(name, sizeof(name), "schedule_%04d", ++count);

@@ -17,6 +17,7 @@
 #include "tinyref/backends/cpu/cpu_target.h"
 #include "tinyref/codegen/uops.h"
 #include "tinyref/disk_cache.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -24,11 +25,6 @@ namespace tinyref {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string env_or(const char* name, const std::string& fallback) {
-  const char* v = std::getenv(name);
-  return v != nullptr && *v != '\0' ? std::string(v) : fallback;
-}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p);
@@ -71,7 +67,7 @@ class CpuDevice : public HostDevice {
   std::shared_ptr<CompiledKernel> compile(const Program& program) override {
     TT_CHECK(!program.src.empty(), "CPU: kernel " << program.name << " has no C++ source (render it first: codegen/renderer.h)");
     const std::string& src = program.src;
-    const std::string cxx = env_or("TT_CXX", "g++");
+    const std::string cxx = env_string("TT_CXX", "g++");
     const std::string& flags = target_.compiler_flags;
     const std::string hex = hash_hex(src + "\n" + cxx + " " + flags);
     {
@@ -133,7 +129,7 @@ class CpuDevice : public HostDevice {
 
 std::string cpu_cache_dir() {
   fs::path dir = cache_folder("");  // $XDG_CACHE_HOME/tinyref/ or ~/.cache/tinyref/
-  if (const char* d = std::getenv("TT_CACHE_DIR"); d != nullptr && *d != '\0') dir = d;
+  dir = env_string("TT_CACHE_DIR", dir.string());
   if (dir.empty()) dir = fs::path("/tmp") / "tinyref-cache";
   std::error_code ec;
   fs::create_directories(dir, ec);

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
@@ -80,10 +81,9 @@ CpuTarget cpu_target_for(const std::string& isa) {
 
 const CpuTarget& detect_cpu_target() {
   static const CpuTarget target = [] {
-    const char* e = std::getenv("TT_CPU_ISA");
-    const bool chosen = e != nullptr && *e != '\0';
-    CpuTarget t = cpu_target_for(chosen ? std::string(e) : widest_isa());
-    t.source = chosen ? "$TT_CPU_ISA" : "cpuid";
+    const std::string chosen = env_string("TT_CPU_ISA", "");
+    CpuTarget t = cpu_target_for(!chosen.empty() ? chosen : widest_isa());
+    t.source = !chosen.empty() ? "$TT_CPU_ISA" : "cpuid";
     return t;
   }();
   return target;
