@@ -18,7 +18,8 @@ std::string vec_type(DType dt, int lanes) {
 
 std::string type_of(DType dt, int lanes) { return lanes == 1 ? c_type(dt) : vec_type(dt, lanes); }
 
-std::string literal(double v, DType dt) {
+// The literal as C prints it, its sign included.
+std::string signed_literal(double v, DType dt) {
   std::ostringstream os;
   if (dt == DType::kFloat32 || dt == DType::kFloat64) {
     const char* f = dt == DType::kFloat32 ? "f" : "";
@@ -35,6 +36,13 @@ std::string literal(double v, DType dt) {
   if (dt == DType::kUInt8) return "(unsigned char)" + std::to_string(static_cast<int64_t>(v));
   if (v == -2147483648.0) return "(-2147483647-1)";
   return std::to_string(static_cast<int64_t>(v));
+}
+
+// A negative literal is parenthesized: ops.def's templates put operands next to operators, and
+// "($0-$1)" of -2.25f would read "(val0--2.25f)", a decrement.
+std::string literal(double v, DType dt) {
+  const std::string s = signed_literal(v, dt);
+  return s.starts_with('-') ? "(" + s + ")" : s;
 }
 
 class CStyleRenderer {

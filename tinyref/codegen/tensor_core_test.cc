@@ -188,7 +188,9 @@ TEST(TensorCoreLowering, TheMnistConvolutionsForwardAndBackwardLower) {
     const Program p = lower_item(item, gpu_tf32_options());
     on_tensor_cores += p.opts.find("tensor_core") != std::string::npos;
     const std::string src = render_cuda(p);
-    if (nvrtc) EXPECT_NO_THROW(compiler->compile(src, p.name)) << p.name << " (" << p.opts << ")";
+    if (nvrtc) {
+      EXPECT_NO_THROW(compiler->compile(src, p.name)) << p.name << " (" << p.opts << ")";
+    }
   }
   EXPECT_GE(on_tensor_cores, 9) << "of " << kernels << " kernels: conv2-4 forward, their input and weight gradients";
 }

@@ -124,6 +124,17 @@ TEST(Fuzz, Regressions) {
     g.outputs = {g.alu(Op::MOD, {a, z}), g.alu(Op::IDIV, {a, z})};
     found.push_back({"integer division by zero", g, "CPU", {"", ""}});
   }
+  for (const char* device : {"CPU", "CUDA_EMU"}) {
+    // A negative constant after a minus rendered as "(val0--2.25f)": a decrement, which neither
+    // g++ nor the CUDA emulator compiles (the long fuzzer run, seed 7: graphs 700045 and 6 more).
+    FuzzGraph g;
+    int a = g.input({8}, DType::kFloat32, 5);
+    int c = g.constant(-2.25, DType::kFloat32, {8});
+    int i = g.input({8}, DType::kInt32, 6);
+    int k = g.constant(-2, DType::kInt32, {8});
+    g.outputs = {g.alu(Op::SUB, {a, c}), g.alu(Op::SUB, {i, k})};
+    found.push_back({"minus a negative constant", g, device, {"", ""}});
+  }
   for (const Found& f : found) {
     const CheckResult r = check_with_opts(f.g, f.device, f.opts);
     EXPECT_TRUE(r.ok) << f.what << ": " << r.what << "\n" << f.g.to_code();
