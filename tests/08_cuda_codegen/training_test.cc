@@ -31,6 +31,7 @@ using ch04::Tensor;
 
 struct Trained {
   std::vector<double> losses;
+  std::vector<std::vector<double>> first_gradients;  // of the parameters, in the first step
   std::vector<std::vector<double>> weights;
 };
 
@@ -56,6 +57,11 @@ Trained train(std::shared_ptr<ch05::KernelRunner> runner, uint64_t seed, int ste
     also.push_back(loss);
     sgd.step(also);
     out.losses.push_back(loss.item());
+    if (s == 0) {
+      for (const Tensor& p : ch04::nn::concat({conv.parameters(), bn.parameters(), fc.parameters()})) {
+        out.first_gradients.push_back(p.grad().to_vector());
+      }
+    }
   }
   for (const Tensor& p : ch04::nn::concat({conv.parameters(), bn.parameters(), bn.buffers(), fc.parameters()})) {
     out.weights.push_back(p.to_vector());
@@ -70,6 +76,10 @@ TEST(Task7Training, ASmallCnnLearnsAsOnTheCpu) {
   const Trained gpu = train(std::make_shared<ch08::CudaRunner>(gpu_testing::gpu()), seed, 3);
   // Summation orders differ (a group reduce adds in a tree): float32 rounding, a few ulps per
   // step, compounded over 3 steps.
+  for (size_t i = 0; i < cpu.first_gradients.size(); ++i) {
+    EXPECT_TRUE(testing_util::all_close(cpu.first_gradients[i], gpu.first_gradients[i], 1e-3, 1e-5,
+                                        "the first step's gradient of parameter " + std::to_string(i)));
+  }
   EXPECT_TRUE(testing_util::all_close(cpu.losses, gpu.losses, 1e-4, 1e-5, "the losses of 3 steps"));
   ASSERT_EQ(cpu.weights.size(), gpu.weights.size());
   for (size_t i = 0; i < cpu.weights.size(); ++i) {
