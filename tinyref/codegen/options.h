@@ -10,8 +10,9 @@
 #define TINYREF_CODEGEN_OPTIONS_H_
 
 #include <cstdint>
-#include <cstdlib>
 #include <string>
+
+#include "tinyref/env.h"
 
 namespace tinyref {
 
@@ -39,10 +40,7 @@ struct CodegenOptions {
 };
 
 // Whether TT_TF32=1 asks the CUDA devices for tensor cores (CodegenOptions::tf32).
-inline bool tf32_requested() {
-  const char* e = std::getenv("TT_TF32");
-  return e != nullptr && std::string(e) == "1";
-}
+inline bool tf32_requested() { return env_flag("TT_TF32", false); }
 
 }  // namespace tinyref
 
