@@ -1,5 +1,5 @@
 // Task 7: a training step on the GPU. A small CNN (convolution, ReLU, BatchNorm, max-pool, a
-// linear layer, cross-entropy, Adam: every kind of kernel beautiful_mnist has, small enough for
+// linear layer, cross-entropy, SGD: every kind of kernel beautiful_mnist has, small enough for
 // the emulator) trained for a few steps on the CudaRunner must follow the same path as on the
 // CPU (chapter 5's InterpretedRunner, from the same seed on the same batches): the same losses,
 // the same weights after, to float32's rounding. The milestone (beautiful_mnist to 98%, with
@@ -12,8 +12,13 @@
 // (fused multiply-adds, its own expf and logf, another summation order), so Adam's weights part
 // by up to lr per step with every kernel right; SGD moves each weight by lr times its gradient,
 // so a rounding difference in a gradient stays one in the weight.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <memory>
 #include <random>
+#include <sstream>
+#include <string>
 #include <vector>
 
 #include "ch04/nn.h"
@@ -28,6 +33,59 @@
 namespace {
 
 using ch04::Tensor;
+
+// The GPU's runner, with each kernel also run by chapter 5's interpreter on the same input
+// buffers: what each kernel alone adds to the difference from the CPU, whatever the kernels
+// before it did. The GPU's outputs are kept, so training follows the GPU's path. On a failure,
+// the test lists the kernels that differed most: a wrong kernel stands out by orders of
+// magnitude over rounding.
+class CheckedRunner : public ch05::KernelRunner {
+ public:
+  explicit CheckedRunner(std::shared_ptr<ch05::KernelRunner> gpu) : gpu_(std::move(gpu)) {}
+  std::string name() const override { return gpu_->name() + " checked by InterpretedRunner"; }
+
+  void run(const ch05::Kernel& kernel, const std::vector<ch04::Buffer*>& bufs) override {
+    gpu_->run(kernel, bufs);
+    ch04::Buffer cpu_out(bufs[0]->dtype, bufs[0]->numel);
+    std::vector<ch04::Buffer*> cpu_bufs = bufs;
+    cpu_bufs[0] = &cpu_out;
+    cpu_.run(kernel, cpu_bufs);
+    Difference d{kernel.name(), ++launches_};
+    for (int64_t i = 0; i < cpu_out.numel; ++i) {
+      const double want = cpu_out.get(i), got = bufs[0]->get(i);
+      d.largest = std::max(d.largest, std::abs(want));
+      d.worst = std::max(d.worst, std::isnan(got) != std::isnan(want) ? INFINITY : std::abs(got - want));
+    }
+    differences_.push_back(d);
+  }
+
+  // The `n` launches whose largest difference is the biggest share of their largest output.
+  std::string worst(size_t n) const {
+    std::vector<Difference> sorted = differences_;
+    std::sort(sorted.begin(), sorted.end(), [](const Difference& a, const Difference& b) { return a.share() > b.share(); });
+    std::ostringstream out;
+    out << "the kernels whose GPU output differs most from the interpreter's on the same inputs:\n";
+    for (size_t i = 0; i < std::min(n, sorted.size()); ++i) {
+      char line[200];
+      std::snprintf(line, sizeof line, "  launch %3d %-24s largest |difference| %.3g, largest |output| %.3g (share %.3g)\n",
+                    sorted[i].launch, sorted[i].kernel.c_str(), sorted[i].worst, sorted[i].largest, sorted[i].share());
+      out << line;
+    }
+    return out.str();
+  }
+
+ private:
+  struct Difference {
+    std::string kernel;
+    int launch = 0;
+    double worst = 0, largest = 0;
+    double share() const { return worst / std::max(largest, 1e-30); }
+  };
+  std::shared_ptr<ch05::KernelRunner> gpu_;
+  ch05::InterpretedRunner cpu_;
+  std::vector<Difference> differences_;
+  int launches_ = 0;
+};
 
 struct Trained {
   std::vector<double> losses;
@@ -73,7 +131,9 @@ TEST(Task7Training, ASmallCnnLearnsAsOnTheCpu) {
   const uint64_t seed = testing_util::seeds().front();
   SCOPED_TRACE(testing_util::seed_note(seed));
   const Trained cpu = train(std::make_shared<ch05::InterpretedRunner>(), seed, 3);
-  const Trained gpu = train(std::make_shared<ch08::CudaRunner>(gpu_testing::gpu()), seed, 3);
+  auto checked = std::make_shared<CheckedRunner>(std::make_shared<ch08::CudaRunner>(gpu_testing::gpu()));
+  const Trained gpu = train(checked, seed, 3);
+  SCOPED_TRACE(checked->worst(8));
   // Summation orders differ (a group reduce adds in a tree): float32 rounding, a few ulps per
   // step, compounded over 3 steps.
   for (size_t i = 0; i < cpu.first_gradients.size(); ++i) {
