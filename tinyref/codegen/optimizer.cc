@@ -131,13 +131,43 @@ bool stream_reduce(Kernel& k, const CodegenOptions& options) {
   return true;
 }
 
+// Lanes over channels, the layout oneDNN calls nChw16c: a convolution whose rows are too
+// narrow for the widest vector (20 floats take 4 lanes of AVX-512's 16) computes 16 output
+// channels per vector instead. The weights move along the channels, so they are packed into a
+// panel with the channels innermost (pack_channel_panel: one aligned vector a load); the image
+// does not (stride 0), so each of its values is broadcast to all 16; the output's 16 lanes are
+// stored one by one, once per whole reduce. Returns the leaf of the weights, or -1 where the
+// kernel has no such dimension: the dimension must take the widest vector, have an input
+// reused along it (the image) and every other input moving along it small enough to pack.
+int channel_lanes(Kernel& k, const CodegenOptions& options, int64_t widest) {
+  if (!k.reduce) return -1;
+  const Shape full = k.full_shape();
+  for (size_t d = 0; d < k.ndim(); ++d) {
+    if (k.axes[d] != Axis::kGlobal || full[d] % widest != 0 || !k.reused_along(d)) continue;
+    int packed = -1, moving = 0;
+    for (size_t i = 1; i < k.leaves.size(); ++i) {
+      if (k.leaves[i]->op != Op::BUFFER || !pre_reduce(k, i) || k.stride(i, d) == 0) continue;
+      const BufferArg& b = k.bufs[k.leaves[i]->buf];
+      ++moving;
+      if (b.size * static_cast<int64_t>(itemsize(b.dtype)) <= options.l2_bytes / 4 && k.stride(i, 0) == 0) packed = static_cast<int>(i);
+    }
+    const Opt vector{OptKind::kVector, static_cast<int>(d), widest};
+    if (moving == 1 && packed >= 0 && k.can_apply(vector)) {
+      k.apply(vector);
+      return packed;
+    }
+  }
+  return -1;
+}
+
 // SIMD lanes: the innermost output dimension written contiguously, else (for a full
 //    reduction) the innermost reduce dimension read contiguously. Narrower vectors still beat
 //    scalars for extents like 20 (a 5x5 conv on 24x24 images) and 10 (a padded 3x3 conv on
-//    10x10 ones).
-void simd_lanes(Kernel& k, const CodegenOptions& options) {
+//    10x10 ones), but where a reduction has channels to put in the widest vector, those win.
+//    Returns the leaf to pack for channel lanes, else -1.
+int simd_lanes(Kernel& k, const CodegenOptions& options) {
   const std::optional<DType> dt = k.lane_dtype();
-  if (!dt || options.vector_bytes == 0) return;
+  if (!dt || options.vector_bytes == 0) return -1;
   const Shape full = k.full_shape();
   const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
   for (int64_t lanes = widest; lanes >= 2; lanes /= 2) {
@@ -145,7 +175,12 @@ void simd_lanes(Kernel& k, const CodegenOptions& options) {
     for (size_t d = 0; d < k.ndim(); ++d) {
       if (k.axes[d] == Axis::kGlobal && full[d] % lanes == 0 && k.stride(0, d) == 1) vec = static_cast<int>(d);
     }
-    if (vec >= 0) return k.apply({OptKind::kVector, vec, lanes});
+    if (vec < 0) continue;
+    if (lanes < widest) {
+      if (const int packed = channel_lanes(k, options, widest); packed >= 0) return packed;
+    }
+    k.apply({OptKind::kVector, vec, lanes});
+    return -1;
   }
   for (int64_t lanes = widest; lanes >= 2; lanes /= 2) {
     int vec = -1;
@@ -153,8 +188,12 @@ void simd_lanes(Kernel& k, const CodegenOptions& options) {
       auto [hits, total] = loads_with_stride(k, d, 1);
       if (k.axes[d] == Axis::kReduce && full[d] % lanes == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
     }
-    if (vec >= 0) return k.apply({OptKind::kVector, vec, lanes});
+    if (vec >= 0) {
+      k.apply({OptKind::kVector, vec, lanes});
+      return -1;
+    }
   }
+  return -1;
 }
 
 // Register tiling for reductions: more outputs per iteration along dimensions where an
@@ -199,6 +238,16 @@ void pack_block_panel(Kernel& k, const CodegenOptions& options) {
   }
 }
 
+// The weights of channel lanes (channel_lanes), packed once per iteration of the outermost loop
+// (a few hundred KB from L2 at most: small beside the reduce that reads them a vector at a time).
+void pack_channel_panel(Kernel& k, int leaf, const CodegenOptions& options) {
+  const Opt pack{OptKind::kPack, 0, leaf};
+  if (!k.can_apply(pack)) return;
+  const PackedPanel panel = plan_panel(k, leaf, 0);
+  const int64_t bytes = panel.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[leaf]->buf].dtype));
+  if (bytes <= options.l2_bytes / 2) k.apply(pack);
+}
+
 // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
 void unroll_lone_accumulator(Kernel& k, int64_t accs, const CodegenOptions& options) {
   const int last_reduce = k.last_of(Axis::kReduce);
@@ -235,14 +284,15 @@ void optimize(Kernel& k, const CodegenOptions& options) {
   if (env_flag("TT_NOOPT", false)) return;
   // One named step each, in this order: each later step sees the dimensions the earlier split.
   const bool enough_work_for_threads = prod(k.full_shape()) >= (1 << 15);
-  simd_lanes(k, options);
+  const int channel_panel = simd_lanes(k, options);
   if (k.reduce) {
     const int64_t accs = register_tile(k, options);
     block_for_cache(k, accs);
     unroll_lone_accumulator(k, accs, options);
   }
-  const bool streamed = stream_reduce(k, options);
-  if (k.reduce && !streamed) pack_block_panel(k, options);  // last: a panel names dimensions
+  const bool streamed = channel_panel < 0 && stream_reduce(k, options);  // channel lanes need their panel
+  if (k.reduce && !streamed && channel_panel >= 0) pack_channel_panel(k, channel_panel, options);
+  if (k.reduce && !streamed && channel_panel < 0) pack_block_panel(k, options);  // last: a panel names dimensions
   if (options.threads > 1 && enough_work_for_threads) parallelize(k, options, streamed);
 }
 
