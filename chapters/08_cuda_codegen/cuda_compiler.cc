@@ -57,7 +57,8 @@ std::string CudaCompiler::default_cache_dir() { return gpu::cache_folder("nvrtc"
 // TODO(ch08.6): whether NVRTC knows arch_ (nvrtc().architectures()).
 bool CudaCompiler::cubin() const { throw course::NotImplemented("ch08.6: CudaCompiler::cubin"); }
 
-// TODO(ch08.6): sm_<arch> where NVRTC knows it, else compute_<the newest it knows below>.
+// TODO(ch08.6): sm_<arch> where NVRTC knows it, else compute_<the newest it knows below>;
+// then "--fmad=false" (README, "One value, one rounding").
 std::vector<std::string> CudaCompiler::options() const {
   throw course::NotImplemented("ch08.6: CudaCompiler::options");
 }

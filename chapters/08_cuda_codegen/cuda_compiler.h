@@ -3,7 +3,7 @@
 // CI compiles every kernel the tests generate, and a typo in the renderer fails there).
 //
 //   CudaCompiler nvrtc(90);                            // for compute capability 9.0 (H100)
-//   nvrtc.options()                                    // {"--gpu-architecture=sm_90"}
+//   nvrtc.options()                                    // {"--gpu-architecture=sm_90", "--fmad=false"}
 //   const std::string& cubin = nvrtc.compile("E_4", source);
 //   gpu->load({"E_4", source, cubin});
 //   nvrtc.stats().nvrtc_runs                           // 1; the same source again: still 1
@@ -63,7 +63,9 @@ class CudaCompiler {
   static std::string default_cache_dir();  // gpu::cache_folder("nvrtc")
 
   // ch08.6: NVRTC's options for this architecture: "--gpu-architecture=sm_<arch>" where NVRTC
-  // knows it (a CUBIN), else "--gpu-architecture=compute_<newest it knows below arch>" (PTX).
+  // knows it (a CUBIN), else "--gpu-architecture=compute_<newest it knows below arch>" (PTX);
+  // then "--fmad=false": no multiply and add fused into one rounding behind our back, so a value
+  // recomputed in two kernels is the same in both (README, "One value, one rounding").
   std::vector<std::string> options() const;
   // ch08.6: whether options() asks for a CUBIN (true) or PTX.
   bool cubin() const;

@@ -43,12 +43,18 @@ class Task6Compiler : public ::testing::Test {
 
 TEST_F(Task6Compiler, OptionsForTheArchitecture) {
   CudaCompiler h100(90, dir_.string());
-  EXPECT_EQ(h100.options(), std::vector<std::string>{"--gpu-architecture=sm_90"}) << "NVRTC knows sm_90: machine code";
+  const std::string one_rounding =
+      "; --fmad=false keeps every multiply and add rounded on its own, so that a value recomputed in two kernels is "
+      "the same in both (README, \"One value, one rounding\")";
+  EXPECT_EQ(h100.options(), (std::vector<std::string>{"--gpu-architecture=sm_90", "--fmad=false"}))
+      << "NVRTC knows sm_90: machine code" << one_rounding;
   EXPECT_TRUE(h100.cubin());
   const int newest = newest_known_arch();
   CudaCompiler future(newest + 100, dir_.string());
-  EXPECT_EQ(future.options(), std::vector<std::string>{"--gpu-architecture=compute_" + std::to_string(newest)})
-      << "a GPU newer than NVRTC gets PTX of the newest architecture NVRTC knows, which the driver compiles";
+  EXPECT_EQ(future.options(),
+            (std::vector<std::string>{"--gpu-architecture=compute_" + std::to_string(newest), "--fmad=false"}))
+      << "a GPU newer than NVRTC gets PTX of the newest architecture NVRTC knows, which the driver compiles"
+      << one_rounding;
   EXPECT_FALSE(future.cubin());
 }
 
