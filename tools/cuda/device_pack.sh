@@ -73,7 +73,11 @@ fi
 
 # Shared libraries beyond the C/C++ runtime and CUDA's (libgomp, libcrypto, zlib ...): the GPU
 # machine runs another distribution, where they may be missing (run_all.sh uses only those).
-ldd "$stage"/tests/* "$stage"/bin/* | awk '/=> \//{print $1, $3}' | sort -u |
+# (nullglob: a quick pack may have no tests or no benchmarks, and ldd must not see a bare '*'.)
+shopt -s nullglob
+packed=("$stage"/tests/* "$stage"/bin/*)
+shopt -u nullglob
+ldd "${packed[@]}" | awk '/=> \//{print $1, $3}' | sort -u |
   while read -r name path; do
     case $name in
       libc.so*|libm.so*|libstdc++*|libgcc_s*|ld-linux*|libpthread*|librt.so*|libdl.so*|libcuda*|libnvrtc*|libcudart*) ;;
