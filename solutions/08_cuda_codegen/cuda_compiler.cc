@@ -54,17 +54,20 @@ bool CudaCompiler::cubin() const {
 }
 
 std::vector<std::string> CudaCompiler::options() const {
+  std::string target = "sm_" + std::to_string(arch_);
+  if (!cubin()) {
+    int newest = 0;
+    for (int a : nvrtc().architectures()) {
+      if (a <= arch_) newest = std::max(newest, a);
+    }
+    if (newest == 0) {
+      throw gpu::GpuError("NVRTC " + nvrtc().version() + " knows no architecture at or below sm_" + std::to_string(arch_));
+    }
+    target = "compute_" + std::to_string(newest);
+  }
   // --fmad=false: every operation rounded on its own, as chapter 5's interpreter rounds it, so a
   // value recomputed in two kernels comes out the same in both (README, "One value, one rounding").
-  if (cubin()) return {"--gpu-architecture=sm_" + std::to_string(arch_), "--fmad=false"};
-  int newest = 0;
-  for (int a : nvrtc().architectures()) {
-    if (a <= arch_) newest = std::max(newest, a);
-  }
-  if (newest == 0) {
-    throw gpu::GpuError("NVRTC " + nvrtc().version() + " knows no architecture at or below sm_" + std::to_string(arch_));
-  }
-  return {"--gpu-architecture=compute_" + std::to_string(newest), "--fmad=false"};
+  return {"--gpu-architecture=" + target, "--fmad=false"};
 }
 
 std::string CudaCompiler::cache_key(const std::string& source) const {

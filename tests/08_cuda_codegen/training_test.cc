@@ -1,7 +1,7 @@
 // Task 7: a training step on the GPU. A small CNN (convolution, ReLU, BatchNorm, max-pool, a
 // linear layer, cross-entropy, SGD: every kind of kernel beautiful_mnist has, small enough for
 // the emulator) trained for a few steps on the CudaRunner must follow the same path as on the
-// CPU (chapter 5's InterpretedRunner, from the same seed on the same batches): the same losses,
+// CPU (chapter 5's InterpretedRunner, from the same seed on the same batch): the same losses,
 // the same weights after, to float32's rounding. The milestone (beautiful_mnist to 98%, with
 // Adam) needs a real GPU: milestone_native_test.cc.
 //

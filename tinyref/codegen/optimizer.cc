@@ -290,9 +290,14 @@ void optimize(Kernel& k, const CodegenOptions& options) {
     block_for_cache(k, accs);
     unroll_lone_accumulator(k, accs, options);
   }
-  const bool streamed = channel_panel < 0 && stream_reduce(k, options);  // channel lanes need their panel
-  if (k.reduce && !streamed && channel_panel >= 0) pack_channel_panel(k, channel_panel, options);
-  if (k.reduce && !streamed && channel_panel < 0) pack_block_panel(k, options);  // last: a panel names dimensions
+  // Last: a panel names dimensions. Channel lanes (only ever on a reduce) need their panel, so
+  // they are never streamed.
+  const bool streamed = channel_panel < 0 && stream_reduce(k, options);
+  if (channel_panel >= 0) {
+    pack_channel_panel(k, channel_panel, options);
+  } else if (k.reduce && !streamed) {
+    pack_block_panel(k, options);
+  }
   if (options.threads > 1 && enough_work_for_threads) parallelize(k, options, streamed);
 }
 

@@ -61,8 +61,12 @@ mkdir -p "$stage"/{tests,bin,lib,mnist,anchors}
 bin_of() { local l=${1#//}; echo "bazel-bin/${l%%:*}/${l#*:}"; }  # //a/b:c -> bazel-bin/a/b/c
 for t in "${TESTS[@]}"; do cp -L "$(bin_of "$t")" "$stage/tests/"; done
 for b in "${BENCHES[@]}" "${TRAINER[@]}"; do cp -L "$(bin_of "$b")" "$stage/bin/"; done
-chmod u+w "$stage"/tests/* "$stage"/bin/* 2>/dev/null || true
-strip --strip-unneeded "$stage"/tests/* "$stage"/bin/* 2>/dev/null || true  # symbols are most of an -c opt binary
+# (nullglob: a quick pack may have no tests or no benchmarks, and no tool must see a bare '*'.)
+shopt -s nullglob
+packed=("$stage"/tests/* "$stage"/bin/*)
+shopt -u nullglob
+chmod u+w "${packed[@]}" 2>/dev/null || true
+strip --strip-unneeded "${packed[@]}" 2>/dev/null || true  # symbols are most of an -c opt binary
 # Kernels compiled at run time for the emulator link against the binary's exported cudaemu
 # symbols (tools/cudaemu/jit_exports.lds); a static, stripped binary that lost them fails on the
 # GPU machine only, so its emulated rows run here first (where the pack has gpu_layer_test).
@@ -73,10 +77,6 @@ fi
 
 # Shared libraries beyond the C/C++ runtime and CUDA's (libgomp, libcrypto, zlib ...): the GPU
 # machine runs another distribution, where they may be missing (run_all.sh uses only those).
-# (nullglob: a quick pack may have no tests or no benchmarks, and ldd must not see a bare '*'.)
-shopt -s nullglob
-packed=("$stage"/tests/* "$stage"/bin/*)
-shopt -u nullglob
 ldd "${packed[@]}" | awk '/=> \//{print $1, $3}' | sort -u |
   while read -r name path; do
     case $name in
