@@ -226,9 +226,6 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
     if (ndim() == 0 || (axes[0] != Axis::kGlobal && first_of(Axis::kGroup) < 0)) return no("the outermost loop is no output or group loop");
     return true;
   }
-  if (o.kind == OptKind::kPrefetch) {
-    return (stage_k_tiles && !prefetch_k_tiles) || no(stage_k_tiles ? "already prefetched" : "only a staged kernel's K-tiles are prefetched");
-  }
   if (o.kind == OptKind::kTensorCore) {
     if (tensor_core) return no("the kernel is on tensor cores already");
     if (o.amount != 8) return no("the mma multiplies 8 of the reduce at a time");
@@ -294,7 +291,6 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
     case OptKind::kParallel:
     case OptKind::kPack:
     case OptKind::kTensorCore:
-    case OptKind::kPrefetch:
       break;
   }
   return true;
@@ -342,7 +338,6 @@ void Kernel::apply(const Opt& o) {
       pack_at = o.axis;
       break;
     case OptKind::kTensorCore: use_tensor_cores(o.axis); break;
-    case OptKind::kPrefetch: prefetch_k_tiles = true; break;
   }
   applied.push_back(o);
 }

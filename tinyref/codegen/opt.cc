@@ -8,19 +8,17 @@ namespace {
 constexpr OptKind kAllKinds[] = {OptKind::kVector, OptKind::kUpcast,   OptKind::kUnroll,
                                  OptKind::kLocal,  OptKind::kGroup,    OptKind::kBlock,
                                  OptKind::kStream, OptKind::kParallel, OptKind::kStage,
-                                 OptKind::kPack,   OptKind::kTensorCore, OptKind::kPrefetch};
+                                 OptKind::kPack,   OptKind::kTensorCore};
 }  // namespace
 
 const char* opt_kind_name(OptKind k) {
   static const char* names[] = {"vector", "upcast", "unroll", "local",    "group",
-                                "block",  "stream", "parallel", "stage", "pack", "tensor_core", "prefetch"};
+                                "block",  "stream", "parallel", "stage", "pack", "tensor_core"};
   return names[static_cast<int>(k)];
 }
 
-bool takes_no_axis(OptKind k) { return k == OptKind::kParallel || k == OptKind::kPrefetch; }
-
 std::string to_string(const Opt& opt) {
-  if (takes_no_axis(opt.kind)) return opt_kind_name(opt.kind);
+  if (opt.kind == OptKind::kParallel) return opt_kind_name(opt.kind);
   return std::string(opt_kind_name(opt.kind)) + " " + std::to_string(opt.axis) + " " + std::to_string(opt.amount);
 }
 
@@ -46,7 +44,7 @@ std::optional<std::vector<Opt>> parse_opts(const std::string& text) {
       }
     }
     if (!known) return std::nullopt;
-    if (!takes_no_axis(opt.kind) && !(words >> opt.axis >> opt.amount)) return std::nullopt;
+    if (opt.kind != OptKind::kParallel && !(words >> opt.axis >> opt.amount)) return std::nullopt;
     if (std::string rest; words >> rest) return std::nullopt;
     opts.push_back(opt);
   }

@@ -37,8 +37,6 @@ enum class OptKind {
   kTensorCore,  // GPU: a float32 multiply-add reduce on TF32 tensor cores, 16x8 outputs and 8 of
                 // the reduce a warp-level mma; `axis` picks one of tensor_core_choices(kernel)
                 // (kernel.h), `amount` is the mma's K (8)
-  kPrefetch,    // GPU, after kStage: each thread loads its copies of the next K-tile into registers
-                // while the block computes on this one (staging.h; no axis, no amount)
 };
 
 struct Opt {
@@ -49,7 +47,6 @@ struct Opt {
 };
 
 const char* opt_kind_name(OptKind k);  // "upcast"
-bool takes_no_axis(OptKind k);         // parallel and prefetch: the kind alone says it all
 std::string to_string(const Opt& opt);  // "upcast 0 4"; "parallel"
 std::string to_string(const std::vector<Opt>& opts);  // comma-separated
 std::optional<std::vector<Opt>> parse_opts(const std::string& text);

@@ -94,20 +94,17 @@ bool upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bo
   return true;
 }
 // A tile: threads per side, outputs per thread per side, whether each thread's columns are
-// contiguous and read and written as float4 (float32 only), the K-tile staged in shared
-// memory (0: none, every thread reads its operands from global memory), and whether the next
-// K-tile is loaded into registers while this one computes (staging.h: prefetch).
+// contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
+// memory (0: none, every thread reads its operands from global memory).
 struct Tile {
   int64_t threads, outputs;
   bool vector;
   int64_t k_tile;
-  bool prefetch = false;
 };
 constexpr Tile kTiles[] = {{16, 4, false, 0},  {16, 8, false, 0},  {8, 8, false, 0},   {8, 4, false, 0},
                            {32, 4, false, 0},  {16, 8, true, 0},   {16, 4, true, 0},   {8, 8, true, 0},
                            {16, 8, false, 16}, {16, 8, false, 8},  {16, 4, false, 16}, {16, 8, false, 32},
-                           {8, 8, false, 16},  {16, 8, true, 16},  {16, 8, true, 32},  {16, 8, false, 16, true},
-                           {16, 8, true, 16, true}, {16, 8, true, 32, true}};
+                           {8, 8, false, 16}, {16, 8, true, 16},  {16, 8, true, 32}};
 
 // Every buffer and every value float32: the only vector type the CUDA renderer has.
 bool all_float32(const Kernel& k) {
@@ -255,12 +252,11 @@ struct WarpTile {
   int64_t warps[2];  // warps a block along m and n
   int64_t tiles[2];  // 16x8 tiles a warp along m and n
   int64_t k_tile;
-  bool prefetch = false;
 };
 constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {{4, 2}, {2, 4}, 0},
                                    {{2, 4}, {4, 2}, 0},  {{2, 2}, {2, 2}, 0},  {{1, 1}, {2, 2}, 0},
                                    {{1, 1}, {1, 1}, 0},  {{2, 2}, {4, 4}, 32}, {{2, 2}, {2, 4}, 32},
-                                   {{4, 2}, {2, 4}, 32}, {{2, 2}, {4, 4}, 32, true}, {{2, 2}, {2, 4}, 32, true}};
+                                   {{4, 2}, {2, 4}, 32}};
 
 std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
   std::vector<Kernel> out;
@@ -278,9 +274,7 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
         ok = ok && trial.can_apply(o);
         if (ok) trial.apply(o);
       }
-      if (!ok || (w.k_tile > 0 && !stage_k_tiles(trial, w.k_tile, options))) continue;
-      if (w.prefetch) trial.apply({OptKind::kPrefetch});
-      out.push_back(std::move(trial));
+      if (ok && (w.k_tile == 0 || stage_k_tiles(trial, w.k_tile, options))) out.push_back(std::move(trial));
     }
   }
   return out;
@@ -333,9 +327,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
       Kernel trial = k;
       tile_2d(trial, t);
       unroll_reduce(trial, options);
-      if (t.k_tile > 0 && !stage_k_tiles(trial, t.k_tile, options)) continue;
-      if (t.prefetch) trial.apply({OptKind::kPrefetch});
-      variants.push_back(std::move(trial));
+      if (t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) variants.push_back(std::move(trial));
     }
   } else {
     spread_choices();

@@ -198,25 +198,8 @@ std::vector<int> ReduceLowering::open_k_tile() {
   for (size_t i = 0; i < staged_.size(); ++i) staged_slot_[staged_[i].leaf] = i;
   const StagingCopies copies = prepare_staging_copies(k_, staged_, ix_.thread_index(), b_.program().local_size, sink);
   const size_t outer = static_cast<size_t>(k_.first_of(Axis::kReduce));
-  std::vector<int> ahead;  // prefetched: the registers holding the next K-tile's copies
-  if (k_.prefetch_k_tiles) {
-    const std::vector<int> first = emit_staging_loads(k_, staged_, copies, -1, -1, sink);
-    for (int v : first) {
-      ahead.push_back(b_.define_acc(b_.uop(v).dtype, 0));
-      b_.emit_typed(UOpKind::kAssign, b_.uop(v).dtype, {ahead.back(), v});
-    }
-  }
   std::vector<int> loop = ix_.open_loops({Axis::kReduce}, false, outer, outer + 1);
-  const int tile = ix_.dim_index(outer);
-  if (k_.prefetch_k_tiles) {
-    emit_staging_stores(k_, staged_, staging_arrays_, copies, ahead, sink);
-    const int next = b_.alu_uop(Op::ADD, DType::kInt32, 1, {tile, b_.int_const(1)});
-    const int more = b_.alu_uop(Op::CMPLT, DType::kBool, 1, {next, b_.int_const(k_.full_shape()[outer])});
-    const std::vector<int> values = emit_staging_loads(k_, staged_, copies, next, more, sink);
-    for (size_t i = 0; i < values.size(); ++i) b_.emit_typed(UOpKind::kAssign, b_.uop(values[i]).dtype, {ahead[i], values[i]});
-  } else {
-    emit_staging_stores(k_, staged_, staging_arrays_, copies, emit_staging_loads(k_, staged_, copies, tile, -1, sink), sink);
-  }
+  emit_staging_copies(k_, staged_, staging_arrays_, copies, sink);
   in_k_tile_ = true;
   return loop;
 }

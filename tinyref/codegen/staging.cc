@@ -258,12 +258,9 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
   return copies;
 }
 
-std::vector<int> emit_staging_loads(const Kernel& k, const std::vector<StagedLeaf>& plan, const StagingCopies& copies,
-                                    int tile, int more, UOpSink& sink) {
+void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
+                         const StagingCopies& copies, UOpSink& sink) {
   const int outer = k.first_of(Axis::kReduce);
-  const int this_tile = sink.var_uop(outer);
-  sink.var_uop(outer) = tile < 0 ? sink.int_const(0) : tile;  // the addresses below are those of `tile`
-  std::vector<int> values;
   for (const StagingCopies::Copy& c : copies.copies) {
     const StagedLeaf& s = plan[c.leaf];
     const DType dt = k.bufs[k.leaves[s.leaf]->buf].dtype;
@@ -272,43 +269,33 @@ std::vector<int> emit_staging_loads(const Kernel& k, const std::vector<StagedLea
       saved.push_back(sink.var_uop(s.dims[j]));
       sink.var_uop(s.dims[j]) = c.digits[j];
     }
+    int value;
     if (c.valid->is_num() && c.valid->c == 0) {
       UOp zero{UOpKind::kConst};
       zero.dtype = dt;
-      values.push_back(sink.emit(zero));
+      value = sink.emit(zero);
     } else {
       int pos = c.base;
       if (pos < 0) {
         pos = sink.lower(c.pos);
-      } else if (c.tile_stride != 0 && tile >= 0) {
-        const int step = sink.alu(Op::MUL, DType::kInt32, {tile, sink.int_const(c.tile_stride)});
+      } else if (c.tile_stride != 0) {
+        const int step = sink.alu(Op::MUL, DType::kInt32, {sink.var_uop(outer), sink.int_const(c.tile_stride)});
         pos = sink.alu(Op::ADD, DType::kInt32, {pos, step});
       }
       UOp load{UOpKind::kLoad};
       load.dtype = dt;
       load.src = {sink.buffer(k.leaves[s.leaf]->buf), pos};
       int gate = c.valid->is_num() ? -1 : sink.lower(c.valid);
-      for (int also : {c.in_range, more}) {
-        if (also >= 0) gate = gate < 0 ? also : sink.alu(Op::AND, DType::kBool, {gate, also});
-      }
+      if (c.in_range >= 0) gate = gate < 0 ? c.in_range : sink.alu(Op::AND, DType::kBool, {gate, c.in_range});
       if (gate >= 0) load.src.push_back(gate);
-      values.push_back(sink.emit(load));
+      value = sink.emit(load);
     }
-    for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
-  }
-  sink.var_uop(outer) = this_tile;
-  return values;
-}
-
-void emit_staging_stores(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
-                         const StagingCopies& copies, const std::vector<int>& values, UOpSink& sink) {
-  for (size_t i = 0; i < copies.copies.size(); ++i) {
-    const StagingCopies::Copy& c = copies.copies[i];
     UOp store{UOpKind::kStore};
-    store.dtype = k.bufs[k.leaves[plan[c.leaf].leaf]->buf].dtype;
-    store.src = {arrays[c.leaf], c.slot, values[i]};
+    store.dtype = dt;
+    store.src = {arrays[c.leaf], c.slot, value};
     if (c.in_range >= 0) store.src.push_back(c.in_range);
     sink.emit(store);
+    for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
   }
   sink.emit(UOp{UOpKind::kBarrier});
 }

@@ -91,19 +91,9 @@ struct StagingCopies {
 StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, int thread_index,
                                      int64_t threads, UOpSink& sink);
 
-// The values a thread copies of K-tile `tile` (a uop; -1: the first), read from global memory, one per copy; where
-// `more` is a uop (a bool), only while it holds (else 0: past the last tile, with prefetching).
-std::vector<int> emit_staging_loads(const Kernel& k, const std::vector<StagedLeaf>& plan, const StagingCopies& copies,
-                                    int tile, int more, UOpSink& sink);
-
-// Inside the K-tile loop: the values into the shared arrays, then the barrier. Unprefetched,
-// they are this turn's loads; prefetched (Kernel::prefetch_k_tiles), registers loaded the turn
-// before, so that the loads of the next tile run while the block computes on this one:
-//
-//   ahead = loads(tile 0)
-//   for K-tile t:  stores(ahead); barrier; ahead = loads(t + 1 if any); compute; barrier
-void emit_staging_stores(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
-                         const StagingCopies& copies, const std::vector<int>& values, UOpSink& sink);
+// Inside the K-tile loop: the copies, then the barrier.
+void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
+                         const StagingCopies& copies, UOpSink& sink);
 
 // The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
 // elsewhere); the other tile dimensions are their var_uop. Where vector_dim is the leaf's last
