@@ -4,6 +4,7 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <tuple>
 
@@ -23,6 +24,123 @@ bool varies_inside_a_tile(const Kernel& k, size_t d, int outer) {
 
 sym::Expr dim_var(size_t d, int64_t extent) {
   return sym::var(static_cast<int>(d), "d" + std::to_string(d), 0, extent - 1);
+}
+
+// The passes shared memory needs to serve one warp's access: each lane reads or writes `bytes`
+// bytes at its element offset; 32 banks of 4-byte words, and a bank serves one distinct word a
+// pass (lanes that want the same word share it). 16-byte accesses go a quarter-warp at a time.
+int64_t bank_passes(const std::vector<int64_t>& elements, int64_t itemsize, int64_t bytes) {
+  constexpr int64_t kBanks = 32, kWord = 4;
+  const size_t lanes_a_pass = bytes >= 16 ? 8 : 32;
+  int64_t passes = 0;
+  for (size_t first = 0; first < elements.size(); first += lanes_a_pass) {
+    std::set<int64_t> words[kBanks];
+    for (size_t l = first; l < std::min(elements.size(), first + lanes_a_pass); ++l) {
+      for (int64_t w = elements[l] * itemsize / kWord; w * kWord < elements[l] * itemsize + bytes; ++w) words[w % kBanks].insert(w);
+    }
+    size_t most = 1;
+    for (const std::set<int64_t>& b : words) most = std::max(most, b.size());
+    passes += static_cast<int64_t>(most);
+  }
+  return passes;
+}
+
+// Each lane of a block's first warp, its index along every dimension as it reads staged `leaf`
+// (the register tile's first position: unrolled dimensions at 0). The thread index's digits are
+// the kLocal dimensions, the earliest the most significant; a tensor core's fragments move them
+// (reduce_lowering.cc, mma_steps): K takes col_lane, and B's columns take row_lane.
+std::vector<std::vector<int64_t>> warp_reading(const Kernel& k, int leaf) {
+  const Shape full = k.full_shape();
+  const std::vector<size_t> locals = k.dims(Axis::kLocal);
+  bool in_b = false;
+  if (k.tensor_core) {
+    std::function<bool(const AstNode*)> reads = [&](const AstNode* n) {
+      if (n == k.leaves[leaf]) return true;
+      return std::any_of(n->src.begin(), n->src.end(), [&](const AstRef& s) { return reads(s.get()); });
+    };
+    in_b = reads(k.reduce->src[0]->src[1 - k.tensor_core->a_src].get());
+  }
+  std::vector<std::vector<int64_t>> lanes;
+  for (int64_t t = 0; t < std::min<int64_t>(32, k.extent(Axis::kLocal)); ++t) {
+    std::vector<int64_t> at(k.ndim(), 0);
+    int64_t rest = t;
+    for (size_t i = locals.size(); i-- > 0;) {
+      at[locals[i]] = rest % full[locals[i]];
+      rest /= full[locals[i]];
+    }
+    if (const std::optional<TensorCoreDims>& tc = k.tensor_core) {
+      const int64_t row_lane = at[tc->row_lane];
+      at[tc->k] = at[tc->col_lane];
+      if (in_b) {
+        at[tc->col_lane] = row_lane / 2;
+        at[tc->col_pair] = row_lane % 2;
+      }
+    }
+    lanes.push_back(std::move(at));
+  }
+  return lanes;
+}
+
+// Where a staged tile's elements go in its shared array: its dimensions in some order, row-major,
+// each row padded by a few elements. The copy order (the smallest global stride innermost), or
+// the reduce dimensions outermost (the register tile's values for one step of K side by side),
+// each with rows padded by 0, 1, 2, 4 or 8; the one whose warp reads take the fewest passes,
+// then whose copies do, then the smallest. A float4 read keeps its lanes innermost and aligned.
+void choose_layout(const Kernel& k, StagedLeaf& s) {
+  const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(k.bufs[k.leaves[s.leaf]->buf].dtype));
+  const int vector_dim = k.first_of(Axis::kVector);
+  const bool vector_read = vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim);
+  const int64_t read_bytes = itemsize * (vector_read ? k.full_shape()[vector_dim] : 1);
+  const std::vector<std::vector<int64_t>> readers = warp_reading(k, s.leaf);
+  std::vector<size_t> copy_order(s.dims.size()), reduce_first;
+  std::iota(copy_order.begin(), copy_order.end(), size_t{0});
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t j : copy_order) {
+      const Axis a = k.axes[s.dims[j]];
+      const bool reduce = a == Axis::kReduce || a == Axis::kUnroll || a == Axis::kTensorCore;
+      if (reduce == (pass == 0)) reduce_first.push_back(j);
+    }
+  }
+  if (vector_read && reduce_first.back() != copy_order.back()) reduce_first = copy_order;
+  using Cost = std::tuple<int64_t, int64_t, int64_t, int>;  // read passes, copy passes, size, order
+  std::optional<Cost> best;
+  for (int o = 0; o < 2; ++o) {
+    const std::vector<size_t>& order = o == 0 ? copy_order : reduce_first;
+    if (o == 1 && order == copy_order) break;
+    // Padding at position `at` of the order: that dimension's stride, and so all outer ones, grow.
+    for (size_t at = 0; at + 1 < std::max<size_t>(order.size(), 2); ++at) {
+      for (int64_t pad : {0, 1, 2, 4, 8}) {
+        if ((pad > 0 && order.size() < 2) || (pad == 0 && at > 0) || (vector_read && pad % 4 != 0)) continue;
+        std::vector<int64_t> strides(s.dims.size());
+        int64_t stride = 1;
+        for (size_t i = order.size(); i-- > 0;) {
+          if (i == at) stride += pad;
+          strides[order[i]] = stride;
+          stride *= s.extents[order[i]];
+        }
+        std::vector<int64_t> reads, copies;
+        for (const std::vector<int64_t>& lane : readers) {
+          int64_t e = 0;
+          for (size_t j = 0; j < s.dims.size(); ++j) e += (static_cast<int>(s.dims[j]) == vector_dim ? 0 : lane[s.dims[j]]) * strides[j];
+          reads.push_back(e);
+        }
+        for (int64_t t = 0; t < std::min<int64_t>({32, k.extent(Axis::kLocal), s.size}); ++t) {
+          int64_t e = 0, rest = t;
+          for (size_t j = s.dims.size(); j-- > 0;) {
+            e += rest % s.extents[j] * strides[j];
+            rest /= s.extents[j];
+          }
+          copies.push_back(e);
+        }
+        const Cost cost{bank_passes(reads, itemsize, read_bytes), bank_passes(copies, itemsize, itemsize), stride, o};
+        if (!best || cost < *best) {
+          best = cost;
+          s.strides = strides;
+          s.array_size = stride;
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -64,9 +182,8 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
     for (size_t j = 0; j + 1 < s.dims.size(); ++j) {
       if (static_cast<int>(s.dims[j]) == vector_dim) return {};
     }
-    s.strides.assign(s.dims.size(), 1);
-    for (size_t j = s.dims.size() - 1; j-- > 0;) s.strides[j] = s.strides[j + 1] * s.extents[j + 1];
     s.size = std::accumulate(s.extents.begin(), s.extents.end(), int64_t{1}, std::multiplies<>());
+    choose_layout(k, s);
     plan.push_back(std::move(s));
   }
   return plan;
@@ -74,7 +191,7 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
 
 int64_t staging_bytes(const Kernel& k, const std::vector<StagedLeaf>& plan) {
   int64_t bytes = 0;
-  for (const StagedLeaf& s : plan) bytes += s.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[s.leaf]->buf].dtype));
+  for (const StagedLeaf& s : plan) bytes += s.array_size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[s.leaf]->buf].dtype));
   return bytes;
 }
 
@@ -83,7 +200,7 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
   for (const StagedLeaf& s : plan) {
     UOp u{UOpKind::kDefineLocal};
     u.dtype = k.bufs[k.leaves[s.leaf]->buf].dtype;
-    u.arg = s.size;
+    u.arg = s.array_size;
     u.tag = "stage";
     arrays.push_back(sink.emit(u));
   }
@@ -108,16 +225,23 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
       const bool keeps_var = in_tile || k.axes[d] == Axis::kGlobal || static_cast<int>(d) == outer;
       idx.push_back(st.shape()[d] != 1 && keeps_var ? dim_var(d, full[d]) : sym::num(0));
     }
+    std::vector<int64_t> copy_strides(s.dims.size(), 1);  // row-major over the tile, in copy order
+    for (size_t j = s.dims.size() - 1; j-- > 0;) copy_strides[j] = copy_strides[j + 1] * s.extents[j + 1];
     for (int64_t i = 0; i * threads < s.size; ++i) {
       StagingCopies::Copy c;
       c.leaf = p;
       c.element = i == 0 ? thread_index : sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(i * threads)});
+      c.slot = s.strides == copy_strides ? c.element : -1;
       for (size_t j = 0; j < s.dims.size(); ++j) {
         int digit = c.element;
-        if (s.strides[j] > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(s.strides[j])});
+        if (copy_strides[j] > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(copy_strides[j])});
         if (j > 0) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(s.extents[j])});
         c.digits.push_back(digit);
         sink.var_uop(s.dims[j]) = digit;
+        if (s.strides != copy_strides) {
+          const int term = s.strides[j] == 1 ? digit : sink.alu(Op::MUL, DType::kInt32, {digit, sink.int_const(s.strides[j])});
+          c.slot = c.slot < 0 ? term : sink.alu(Op::ADD, DType::kInt32, {c.slot, term});
+        }
       }
       // The last turn of a tile that is no multiple of the block: the threads past its end idle.
       if ((i + 1) * threads > s.size) c.in_range = sink.alu(Op::CMPLT, DType::kBool, {c.element, sink.int_const(s.size)});
@@ -168,7 +292,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
     }
     UOp store{UOpKind::kStore};
     store.dtype = dt;
-    store.src = {arrays[c.leaf], c.element, value};
+    store.src = {arrays[c.leaf], c.slot, value};
     if (c.in_range >= 0) store.src.push_back(c.in_range);
     sink.emit(store);
     for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
@@ -180,7 +304,7 @@ int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<in
                      int lanes, UOpSink& sink) {
   UOp load{UOpKind::kLoad};
   load.dtype = dtype;
-  if (vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim)) {
+  if (vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim) && s.strides.back() == 1) {
     assign[vector_dim] = 0;
     load.lanes = lanes;
     load.arg = 1;

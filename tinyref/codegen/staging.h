@@ -17,9 +17,17 @@
 //
 // A staged tile is the product of the leaf's dimensions that vary inside one turn of the K-tile
 // loop and within one block: the thread dimensions (kLocal), the register tile (kUpcast,
-// kUnroll, kVector: a float4 read where the lanes are the last dimension) and the inner reduce dimensions, each only where the leaf's stride is not 0. The
-// shared array holds it row-major with the smallest global stride innermost, so that copying
-// element t + threads*i reads global memory contiguously across the threads.
+// kUnroll, kVector: a float4 read where the lanes are the last dimension) and the inner reduce
+// dimensions, each only where the leaf's stride is not 0. The copies walk it row-major with the
+// smallest global stride innermost, so that copying element t + threads*i reads global memory
+// contiguously across the threads. Where it lands in the shared array is chosen by counting one
+// warp's bank conflicts (choose_layout in staging.cc): shared memory serves a warp's access in as
+// many passes as the most distinct 4-byte words any one of its 32 banks holds. A tensor core's
+// A fragment (8 rows x 4 of K a warp) read from rows of 32 floats hits one bank 8 times; rows
+// padded to 36 floats spread the 32 words over the 32 banks:
+//
+//   row r, K k at r*32 + k:  bank k        8 rows share each bank: 8 passes a read
+//   row r, K k at r*36 + k:  bank 4r + k   32 banks, one pass
 #ifndef TINYREF_CODEGEN_STAGING_H_
 #define TINYREF_CODEGEN_STAGING_H_
 
@@ -35,9 +43,9 @@ struct StagedLeaf {
   int leaf = -1;                 // index into Kernel::leaves and Kernel::sts
   std::vector<size_t> dims;      // the tile's dimensions, the most significant first
   std::vector<int64_t> extents;  // each one's extent
-  std::vector<int64_t> strides;  // each one's stride in the shared array (row-major over dims;
-                                 // rows padded against bank conflicts measured slower on an H100)
-  int64_t size = 1;              // elements
+  std::vector<int64_t> strides;  // each one's stride in the shared array (choose_layout)
+  int64_t size = 1;              // elements of the tile
+  int64_t array_size = 1;        // elements of the shared array: the tile and its rows' padding
 };
 
 // The leaves of the reduce that a staged kernel copies into shared memory (empty when
@@ -70,7 +78,8 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
 struct StagingCopies {
   struct Copy {
     size_t leaf = 0;         // position in the plan
-    int element = -1;        // uop: the element of the tile, its index in the shared array
+    int element = -1;        // uop: the element of the tile, in copy order
+    int slot = -1;           // uop: its index in the shared array
     std::vector<int> digits; // uops: the element's digit of each tile dimension
     int in_range = -1;       // uop: element < tile size, where some threads have none
     sym::Expr pos, valid;    // the global element and whether it is valid (else 0)

@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "tinyref/backends/registry.h"
 #include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/codegen/kernel.h"
+#include "tinyref/codegen/staging.h"
 #include "tinyref/engine/realize.h"
 #include "tinyref/engine/search.h"
 #include "tinyref/error.h"
@@ -151,6 +153,53 @@ TEST(TensorCoreLowering, StagedVariantsReadTheirFragmentsFromSharedMemory) {
     EXPECT_EQ(global_reads_in_loop, 0) << "inside the tile, fragments come from shared memory only";
   }
   EXPECT_EQ(staged, 2 * 3) << "three staged warp tiles for each order of the sources";
+}
+
+// Where a lane's fragment element lies in its staged array (staging.h), by PTX's layout of
+// mma.m16n8k8 (kernel.h: TensorCoreDims): A's a0 at row lane / 4, K lane % 4; B's b0 at K lane % 4,
+// column lane / 4 (col_lane = lane / 8, col_pair = lane / 4 % 2). Shared memory serves the warp in
+// one pass only if the 32 elements fall in 32 different banks (4-byte words, 32 banks).
+std::set<int64_t> fragment_banks(const Kernel& k, const StagedLeaf& s, bool is_a) {
+  const TensorCoreDims& t = *k.tensor_core;
+  auto stride_of = [&](int d) {
+    for (size_t j = 0; j < s.dims.size(); ++j) {
+      if (static_cast<int>(s.dims[j]) == d) return s.strides[j];
+    }
+    return int64_t{0};
+  };
+  std::set<int64_t> banks;
+  for (int64_t lane = 0; lane < 32; ++lane) {
+    const int64_t row = lane / 4, kk = lane % 4;
+    const int64_t at = is_a ? row * stride_of(t.row_lane) + kk * stride_of(t.k)
+                            : kk * stride_of(t.k) + row / 2 * stride_of(t.col_lane) + row % 2 * stride_of(t.col_pair);
+    banks.insert(at % 32);
+  }
+  return banks;
+}
+
+// Unpadded, a K-tile of 32 puts A's 8 fragment rows 32 floats apart, all in the bank of their K:
+// 8 passes a read (and B's 4 of K 64 or 128 apart: 4 passes). The chosen layout pads the rows.
+TEST(TensorCoreLowering, StagedFragmentsFallInEveryBankOnce) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  const Tensor c = a.matmul(b);
+  int staged = 0;
+  for (const Program& p : lower_variants(create_schedule({c.lazy()}).back(), gpu_tf32_options())) {
+    if (p.opts.find("tensor_core") == std::string::npos || p.opts.find("stage") == std::string::npos) continue;
+    SCOPED_TRACE(p.opts);
+    Kernel k = gpu_kernel(c);
+    const std::optional<std::vector<Opt>> opts = parse_opts(p.opts);
+    ASSERT_TRUE(opts.has_value());
+    for (const Opt& o : *opts) k.apply(o);
+    const std::vector<StagedLeaf> plan = plan_staging(k);
+    ASSERT_EQ(plan.size(), 2u);
+    for (const StagedLeaf& s : plan) {
+      const bool is_a = k.leaves[s.leaf] == k.reduce->src[0]->src[k.tensor_core->a_src].get();
+      EXPECT_EQ(fragment_banks(k, s, is_a).size(), 32u) << (is_a ? "A" : "B") << "'s fragment, array of " << s.array_size;
+      EXPECT_GE(s.array_size, s.size);
+    }
+    ++staged;
+  }
+  EXPECT_EQ(staged, 2 * 3);
 }
 
 TEST(TensorCoreLowering, OffByDefaultAndNeverOnTheCpu) {
