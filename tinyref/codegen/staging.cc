@@ -82,62 +82,63 @@ std::vector<std::vector<int64_t>> warp_reading(const Kernel& k, int leaf) {
 }
 
 // Where a staged tile's elements go in its shared array: its dimensions in some order, row-major,
-// each row padded by a few elements. The copy order (the smallest global stride innermost), or
-// the reduce dimensions outermost (the register tile's values for one step of K side by side),
-// each with rows padded by 0, 1, 2, 4 or 8; the one whose warp reads take the fewest passes,
-// then whose copies do, then the smallest. A float4 read keeps its lanes innermost and aligned.
+// with one dimension's stride (and so every outer one's) padded by a few elements. The orders:
+// the copies' (the smallest global stride innermost), or the reduce dimensions outermost (the
+// register tile's values for one step of K side by side); the paddings 0, 1, 2, 4 or 8. The
+// layout whose warp reads take the fewest bank passes wins, then the one whose copies take the
+// fewest, then the smallest. A float4 read keeps its lanes innermost and aligned.
 void choose_layout(const Kernel& k, StagedLeaf& s) {
   const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(k.bufs[k.leaves[s.leaf]->buf].dtype));
   const int vector_dim = k.first_of(Axis::kVector);
   const bool vector_read = vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim);
   const int64_t read_bytes = itemsize * (vector_read ? k.full_shape()[vector_dim] : 1);
   const std::vector<std::vector<int64_t>> readers = warp_reading(k, s.leaf);
-  std::vector<size_t> copy_order(s.dims.size()), reduce_first;
+  const int64_t copiers = std::min<int64_t>({32, k.extent(Axis::kLocal), s.size});
+
+  std::vector<size_t> copy_order(s.dims.size()), reduce_first;  // positions in s.dims, outermost first
   std::iota(copy_order.begin(), copy_order.end(), size_t{0});
-  for (int pass = 0; pass < 2; ++pass) {
+  for (bool reduce : {true, false}) {
     for (size_t j : copy_order) {
       const Axis a = k.axes[s.dims[j]];
-      const bool reduce = a == Axis::kReduce || a == Axis::kUnroll || a == Axis::kTensorCore;
-      if (reduce == (pass == 0)) reduce_first.push_back(j);
+      if ((a == Axis::kReduce || a == Axis::kUnroll || a == Axis::kTensorCore) == reduce) reduce_first.push_back(j);
     }
   }
-  if (vector_read && reduce_first.back() != copy_order.back()) reduce_first = copy_order;
-  using Cost = std::tuple<int64_t, int64_t, int64_t, int>;  // read passes, copy passes, size, order
+  std::vector<std::vector<size_t>> orders = {copy_order};
+  if (reduce_first != copy_order && !(vector_read && reduce_first.back() != copy_order.back())) orders.push_back(reduce_first);
+
+  using Cost = std::tuple<int64_t, int64_t, int64_t, size_t>;  // read passes, copy passes, size, order
   std::optional<Cost> best;
-  for (int o = 0; o < 2; ++o) {
-    const std::vector<size_t>& order = o == 0 ? copy_order : reduce_first;
-    if (o == 1 && order == copy_order) break;
-    // Padding at position `at` of the order: that dimension's stride, and so all outer ones, grow.
-    for (size_t at = 0; at + 1 < std::max<size_t>(order.size(), 2); ++at) {
-      for (int64_t pad : {0, 1, 2, 4, 8}) {
-        if ((pad > 0 && order.size() < 2) || (pad == 0 && at > 0) || (vector_read && pad % 4 != 0)) continue;
-        std::vector<int64_t> strides(s.dims.size());
-        int64_t stride = 1;
-        for (size_t i = order.size(); i-- > 0;) {
-          if (i == at) stride += pad;
-          strides[order[i]] = stride;
-          stride *= s.extents[order[i]];
-        }
-        std::vector<int64_t> reads, copies;
-        for (const std::vector<int64_t>& lane : readers) {
-          int64_t e = 0;
-          for (size_t j = 0; j < s.dims.size(); ++j) e += (static_cast<int>(s.dims[j]) == vector_dim ? 0 : lane[s.dims[j]]) * strides[j];
-          reads.push_back(e);
-        }
-        for (int64_t t = 0; t < std::min<int64_t>({32, k.extent(Axis::kLocal), s.size}); ++t) {
-          int64_t e = 0, rest = t;
-          for (size_t j = s.dims.size(); j-- > 0;) {
-            e += rest % s.extents[j] * strides[j];
-            rest /= s.extents[j];
-          }
-          copies.push_back(e);
-        }
-        const Cost cost{bank_passes(reads, itemsize, read_bytes), bank_passes(copies, itemsize, itemsize), stride, o};
-        if (!best || cost < *best) {
-          best = cost;
-          s.strides = strides;
-          s.array_size = stride;
-        }
+  auto consider = [&](size_t o, size_t padded, int64_t pad) {
+    std::vector<int64_t> strides(s.dims.size());
+    int64_t stride = 1;
+    for (size_t i = orders[o].size(); i-- > 0;) {
+      if (i == padded) stride += pad;
+      strides[orders[o][i]] = stride;
+      stride *= s.extents[orders[o][i]];
+    }
+    std::vector<int64_t> reads, copies;
+    for (const std::vector<int64_t>& lane : readers) {
+      int64_t e = 0;
+      for (size_t j = 0; j < s.dims.size(); ++j) e += (static_cast<int>(s.dims[j]) == vector_dim ? 0 : lane[s.dims[j]]) * strides[j];
+      reads.push_back(e);
+    }
+    for (int64_t t = 0; t < copiers; ++t) {  // copy t is element t of the tile, in copy order
+      int64_t e = 0, rest = t;
+      for (size_t j = s.dims.size(); j-- > 0; rest /= s.extents[j]) e += rest % s.extents[j] * strides[j];
+      copies.push_back(e);
+    }
+    const Cost cost{bank_passes(reads, itemsize, read_bytes), bank_passes(copies, itemsize, itemsize), stride, o};
+    if (!best || cost < *best) {
+      best = cost;
+      s.strides = strides;
+      s.array_size = stride;
+    }
+  };
+  for (size_t o = 0; o < orders.size(); ++o) {
+    consider(o, 0, 0);
+    for (size_t padded = 0; padded + 1 < s.dims.size(); ++padded) {  // never the innermost: it is the row
+      for (int64_t pad : {1, 2, 4, 8}) {
+        if (!vector_read || pad % 4 == 0) consider(o, padded, pad);
       }
     }
   }
