@@ -2,6 +2,7 @@
 // generated C++ has the documented shape.
 #include <random>
 #include <sstream>
+#include <tuple>
 
 #include "gtest/gtest.h"
 #include "tests/testing/testing.h"
@@ -204,6 +205,45 @@ TEST(Optimizer, ConvsOnNarrowRowsGetChannelLanes) {
                                                                               {"weight gradient", w.grad()}}) {
       const Kernel k = cpu_optimized(last_kernel(t), kAvx512);
       EXPECT_EQ(k.pack_leaf, -1) << name << ": " << to_string(k.applied);
+    }
+  }
+}
+
+// A conv weight gradient whose batch streams (its inputs far larger than L2; here a 16 KiB L2,
+// so that a small one does) and whose output channels fill a vector gets channel lanes too: its
+// kernel rows (5 wide) and image rows (4 wide) would take no lanes or 4 of AVX-512's 16. Its
+// output gradient moves along the channels: each batch chunk's share is packed channels
+// innermost as the chunk begins (a pack at the chunk loop); the image is broadcast. It computes
+// what the plain kernel does, with 16 lanes (AVX-512) and 8 (AVX2).
+TEST(Optimizer, StreamedWeightGradientsGetChannelLanesPackedPerChunk) {
+  CodegenOptions small_l2_avx512 = kAvx512, small_l2_avx2 = kAvx2;
+  small_l2_avx512.l2_bytes = small_l2_avx2.l2_bytes = 16 << 10;
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    Tensor::manual_seed(seed);
+    auto r = [](Shape s) { return Tensor::randn(s, DType::kFloat32, "INTERP"); };
+    Tensor img = r({64, 4, 8, 8}), grad = r({64, 32, 4, 4});
+    Tensor w = r({32, 4, 5, 5}).requires_grad_();
+    (img.conv2d(w) * grad).sum().backward();
+    const ScheduleItem item = last_kernel(w.grad());
+    const std::vector<double> want = run(linearize(Kernel(item.ast, args(item))), item, "INTERP");
+    for (const auto& [machine, options, lanes] : {std::tuple{"AVX-512", small_l2_avx512, 16}, std::tuple{"AVX2", small_l2_avx2, 8}}) {
+      const Kernel k = cpu_optimized(item, options);
+      const std::string opts = to_string(k.applied);
+      ASSERT_FALSE(k.applied.empty()) << machine;
+      EXPECT_EQ(to_string(k.applied[0]), "vector 0 " + std::to_string(lanes)) << machine << ": " << opts;  // the output channels
+      ASSERT_GE(k.first_of(Axis::kOuterReduce), 0) << machine << ": " << opts;
+      EXPECT_EQ(k.pack_at, k.first_of(Axis::kOuterReduce)) << machine << ": " << opts;
+      EXPECT_GE(k.pack_leaf, 1) << machine << ": " << opts;
+      const std::string src = render_cpp(linearize(k));
+      const size_t chunk_loop = src.find("for (int oidx0");
+      ASSERT_NE(chunk_loop, std::string::npos) << src;
+      EXPECT_GT(src.find("static thread_local float part0["), chunk_loop) << src;
+      for (const std::string dev : {"INTERP", "CPU"}) {
+        // Lanes, tiles and chunks sum in another order than the plain kernel (float32).
+        EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 1e-4, 1e-4,
+                                            std::string(machine) + " (" + opts + ") on " + dev));
+      }
     }
   }
 }

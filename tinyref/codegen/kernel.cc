@@ -301,8 +301,11 @@ bool Kernel::can_pack(const Opt& o, std::string* reason) const {
     *reason = r;
     return false;
   };
-  if (gpu || reduce == nullptr || axes[o.axis] != Axis::kGlobal) return no("a panel is packed inside an output loop of a CPU reduce");
-  if (first_of(Axis::kGroup) >= 0 || first_of(Axis::kOuterReduce) >= 0) return no("not with a group or stream");
+  // (A streamed reduce's chunk loop counts: its panel then holds one chunk's share.)
+  if (gpu || reduce == nullptr || (axes[o.axis] != Axis::kGlobal && axes[o.axis] != Axis::kOuterReduce)) {
+    return no("a panel is packed inside an output or chunk loop of a CPU reduce");
+  }
+  if (first_of(Axis::kGroup) >= 0) return no("not with a group");
   if (o.amount < 1 || o.amount >= static_cast<int64_t>(leaves.size()) || leaves[o.amount]->op != Op::BUFFER ||
       sts[o.amount].shape() != full_shape()) {
     return no("the amount names no input that the reduce reads");

@@ -33,7 +33,8 @@ enum class OptKind {
   kStage,     // GPU: the inputs that threads share are copied to shared memory, a K-tile of
               // about `amount` of the reduce at a time (staging.h); `axis` is the K-tile loop
   kPack,      // CPU: input `amount` (its leaf: 1 is the first input) is copied at the top of each
-              // iteration of output loop `axis` into a contiguous panel in reading order (packing.h)
+              // iteration of output (or stream chunk) loop `axis` into a contiguous panel in
+              // reading order (packing.h)
   kTensorCore,  // GPU: a float32 multiply-add reduce on TF32 tensor cores, 16x8 outputs and 8 of
                 // the reduce a warp-level mma; `axis` picks one of tensor_core_choices(kernel)
                 // (kernel.h), `amount` is the mma's K (8)

@@ -17,6 +17,11 @@ bool pre_reduce(const Kernel& k, size_t i) {
   return i > 0 && k.reduce && k.sts[i].shape() == k.full_shape();
 }
 
+int64_t buffer_bytes(const Kernel& k, size_t leaf) {
+  const BufferArg& b = k.bufs[k.leaves[leaf]->buf];
+  return b.size * static_cast<int64_t>(itemsize(b.dtype));
+}
+
 // How many loads read dimension d with stride `want` (and how many read it at all).
 std::pair<int, int> loads_with_stride(const Kernel& k, size_t d, int64_t want) {
   int hits = 0, total = 0;
@@ -100,23 +105,22 @@ std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, cons
 // which stays in cache. The batch loop goes inside the outermost output loop, which the threads
 // share, so that the threads need not meet after every chunk. It needs the stored value to be
 // the reduce itself (nothing applied after it) and a reduce dimension along which every input
-// moves (the batch: disjoint data per chunk).
-bool stream_reduce(Kernel& k, const CodegenOptions& options) {
+// moves (the batch: disjoint data per chunk). Returns that Opt (the dimension and the number of
+// chunks), or nothing where it does not apply.
+std::optional<Opt> stream_opt(const Kernel& k, const CodegenOptions& options) {
   const int64_t chunk_bytes = options.l2_bytes / 2, max_output_bytes = options.l2_bytes;
-  if (!k.reduce || k.ast->src[0].get() != k.reduce || k.axes[0] != Axis::kGlobal) return false;
+  if (!k.reduce || k.ast->src[0].get() != k.reduce || k.axes[0] != Axis::kGlobal) return std::nullopt;
   const int64_t out_bytes = prod(k.out_shape()) * static_cast<int64_t>(itemsize(k.bufs[0].dtype));
   int64_t in_bytes = 0;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op != Op::BUFFER) continue;
-    const BufferArg& b = k.bufs[k.leaves[i]->buf];
-    in_bytes += b.size * static_cast<int64_t>(itemsize(b.dtype));
+    if (k.leaves[i]->op == Op::BUFFER) in_bytes += buffer_bytes(k, i);
   }
   bool reused = false;
   for (size_t d : k.dims(Axis::kGlobal)) reused = reused || k.reused_along(d);
   const int d = k.first_of(Axis::kReduce);
-  if (!reused || d < 0 || out_bytes > max_output_bytes || in_bytes < 16 * chunk_bytes) return false;
+  if (!reused || d < 0 || out_bytes > max_output_bytes || in_bytes < 16 * chunk_bytes) return std::nullopt;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op == Op::BUFFER && k.stride(i, d).value_or(1) == 0) return false;
+    if (k.leaves[i]->op == Op::BUFFER && k.stride(i, d).value_or(1) == 0) return std::nullopt;
   }
   const int64_t n = k.full_shape()[d];
   int64_t chunks = n;
@@ -126,74 +130,104 @@ bool stream_reduce(Kernel& k, const CodegenOptions& options) {
       break;
     }
   }
-  if (chunks < 4) return false;
-  k.apply({OptKind::kStream, d, chunks});
-  return true;
+  if (chunks < 4) return std::nullopt;
+  return Opt{OptKind::kStream, d, chunks};
 }
 
-// Lanes over channels, the layout oneDNN calls nChw16c: a convolution whose rows are too
-// narrow for the widest vector (20 floats take 4 lanes of AVX-512's 16) computes 16 output
-// channels per vector instead. The weights move along the channels, so they are packed into a
-// panel with the channels innermost (pack_channel_panel: one aligned vector a load); the image
-// does not (stride 0), so each of its values is broadcast to all 16; the output's 16 lanes are
-// stored one by one, once per whole reduce. Returns the leaf of the weights, or -1 where the
-// kernel has no such dimension: the dimension must take the widest vector, have an input
-// reused along it (the image) and every other input moving along it small enough to pack.
-int channel_lanes(Kernel& k, const CodegenOptions& options, int64_t widest) {
-  if (!k.reduce) return -1;
+bool stream_reduce(Kernel& k, const CodegenOptions& options) {
+  const std::optional<Opt> stream = stream_opt(k, options);
+  if (stream) k.apply(*stream);
+  return stream.has_value();
+}
+
+// Where channel lanes' packed input is copied (channel_lanes): at the top of each iteration of
+// the outermost loop (a conv's weights: small, and the same for every image), or of the loop
+// over a streamed reduce's chunks (a weight gradient's output gradient, one batch chunk at a
+// time). leaf -1: no channel lanes.
+struct ChannelPanel {
+  int leaf = -1;
+  bool per_chunk = false;
+};
+
+// Lanes over channels, the layout oneDNN calls nChw16c: a reduction whose outputs have no
+// contiguous run as wide as the widest vector computes 16 output channels per vector instead
+// (a conv's 20-float rows would take 4 lanes of AVX-512's 16; a 5x5 conv's weight gradient has
+// 5-float kernel rows, and its reduce 20-float image rows). The input that moves along the
+// channels is packed into a panel with the channels innermost (pack_channel_panel: one aligned
+// vector a load); the input that does not (stride 0) is broadcast, each of its values to all 16;
+// the output's 16 lanes are stored one by one, once per reduce (per chunk, streamed). The panel
+// must stay in L2: the whole moving input where it is small and the same for every iteration of
+// the outermost loop (a conv's weights), else its share of one chunk of a streamed reduce, whose
+// chunks fit in half of L2 (MNIST's conv2 weight gradient: 4 images' output gradient for 16
+// channels, 100 KB). Whether the reduce streams is asked here, before the lanes and the register
+// tile, which change neither its reduce dimensions nor what its inputs move along (where a lone
+// accumulator's unroll splits the batch after all, the lanes gather their input: slower, still
+// right). Returns the leaf to pack and where, leaf -1 where the kernel has no such dimension: one
+// that takes the widest vector, with an input reused along it and exactly one other input moving
+// along it.
+ChannelPanel channel_lanes(Kernel& k, const CodegenOptions& options, int64_t widest) {
+  if (!k.reduce) return {};
   const Shape full = k.full_shape();
+  const std::optional<Opt> stream = stream_opt(k, options);
   for (size_t d = 0; d < k.ndim(); ++d) {
     if (k.axes[d] != Axis::kGlobal || full[d] % widest != 0 || !k.reused_along(d)) continue;
-    int packed = -1, moving = 0;
+    ChannelPanel panel;
+    int moving = 0;
     for (size_t i = 1; i < k.leaves.size(); ++i) {
       if (k.leaves[i]->op != Op::BUFFER || !pre_reduce(k, i) || k.stride(i, d) == 0) continue;
-      const BufferArg& b = k.bufs[k.leaves[i]->buf];
       ++moving;
-      if (b.size * static_cast<int64_t>(itemsize(b.dtype)) <= options.l2_bytes / 4 && k.stride(i, 0) == 0) packed = static_cast<int>(i);
+      const int64_t bytes = buffer_bytes(k, i);
+      if (bytes <= options.l2_bytes / 4 && k.stride(i, 0) == 0) {
+        panel = {static_cast<int>(i), false};
+      } else if (stream) {
+        panel = {static_cast<int>(i), true};
+      }
     }
     const Opt vector{OptKind::kVector, static_cast<int>(d), widest};
-    if (moving == 1 && packed >= 0 && k.can_apply(vector)) {
+    if (moving == 1 && panel.leaf >= 0 && k.can_apply(vector)) {
       k.apply(vector);
-      return packed;
+      return panel;
     }
   }
-  return -1;
+  return {};
 }
 
-// SIMD lanes: the innermost output dimension written contiguously, else (for a full
-//    reduction) the innermost reduce dimension read contiguously. Narrower vectors still beat
-//    scalars for extents like 20 (a 5x5 conv on 24x24 images) and 10 (a padded 3x3 conv on
-//    10x10 ones), but where a reduction has channels to put in the widest vector, those win.
-//    Returns the leaf to pack for channel lanes, else -1.
-int simd_lanes(Kernel& k, const CodegenOptions& options) {
-  const std::optional<DType> dt = k.lane_dtype();
-  if (!dt || options.vector_bytes == 0) return -1;
+// The lanes of a contiguous dimension: the innermost output dimension written contiguously,
+// else (for a full reduction) the innermost reduce dimension read contiguously, as wide as its
+// extent allows. Narrower vectors still beat scalars for extents like 20 (a 5x5 conv on 24x24
+// images) and 10 (a padded 3x3 conv on 10x10 ones).
+std::optional<Opt> contiguous_lanes(const Kernel& k, int64_t widest) {
   const Shape full = k.full_shape();
-  const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
   for (int64_t lanes = widest; lanes >= 2; lanes /= 2) {
-    int vec = -1;
-    for (size_t d = 0; d < k.ndim(); ++d) {
-      if (k.axes[d] == Axis::kGlobal && full[d] % lanes == 0 && k.stride(0, d) == 1) vec = static_cast<int>(d);
+    for (size_t d = k.ndim(); d-- > 0;) {
+      if (k.axes[d] == Axis::kGlobal && full[d] % lanes == 0 && k.stride(0, d) == 1) {
+        return Opt{OptKind::kVector, static_cast<int>(d), lanes};
+      }
     }
-    if (vec < 0) continue;
-    if (lanes < widest) {
-      if (const int packed = channel_lanes(k, options, widest); packed >= 0) return packed;
-    }
-    k.apply({OptKind::kVector, vec, lanes});
-    return -1;
   }
   for (int64_t lanes = widest; lanes >= 2; lanes /= 2) {
-    int vec = -1;
-    for (size_t d = 0; d < k.ndim(); ++d) {
+    for (size_t d = k.ndim(); d-- > 0;) {
       auto [hits, total] = loads_with_stride(k, d, 1);
-      if (k.axes[d] == Axis::kReduce && full[d] % lanes == 0 && total > 0 && 2 * hits >= total) vec = static_cast<int>(d);
-    }
-    if (vec >= 0) {
-      k.apply({OptKind::kVector, vec, lanes});
-      return -1;
+      if (k.axes[d] == Axis::kReduce && full[d] % lanes == 0 && total > 0 && 2 * hits >= total) {
+        return Opt{OptKind::kVector, static_cast<int>(d), lanes};
+      }
     }
   }
-  return -1;
+  return std::nullopt;
+}
+
+// SIMD lanes: a contiguous dimension's, unless they are narrower than the widest vector and the
+//    reduction has channels to fill it with (channel_lanes). Returns the panel channel lanes need.
+ChannelPanel simd_lanes(Kernel& k, const CodegenOptions& options) {
+  const std::optional<DType> dt = k.lane_dtype();
+  if (!dt || options.vector_bytes == 0) return {};
+  const int64_t widest = options.vector_bytes / static_cast<int64_t>(itemsize(*dt));
+  const std::optional<Opt> contiguous = contiguous_lanes(k, widest);
+  if (!contiguous || contiguous->amount < widest) {
+    if (const ChannelPanel panel = channel_lanes(k, options, widest); panel.leaf >= 0) return panel;
+  }
+  if (contiguous) k.apply(*contiguous);
+  return {};
 }
 
 // Register tiling for reductions: more outputs per iteration along dimensions where an
@@ -238,14 +272,18 @@ void pack_block_panel(Kernel& k, const CodegenOptions& options) {
   }
 }
 
-// The weights of channel lanes (channel_lanes), packed once per iteration of the outermost loop
+// The panel of channel lanes (channel_lanes): a conv's weights packed once per iteration of the
+// outermost loop, or a weight gradient's output gradient once per chunk of its streamed reduce
 // (a few hundred KB from L2 at most: small beside the reduce that reads them a vector at a time).
-void pack_channel_panel(Kernel& k, int leaf, const CodegenOptions& options) {
-  const Opt pack{OptKind::kPack, 0, leaf};
-  if (!k.can_apply(pack)) return;
-  const PackedPanel panel = plan_panel(k, leaf, 0);
-  const int64_t bytes = panel.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[leaf]->buf].dtype));
-  if (bytes <= options.l2_bytes / 2) k.apply(pack);
+// Where the reduce did not stream after all, nothing is packed: the lanes gather their input.
+void pack_channel_panel(Kernel& k, const ChannelPanel& channel, const CodegenOptions& options) {
+  const int at = channel.per_chunk ? k.first_of(Axis::kOuterReduce) : 0;
+  const Opt pack{OptKind::kPack, at, channel.leaf};
+  if (at < 0 || !k.can_apply(pack)) return;
+  const PackedPanel panel = plan_panel(k, channel.leaf, static_cast<size_t>(at));
+  if (panel.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[channel.leaf]->buf].dtype)) <= options.l2_bytes / 2) {
+    k.apply(pack);
+  }
 }
 
 // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.
@@ -257,11 +295,13 @@ void unroll_lone_accumulator(Kernel& k, int64_t accs, const CodegenOptions& opti
 }
 
 // Threads: the outermost output loop in parallel, or (for a reduction with too few outputs
-//    to share) its outermost reduce loop split into parallel partial results.
+//    to share) its outermost reduce loop split into parallel partial results. A streamed
+//    reduction cannot split its reduce (one group or stream per kernel): it shares its outermost
+//    loop among as many threads as that has iterations (2 vectors of channels, say, on 4 cores).
 void parallelize(Kernel& k, const CodegenOptions& options, bool streamed) {
   const Shape now = k.full_shape();
   const int first_reduce = k.first_of(Axis::kReduce);
-  if (k.first_of(Axis::kGlobal) == 0 && now[0] >= options.threads) {
+  if (k.first_of(Axis::kGlobal) == 0 && (now[0] >= options.threads || (streamed && now[0] >= 2))) {
     k.apply({OptKind::kParallel});
   } else if (!streamed && k.reduce && k.extent(Axis::kGlobal) < options.threads && first_reduce >= 0) {
     for (int64_t parts : {32, 16, 8, 4, 2}) {
@@ -284,16 +324,16 @@ void optimize(Kernel& k, const CodegenOptions& options) {
   if (env_flag("TT_NOOPT", false)) return;
   // One named step each, in this order: each later step sees the dimensions the earlier split.
   const bool enough_work_for_threads = prod(k.full_shape()) >= (1 << 15);
-  const int channel_panel = simd_lanes(k, options);
+  const ChannelPanel channel_panel = simd_lanes(k, options);
   if (k.reduce) {
     const int64_t accs = register_tile(k, options);
     block_for_cache(k, accs);
     unroll_lone_accumulator(k, accs, options);
   }
-  // Last: a panel names dimensions. Channel lanes (only ever on a reduce) need their panel, so
-  // they are never streamed.
-  const bool streamed = channel_panel < 0 && stream_reduce(k, options);
-  if (channel_panel >= 0) {
+  // Last: a panel names dimensions. Channel lanes (only ever on a reduce) that pack their whole
+  // input are never streamed; those that pack a chunk at a time are.
+  const bool streamed = (channel_panel.leaf < 0 || channel_panel.per_chunk) && stream_reduce(k, options);
+  if (channel_panel.leaf >= 0) {
     pack_channel_panel(k, channel_panel, options);
   } else if (k.reduce && !streamed) {
     pack_block_panel(k, options);

@@ -1,12 +1,13 @@
 // Hand-written heuristics that reshape a Kernel for its device, as a list of Opts (opt.h). On
-// a CPU, one named step each: SIMD lanes on the innermost contiguous axis (or, for a conv
-// whose rows are narrower than a vector, on its output channels, weights packed), more outputs per
-// iteration where an input is reused (register tiling, what makes matmul fast), cache blocking
-// with the block's reused input packed into a panel (packing.h), unrolled reduce loops, streamed reductions (a weight gradient adds a few images at a time into
-// its output, so its inputs are read once), and a parallel outermost loop or parallel partial
-// reductions. Every Opt only splits, moves and retypes dimensions, or (pack) reads an input
-// from a copy, so the result computes exactly what the kernel did (up to float reassociation
-// in reductions).
+// a CPU, one named step each: SIMD lanes on the innermost contiguous axis (or, for a conv or a
+// conv weight gradient whose rows are narrower than a vector, on its output channels, the input
+// moving along them packed: weights whole, an output gradient a batch chunk at a time), more
+// outputs per iteration where an input is reused (register tiling, what makes matmul fast),
+// cache blocking with the block's reused input packed into a panel (packing.h), unrolled reduce
+// loops, streamed reductions (a weight gradient adds a few images at a time into its output, so
+// its inputs are read once), and a parallel outermost loop or parallel partial reductions. Every
+// Opt only splits, moves and retypes dimensions, or (pack) reads an input from a copy, so the
+// result computes exactly what the kernel did (up to float reassociation in reductions).
 //
 //   Kernel k(ast, bufs);
 //   optimize(k, device.codegen_options());
