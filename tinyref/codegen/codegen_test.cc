@@ -170,10 +170,12 @@ TEST(Optimizer, PackedPanelsComputeWhatPlainKernelsDo) {
 // (8 outputs a row against AVX-512's 16 lanes) puts 16 output channels in a vector and packs its
 // weights with the channels innermost; AVX2's 8 lanes fit the rows and keep them. Forward
 // convs as a training step runs them (a ReLU after, a bias added) compute what the plain kernel
-// does. Row lanes stay for 8 channels (fewer than a vector), a weight gradient (its image moves
-// along every channel) and a conv that pads its input in the kernel: the masked image has no
-// single stride along the channels (Kernel::stride), so nothing is seen reused there. (A
-// training step pads the input gradient's input in a kernel of its own, and gets channel lanes.)
+// does. Row lanes stay for 8 channels (fewer than a vector), a weight gradient too small to
+// stream (its output gradient moves along the output channels and is packed only a streamed
+// chunk at a time: StreamedWeightGradientsGetChannelLanesPackedPerChunk) and a conv that pads
+// its input in the kernel: the masked image has no single stride along the channels
+// (Kernel::stride), so nothing is seen reused there. (A training step pads the input
+// gradient's input in a kernel of its own, and gets channel lanes.)
 TEST(Optimizer, ConvsOnNarrowRowsGetChannelLanes) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
@@ -245,6 +247,12 @@ TEST(Optimizer, StreamedWeightGradientsGetChannelLanesPackedPerChunk) {
                                             std::string(machine) + " (" + opts + ") on " + dev));
       }
     }
+    // On more cores than its 2 vectors of channels, the threads still share those (a streamed
+    // reduce cannot split its batch into parallel partial sums instead).
+    CodegenOptions many_cores = small_l2_avx512;
+    many_cores.threads = 16;
+    const Kernel k = cpu_optimized(item, many_cores);
+    EXPECT_TRUE(k.parallel && k.full_shape()[0] == 2) << to_string(k.applied);
   }
 }
 
