@@ -314,7 +314,7 @@ bool Kernel::can_pack(const Opt& o, std::string* reason) const {
   // that a thread can have (16 MiB: 16 times a large L2).
   int64_t elements = 1;
   for (size_t d = o.axis + 1; d < ndim(); ++d) elements *= stride(o.amount, d) == 0 ? 1 : full_shape()[d];
-  return elements * static_cast<int64_t>(itemsize(bufs[leaves[o.amount]->buf].dtype)) <= (16 << 20) || no("the panel exceeds 16 MiB");
+  return elements * static_cast<int64_t>(itemsize(leaf_buffer(o.amount).dtype)) <= (16 << 20) || no("the panel exceeds 16 MiB");
 }
 
 void Kernel::apply(const Opt& o) {

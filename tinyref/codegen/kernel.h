@@ -95,6 +95,7 @@ class Kernel {
   const Shape& out_shape() const { return sts[0].shape(); }
   bool is_reduce_dim(size_t d) const { return out_shape()[d] == 1 && full_shape()[d] != 1; }
   int st_index(const AstNode* leaf) const { return leaf_index_.at(leaf); }
+  const BufferArg& leaf_buffer(size_t leaf) const { return bufs[leaves[leaf]->buf]; }  // of a STORE or BUFFER leaf
   int first_of(Axis a) const;  // the first dimension of that kind, or -1
   int last_of(Axis a) const;   // the last dimension of that kind, or -1
   std::vector<size_t> dims(Axis a) const;  // the dimensions of that kind, in order

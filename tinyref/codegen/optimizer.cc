@@ -18,8 +18,12 @@ bool pre_reduce(const Kernel& k, size_t i) {
 }
 
 int64_t buffer_bytes(const Kernel& k, size_t leaf) {
-  const BufferArg& b = k.bufs[k.leaves[leaf]->buf];
+  const BufferArg& b = k.leaf_buffer(leaf);
   return b.size * static_cast<int64_t>(itemsize(b.dtype));
+}
+
+int64_t panel_bytes(const Kernel& k, const PackedPanel& panel) {
+  return panel.size * static_cast<int64_t>(itemsize(k.leaf_buffer(panel.leaf).dtype));
 }
 
 // How many loads read dimension d with stride `want` (and how many read it at all).
@@ -267,8 +271,7 @@ void pack_block_panel(Kernel& k, const CodegenOptions& options) {
     if (!k.can_apply(pack)) continue;
     const bool reused = k.ndim() > 1 && k.axes[1] == Axis::kGlobal && k.stride(i, 1) == 0;
     const PackedPanel panel = plan_panel(k, static_cast<int>(i), 0);
-    const int64_t bytes = panel.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[i]->buf].dtype));
-    if (reused && !already_packed(k, panel) && bytes <= options.l2_bytes) return k.apply(pack);
+    if (reused && !already_packed(k, panel) && panel_bytes(k, panel) <= options.l2_bytes) return k.apply(pack);
   }
 }
 
@@ -280,10 +283,7 @@ void pack_channel_panel(Kernel& k, const ChannelPanel& channel, const CodegenOpt
   const int at = channel.per_chunk ? k.first_of(Axis::kOuterReduce) : 0;
   const Opt pack{OptKind::kPack, at, channel.leaf};
   if (at < 0 || !k.can_apply(pack)) return;
-  const PackedPanel panel = plan_panel(k, channel.leaf, static_cast<size_t>(at));
-  if (panel.size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[channel.leaf]->buf].dtype)) <= options.l2_bytes / 2) {
-    k.apply(pack);
-  }
+  if (panel_bytes(k, plan_panel(k, channel.leaf, static_cast<size_t>(at))) <= options.l2_bytes / 2) k.apply(pack);
 }
 
 // A lone accumulator is a dependency chain: unroll the innermost reduce loop to overlap loads.

@@ -52,7 +52,7 @@ void Packing::emit_copy() {
   const PackedPanel& p = *panel_;
   const ShapeTracker& st = k_.sts[p.leaf];
   const Shape full = k_.full_shape();
-  const DType dt = k_.bufs[k_.leaves[p.leaf]->buf].dtype;
+  const DType dt = k_.leaf_buffer(p.leaf).dtype;
   // Declared here, inside the parallel loop, so that each thread gets its own.
   UOp array{UOpKind::kDefineLocal};
   array.dtype = dt;

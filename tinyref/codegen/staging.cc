@@ -88,7 +88,7 @@ std::vector<std::vector<int64_t>> warp_reading(const Kernel& k, int leaf) {
 // layout whose warp reads take the fewest bank passes wins, then the one whose copies take the
 // fewest, then the smallest. A float4 read keeps its lanes innermost and aligned.
 void choose_layout(const Kernel& k, StagedLeaf& s) {
-  const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(k.bufs[k.leaves[s.leaf]->buf].dtype));
+  const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(k.leaf_buffer(s.leaf).dtype));
   const int vector_dim = k.first_of(Axis::kVector);
   const bool vector_read = vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim);
   const int64_t read_bytes = itemsize * (vector_read ? k.full_shape()[vector_dim] : 1);
@@ -192,7 +192,7 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
 
 int64_t staging_bytes(const Kernel& k, const std::vector<StagedLeaf>& plan) {
   int64_t bytes = 0;
-  for (const StagedLeaf& s : plan) bytes += s.array_size * static_cast<int64_t>(itemsize(k.bufs[k.leaves[s.leaf]->buf].dtype));
+  for (const StagedLeaf& s : plan) bytes += s.array_size * static_cast<int64_t>(itemsize(k.leaf_buffer(s.leaf).dtype));
   return bytes;
 }
 
@@ -200,7 +200,7 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
   std::vector<int> arrays;
   for (const StagedLeaf& s : plan) {
     UOp u{UOpKind::kDefineLocal};
-    u.dtype = k.bufs[k.leaves[s.leaf]->buf].dtype;
+    u.dtype = k.leaf_buffer(s.leaf).dtype;
     u.arg = s.array_size;
     u.tag = "stage";
     arrays.push_back(sink.emit(u));
@@ -228,18 +228,19 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
     }
     std::vector<int64_t> copy_strides(s.dims.size(), 1);  // row-major over the tile, in copy order
     for (size_t j = s.dims.size() - 1; j-- > 0;) copy_strides[j] = copy_strides[j + 1] * s.extents[j + 1];
+    const bool in_copy_order = s.strides == copy_strides;  // then an element's slot is the element
     for (int64_t i = 0; i * threads < s.size; ++i) {
       StagingCopies::Copy c;
       c.leaf = p;
       c.element = i == 0 ? thread_index : sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(i * threads)});
-      c.slot = s.strides == copy_strides ? c.element : -1;
+      c.slot = in_copy_order ? c.element : -1;
       for (size_t j = 0; j < s.dims.size(); ++j) {
         int digit = c.element;
         if (copy_strides[j] > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(copy_strides[j])});
         if (j > 0) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(s.extents[j])});
         c.digits.push_back(digit);
         sink.var_uop(s.dims[j]) = digit;
-        if (s.strides != copy_strides) {
+        if (!in_copy_order) {
           const int term = s.strides[j] == 1 ? digit : sink.alu(Op::MUL, DType::kInt32, {digit, sink.int_const(s.strides[j])});
           c.slot = c.slot < 0 ? term : sink.alu(Op::ADD, DType::kInt32, {c.slot, term});
         }
@@ -264,7 +265,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
   const int outer = k.first_of(Axis::kReduce);
   for (const StagingCopies::Copy& c : copies.copies) {
     const StagedLeaf& s = plan[c.leaf];
-    const DType dt = k.bufs[k.leaves[s.leaf]->buf].dtype;
+    const DType dt = k.leaf_buffer(s.leaf).dtype;
     std::vector<int> saved;
     for (size_t j = 0; j < s.dims.size(); ++j) {
       saved.push_back(sink.var_uop(s.dims[j]));
