@@ -94,17 +94,20 @@ bool upcast_reused(Kernel& k, const int64_t (&upcast)[2], const std::function<bo
   return true;
 }
 // A tile: threads per side, outputs per thread per side, whether each thread's columns are
-// contiguous and read and written as float4 (float32 only), and the K-tile staged in shared
-// memory (0: none, every thread reads its operands from global memory).
+// contiguous and read and written as float4 (float32 only), the K-tile staged in shared
+// memory (0: none, every thread reads its operands from global memory), and whether the lanes
+// of a warp pair up (tile_2d).
 struct Tile {
   int64_t threads, outputs;
   bool vector;
   int64_t k_tile;
+  bool paired = false;
 };
 constexpr Tile kTiles[] = {{16, 4, false, 0},  {16, 8, false, 0},  {8, 8, false, 0},   {8, 4, false, 0},
                            {32, 4, false, 0},  {16, 8, true, 0},   {16, 4, true, 0},   {8, 8, true, 0},
                            {16, 8, false, 16}, {16, 8, false, 8},  {16, 4, false, 16}, {16, 8, false, 32},
-                           {8, 8, false, 16}, {16, 8, true, 16},  {16, 8, true, 32}};
+                           {8, 8, false, 16},  {16, 8, true, 16},  {16, 8, true, 32},  {16, 8, true, 16, true},
+                           {16, 8, true, 32, true}, {16, 8, true, 8, true}};
 
 // Every buffer and every value float32: the only vector type the CUDA renderer has.
 bool all_float32(const Kernel& k) {
@@ -159,6 +162,7 @@ bool group_reduce(Kernel& k, const GroupPlan& threads, const int64_t (&upcast)[2
 // it, each a multiple of the tile's span.
 bool tile_2d_fits(const Kernel& k, const Tile& t) {
   if (t.vector && (t.outputs % 4 != 0 || !all_float32(k))) return false;
+  if (t.paired && (!t.vector || t.k_tile == 0 || t.threads % 2 != 0)) return false;
   const int64_t threads_per_side = t.threads, tile = t.outputs;
   std::vector<size_t> globals = k.dims(Axis::kGlobal);
   if (globals.size() < 2) return false;
@@ -171,12 +175,34 @@ bool tile_2d_fits(const Kernel& k, const Tile& t) {
 // A square of threads per block, and a register tile per thread, strided by the thread count
 // so that neighbouring threads read and write neighbouring elements. A vector tile instead
 // gives each thread contiguous columns, four at a time in one float4 (one 128-bit access).
+//
+// A paired tile (staged, vector) also gives each thread 4 contiguous rows, and orders the thread
+// index's digits so that a warp's lanes pair up: lane bit 0 is a row digit, so lanes l and l ^ 1
+// read the same columns of B, and bit 1 a column digit, so l and l ^ 2 read the same rows of A.
+// Staged, each thread then reads a step of K as two float4s of A and two of B, and shared memory
+// serves each float4 read in two passes instead of four (staging.cc, bank_passes): 8 passes per
+// 64 multiply-adds where the plain vector tile takes 16 (the warps of a block share one shared
+// memory, which returns 128 bytes a cycle; the multiply-adds of 4 warps take 64 cycles).
+//   16x16 threads, 8x8 outputs:  row = ((u_r*2 + t_r2)*8 + t_r8)*4 + v_r     u: upcast, t: thread
+//                                col = ((u_c*2 + t_c2)*8 + t_c8)*4 + v_c     v: a float4's lanes
+//                                thread index = t_r8*32 + t_c8*4 + t_c2*2 + t_r2
 void tile_2d(Kernel& k, const Tile& t) {
   std::vector<size_t> globals = k.dims(Axis::kGlobal);
   const size_t rows = globals[globals.size() - 2], cols = globals.back();
   // Splits of rows first: a later split is a less significant digit of the thread index, and the
   // column threads should be the fastest (they read and write contiguously).
   const auto apply = [&](OptKind kind, size_t d, int64_t n) { k.apply({kind, static_cast<int>(d), n}); };
+  if (t.paired) {
+    apply(OptKind::kUpcast, rows, 4);
+    apply(OptKind::kLocal, rows, t.threads / 2);
+    apply(OptKind::kVector, cols, 4);
+    apply(OptKind::kLocal, cols, t.threads / 2);
+    apply(OptKind::kLocal, cols, 2);
+    apply(OptKind::kLocal, rows, 2);
+    if (t.outputs > 4) apply(OptKind::kUpcast, cols, t.outputs / 4);
+    if (t.outputs > 4) apply(OptKind::kUpcast, rows, t.outputs / 4);
+    return;
+  }
   apply(OptKind::kLocal, rows, t.threads);
   if (t.vector) {
     // The lane innermost, then the threads, then the float4s of a thread: neighbouring threads

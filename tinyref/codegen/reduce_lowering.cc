@@ -178,7 +178,7 @@ void ReduceLowering::mma_steps(const std::vector<std::vector<int64_t>>& ups, con
         at[t.col_pair] = i % 2;
         src.push_back(acc_at.at(at));
       }
-      const int mma = b_.emit_typed(UOpKind::kMma, DType::kFloat32, src, 4);
+      const int mma = b_.emit_typed(UOpKind::kMma, DType::kFloat32, src, 4, staged_as_tf32(k_, staged_) ? 1 : 0);
       for (int i = 0; i < 4; ++i) {
         b_.emit_typed(UOpKind::kAssign, DType::kFloat32, {src[6 + i], b_.emit_typed(UOpKind::kGep, DType::kFloat32, {mma}, 1, i)});
       }
@@ -217,8 +217,7 @@ std::optional<ReduceLowering::Val> ReduceLowering::staged_read(const AstNode* n,
   if (it == staged_slot_.end()) return std::nullopt;
   const size_t i = it->second;
   Sink sink(*this);
-  return Val{emit_staged_read(staged_[i], staging_arrays_[i], b_.uop(staging_arrays_[i]).dtype, assign, ix_.vector_dim(),
-                              b_.simd_width(), sink),
+  return Val{emit_staged_read(staged_[i], staging_arrays_[i], b_.uop(staging_arrays_[i]).dtype, assign, ix_.vector_dim(), sink),
              {}};
 }
 

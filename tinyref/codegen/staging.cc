@@ -28,15 +28,32 @@ sym::Expr dim_var(size_t d, int64_t extent) {
 
 // The passes shared memory needs to serve one warp's access: each lane reads or writes `bytes`
 // bytes at its element offset; 32 banks of 4-byte words, and a bank serves one distinct word a
-// pass (lanes that want the same word share it). 16-byte accesses go a quarter-warp at a time.
+// pass (lanes that want the same word share it). A pass returns one 4-byte register a lane, so
+// wider accesses go a part of the warp at a time (16 bytes: a quarter-warp), except where lanes
+// pair up: where every lane wants what lane ^ 1 wants (or every lane what lane ^ 2 wants), one
+// pass serves both of a pair, twice the lanes (what NVIDIA's engineers describe for Volta on).
 int64_t bank_passes(const std::vector<int64_t>& elements, int64_t itemsize, int64_t bytes) {
   constexpr int64_t kBanks = 32, kWord = 4;
-  const size_t lanes_a_pass = bytes >= 16 ? 8 : 32;
+  std::vector<int64_t> lanes = elements;
+  if (bytes > kWord && lanes.size() == 32) {
+    for (size_t bit : {1, 2}) {
+      bool paired = true;
+      for (size_t l = 0; l < lanes.size(); ++l) paired = paired && lanes[l] == lanes[l ^ bit];
+      if (!paired) continue;
+      std::vector<int64_t> one_of_each_pair;
+      for (size_t l = 0; l < lanes.size(); ++l) {
+        if ((l & bit) == 0) one_of_each_pair.push_back(lanes[l]);
+      }
+      lanes = std::move(one_of_each_pair);
+      break;
+    }
+  }
+  const size_t lanes_a_pass = static_cast<size_t>(std::max<int64_t>(1, 32 * kWord / bytes));
   int64_t passes = 0;
-  for (size_t first = 0; first < elements.size(); first += lanes_a_pass) {
+  for (size_t first = 0; first < lanes.size(); first += lanes_a_pass) {
     std::set<int64_t> words[kBanks];
-    for (size_t l = first; l < std::min(elements.size(), first + lanes_a_pass); ++l) {
-      for (int64_t w = elements[l] * itemsize / kWord; w * kWord < elements[l] * itemsize + bytes; ++w) words[w % kBanks].insert(w);
+    for (size_t l = first; l < std::min(lanes.size(), first + lanes_a_pass); ++l) {
+      for (int64_t w = lanes[l] * itemsize / kWord; w * kWord < lanes[l] * itemsize + bytes; ++w) words[w % kBanks].insert(w);
     }
     size_t most = 1;
     for (const std::set<int64_t>& b : words) most = std::max(most, b.size());
@@ -81,20 +98,40 @@ std::vector<std::vector<int64_t>> warp_reading(const Kernel& k, int leaf) {
   return lanes;
 }
 
-// Where a staged tile's elements go in its shared array: its dimensions in some order, row-major,
-// with one dimension's stride (and so every outer one's) padded by a few elements. The orders:
-// the copies' (the smallest global stride innermost), or the reduce dimensions outermost (the
-// register tile's values for one step of K side by side); the paddings 0, 1, 2, 4 or 8. The
-// layout whose warp reads take the fewest bank passes wins, then the one whose copies take the
-// fewest, then the smallest. A float4 read keeps its lanes innermost and aligned.
+// Where a staged tile's elements go in its shared array, and how the register tile reads it.
+// The layout: the tile's dimensions in some order, row-major, with one dimension's stride (and so
+// every outer one's) padded by a few elements. The orders: the copies' (the smallest global
+// stride innermost), or the reduce dimensions outermost (the register tile's values for one step
+// of K side by side); the paddings 0, 1, 2, 4 or 8. The reads: one value a load, or four
+// neighbours of the register tile in one aligned float4 (a dimension of SIMD lanes, kVector,
+// must be read so; an upcast one of 4, 8, ... float32s may be, where it is innermost). Each
+// choice is costed by one warp's first read: the bank passes it takes for four values of the
+// tile (a float4 read once, a scalar read four times), then the loads for them, then the copies'
+// passes, then the array's size; the cheapest wins.
+//
+//   A's 128x16 tile, rows a thread at r*4 + u (u = 0..3 upcast), K innermost as copied:
+//     8 scalar reads a step, 1 pass each                                  8 passes, 8 loads
+//   K outermost, rows innermost: u's 4 values side by side, read as 2 float4s whose lanes
+//   pair up (lane ^ 2 reads the same rows)                               4 passes, 2 loads
 void choose_layout(const Kernel& k, StagedLeaf& s) {
-  const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(k.leaf_buffer(s.leaf).dtype));
+  const DType dtype = k.leaf_buffer(s.leaf).dtype;
+  const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(dtype));
+  const Shape full = k.full_shape();
   const int vector_dim = k.first_of(Axis::kVector);
-  const bool vector_read = vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim);
-  const int64_t read_bytes = itemsize * (vector_read ? k.full_shape()[vector_dim] : 1);
   const std::vector<std::vector<int64_t>> readers = warp_reading(k, s.leaf);
   const int64_t copiers = std::min<int64_t>({32, k.extent(Axis::kLocal), s.size});
 
+  // The dimensions a read may take as lanes (positions in s.dims; s.dims.size(): none).
+  std::vector<size_t> read_as_lanes;
+  if (vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim)) {
+    read_as_lanes.push_back(s.dims.size() - 1);
+  } else {
+    read_as_lanes.push_back(s.dims.size());
+    for (size_t j = 0; j < s.dims.size(); ++j) {
+      const bool upcast_of_quads = k.axes[s.dims[j]] == Axis::kUpcast && s.extents[j] % 4 == 0;
+      if (upcast_of_quads && dtype == DType::kFloat32 && !k.tensor_core) read_as_lanes.push_back(j);
+    }
+  }
   std::vector<size_t> copy_order(s.dims.size()), reduce_first;  // positions in s.dims, outermost first
   std::iota(copy_order.begin(), copy_order.end(), size_t{0});
   for (bool reduce : {true, false}) {
@@ -103,42 +140,58 @@ void choose_layout(const Kernel& k, StagedLeaf& s) {
       if ((a == Axis::kReduce || a == Axis::kUnroll || a == Axis::kTensorCore) == reduce) reduce_first.push_back(j);
     }
   }
-  std::vector<std::vector<size_t>> orders = {copy_order};
-  if (reduce_first != copy_order && !(vector_read && reduce_first.back() != copy_order.back())) orders.push_back(reduce_first);
 
-  using Cost = std::tuple<int64_t, int64_t, int64_t, size_t>;  // read passes, copy passes, size, order
+  // read passes for 4 values, loads for 4 values, copy passes, size, choice
+  using Cost = std::tuple<int64_t, int64_t, int64_t, int64_t, size_t>;
   std::optional<Cost> best;
-  auto consider = [&](size_t o, size_t padded, int64_t pad) {
-    std::vector<int64_t> strides(s.dims.size());
-    int64_t stride = 1;
-    for (size_t i = orders[o].size(); i-- > 0;) {
-      if (i == padded) stride += pad;
-      strides[orders[o][i]] = stride;
-      stride *= s.extents[orders[o][i]];
+  size_t choice = 0;
+  for (size_t lanes_at : read_as_lanes) {
+    const bool vector = lanes_at < s.dims.size();
+    const int64_t lanes = vector ? (k.axes[s.dims[lanes_at]] == Axis::kVector ? s.extents[lanes_at] : 4) : 1;
+    std::vector<std::vector<size_t>> orders;
+    for (std::vector<size_t> order : {copy_order, reduce_first}) {
+      if (vector) {  // the lanes innermost, the rest as they were
+        order.erase(std::find(order.begin(), order.end(), lanes_at));
+        order.push_back(lanes_at);
+      }
+      if (std::find(orders.begin(), orders.end(), order) == orders.end()) orders.push_back(order);
     }
-    std::vector<int64_t> reads, copies;
-    for (const std::vector<int64_t>& lane : readers) {
-      int64_t e = 0;
-      for (size_t j = 0; j < s.dims.size(); ++j) e += (static_cast<int>(s.dims[j]) == vector_dim ? 0 : lane[s.dims[j]]) * strides[j];
-      reads.push_back(e);
-    }
-    for (int64_t t = 0; t < copiers; ++t) {  // copy t is element t of the tile, in copy order
-      int64_t e = 0, rest = t;
-      for (size_t j = s.dims.size(); j-- > 0; rest /= s.extents[j]) e += rest % s.extents[j] * strides[j];
-      copies.push_back(e);
-    }
-    const Cost cost{bank_passes(reads, itemsize, read_bytes), bank_passes(copies, itemsize, itemsize), stride, o};
-    if (!best || cost < *best) {
-      best = cost;
-      s.strides = strides;
-      s.array_size = stride;
-    }
-  };
-  for (size_t o = 0; o < orders.size(); ++o) {
-    consider(o, 0, 0);
-    for (size_t padded = 0; padded + 1 < s.dims.size(); ++padded) {  // never the innermost: it is the row
-      for (int64_t pad : {1, 2, 4, 8}) {
-        if (!vector_read || pad % 4 == 0) consider(o, padded, pad);
+    auto consider = [&](const std::vector<size_t>& order, size_t padded, int64_t pad) {
+      std::vector<int64_t> strides(s.dims.size());
+      int64_t stride = 1;
+      for (size_t i = order.size(); i-- > 0;) {
+        if (i == padded) stride += pad;
+        strides[order[i]] = stride;
+        stride *= s.extents[order[i]];
+      }
+      std::vector<int64_t> reads, copies;
+      for (const std::vector<int64_t>& lane : readers) {
+        int64_t e = 0;
+        for (size_t j = 0; j < s.dims.size(); ++j) e += (j == lanes_at ? 0 : lane[s.dims[j]]) * strides[j];
+        reads.push_back(e);
+      }
+      for (int64_t t = 0; t < copiers; ++t) {  // copy t is element t of the tile, in copy order
+        int64_t e = 0, rest = t;
+        for (size_t j = s.dims.size(); j-- > 0; rest /= s.extents[j]) e += rest % s.extents[j] * strides[j];
+        copies.push_back(e);
+      }
+      const int64_t loads = 4 / std::min<int64_t>(lanes, 4);
+      const Cost cost{bank_passes(reads, itemsize, itemsize * lanes) * loads, loads,
+                      bank_passes(copies, itemsize, itemsize), stride, choice++};
+      if (!best || cost < *best) {
+        best = cost;
+        s.strides = strides;
+        s.array_size = stride;
+        s.read_dim = vector ? static_cast<int>(s.dims[lanes_at]) : -1;
+        s.read_lanes = lanes;
+      }
+    };
+    for (const std::vector<size_t>& order : orders) {
+      consider(order, 0, 0);
+      for (size_t padded = 0; padded + 1 < s.dims.size(); ++padded) {  // never the innermost: it is the row
+        for (int64_t pad : {1, 2, 4, 8}) {
+          if (!vector || pad % 4 == 0) consider(order, padded, pad);
+        }
       }
     }
   }
@@ -194,6 +247,15 @@ int64_t staging_bytes(const Kernel& k, const std::vector<StagedLeaf>& plan) {
   int64_t bytes = 0;
   for (const StagedLeaf& s : plan) bytes += s.array_size * static_cast<int64_t>(itemsize(k.leaf_buffer(s.leaf).dtype));
   return bytes;
+}
+
+bool staged_as_tf32(const Kernel& k, const std::vector<StagedLeaf>& plan) {
+  if (!k.tensor_core) return false;
+  for (const AstRef& source : k.reduce->src[0]->src) {
+    const bool staged = std::any_of(plan.begin(), plan.end(), [&](const StagedLeaf& s) { return k.leaves[s.leaf] == source.get(); });
+    if (!staged) return false;
+  }
+  return true;
 }
 
 std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<StagedLeaf>& plan, UOpSink& sink) {
@@ -263,6 +325,7 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
 void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
                          const StagingCopies& copies, UOpSink& sink) {
   const int outer = k.first_of(Axis::kReduce);
+  const bool tf32 = staged_as_tf32(k, plan);
   for (const StagingCopies::Copy& c : copies.copies) {
     const StagedLeaf& s = plan[c.leaf];
     const DType dt = k.leaf_buffer(s.leaf).dtype;
@@ -295,6 +358,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
     UOp store{UOpKind::kStore};
     store.dtype = dt;
     store.src = {arrays[c.leaf], c.slot, value};
+    if (tf32) store.tag = "tf32";
     if (c.in_range >= 0) store.src.push_back(c.in_range);
     sink.emit(store);
     for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
@@ -303,13 +367,15 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
 }
 
 int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
-                     int lanes, UOpSink& sink) {
+                     UOpSink& sink) {
   UOp load{UOpKind::kLoad};
   load.dtype = dtype;
-  if (vector_dim >= 0 && s.dims.back() == static_cast<size_t>(vector_dim) && s.strides.back() == 1) {
-    assign[vector_dim] = 0;
-    load.lanes = lanes;
-    load.arg = 1;
+  int lane = -1;  // a float4 of an upcast dimension: which of its values is wanted
+  if (s.read_dim >= 0) {
+    load.lanes = static_cast<int>(s.read_lanes);
+    load.arg = 1;  // aligned: the read dimension is innermost, every other stride a multiple of 4
+    if (s.read_dim != vector_dim) lane = static_cast<int>(assign[s.read_dim] % s.read_lanes);
+    assign[s.read_dim] -= lane < 0 ? assign[s.read_dim] : lane;
   }
   sym::Expr idx = sym::num(0);
   for (size_t j = 0; j < s.dims.size(); ++j) {
@@ -317,7 +383,13 @@ int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<in
     idx = idx + (assign[d] >= 0 ? sym::num(assign[d]) : dim_var(d, s.extents[j])) * s.strides[j];
   }
   load.src = {array, sink.lower(idx)};
-  return sink.emit(load);
+  const int value = sink.emit(load);
+  if (lane < 0) return value;
+  UOp gep{UOpKind::kGep};
+  gep.dtype = dtype;
+  gep.src = {value};
+  gep.arg = lane;
+  return sink.emit(gep);
 }
 
 }  // namespace tinyref

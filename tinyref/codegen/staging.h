@@ -46,6 +46,9 @@ struct StagedLeaf {
   std::vector<int64_t> strides;  // each one's stride in the shared array (choose_layout)
   int64_t size = 1;              // elements of the tile
   int64_t array_size = 1;        // elements of the shared array: the tile and its rows' padding
+  int read_dim = -1;             // the dimension the register tile reads as one aligned vector
+                                 // (innermost in the array; -1: a value a load)
+  int64_t read_lanes = 1;        // that vector's lanes
 };
 
 // The leaves of the reduce that a staged kernel copies into shared memory (empty when
@@ -68,6 +71,13 @@ class UOpSink {
   virtual int& var_uop(size_t d) = 0;
   virtual int buffer(int buf) = 0;            // the DEFINE_GLOBAL of kernel buffer `buf`
 };
+
+// Whether a tensor-core kernel's copies round A and B to TF32 (a STORE tagged "tf32") so that its
+// mmas take them as they are (MMA arg 1): where both sources of the reduce's MUL are staged
+// buffers themselves. Each element is then rounded once when copied instead of once by each
+// warp that reads it, six conversions fewer an mma. A source computed from a buffer ((a*a)@b)
+// keeps its rounding at the mma: the copy holds `a`, not what the mma multiplies.
+bool staged_as_tf32(const Kernel& k, const std::vector<StagedLeaf>& plan);
 
 // One DEFINE_LOCAL per staged leaf (tagged "stage": reads of it may be shared between users).
 std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<StagedLeaf>& plan, UOpSink& sink);
@@ -96,10 +106,11 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
                          const StagingCopies& copies, UOpSink& sink);
 
 // The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
-// elsewhere); the other tile dimensions are their var_uop. Where vector_dim is the leaf's last
-// dimension, one aligned load of its `lanes` (every other stride of the array is a multiple).
+// elsewhere); the other tile dimensions are their var_uop. Where the leaf has a read_dim, one
+// aligned vector load: the value itself where read_dim is vector_dim (the kernel's SIMD lanes),
+// else the wanted lane of it (the other lanes' loads are the same uop, shared).
 int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
-                     int lanes, UOpSink& sink);
+                     UOpSink& sink);
 
 }  // namespace tinyref
 
