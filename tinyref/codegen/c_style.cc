@@ -181,9 +181,14 @@ class CStyleRenderer {
         break;
       }
       case UOpKind::kStore: {
-        std::string s = u.lanes == 1 ? e(u.src[0]) + "[" + e(u.src[1]) + "] = " + e(u.src[2]) + ";"
-                        : aligned(u) ? "*(" + vec_type(u.dtype, u.lanes) + "*)(" + e(u.src[0]) + "+" + e(u.src[1]) + ") = " + e(u.src[2]) + ";"
-                                     : "tt_vstore(" + e(u.src[0]) + "+" + e(u.src[1]) + ", " + e(u.src[2]) + ");";
+        std::string value = e(u.src[2]);
+        if (u.tag == "tf32") {
+          TT_CHECK(!lang_.round_tf32.empty() && u.lanes == 1, "renderer: " << p_.name << " rounds to TF32, which this language cannot");
+          value = lang_.round_tf32 + "(" + value + ")";
+        }
+        std::string s = u.lanes == 1 ? e(u.src[0]) + "[" + e(u.src[1]) + "] = " + value + ";"
+                        : aligned(u) ? "*(" + vec_type(u.dtype, u.lanes) + "*)(" + e(u.src[0]) + "+" + e(u.src[1]) + ") = " + value + ";"
+                                     : "tt_vstore(" + e(u.src[0]) + "+" + e(u.src[1]) + ", " + value + ");";
         if (u.src.size() > 3) s = "if (" + e(u.src[3]) + ") " + s;
         line(s);
         break;
@@ -204,8 +209,9 @@ class CStyleRenderer {
         break;
       case UOpKind::kBarrier: line(lang_.barrier); break;
       case UOpKind::kMma: {
-        TT_CHECK(!lang_.mma.empty(), "renderer: " << p_.name << " runs on tensor cores, which this language lacks");
-        std::string call = lang_.mma + "(";
+        const std::string& mma = u.arg == 1 ? lang_.mma_rounded : lang_.mma;
+        TT_CHECK(!mma.empty(), "renderer: " << p_.name << " runs on tensor cores, which this language lacks");
+        std::string call = mma + "(";
         for (size_t j = 0; j < u.src.size(); ++j) call += (j ? ", " : "") + e(u.src[j]);
         bind(i, "mma", call + ")", false);
         break;

@@ -33,6 +33,8 @@ struct CLanguage {
   bool vector_structs = false;  // or the prefix's f32x4 struct (CUDA): brace-built, tt_broadcast,
                                 // and aligned loads and stores where LOAD/STORE's arg says so
   std::string mma;            // the prefix's function for MMA (a0..a3, b0, b1, c0..c3 -> f32x4), if any
+  std::string mma_rounded;    // ...for MMA with arg 1 (A and B rounded to TF32 already)
+  std::string round_tf32;     // the prefix's function a STORE tagged "tf32" applies to its value
 };
 
 // The kernel function alone (no entry point): prefix, vector typedefs if any, the kernel.

@@ -45,18 +45,22 @@ template <typename V> __device__ inline V tt_broadcast(float x) { return V{x, x,
 template <typename V> __device__ inline V tt_vload(const float* p) { return V{p[0], p[1], p[2], p[3]}; }
 __device__ inline void tt_vstore(float* p, f32x4 v) { p[0] = v[0]; p[1] = v[1]; p[2] = v[2]; p[3] = v[3]; }
 // One warp's 16x8x8 multiply-add on TF32 tensor cores, this lane's fragments in and out (the
-// layout: codegen/kernel.h, TensorCoreDims). A and B are rounded to TF32 first (10 mantissa bits,
-// to nearest, ties away from zero), products and sums in float32.
+// layout: codegen/kernel.h, TensorCoreDims). tt_mma_tf32 rounds A and B to TF32 first (10
+// mantissa bits, to nearest, ties away from zero); tt_mma_tf32_rounded takes them as they are,
+// rounded already where they were copied into shared memory (tt_round_tf32, staging.h): the
+// hardware ignores the low 13 bits. Products and sums in float32.
 #ifdef CUDAEMU
 // The emulator: the same rounding and fragments, the other lanes' values through shuffles.
-__device__ inline float tt_tf32(float x) {
+__device__ inline float tt_round_tf32(float x) {
   if (x != x) return x;
   const unsigned u = __float_as_uint(x);
   return __uint_as_float((u & 0x7f800000u) == 0x7f800000u ? u : (u + 0x1000u) & 0xffffe000u);
 }
-__device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, float b0, float b1, float c0, float c1,
-                                    float c2, float c3) {
-  const float a[4] = {tt_tf32(a0), tt_tf32(a1), tt_tf32(a2), tt_tf32(a3)}, b[2] = {tt_tf32(b0), tt_tf32(b1)};
+__device__ inline float tt_tf32_bits(float x) { return x != x ? x : __uint_as_float(__float_as_uint(x) & 0xffffe000u); }
+__device__ inline f32x4 tt_mma_tf32_rounded(float a0, float a1, float a2, float a3, float b0, float b1, float c0, float c1,
+                                            float c2, float c3) {
+  const float a[4] = {tt_tf32_bits(a0), tt_tf32_bits(a1), tt_tf32_bits(a2), tt_tf32_bits(a3)};
+  const float b[2] = {tt_tf32_bits(b0), tt_tf32_bits(b1)};
   const int lane = threadIdx.x % 32, row = lane / 4, col = 2 * (lane % 4);
   f32x4 d{{c0, c1, c2, c3}};
   for (int k = 0; k < 8; ++k) {  // lane r*4 + k%4 holds A's rows r and r+8 at K k; lane c*4 + k%4 B's column c
@@ -72,21 +76,26 @@ __device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, floa
   return d;
 }
 #else
-__device__ inline unsigned tt_tf32(float x) {
+__device__ inline float tt_round_tf32(float x) {
   unsigned r;
   asm("cvt.rna.tf32.f32 %0, %1;" : "=r"(r) : "f"(x));
-  return r;
+  return __uint_as_float(r);
 }
-__device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, float b0, float b1, float c0, float c1,
-                                    float c2, float c3) {
+__device__ inline f32x4 tt_mma_tf32_rounded(float a0, float a1, float a2, float a3, float b0, float b1, float c0, float c1,
+                                            float c2, float c3) {
   f32x4 d;
   asm volatile("mma.sync.aligned.m16n8k8.row.col.f32.tf32.tf32.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%10,%11,%12,%13};"
                : "=f"(d.v[0]), "=f"(d.v[1]), "=f"(d.v[2]), "=f"(d.v[3])
-               : "r"(tt_tf32(a0)), "r"(tt_tf32(a1)), "r"(tt_tf32(a2)), "r"(tt_tf32(a3)), "r"(tt_tf32(b0)), "r"(tt_tf32(b1)),
-                 "f"(c0), "f"(c1), "f"(c2), "f"(c3));
+               : "r"(__float_as_uint(a0)), "r"(__float_as_uint(a1)), "r"(__float_as_uint(a2)), "r"(__float_as_uint(a3)),
+                 "r"(__float_as_uint(b0)), "r"(__float_as_uint(b1)), "f"(c0), "f"(c1), "f"(c2), "f"(c3));
   return d;
 }
 #endif
+__device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, float b0, float b1, float c0, float c1,
+                                    float c2, float c3) {
+  return tt_mma_tf32_rounded(tt_round_tf32(a0), tt_round_tf32(a1), tt_round_tf32(a2), tt_round_tf32(a3), tt_round_tf32(b0),
+                             tt_round_tf32(b1), c0, c1, c2, c3);
+}
 )";
 
 const CLanguage& cuda_language() {
@@ -101,6 +110,8 @@ const CLanguage& cuda_language() {
     l->thread_index = "threadIdx.x";
     l->vector_structs = true;
     l->mma = "tt_mma_tf32";
+    l->mma_rounded = "tt_mma_tf32_rounded";
+    l->round_tf32 = "tt_round_tf32";
     return l;
   }();
   return *lang;

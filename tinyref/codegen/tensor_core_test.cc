@@ -14,6 +14,7 @@
 // (an element from another row, column or K) errs by the size of a whole term, far past it.
 #include <cmath>
 #include <cstdlib>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -153,6 +154,54 @@ TEST(TensorCoreLowering, StagedVariantsReadTheirFragmentsFromSharedMemory) {
     EXPECT_EQ(global_reads_in_loop, 0) << "inside the tile, fragments come from shared memory only";
   }
   EXPECT_EQ(staged, 2 * 3) << "three staged warp tiles for each order of the sources";
+}
+
+// A matmul's kernel with A's source replaced by a*a, computed inside the kernel as a fused
+// elementwise op would be (the scheduler realizes a*a first for a matmul).
+ScheduleItem with_a_squared(ScheduleItem item) {
+  auto mul = std::make_shared<AstNode>(*item.ast->src[0]->src[0]);
+  auto square = std::make_shared<AstNode>();
+  square->op = Op::MUL;
+  square->src = {mul->src[0], mul->src[0]};
+  mul->src[0] = square;
+  auto sum = std::make_shared<AstNode>(*item.ast->src[0]);
+  sum->src[0] = mul;
+  auto store = std::make_shared<AstNode>(*item.ast);
+  store->src[0] = sum;
+  item.ast = store;
+  return item;
+}
+
+// Staged, A and B are rounded to TF32 once, as they are copied into shared memory (a STORE
+// tagged "tf32"), and the mmas take the bits as they are (MMA arg 1): not once per warp that
+// reads them. Unstaged, or where a source is computed from a buffer ((a*a) @ b: the copy holds
+// a, not a*a), the mma rounds what it multiplies.
+TEST(TensorCoreLowering, StagedOperandsAreRoundedOnceWhereTheyAreCopied) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  const ScheduleItem matmul = create_schedule({a.matmul(b).lazy()}).back();
+  for (const bool fused : {false, true}) {
+    int staged = 0;
+    for (const Program& p : lower_variants(fused ? with_a_squared(matmul) : matmul, gpu_tf32_options())) {
+      if (p.opts.find("tensor_core") == std::string::npos) continue;
+      SCOPED_TRACE(std::string(fused ? "(a*a)@b " : "a@b ") + p.opts);
+      const bool is_staged = p.opts.find("stage") != std::string::npos;
+      staged += is_staged;
+      int rounded_copies = 0, copies = 0, rounded_mmas = 0;
+      for (const UOp& u : p.uops) {
+        const bool copy = u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal;
+        copies += copy;
+        rounded_copies += copy && u.tag == "tf32";
+        rounded_mmas += u.kind == UOpKind::kMma && u.arg == 1;
+      }
+      const bool rounds_at_copy = is_staged && !fused;
+      EXPECT_EQ(rounded_copies, rounds_at_copy ? copies : 0);
+      EXPECT_EQ(rounded_mmas, rounds_at_copy ? count(p, UOpKind::kMma) : 0);
+      const std::string src = render_cuda(p);
+      EXPECT_EQ(src.find("= tt_mma_tf32_rounded(") != std::string::npos, rounds_at_copy);
+      EXPECT_EQ(src.find("= tt_mma_tf32(") != std::string::npos, !rounds_at_copy);
+    }
+    EXPECT_EQ(staged, 2 * 3);
+  }
 }
 
 // Where a lane's fragment element lies in its staged array (staging.h), by PTX's layout of
@@ -324,6 +373,36 @@ TEST(TensorCoreCuda, InputsAreRoundedToTf32TiesAwayFromZero) {
   Tensor neg = Tensor::from_vector(std::vector<float>(16 * 8, -tie), {16, 8}, dev);
   for (double got : a.matmul(b).to_doubles()) ASSERT_EQ(got, 8 * (1.0 + 1.0 / 1024));
   for (double got : neg.matmul(b).to_doubles()) ASSERT_EQ(got, -8 * (1.0 + 1.0 / 1024));
+}
+
+// The same ties through every tensor-core variant of a bigger matmul, the staged ones among them,
+// whose copies round (tt_round_tf32) and whose mmas then take the bits as they are: a copy that
+// forgot to round would leave 1 + 2^-11, which the hardware truncates to 1.
+TEST(TensorCoreCuda, StagedCopiesRoundTiesAwayFromZeroToo) {
+  const std::string dev = gpu();
+  Tf32On tf32;
+  const float tie = 1.0f + 1.0f / 2048;
+  Tensor a = Tensor::from_vector(std::vector<float>(128 * 64, tie), {128, 64}, dev);
+  Tensor b = Tensor::from_vector(std::vector<float>(64 * 128, -1.0f), {64, 128}, dev);
+  std::vector<ScheduleItem> items = create_schedule({a.matmul(b).lazy()});
+  const ScheduleItem item = items.back();
+  items.pop_back();
+  run_schedule(items);
+  Device& device = get_device(dev);
+  int staged = 0;
+  for (const Program& p : lower_variants(item, device.codegen_options())) {
+    if (p.opts.find("tensor_core") == std::string::npos) continue;
+    SCOPED_TRACE(p.opts);
+    staged += p.opts.find("stage") != std::string::npos;
+    Buffer result(device, DType::kFloat32, 128 * 128);
+    std::vector<void*> ptrs = {result.ptr()};
+    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
+    device.launch(*device.compile(p), ptrs);
+    std::vector<float> got(128 * 128);
+    result.copy_out(got.data());
+    for (float g : got) ASSERT_EQ(g, -64 * (1.0 + 1.0 / 1024));
+  }
+  EXPECT_EQ(staged, 2 * 3);
 }
 
 // INTERP (float32, no tensor cores) against CUDA with TT_TF32=1 on a small conv: the image's

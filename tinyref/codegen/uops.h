@@ -38,7 +38,8 @@ enum class UOpKind {
   kEndRange,      // src: the RANGE
   kLoad,          // src: buffer, index[, gate]. lanes > 1: consecutive elements from index;
                   // arg 1: the index is a multiple of lanes (an aligned vector access).
-  kStore,         // src: buffer, index, value[, gate]; arg as for LOAD
+  kStore,         // src: buffer, index, value[, gate]; arg as for LOAD. tag "tf32": the value is
+                  // rounded to TF32 first (a tensor core's staged operand: staging.h)
   kAlu,           // op: an elementwise op from ops.def
   kAssign,        // src: DEFINE_ACC, value. acc = value
   kVectorize,     // src: `lanes` scalars -> one vector
@@ -49,7 +50,8 @@ enum class UOpKind {
   kBarrier,       // GPU only. Every thread of the block waits here (before reading DEFINE_LOCAL).
   kMma,           // GPU only. A warp's 16x8x8 TF32 multiply-add (mma.sync m16n8k8): src a0..a3,
                   // b0, b1, c0..c3, this lane's fragments (kernel.h: TensorCoreDims); a float32
-                  // vector of 4 lanes, this lane's d0..d3.
+                  // vector of 4 lanes, this lane's d0..d3. arg 1: a and b are TF32 already (a
+                  // STORE tagged "tf32" rounded them on their way into shared memory: staging.h).
 };
 
 const char* uop_kind_name(UOpKind k);
