@@ -291,15 +291,42 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
     std::vector<int64_t> copy_strides(s.dims.size(), 1);  // row-major over the tile, in copy order
     for (size_t j = s.dims.size() - 1; j-- > 0;) copy_strides[j] = copy_strides[j + 1] * s.extents[j + 1];
     const bool in_copy_order = s.strides == copy_strides;  // then an element's slot is the element
+    // Element t's digit along tile dimension j, t the thread index.
+    std::vector<int> first_digits(s.dims.size(), -1);
+    auto first_digit = [&](size_t j) {
+      if (first_digits[j] < 0) {
+        const int64_t below = copy_strides[j];
+        int digit = thread_index;
+        if (below > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(below)});
+        if (j > 0 && (threads - 1) / below >= s.extents[j]) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(s.extents[j])});
+        first_digits[j] = below >= threads ? sink.int_const(0) : digit;
+      }
+      return first_digits[j];
+    };
+    // Element t + threads*i's: where the block and the tile's dimensions divide each other (powers
+    // of two do), a constant, or t's digit plus a constant (t < threads, so the division and the
+    // remainder split exactly). Else a division of its own, computed before the K-tile loop and
+    // kept in a register through it.
+    auto copy_digit = [&](int64_t i, size_t j, int first) {
+      const int64_t step = threads * i, below = copy_strides[j], extent = j == 0 ? 0 : s.extents[j];
+      if (threads % below == 0) {  // t / below < threads / below; step / below exact
+        const int64_t t_digits = threads / below, add = extent ? step / below % extent : step / below;
+        if (extent && t_digits % extent == 0) return first;                              // add is 0 then
+        if (!extent || extent % t_digits == 0) return add == 0 ? first : sink.alu(Op::ADD, DType::kInt32, {first, sink.int_const(add)});
+      } else if (below % threads == 0) {  // t adds less than one step of `below`
+        return sink.int_const(extent ? step / below % extent : step / below);
+      }
+      int digit = sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(step)});
+      digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(below)});
+      return extent ? sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(extent)}) : digit;
+    };
     for (int64_t i = 0; i * threads < s.size; ++i) {
       StagingCopies::Copy c;
       c.leaf = p;
       c.element = i == 0 ? thread_index : sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(i * threads)});
       c.slot = in_copy_order ? c.element : -1;
       for (size_t j = 0; j < s.dims.size(); ++j) {
-        int digit = c.element;
-        if (copy_strides[j] > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(copy_strides[j])});
-        if (j > 0) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(s.extents[j])});
+        const int digit = i == 0 ? first_digit(j) : copy_digit(i, j, first_digit(j));
         c.digits.push_back(digit);
         sink.var_uop(s.dims[j]) = digit;
         if (!in_copy_order) {
