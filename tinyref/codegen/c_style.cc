@@ -183,7 +183,7 @@ class CStyleRenderer {
       case UOpKind::kStore: {
         std::string value = e(u.src[2]);
         if (u.tag == "tf32") {
-          TT_CHECK(!lang_.round_tf32.empty() && u.lanes == 1, "renderer: " << p_.name << " rounds to TF32, which this language cannot");
+          TT_CHECK(!lang_.round_tf32.empty(), "renderer: " << p_.name << " rounds to TF32, which this language cannot");
           value = lang_.round_tf32 + "(" + value + ")";
         }
         std::string s = u.lanes == 1 ? e(u.src[0]) + "[" + e(u.src[1]) + "] = " + value + ";"

@@ -91,6 +91,7 @@ __device__ inline f32x4 tt_mma_tf32_rounded(float a0, float a1, float a2, float 
   return d;
 }
 #endif
+TT_F32X4_UNARY(tt_round_tf32)
 __device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, float b0, float b1, float c0, float c1,
                                     float c2, float c3) {
   return tt_mma_tf32_rounded(tt_round_tf32(a0), tt_round_tf32(a1), tt_round_tf32(a2), tt_round_tf32(a3), tt_round_tf32(b0),

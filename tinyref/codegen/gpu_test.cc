@@ -250,16 +250,24 @@ TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
   for (const Program& p : staged) expect_staged_k_tile(p, 2);
   // 16x16 threads, 8x8 outputs each, K-tile 16: A's 128x16 tile and B's 16x128 (each array
   // perhaps padded a little: staging.cc, choose_layout), 8 copies each.
+  // Each copy loads 4 neighbours of global memory as one float4 (K and the columns are
+  // contiguous there); it stores them as one where they are neighbours in the array too.
   const Program& p = staged[0];
-  int copies = 0;
+  int copied = 0, float4_loads = 0, scalar_loads = 0;
   for (const UOp& u : p.uops) {
     if (u.kind == UOpKind::kDefineLocal) {
       EXPECT_GE(u.arg, 128 * 16);
       EXPECT_LE(u.arg, 128 * 16 * 3 / 2);
     }
-    copies += u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal;
+    if (u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal) copied += u.lanes;
+    if (u.kind == UOpKind::kLoad && p.uops[u.src[0]].kind == UOpKind::kDefineGlobal) {
+      float4_loads += u.lanes == 4 && u.arg == 1;
+      scalar_loads += u.lanes == 1;
+    }
   }
-  EXPECT_EQ(copies, 2 * 128 * 16 / 256);
+  EXPECT_EQ(copied, 2 * 128 * 16 / 256);
+  EXPECT_EQ(float4_loads, copied / 4);
+  EXPECT_EQ(scalar_loads, 0);
   for (const Program& v : staged) {
     SCOPED_TRACE(v.opts);
     // Every thread's register tile is 4 or 8 a side, so it reads the staged operands four

@@ -270,6 +270,23 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
   return arrays;
 }
 
+namespace {
+
+// 4 where a staged float32 tile's innermost dimension in copy order (the smallest global stride)
+// is contiguous in global memory, a multiple of 4 long, unmasked, and the address of every 4th
+// element a multiple of 4 (judged from constant factors, sym::multiple_of): each copy then loads
+// a float4. Else 1.
+int64_t copy_lanes(const Kernel& k, const StagedLeaf& s, const std::pair<sym::Expr, sym::Expr>& at) {
+  const size_t inner = s.dims.back();
+  if (k.leaf_buffer(s.leaf).dtype != DType::kFloat32 || s.extents.back() % 4 != 0 || k.stride(s.leaf, inner) != 1) return 1;
+  const auto& [pos, valid] = at;
+  if (sym::contains_var(valid, static_cast<int>(inner))) return 1;
+  const sym::Expr fourth = dim_var(inner, s.extents.back() / 4) * 4;
+  return sym::multiple_of(sym::substitute(pos, static_cast<int>(inner), fourth), 4) ? 4 : 1;
+}
+
+}  // namespace
+
 StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, int thread_index,
                                      int64_t threads, UOpSink& sink) {
   const Shape full = k.full_shape();
@@ -288,27 +305,33 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
       const bool keeps_var = in_tile || k.axes[d] == Axis::kGlobal || static_cast<int>(d) == outer;
       idx.push_back(st.shape()[d] != 1 && keeps_var ? dim_var(d, full[d]) : sym::num(0));
     }
-    std::vector<int64_t> copy_strides(s.dims.size(), 1);  // row-major over the tile, in copy order
-    for (size_t j = s.dims.size() - 1; j-- > 0;) copy_strides[j] = copy_strides[j + 1] * s.extents[j + 1];
-    const bool in_copy_order = s.strides == copy_strides;  // then an element's slot is the element
-    // Element t's digit along tile dimension j, t the thread index.
+    // Four elements a copy (one float4 load) where they are neighbours in global memory and the
+    // first one's address is a multiple of 4 (copy_lanes).
+    const int64_t lanes = copy_lanes(k, s, st.expr(idx));
+    std::vector<int64_t> unit_extents = s.extents;
+    unit_extents.back() /= lanes;
+    const int64_t units = s.size / lanes;
+    std::vector<int64_t> copy_strides(s.dims.size(), 1);  // row-major over the tile's units, in copy order
+    for (size_t j = s.dims.size() - 1; j-- > 0;) copy_strides[j] = copy_strides[j + 1] * unit_extents[j + 1];
+    const bool in_copy_order = lanes == 1 && s.strides == copy_strides;  // then an element's slot is the element
+    // Unit t's digit along tile dimension j, t the thread index.
     std::vector<int> first_digits(s.dims.size(), -1);
     auto first_digit = [&](size_t j) {
       if (first_digits[j] < 0) {
         const int64_t below = copy_strides[j];
         int digit = thread_index;
         if (below > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(below)});
-        if (j > 0 && (threads - 1) / below >= s.extents[j]) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(s.extents[j])});
+        if (j > 0 && (threads - 1) / below >= unit_extents[j]) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(unit_extents[j])});
         first_digits[j] = below >= threads ? sink.int_const(0) : digit;
       }
       return first_digits[j];
     };
-    // Element t + threads*i's: where the block and the tile's dimensions divide each other (powers
+    // Unit t + threads*i's: where the block and the tile's dimensions divide each other (powers
     // of two do), a constant, or t's digit plus a constant (t < threads, so the division and the
     // remainder split exactly). Else a division of its own, computed before the K-tile loop and
     // kept in a register through it.
     auto copy_digit = [&](int64_t i, size_t j, int first) {
-      const int64_t step = threads * i, below = copy_strides[j], extent = j == 0 ? 0 : s.extents[j];
+      const int64_t step = threads * i, below = copy_strides[j], extent = j == 0 ? 0 : unit_extents[j];
       if (threads % below == 0) {  // t / below < threads / below; step / below exact
         const int64_t t_digits = threads / below, add = extent ? step / below % extent : step / below;
         if (extent && t_digits % extent == 0) return first;                              // add is 0 then
@@ -320,13 +343,15 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
       digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(below)});
       return extent ? sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(extent)}) : digit;
     };
-    for (int64_t i = 0; i * threads < s.size; ++i) {
+    for (int64_t i = 0; i * threads < units; ++i) {
       StagingCopies::Copy c;
       c.leaf = p;
+      c.lanes = lanes;
       c.element = i == 0 ? thread_index : sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(i * threads)});
       c.slot = in_copy_order ? c.element : -1;
       for (size_t j = 0; j < s.dims.size(); ++j) {
-        const int digit = i == 0 ? first_digit(j) : copy_digit(i, j, first_digit(j));
+        int digit = i == 0 ? first_digit(j) : copy_digit(i, j, first_digit(j));
+        if (j + 1 == s.dims.size() && lanes > 1) digit = sink.alu(Op::MUL, DType::kInt32, {digit, sink.int_const(lanes)});
         c.digits.push_back(digit);
         sink.var_uop(s.dims[j]) = digit;
         if (!in_copy_order) {
@@ -335,7 +360,7 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
         }
       }
       // The last turn of a tile that is no multiple of the block: the threads past its end idle.
-      if ((i + 1) * threads > s.size) c.in_range = sink.alu(Op::CMPLT, DType::kBool, {c.element, sink.int_const(s.size)});
+      if ((i + 1) * threads > units) c.in_range = sink.alu(Op::CMPLT, DType::kBool, {c.element, sink.int_const(units)});
       std::tie(c.pos, c.valid) = st.expr(idx);
       // Where the address is base + K-tile * stride, the base is computed once, before the loop.
       sym::Expr rest;
@@ -365,6 +390,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
     if (c.valid->is_num() && c.valid->c == 0) {
       UOp zero{UOpKind::kConst};
       zero.dtype = dt;
+      zero.lanes = static_cast<int>(c.lanes);
       value = sink.emit(zero);
     } else {
       int pos = c.base;
@@ -376,18 +402,36 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
       }
       UOp load{UOpKind::kLoad};
       load.dtype = dt;
+      load.lanes = static_cast<int>(c.lanes);
+      load.arg = c.lanes > 1;  // aligned (copy_lanes)
       load.src = {sink.buffer(k.leaves[s.leaf]->buf), pos};
       int gate = c.valid->is_num() ? -1 : sink.lower(c.valid);
       if (c.in_range >= 0) gate = gate < 0 ? c.in_range : sink.alu(Op::AND, DType::kBool, {gate, c.in_range});
       if (gate >= 0) load.src.push_back(gate);
       value = sink.emit(load);
     }
-    UOp store{UOpKind::kStore};
-    store.dtype = dt;
-    store.src = {arrays[c.leaf], c.slot, value};
-    if (tf32) store.tag = "tf32";
-    if (c.in_range >= 0) store.src.push_back(c.in_range);
-    sink.emit(store);
+    // A float4 lands as one where its lanes are neighbours in the array too, else lane by lane.
+    bool whole = c.lanes == 1 || s.strides.back() == 1;
+    for (size_t j = 0; j + 1 < s.strides.size(); ++j) whole = whole && s.strides[j] % c.lanes == 0;
+    for (int64_t lane = 0; lane < (whole ? 1 : c.lanes); ++lane) {
+      UOp store{UOpKind::kStore};
+      store.dtype = dt;
+      store.lanes = whole ? static_cast<int>(c.lanes) : 1;
+      store.arg = whole && c.lanes > 1;  // aligned: the slot of a float4's first lane is a multiple of 4
+      int slot = c.slot, v = value;
+      if (!whole) {
+        if (lane > 0) slot = sink.alu(Op::ADD, DType::kInt32, {slot, sink.int_const(lane * s.strides.back())});
+        UOp gep{UOpKind::kGep};
+        gep.dtype = dt;
+        gep.src = {value};
+        gep.arg = lane;
+        v = sink.emit(gep);
+      }
+      store.src = {arrays[c.leaf], slot, v};
+      if (tf32) store.tag = "tf32";
+      if (c.in_range >= 0) store.src.push_back(c.in_range);
+      sink.emit(store);
+    }
     for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
   }
   sink.emit(UOp{UOpKind::kBarrier});

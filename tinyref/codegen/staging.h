@@ -6,13 +6,14 @@
 // every thread re-reads its operands through L1.
 //
 //   matmul 4096^3, 16x16 threads, 8x8 outputs each, K-tile 16: r_32_32_256_16_16_16_8_8
-//     __shared__ float part0[2048], part1[2048];    A's 128x16 tile and B's 16x128 one
+//     __shared__ float part0[2112], part1[3072];    A's 128x16 tile and B's 16x128 one, padded
 //     for ridx0 in 0..256:                          the first reduce dimension: a K-tile a turn
-//       part0[lidx0 + 256*i] = data1[...]  i=0..7   every thread copies 8 elements of each;
-//       part1[lidx0 + 256*i] = data2[...]           neighbouring threads, neighbouring addresses
+//       part0[slot(lidx0 + 256*i)] = data1[...]     every thread copies 8 elements of each,
+//       part1[slot(lidx0 + 256*i)] = data2[...]     i=0..7; neighbouring threads read neighbours
 //       __syncthreads()
 //       for ridx1 in 0..16:                         the rest of the reduce: the tile
-//         acc[r][c] += part0[...] * part1[...]      8 + 8 shared reads for 64 multiply-adds
+//         acc[r][c] += part0[...] * part1[...]      8 + 8 values for 64 multiply-adds, read
+//                                                   as 2 + 2 float4s (choose_layout)
 //       __syncthreads()                             before the next turn overwrites the arrays
 //
 // A staged tile is the product of the leaf's dimensions that vary inside one turn of the K-tile
@@ -88,10 +89,11 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
 struct StagingCopies {
   struct Copy {
     size_t leaf = 0;         // position in the plan
-    int element = -1;        // uop: the element of the tile, in copy order
+    int64_t lanes = 1;       // elements a copy: 4 where it loads a float4 (neighbours in global memory)
+    int element = -1;        // uop: the copy's unit of the tile (its first element / lanes), in copy order
     int slot = -1;           // uop: its index in the shared array
     std::vector<int> digits; // uops: the element's digit of each tile dimension
-    int in_range = -1;       // uop: element < tile size, where some threads have none
+    int in_range = -1;       // uop: unit < tile size / lanes, where some threads have none
     sym::Expr pos, valid;    // the global element and whether it is valid (else 0)
     int base = -1;           // uop: pos at K-tile 0, where pos is that plus K-tile * tile_stride
     int64_t tile_stride = 0;
