@@ -18,6 +18,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -295,6 +296,29 @@ TEST(TensorCoreLowering, TheMnistConvolutionsForwardAndBackwardLower) {
 
 // --- on a GPU, or on the CUDA emulator
 
+// Runs every tensor-core variant of the last kernel of `out`'s graph (the others run first) on
+// `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output.
+std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev) {
+  std::vector<ScheduleItem> items = create_schedule({out.lazy()});
+  const ScheduleItem item = items.back();
+  items.pop_back();
+  run_schedule(items);
+  Device& device = get_device(dev);
+  const int64_t n = out.numel();
+  std::vector<std::pair<Program, std::vector<float>>> runs;
+  for (Program& p : lower_variants(item, device.codegen_options())) {
+    if (p.opts.find("tensor_core") == std::string::npos) continue;
+    Buffer result(device, DType::kFloat32, n);
+    std::vector<void*> ptrs = {result.ptr()};
+    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
+    device.launch(*device.compile(p), ptrs);
+    std::vector<float> got(n);
+    result.copy_out(got.data());
+    runs.push_back({std::move(p), std::move(got)});
+  }
+  return runs;
+}
+
 // Runs every tensor-core variant of the last kernel of f(inputs) on the GPU and checks each
 // element against float64 within tf32_bound(k) of its scale (scale(inputs): float64, per element).
 // Returns how many variants ran.
@@ -311,22 +335,8 @@ size_t expect_tensor_core_variants_match(const std::function<Tensor(const std::v
     on_gpu.push_back(x.to(dev));
   }
   const std::vector<double> want = f(cpu64).to_doubles(), scale = f(abs64).to_doubles();
-  Tensor out = f(on_gpu);
-  std::vector<ScheduleItem> items = create_schedule({out.lazy()});
-  const ScheduleItem item = items.back();
-  items.pop_back();
-  run_schedule(items);
-  Device& device = get_device(dev);
-  size_t ran = 0;
-  for (const Program& p : lower_variants(item, device.codegen_options())) {
-    if (p.opts.find("tensor_core") == std::string::npos) continue;
-    ++ran;
-    Buffer result(device, DType::kFloat32, want.size());
-    std::vector<void*> ptrs = {result.ptr()};
-    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
-    device.launch(*device.compile(p), ptrs);
-    std::vector<float> got(want.size());
-    result.copy_out(got.data());
+  const std::vector<std::pair<Program, std::vector<float>>> runs = run_tensor_core_variants(f(on_gpu), dev);
+  for (const auto& [p, got] : runs) {
     int bad = 0;
     for (size_t i = 0; i < want.size() && bad < 5; ++i) {
       const double allowed = tf32_bound(k) * scale[i];
@@ -337,7 +347,7 @@ size_t expect_tensor_core_variants_match(const std::function<Tensor(const std::v
       }
     }
   }
-  return ran;
+  return runs.size();
 }
 
 TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
@@ -384,22 +394,10 @@ TEST(TensorCoreCuda, StagedCopiesRoundTiesAwayFromZeroToo) {
   const float tie = 1.0f + 1.0f / 2048;
   Tensor a = Tensor::from_vector(std::vector<float>(128 * 64, tie), {128, 64}, dev);
   Tensor b = Tensor::from_vector(std::vector<float>(64 * 128, -1.0f), {64, 128}, dev);
-  std::vector<ScheduleItem> items = create_schedule({a.matmul(b).lazy()});
-  const ScheduleItem item = items.back();
-  items.pop_back();
-  run_schedule(items);
-  Device& device = get_device(dev);
   int staged = 0;
-  for (const Program& p : lower_variants(item, device.codegen_options())) {
-    if (p.opts.find("tensor_core") == std::string::npos) continue;
+  for (const auto& [p, got] : run_tensor_core_variants(a.matmul(b), dev)) {
     SCOPED_TRACE(p.opts);
     staged += p.opts.find("stage") != std::string::npos;
-    Buffer result(device, DType::kFloat32, 128 * 128);
-    std::vector<void*> ptrs = {result.ptr()};
-    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
-    device.launch(*device.compile(p), ptrs);
-    std::vector<float> got(128 * 128);
-    result.copy_out(got.data());
     for (float g : got) ASSERT_EQ(g, -64 * (1.0 + 1.0 / 1024));
   }
   EXPECT_EQ(staged, 2 * 3);
