@@ -116,7 +116,6 @@ std::vector<std::vector<int64_t>> warp_reading(const Kernel& k, int leaf) {
 void choose_layout(const Kernel& k, StagedLeaf& s) {
   const DType dtype = k.leaf_buffer(s.leaf).dtype;
   const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(dtype));
-  const Shape full = k.full_shape();
   const int vector_dim = k.first_of(Axis::kVector);
   const std::vector<std::vector<int64_t>> readers = warp_reading(k, s.leaf);
   const int64_t copiers = std::min<int64_t>({32, k.extent(Axis::kLocal), s.size});
@@ -272,6 +271,14 @@ std::vector<int> define_staging_arrays(const Kernel& k, const std::vector<Staged
 
 namespace {
 
+int lane_of(int vector, int64_t lane, DType dtype, UOpSink& sink) {
+  UOp gep{UOpKind::kGep};
+  gep.dtype = dtype;
+  gep.src = {vector};
+  gep.arg = lane;
+  return sink.emit(gep);
+}
+
 // 4 where a staged float32 tile's innermost dimension in copy order (the smallest global stride)
 // is contiguous in global memory, a multiple of 4 long, unmasked, and the address of every 4th
 // element a multiple of 4 (judged from constant factors, sym::multiple_of): each copy then loads
@@ -421,11 +428,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
       int slot = c.slot, v = value;
       if (!whole) {
         if (lane > 0) slot = sink.alu(Op::ADD, DType::kInt32, {slot, sink.int_const(lane * s.strides.back())});
-        UOp gep{UOpKind::kGep};
-        gep.dtype = dt;
-        gep.src = {value};
-        gep.arg = lane;
-        v = sink.emit(gep);
+        v = lane_of(value, lane, dt, sink);
       }
       store.src = {arrays[c.leaf], slot, v};
       if (tf32) store.tag = "tf32";
@@ -445,8 +448,12 @@ int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<in
   if (s.read_dim >= 0) {
     load.lanes = static_cast<int>(s.read_lanes);
     load.arg = 1;  // aligned: the read dimension is innermost, every other stride a multiple of 4
-    if (s.read_dim != vector_dim) lane = static_cast<int>(assign[s.read_dim] % s.read_lanes);
-    assign[s.read_dim] -= lane < 0 ? assign[s.read_dim] : lane;
+    if (s.read_dim == vector_dim) {
+      assign[s.read_dim] = 0;
+    } else {
+      lane = static_cast<int>(assign[s.read_dim] % s.read_lanes);
+      assign[s.read_dim] -= lane;
+    }
   }
   sym::Expr idx = sym::num(0);
   for (size_t j = 0; j < s.dims.size(); ++j) {
@@ -455,12 +462,7 @@ int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<in
   }
   load.src = {array, sink.lower(idx)};
   const int value = sink.emit(load);
-  if (lane < 0) return value;
-  UOp gep{UOpKind::kGep};
-  gep.dtype = dtype;
-  gep.src = {value};
-  gep.arg = lane;
-  return sink.emit(gep);
+  return lane < 0 ? value : lane_of(value, lane, dtype, sink);
 }
 
 }  // namespace tinyref
