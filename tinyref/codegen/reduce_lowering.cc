@@ -150,6 +150,7 @@ void ReduceLowering::mma_steps(const std::vector<std::vector<int64_t>>& ups, con
   const int b_col_pair = b_.alu_uop(Op::MOD, DType::kInt32, 1, {row_lane, b_.int_const(2)});
   std::map<std::vector<int64_t>, int> acc_at;
   for (size_t i = 0; i < ups.size(); ++i) acc_at[ups[i]] = accs[i];
+  const bool rounded = staged_as_tf32(k_, staged_);  // the copies rounded A and B (staging.h)
   for (const std::vector<int64_t>& tile : ups) {
     if (tile[t.row_hi] != 0 || tile[t.col_pair] != 0) continue;
     for (const std::vector<int64_t>& r : ix_.combos(Axis::kUnroll, tile)) {
@@ -178,7 +179,7 @@ void ReduceLowering::mma_steps(const std::vector<std::vector<int64_t>>& ups, con
         at[t.col_pair] = i % 2;
         src.push_back(acc_at.at(at));
       }
-      const int mma = b_.emit_typed(UOpKind::kMma, DType::kFloat32, src, 4, staged_as_tf32(k_, staged_) ? 1 : 0);
+      const int mma = b_.emit_typed(UOpKind::kMma, DType::kFloat32, src, 4, rounded ? 1 : 0);
       for (int i = 0; i < 4; ++i) {
         b_.emit_typed(UOpKind::kAssign, DType::kFloat32, {src[6 + i], b_.emit_typed(UOpKind::kGep, DType::kFloat32, {mma}, 1, i)});
       }

@@ -321,23 +321,24 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
     std::vector<int64_t> copy_strides(s.dims.size(), 1);  // row-major over the tile's units, in copy order
     for (size_t j = s.dims.size() - 1; j-- > 0;) copy_strides[j] = copy_strides[j + 1] * unit_extents[j + 1];
     const bool in_copy_order = lanes == 1 && s.strides == copy_strides;  // then an element's slot is the element
-    // Unit t's digit along tile dimension j, t the thread index.
-    std::vector<int> first_digits(s.dims.size(), -1);
-    auto first_digit = [&](size_t j) {
-      if (first_digits[j] < 0) {
-        const int64_t below = copy_strides[j];
-        int digit = thread_index;
-        if (below > 1) digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(below)});
-        if (j > 0 && (threads - 1) / below >= unit_extents[j]) digit = sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(unit_extents[j])});
-        first_digits[j] = below >= threads ? sink.int_const(0) : digit;
-      }
-      return first_digits[j];
+    // A unit's digit along tile dimension j: unit / copy_strides[j], modulo its extent (0: none).
+    auto digit_of = [&](int unit, size_t j, int64_t extent) {
+      if (copy_strides[j] > 1) unit = sink.alu(Op::IDIV, DType::kInt32, {unit, sink.int_const(copy_strides[j])});
+      return extent ? sink.alu(Op::MOD, DType::kInt32, {unit, sink.int_const(extent)}) : unit;
     };
+    // Unit t's digits, t the thread index: 0 where t cannot reach the dimension, no remainder
+    // where t stays below its extent.
+    std::vector<int> first_digits;
+    for (size_t j = 0; j < s.dims.size(); ++j) {
+      const int64_t below = copy_strides[j], extent = j > 0 && (threads - 1) / below >= unit_extents[j] ? unit_extents[j] : 0;
+      first_digits.push_back(below >= threads ? sink.int_const(0) : digit_of(thread_index, j, extent));
+    }
     // Unit t + threads*i's: where the block and the tile's dimensions divide each other (powers
     // of two do), a constant, or t's digit plus a constant (t < threads, so the division and the
     // remainder split exactly). Else a division of its own, computed before the K-tile loop and
     // kept in a register through it.
-    auto copy_digit = [&](int64_t i, size_t j, int first) {
+    auto copy_digit = [&](int64_t i, size_t j) {
+      const int first = first_digits[j];
       const int64_t step = threads * i, below = copy_strides[j], extent = j == 0 ? 0 : unit_extents[j];
       if (threads % below == 0) {  // t / below < threads / below; step / below exact
         const int64_t t_digits = threads / below, add = extent ? step / below % extent : step / below;
@@ -346,9 +347,7 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
       } else if (below % threads == 0) {  // t adds less than one step of `below`
         return sink.int_const(extent ? step / below % extent : step / below);
       }
-      int digit = sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(step)});
-      digit = sink.alu(Op::IDIV, DType::kInt32, {digit, sink.int_const(below)});
-      return extent ? sink.alu(Op::MOD, DType::kInt32, {digit, sink.int_const(extent)}) : digit;
+      return digit_of(sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(step)}), j, extent);
     };
     for (int64_t i = 0; i * threads < units; ++i) {
       StagingCopies::Copy c;
@@ -357,7 +356,7 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
       c.element = i == 0 ? thread_index : sink.alu(Op::ADD, DType::kInt32, {thread_index, sink.int_const(i * threads)});
       c.slot = in_copy_order ? c.element : -1;
       for (size_t j = 0; j < s.dims.size(); ++j) {
-        int digit = i == 0 ? first_digit(j) : copy_digit(i, j, first_digit(j));
+        int digit = i == 0 ? first_digits[j] : copy_digit(i, j);
         if (j + 1 == s.dims.size() && lanes > 1) digit = sink.alu(Op::MUL, DType::kInt32, {digit, sink.int_const(lanes)});
         c.digits.push_back(digit);
         sink.var_uop(s.dims[j]) = digit;
