@@ -336,6 +336,30 @@ TEST(GpuLowering, PairedTileLanesShareTheirStagedReadsInPairs) {
   EXPECT_EQ(paired, 3) << "K-tiles of 8, 16 and 32";
 }
 
+// A's tile read from a view one column into a 256x129 buffer: its K runs are contiguous, but
+// element k of a row sits at 129*row + 1 + k, no multiple of 4, so its copies load one float at a
+// time (a float4 load there would be misaligned); B's still load float4s.
+TEST(GpuLowering, StagedCopiesOfAnUnalignedViewLoadOneFloatAtATime) {
+  Tensor a = Tensor::randn({256, 129}, DType::kFloat32, "INTERP").realize().shrink({{0, 256}, {1, 129}});
+  Tensor b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  const std::vector<Program> staged = staged_variants(a.matmul(b));
+  ASSERT_FALSE(staged.empty());
+  for (const Program& p : staged) {
+    SCOPED_TRACE(p.opts);
+    int scalar_a = 0, float4_b = 0, float4_a = 0;
+    for (const UOp& u : p.uops) {
+      if (u.kind != UOpKind::kLoad || p.uops[u.src[0]].kind != UOpKind::kDefineGlobal) continue;
+      const bool from_a = p.uops[u.src[0]].arg == 1;  // data1
+      scalar_a += from_a && u.lanes == 1;
+      float4_a += from_a && u.lanes == 4;
+      float4_b += !from_a && u.lanes == 4;
+    }
+    EXPECT_GT(scalar_a, 0);
+    EXPECT_EQ(float4_a, 0) << "A's elements at 129*row + 1 + k are not 16-byte aligned";
+    EXPECT_GT(float4_b, 0);
+  }
+}
+
 TEST(GpuLowering, StagedConvCopiesTheWeightTileWithTheThreadsPastItsEndIdle) {
   // The weight is shared by the threads (one per output pixel); its K-tile (8 channels x 3x3)
   // is smaller than the block, so the copy is gated. The image is not shared: read directly.
