@@ -107,7 +107,7 @@ constexpr Tile kTiles[] = {{16, 4, false, 0},  {16, 8, false, 0},  {8, 8, false,
                            {32, 4, false, 0},  {16, 8, true, 0},   {16, 4, true, 0},   {8, 8, true, 0},
                            {16, 8, false, 16}, {16, 8, false, 8},  {16, 4, false, 16}, {16, 8, false, 32},
                            {8, 8, false, 16},  {16, 8, true, 16},  {16, 8, true, 32},  {16, 8, true, 16, true},
-                           {16, 8, true, 32, true}, {16, 8, true, 8, true}};
+                           {16, 8, true, 32, true}, {16, 8, true, 8, true}, {8, 8, true, 16, true}, {8, 8, true, 32, true}};
 
 // Every buffer and every value float32: the only vector type the CUDA renderer has.
 bool all_float32(const Kernel& k) {
