@@ -176,23 +176,23 @@ TEST(GpuLowering, EverySearchVariantRendersAndCompiles) {
       EXPECT_LE(copies, 64) << what << ": " << p.name << " (" << p.opts << ")";
     }
     if (what == "matmul (2d tiles)") {
-      EXPECT_EQ(variants.size(), 20u) << "with the float4, the staged and the paired tiles";
-      EXPECT_EQ(staged, 12u);
+      EXPECT_EQ(variants.size(), 20u + 11u) << "with the float4, the staged and the paired tiles, 11 staged ones prefetched too";
+      EXPECT_EQ(staged, 12u + 11u);
     }
     if (what == "elementwise (spread)") {
       EXPECT_EQ(variants.size(), 4u) << "block sizes only";
     }
     if (what == "padded conv (spread, staged)") {
-      EXPECT_EQ(variants.size(), 14u) << "threads first, or the register tile first";
-      EXPECT_EQ(staged, 4u);
+      EXPECT_EQ(variants.size(), 14u + 4u) << "threads first, or the register tile first";
+      EXPECT_EQ(staged, 4u + 4u) << "each staged one prefetched too";
     }
     if (what == "long K matmul (group)") {
       size_t grouped = 0;
       for (const Program& p : variants) grouped += p.opts.find("group") != std::string::npos;
       EXPECT_EQ(grouped, 7u) << "1024 threads x 16 partials do not fit";
       EXPECT_NE(variants[0].opts.find("group"), std::string::npos) << "a long reduction: a group reduce first";
-      EXPECT_EQ(variants.size(), 7u + 14u) << "then every spread";
-      EXPECT_EQ(staged, 4u);
+      EXPECT_EQ(variants.size(), 7u + 18u) << "then every spread";
+      EXPECT_EQ(staged, 4u + 4u);
     }
   }
 }
@@ -208,7 +208,10 @@ std::vector<Program> staged_variants(const Tensor& t) {
 
 // Inside the K-tile loop (the first RANGE): the copies into shared memory, a barrier, the
 // register tile reading shared memory only, and a barrier before the next turn's copies.
+// Prefetched, the copies store registers loaded before the loop, and the only global reads
+// after the first barrier are the next K-tile's, each into one of those registers.
 void expect_staged_k_tile(const Program& p, int staged_inputs) {
+  const bool prefetched = p.opts.find("prefetch") != std::string::npos;
   SCOPED_TRACE(p.opts + "\n" + p.to_string());
   EXPECT_EQ(count(p, UOpKind::kDefineLocal), staged_inputs);
   int tile_loop = -1, end = -1;
@@ -224,12 +227,29 @@ void expect_staged_k_tile(const Program& p, int staged_inputs) {
   ASSERT_EQ(barriers.size(), 2u) << "two barriers per K-tile";
   EXPECT_EQ(p.uops[end - 1].kind, UOpKind::kBarrier) << "the second one ends the turn";
   auto is_local = [&](const UOp& u) { return p.uops[u.src[0]].kind == UOpKind::kDefineLocal; };
-  int copies = 0, shared_reads = 0, global_reads_after = 0;
+  int copies = 0, shared_reads = 0, global_reads_after = 0, prefetches = 0;
+  auto is_register = [&](int v) {  // a DEFINE_ACC from before the loop (or one lane of one)...
+    if (p.uops[v].kind == UOpKind::kGep) v = p.uops[v].src[0];
+    return p.uops[v].kind == UOpKind::kDefineAcc && v < tile_loop;
+  };
+  std::set<int> registers;  // ...that a copy stores
+  for (int i = tile_loop; i < end; ++i) {
+    const UOp& u = p.uops[i];
+    if (u.kind == UOpKind::kStore && is_local(u) && is_register(u.src[2])) {
+      registers.insert(p.uops[u.src[2]].kind == UOpKind::kGep ? p.uops[u.src[2]].src[0] : u.src[2]);
+    }
+  }
   for (int i = tile_loop; i < end; ++i) {
     const UOp& u = p.uops[i];
     if (u.kind == UOpKind::kStore && is_local(u)) {
       EXPECT_LT(i, barriers[0]) << "copies before the first barrier";
+      EXPECT_EQ(is_register(u.src[2]), prefetched) << "uop " << i << ": prefetched, a copy stores a register";
       ++copies;
+    }
+    if (u.kind == UOpKind::kAssign && i > barriers[0] && registers.count(u.src[0])) {
+      const UOp& v = p.uops[u.src[1]];
+      EXPECT_TRUE(v.kind == UOpKind::kLoad && !is_local(v)) << "uop " << i << ": a register takes the next K-tile's load";
+      ++prefetches;
     }
     if (u.kind == UOpKind::kLoad && is_local(u)) {
       EXPECT_GT(i, barriers[0]) << "reads after it";
@@ -239,7 +259,8 @@ void expect_staged_k_tile(const Program& p, int staged_inputs) {
   }
   EXPECT_GT(copies, 0);
   EXPECT_GT(shared_reads, 0);
-  EXPECT_EQ(global_reads_after, 0) << "every input of this kernel is staged";
+  EXPECT_EQ(global_reads_after, prefetches) << "every input of this kernel is staged";
+  EXPECT_EQ(prefetches > 0, prefetched);
 }
 
 TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
@@ -336,7 +357,7 @@ TEST(GpuLowering, PairedTileLanesShareTheirStagedReadsInPairs) {
     }
     EXPECT_EQ(lanes, 32u) << "each lane its own (threads of rows, threads of columns) pair";
   }
-  EXPECT_EQ(paired, 5) << "16x16 threads with K-tiles of 8, 16 and 32; 8x8 with 16 and 32";
+  EXPECT_EQ(paired, 5 + 4) << "16x16 threads with K-tiles of 8, 16 and 32; 8x8 with 16 and 32; all but the last also prefetched";
 }
 
 // A's tile read from a view one column into a 256x129 buffer: its K runs are contiguous, but
@@ -433,8 +454,11 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
 
 // The search keeps whichever variant is fastest, so every variant must compute the same thing:
 // each one of the last kernel of f's graph, run on CUDA, against the CPU. Returns how many
-// variants there were and how many of them were staged.
-std::pair<size_t, size_t> expect_every_variant_matches(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+// variants there were, how many of them were staged and how many of those prefetched.
+struct VariantCounts {
+  size_t variants = 0, staged = 0, prefetched = 0;
+};
+VariantCounts expect_every_variant_matches(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                                        const std::vector<Shape>& input_shapes, double rtol,
                                                        double atol) {
   Tensor::manual_seed(5);
@@ -451,10 +475,11 @@ std::pair<size_t, size_t> expect_every_variant_matches(const std::function<Tenso
   run_schedule(items);  // the inputs
   Device& gpu = get_device(cuda_or_emulator());
   const std::vector<Program> variants = lower_variants(item, gpu.codegen_options());
-  size_t staged = 0;
+  VariantCounts counts{variants.size()};
   for (size_t v = 0; v < variants.size(); ++v) {
     const Program& p = variants[v];
-    staged += p.opts.find("stage") != std::string::npos;
+    counts.staged += p.opts.find("stage") != std::string::npos;
+    counts.prefetched += p.opts.find("prefetch") != std::string::npos;
     Buffer result(gpu, DType::kFloat32, want.size());
     std::vector<void*> ptrs = {result.ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
@@ -464,32 +489,34 @@ std::pair<size_t, size_t> expect_every_variant_matches(const std::function<Tenso
     EXPECT_TRUE(testing_util::all_close(want, std::vector<double>(host.begin(), host.end()), rtol, atol,
                                         "variant " + std::to_string(v) + " (" + p.opts + ")"));
   }
-  return {variants.size(), staged};
+  return counts;
 }
 
 TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
   gpu();
   // 128 products of N(0,1) pairs summed in another order: 1e-4 is a few float32 ulp per term.
-  const auto [variants, staged] = expect_every_variant_matches(
+  const VariantCounts n = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return (in[0].matmul(in[1]) + 1.0).relu(); }, {{256, 128}, {128, 512}}, 1e-4, 1e-4);
-  EXPECT_EQ(variants, 20u) << "matmul's 2D tiles, float4, staged and paired ones included";
-  EXPECT_EQ(staged, 12u);
+  EXPECT_EQ(n.variants, 20u + 11u) << "matmul's 2D tiles, float4, staged and paired ones included, and the prefetched";
+  EXPECT_EQ(n.staged, 12u + 11u);
+  EXPECT_EQ(n.prefetched, 11u) << "all staged tiles but the 8x8 paired one of K-tile 32 (64 values a thread)";
 }
 
 TEST(Cuda, EveryConvVariantMatchesTheCpu) {
   gpu();
   // 72 products a sum (8 channels x 3x3), as above.
-  const auto [variants, staged] = expect_every_variant_matches(
+  const VariantCounts tiles = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1]); }, {{2, 8, 66, 66}, {16, 8, 3, 3}}, 1e-4, 1e-4);
-  EXPECT_GE(variants, 7u) << "the tiles that fit a 64x64 image";
-  EXPECT_GE(staged, 2u) << "a conv-shaped kernel staged";
+  EXPECT_GE(tiles.variants, 7u) << "the tiles that fit a 64x64 image";
+  EXPECT_GE(tiles.staged, 2u) << "a conv-shaped kernel staged";
   // A small padded image (MNIST's): no 2D tile fits, so one thread per few outputs (spread), 4 or
   // 8 of them along each reused dimension, and staged choices where inputs are shared.
-  const auto [spread_variants, spread_staged] = expect_every_variant_matches(
+  const VariantCounts spread = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 2); }, {{32, 16, 12, 12}, {32, 16, 5, 5}},
       1e-4, 1e-4);
-  EXPECT_EQ(spread_variants, 14u);
-  EXPECT_EQ(spread_staged, 4u);
+  EXPECT_EQ(spread.variants, 14u + 4u);
+  EXPECT_EQ(spread.staged, 4u + 4u);
+  EXPECT_EQ(spread.prefetched, 4u);
 }
 
 TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
@@ -497,10 +524,11 @@ TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
   // A weight gradient's shape: few outputs, a long reduction split over each block's threads,
   // 4x4 or 8x8 outputs a thread. 8192 products of N(0,1) pairs: float32 reordering errors scale
   // with eps * sum|terms| (1.2e-7 * 6e3), not with the (cancelled) result.
-  const auto [variants, staged] = expect_every_variant_matches(
+  const VariantCounts n = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{64, 8192}, {8192, 64}}, 1e-4, 2e-3);
-  EXPECT_EQ(variants, 7u + 14u) << "the group reduces (1024 threads x 16 partials do not fit), then the spreads";
-  EXPECT_EQ(staged, 4u);
+  EXPECT_EQ(n.variants, 7u + 18u) << "the group reduces (1024 threads x 16 partials do not fit), then the spreads";
+  EXPECT_EQ(n.staged, 4u + 4u);
+  EXPECT_EQ(n.prefetched, 4u);
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

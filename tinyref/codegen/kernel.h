@@ -80,6 +80,7 @@ class Kernel {
   bool gpu = false;                    // kGlobal/kLocal/kGroup become block and thread indices
   bool stage_k_tiles = false;          // GPU: the first reduce dimension loops over K-tiles, each
                                        // staged in shared memory (staging.h)
+  bool prefetch_k_tiles = false;       // ...and loaded one turn ahead into registers (Opt kPrefetch)
   int pack_leaf = -1;                  // CPU: the input copied into a packed panel (packing.h)...
   int pack_at = -1;                    // ...at the top of each iteration of this output (or chunk) loop
   std::optional<TensorCoreDims> tensor_core;  // GPU: the reduce runs on tensor cores (Opt kTensorCore)

@@ -38,6 +38,9 @@ enum class OptKind {
   kTensorCore,  // GPU: a float32 multiply-add reduce on TF32 tensor cores, 16x8 outputs and 8 of
                 // the reduce a warp-level mma; `axis` picks one of tensor_core_choices(kernel)
                 // (kernel.h), `amount` is the mma's K (8)
+  kPrefetch,  // GPU, staged: each K-tile's copies load one turn ahead into registers, so that
+              // global memory's latency hides behind the turn before (staging.h); `axis` is the
+              // K-tile loop, `amount` 1 (turns ahead)
 };
 
 struct Opt {

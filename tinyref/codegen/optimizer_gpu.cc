@@ -234,6 +234,26 @@ bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
   return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes && elements <= kMaxCopies * k.extent(Axis::kLocal);
 }
 
+// A variant, and where it is staged, beside it the same with each K-tile loaded a turn ahead
+// (Opt kPrefetch) if that holds at most 32 values a thread in registers. Which one is faster
+// depends on whether the blocks an SM holds at once hide global memory's latency by themselves,
+// and on whether the registers cost a block a place.
+void add_variant(std::vector<Kernel>& variants, Kernel k) {
+  constexpr int64_t kMaxPrefetched = 32;
+  const Opt ahead{OptKind::kPrefetch, k.first_of(Axis::kReduce), 1};
+  std::optional<Kernel> prefetched;
+  if (k.stage_k_tiles && k.can_apply(ahead)) {
+    int64_t elements = 0;
+    for (const StagedLeaf& s : plan_staging(k)) elements += s.size;
+    if (elements <= kMaxPrefetched * k.extent(Axis::kLocal)) {
+      prefetched = k;
+      prefetched->apply(ahead);
+    }
+  }
+  variants.push_back(std::move(k));
+  if (prefetched) variants.push_back(std::move(*prefetched));
+}
+
 // Everything else: up to a block of threads over the innermost output dimensions, and for a
 // reduction a few outputs per thread along dimensions where an input is reused.
 //
@@ -271,7 +291,8 @@ void unroll_reduce(Kernel& k, const CodegenOptions& options) {
 
 // Tensor cores (Kernel: Opt kTensorCore): each warp a register tile of 16x8 mma tiles, the
 // block a few warps. Per step of 8 along K a warp loads 4 + 2 fragment values a lane for each
-// tile along m and n, and issues tiles_m x tiles_n mmas: the larger tile reuses more.
+// tile along m and n, and issues tiles_m x tiles_n mmas: the larger tile reuses more (4x8 tiles,
+// 64x64 outputs: 32 loads a lane for 32 mmas; 2x4: 16 for 8), at 4 accumulators a tile.
 // Staged (k_tile > 0), the block's warps first copy each K-tile of A and B into shared memory
 // (staging.h) and read their fragments from there.
 struct WarpTile {
@@ -282,7 +303,8 @@ struct WarpTile {
 constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {{4, 2}, {2, 4}, 0},
                                    {{2, 4}, {4, 2}, 0},  {{2, 2}, {2, 2}, 0},  {{1, 1}, {2, 2}, 0},
                                    {{1, 1}, {1, 1}, 0},  {{2, 2}, {4, 4}, 32}, {{2, 2}, {2, 4}, 32},
-                                   {{4, 2}, {2, 4}, 32}};
+                                   {{4, 2}, {2, 4}, 32}, {{4, 2}, {2, 4}, 16}, {{2, 2}, {4, 8}, 32},
+                                   {{2, 2}, {4, 8}, 16}, {{2, 4}, {4, 4}, 32}};
 
 std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
   std::vector<Kernel> out;
@@ -300,7 +322,7 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
         ok = ok && trial.can_apply(o);
         if (ok) trial.apply(o);
       }
-      if (ok && (w.k_tile == 0 || stage_k_tiles(trial, w.k_tile, options))) out.push_back(std::move(trial));
+      if (ok && (w.k_tile == 0 || stage_k_tiles(trial, w.k_tile, options))) add_variant(out, std::move(trial));
     }
   }
   return out;
@@ -335,7 +357,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
       Kernel trial = k;
       spread(trial, c);
       if (trial.reduce) unroll_reduce(trial, options);
-      if (c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) variants.push_back(std::move(trial));
+      if (c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) add_variant(variants, std::move(trial));
     }
   };
   if (k.reduce && outputs < options.group_reduce_max_outputs && reduced >= 512) {
@@ -353,7 +375,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
       Kernel trial = k;
       tile_2d(trial, t);
       unroll_reduce(trial, options);
-      if (t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) variants.push_back(std::move(trial));
+      if (t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) add_variant(variants, std::move(trial));
     }
   } else {
     spread_choices();

@@ -380,63 +380,131 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
   return copies;
 }
 
+namespace {
+
+bool always_zero(const StagingCopies::Copy& c) { return c.valid->is_num() && c.valid->c == 0; }
+
+// The value copy c loads on K-tile `tile` (a uop), gated also by `gate` where that is not -1:
+// one element, or a float4 of them.
+int load_copy(const Kernel& k, const StagedLeaf& s, const StagingCopies::Copy& c, int tile, int gate, UOpSink& sink) {
+  const DType dt = k.leaf_buffer(s.leaf).dtype;
+  if (always_zero(c)) {
+    UOp zero{UOpKind::kConst};
+    zero.dtype = dt;
+    zero.lanes = static_cast<int>(c.lanes);
+    return sink.emit(zero);
+  }
+  const size_t outer = static_cast<size_t>(k.first_of(Axis::kReduce));
+  std::vector<int> saved;
+  for (size_t j = 0; j < s.dims.size(); ++j) {
+    saved.push_back(sink.var_uop(s.dims[j]));
+    sink.var_uop(s.dims[j]) = c.digits[j];
+  }
+  const int saved_tile = sink.var_uop(outer);
+  sink.var_uop(outer) = tile;
+  int pos = c.base;
+  if (pos < 0) {
+    pos = sink.lower(c.pos);
+  } else if (c.tile_stride != 0) {
+    pos = sink.alu(Op::ADD, DType::kInt32, {pos, sink.alu(Op::MUL, DType::kInt32, {tile, sink.int_const(c.tile_stride)})});
+  }
+  UOp load{UOpKind::kLoad};
+  load.dtype = dt;
+  load.lanes = static_cast<int>(c.lanes);
+  load.arg = c.lanes > 1;  // aligned (copy_lanes)
+  load.src = {sink.buffer(k.leaves[s.leaf]->buf), pos};
+  for (int g : {c.valid->is_num() ? -1 : sink.lower(c.valid), c.in_range}) {
+    if (g >= 0) gate = gate < 0 ? g : sink.alu(Op::AND, DType::kBool, {gate, g});
+  }
+  if (gate >= 0) load.src.push_back(gate);
+  sink.var_uop(outer) = saved_tile;
+  for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
+  return sink.emit(load);
+}
+
+// Copy c's value into its slot of the shared array: a float4 lands as one where its lanes are
+// neighbours in the array too, else lane by lane.
+void store_copy(const Kernel& k, const StagedLeaf& s, int array, const StagingCopies::Copy& c, int value, bool tf32,
+                UOpSink& sink) {
+  const DType dt = k.leaf_buffer(s.leaf).dtype;
+  bool whole = c.lanes == 1 || s.strides.back() == 1;
+  for (size_t j = 0; j + 1 < s.strides.size(); ++j) whole = whole && s.strides[j] % c.lanes == 0;
+  for (int64_t lane = 0; lane < (whole ? 1 : c.lanes); ++lane) {
+    UOp store{UOpKind::kStore};
+    store.dtype = dt;
+    store.lanes = whole ? static_cast<int>(c.lanes) : 1;
+    store.arg = whole && c.lanes > 1;  // aligned: the slot of a float4's first lane is a multiple of 4
+    int slot = c.slot, v = value;
+    if (!whole) {
+      if (lane > 0) slot = sink.alu(Op::ADD, DType::kInt32, {slot, sink.int_const(lane * s.strides.back())});
+      v = lane_of(value, lane, dt, sink);
+    }
+    store.src = {array, slot, v};
+    if (tf32) store.tag = "tf32";
+    if (c.in_range >= 0) store.src.push_back(c.in_range);
+    sink.emit(store);
+  }
+}
+
+// A register carrying copy c's value from one turn of the K-tile loop to the next (a DEFINE_ACC
+// that only ASSIGNs change), and one such assignment.
+UOp copy_register(const Kernel& k, const StagedLeaf& s, const StagingCopies::Copy& c, UOpKind kind) {
+  UOp u{kind};
+  u.dtype = k.leaf_buffer(s.leaf).dtype;
+  u.lanes = static_cast<int>(c.lanes);
+  return u;
+}
+
+}  // namespace
+
 void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
                          const StagingCopies& copies, UOpSink& sink) {
-  const int outer = k.first_of(Axis::kReduce);
+  const int tile = sink.var_uop(static_cast<size_t>(k.first_of(Axis::kReduce)));
   const bool tf32 = staged_as_tf32(k, plan);
   for (const StagingCopies::Copy& c : copies.copies) {
     const StagedLeaf& s = plan[c.leaf];
-    const DType dt = k.leaf_buffer(s.leaf).dtype;
-    std::vector<int> saved;
-    for (size_t j = 0; j < s.dims.size(); ++j) {
-      saved.push_back(sink.var_uop(s.dims[j]));
-      sink.var_uop(s.dims[j]) = c.digits[j];
-    }
-    int value;
-    if (c.valid->is_num() && c.valid->c == 0) {
-      UOp zero{UOpKind::kConst};
-      zero.dtype = dt;
-      zero.lanes = static_cast<int>(c.lanes);
-      value = sink.emit(zero);
-    } else {
-      int pos = c.base;
-      if (pos < 0) {
-        pos = sink.lower(c.pos);
-      } else if (c.tile_stride != 0) {
-        const int step = sink.alu(Op::MUL, DType::kInt32, {sink.var_uop(outer), sink.int_const(c.tile_stride)});
-        pos = sink.alu(Op::ADD, DType::kInt32, {pos, step});
-      }
-      UOp load{UOpKind::kLoad};
-      load.dtype = dt;
-      load.lanes = static_cast<int>(c.lanes);
-      load.arg = c.lanes > 1;  // aligned (copy_lanes)
-      load.src = {sink.buffer(k.leaves[s.leaf]->buf), pos};
-      int gate = c.valid->is_num() ? -1 : sink.lower(c.valid);
-      if (c.in_range >= 0) gate = gate < 0 ? c.in_range : sink.alu(Op::AND, DType::kBool, {gate, c.in_range});
-      if (gate >= 0) load.src.push_back(gate);
-      value = sink.emit(load);
-    }
-    // A float4 lands as one where its lanes are neighbours in the array too, else lane by lane.
-    bool whole = c.lanes == 1 || s.strides.back() == 1;
-    for (size_t j = 0; j + 1 < s.strides.size(); ++j) whole = whole && s.strides[j] % c.lanes == 0;
-    for (int64_t lane = 0; lane < (whole ? 1 : c.lanes); ++lane) {
-      UOp store{UOpKind::kStore};
-      store.dtype = dt;
-      store.lanes = whole ? static_cast<int>(c.lanes) : 1;
-      store.arg = whole && c.lanes > 1;  // aligned: the slot of a float4's first lane is a multiple of 4
-      int slot = c.slot, v = value;
-      if (!whole) {
-        if (lane > 0) slot = sink.alu(Op::ADD, DType::kInt32, {slot, sink.int_const(lane * s.strides.back())});
-        v = lane_of(value, lane, dt, sink);
-      }
-      store.src = {arrays[c.leaf], slot, v};
-      if (tf32) store.tag = "tf32";
-      if (c.in_range >= 0) store.src.push_back(c.in_range);
-      sink.emit(store);
-    }
-    for (size_t j = 0; j < s.dims.size(); ++j) sink.var_uop(s.dims[j]) = saved[j];
+    store_copy(k, s, arrays[c.leaf], c, load_copy(k, s, c, tile, -1, sink), tf32, sink);
   }
   sink.emit(UOp{UOpKind::kBarrier});
+}
+
+std::vector<int> prefetch_first_k_tile(const Kernel& k, const std::vector<StagedLeaf>& plan, const StagingCopies& copies,
+                                       UOpSink& sink) {
+  std::vector<int> registers;
+  for (const StagingCopies::Copy& c : copies.copies) {
+    const StagedLeaf& s = plan[c.leaf];
+    const int value = load_copy(k, s, c, sink.int_const(0), -1, sink);
+    if (always_zero(c)) {  // nothing to carry: the constant itself
+      registers.push_back(value);
+      continue;
+    }
+    registers.push_back(sink.emit(copy_register(k, s, c, UOpKind::kDefineAcc)));
+    UOp assign = copy_register(k, s, c, UOpKind::kAssign);
+    assign.src = {registers.back(), value};
+    sink.emit(assign);
+  }
+  return registers;
+}
+
+void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
+                                    const StagingCopies& copies, const std::vector<int>& registers, UOpSink& sink) {
+  const size_t outer = static_cast<size_t>(k.first_of(Axis::kReduce));
+  const bool tf32 = staged_as_tf32(k, plan);
+  for (size_t i = 0; i < copies.copies.size(); ++i) {
+    const StagingCopies::Copy& c = copies.copies[i];
+    store_copy(k, plan[c.leaf], arrays[c.leaf], c, registers[i], tf32, sink);
+  }
+  sink.emit(UOp{UOpKind::kBarrier});
+  // The next K-tile, past the last one none (the gate keeps its loads in bounds).
+  const int next = sink.alu(Op::ADD, DType::kInt32, {sink.var_uop(outer), sink.int_const(1)});
+  const int has_next = sink.alu(Op::CMPLT, DType::kBool, {next, sink.int_const(k.full_shape()[outer])});
+  for (size_t i = 0; i < copies.copies.size(); ++i) {
+    const StagingCopies::Copy& c = copies.copies[i];
+    if (always_zero(c)) continue;
+    UOp assign = copy_register(k, plan[c.leaf], c, UOpKind::kAssign);
+    assign.src = {registers[i], load_copy(k, plan[c.leaf], c, next, has_next, sink)};
+    sink.emit(assign);
+  }
 }
 
 int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,

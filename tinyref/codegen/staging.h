@@ -107,6 +107,23 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
 void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
                          const StagingCopies& copies, UOpSink& sink);
 
+// Prefetched (Kernel::prefetch_k_tiles), a turn stores what the turn before loaded and loads the
+// next K-tile, whose global reads are then in flight while the threads multiply this one:
+//
+//   regs = data1[K-tile 0 ...]                    prefetch_first_k_tile: a register per copy
+//   for ridx0 in 0..256:
+//     part0[slot] = regs; __syncthreads()         emit_prefetched_staging_copies
+//     regs = ridx0+1 < 256 ? data1[K-tile ridx0+1 ...] : 0
+//     acc += part0[...] * part1[...]               the tile, as before
+//     __syncthreads()
+//
+// Before the K-tile loop: the registers, holding K-tile 0 (a copy of zeros keeps its constant).
+std::vector<int> prefetch_first_k_tile(const Kernel& k, const std::vector<StagedLeaf>& plan, const StagingCopies& copies,
+                                       UOpSink& sink);
+// Inside it: the registers stored, the barrier, the next K-tile's loads into the registers.
+void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
+                                    const StagingCopies& copies, const std::vector<int>& registers, UOpSink& sink);
+
 // The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
 // elsewhere); the other tile dimensions are their var_uop. Where the leaf has a read_dim, one
 // aligned vector load: the value itself where read_dim is vector_dim (the kernel's SIMD lanes),
