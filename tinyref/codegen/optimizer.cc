@@ -160,8 +160,9 @@ struct ChannelPanel {
 // channels is packed into a panel with the channels innermost (pack_channel_panel: one aligned
 // vector a load); the input that does not (stride 0) is broadcast, each of its values to all 16;
 // the output's 16 lanes are stored one by one, once per reduce (per chunk, streamed). The panel
-// must stay in L2: the whole moving input where it is small and the same for every iteration of
-// the outermost loop (a conv's weights), else its share of one chunk of a streamed reduce, whose
+// must stay in L2: the whole moving input where it takes at most half of L2 and is the same for
+// every iteration of the outermost loop (a conv's weights: MNIST's conv4 has 147 KB, which a
+// quarter of Zen 3's 512 KB refused, leaving it 2 lanes along its 6-wide rows at 2.4x the time), else its share of one chunk of a streamed reduce, whose
 // chunks fit in half of L2 (MNIST's conv2 weight gradient: 4 images' output gradient for 16
 // channels, 100 KB). Whether the reduce streams is asked here, before the lanes and the register
 // tile, which change neither its reduce dimensions nor what its inputs move along (where a lone
@@ -181,7 +182,7 @@ ChannelPanel channel_lanes(Kernel& k, const CodegenOptions& options, int64_t wid
       if (k.leaves[i]->op != Op::BUFFER || !pre_reduce(k, i) || k.stride(i, d) == 0) continue;
       ++moving;
       const int64_t bytes = buffer_bytes(k, i);
-      if (bytes <= options.l2_bytes / 4 && k.stride(i, 0) == 0) {
+      if (bytes <= options.l2_bytes / 2 && k.stride(i, 0) == 0) {
         panel = {static_cast<int>(i), false};
       } else if (stream) {
         panel = {static_cast<int>(i), true};
