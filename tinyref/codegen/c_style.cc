@@ -58,7 +58,7 @@ class CStyleRenderer {
     out << lang_.prefix;
     std::set<std::pair<DType, int>> vecs;
     for (const UOp& u : p_.uops) {
-      if (u.lanes > 1) vecs.insert({u.dtype, u.lanes});
+      if (u.lanes > 1) vecs.insert({u.dtype == DType::kBool ? DType::kInt32 : u.dtype, u.lanes});  // masks: i32 lanes
     }
     TT_CHECK(vecs.empty() || lang_.vectors || lang_.vector_structs,
              "renderer: " << p_.name << " has vector values, which this language lacks");
@@ -101,14 +101,23 @@ class CStyleRenderer {
   // GCC vector types (C++) take a scalar operand in arithmetic; a language's vector structs
   // (CUDA's f32x4) have a helper instead. Aligned accesses only where the language says so:
   // GCC's vector types may sit anywhere, a CUDA float4 access must be 16-byte aligned.
+  // A mask (a bool vector, ops.def) holds 0 or -1 a lane, as GCC's comparisons leave it: a bool
+  // becomes one as 0 - b, and a lane of one becomes a bool as m[l] != 0.
   std::string broadcast(const std::string& x, const UOp& u) const {
     const std::string vt = vec_type(u.dtype, u.lanes);
-    return lang_.vector_structs ? "tt_broadcast<" + vt + ">(" + x + ")" : "(" + x + "-(" + vt + "){})";
+    if (lang_.vector_structs) return "tt_broadcast<" + vt + ">(" + x + ")";
+    return u.dtype == DType::kBool ? "((" + vt + "){}-(" + x + "))" : "(" + x + "-(" + vt + "){})";
   }
   std::string zero_vector(const std::string& vt) const { return lang_.vector_structs ? vt + "{}" : "(" + vt + "){}"; }
   bool aligned(const UOp& u) const { return lang_.vector_structs && u.arg == 1; }
 
   std::string alu_expr(const UOp& u) {
+    if (u.op == Op::CAST && u.lanes > 1 && !lang_.vector_structs) {  // a C cast would reinterpret the bits
+      const std::string& x = e(u.src[0]);
+      if (u.dtype == DType::kBool) return "(" + x + "!=0)";
+      const bool from_mask = p_.uops[u.src[0]].dtype == DType::kBool;
+      return "__builtin_convertvector(" + (from_mask ? "-" + x : x) + ", " + vec_type(u.dtype, u.lanes) + ")";
+    }
     std::string t = op_template(u.op), out;
     for (size_t i = 0; i < t.size(); ++i) {
       if (t[i] == '$' && i + 1 < t.size() && t[i + 1] >= '0' && t[i + 1] <= '2') {
@@ -197,11 +206,15 @@ class CStyleRenderer {
       case UOpKind::kAssign: line(e(u.src[0]) + " = " + e(u.src[1]) + ";"); break;
       case UOpKind::kVectorize: {
         std::string v = lang_.vector_structs ? vec_type(u.dtype, u.lanes) + "{" : "(" + vec_type(u.dtype, u.lanes) + "){";
-        for (size_t j = 0; j < u.src.size(); ++j) v += (j ? "," : "") + e(u.src[j]);
+        for (size_t j = 0; j < u.src.size(); ++j) v += std::string(j ? "," : "") + (u.dtype == DType::kBool ? "-" : "") + e(u.src[j]);
         bind(i, "vec", v + "}", true);
         break;
       }
-      case UOpKind::kGep: bind(i, "alu", e(u.src[0]) + "[" + std::to_string(u.arg) + "]", true); break;
+      case UOpKind::kGep: {
+        const std::string lane = e(u.src[0]) + "[" + std::to_string(u.arg) + "]";
+        bind(i, "alu", u.dtype == DType::kBool ? "(" + lane + "!=0)" : lane, true);
+        break;
+      }
       case UOpKind::kBroadcast: bind(i, "vec", broadcast(e(u.src[0]), u), true); break;
       case UOpKind::kSpecial:
         expr_[i] = name(u.tag);

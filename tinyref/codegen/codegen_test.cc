@@ -333,6 +333,46 @@ TEST(Optimizer, ReduceWithMaskEpilogueGetsLanes) {
   EXPECT_NE(render_cpp(linearize(k)).find("f32x8 acc"), std::string::npos);
 }
 
+// Comparisons, casts, AND and WHERE compute on whole vectors of masks beside float32 (ops.def):
+// a ReLU's gradient, a max-pool's (which input equals the pooled maximum) and a BN backward over
+// them, as a training step fuses them. Each kernel gets lanes, and computes what the plain kernel
+// does on INTERP, exactly (no sum changes order here), on inputs with ties, zeros and NaN.
+TEST(Optimizer, MasksComputeOnWholeVectors) {
+  for (uint64_t seed : testing_util::seeds()) {
+    SCOPED_TRACE(testing_util::seed_note(seed));
+    Tensor::manual_seed(seed);
+    auto r = [](Shape s) { return Tensor::randn(s, DType::kFloat32, "CPU").realize(); };
+    // Rounded to quarters: many ties between x and the pooled y, and exact zeros.
+    Tensor x = (r({4, 8, 16}) * 4.0).cast(DType::kInt32).cast(DType::kFloat32).realize();
+    Tensor y = (r({4, 8, 16}) * 4.0).cast(DType::kInt32).cast(DType::kFloat32).realize();
+    Tensor g = r({4, 8, 16}), w = r({8, 1});
+    Tensor nan = Tensor::full({4, 8, 16}, std::nan(""), DType::kFloat32, "CPU").realize();
+    const std::vector<std::pair<std::string, Tensor>> kernels = {
+        {"relu gradient", x.gt(Tensor::zeros({1}, DType::kFloat32, "CPU")).cast(DType::kFloat32) * g},
+        {"max-pool gradient", (x * w).eq(y).cast(DType::kFloat32) * g},
+        {"where", x.lt(y).where(g, x)},
+        {"and, not", x.gt(y).logical_and(y.ne(g).logical_not()).cast(DType::kFloat32) + g},
+        {"NaN compares unequal", nan.ne(x).cast(DType::kFloat32) - nan.lt(x).cast(DType::kFloat32)},
+        {"masked sum", ((x * w).eq(y).cast(DType::kFloat32) * g).sum({1})},
+    };
+    for (const auto& [name, t] : kernels) {
+      const ScheduleItem item = last_kernel(t);
+      const Kernel k = cpu_optimized(item);
+      EXPECT_NE(to_string(k.applied).find("vector"), std::string::npos) << name << ": " << to_string(k.applied);
+      const std::string src = render_cpp(linearize(k));
+      EXPECT_NE(src.find("typedef int i32x"), std::string::npos) << name << ": no mask vectors in\n" << src;
+      const std::vector<double> want = run(linearize(Kernel(item.ast, args(item))), item, "INTERP");
+      for (const std::string dev : {"INTERP", "CPU"}) {
+        EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 0, 0, name + " (" + to_string(k.applied) + ") on " + dev));
+      }
+    }
+    // float64 keeps its masks lane by lane (a mask vector has float32's lanes).
+    Tensor x64 = x.cast(DType::kFloat64).realize();
+    const Kernel k64 = cpu_optimized(last_kernel(x64.gt(Tensor::zeros({1}, DType::kFloat64, "CPU")).cast(DType::kFloat64) * x64));
+    EXPECT_EQ(to_string(k64.applied).find("vector"), std::string::npos) << to_string(k64.applied);
+  }
+}
+
 // An optimizer's decision is a list of Opts: printed, parsed back and replayed on a fresh kernel,
 // it rebuilds the same kernel (what the GPU search caches).
 TEST(Opts, PrintParseAndReplayRebuildTheKernel) {

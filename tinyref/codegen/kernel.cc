@@ -195,7 +195,7 @@ void Kernel::permute_dims(const std::vector<int>& perm) {
 
 std::optional<DType> Kernel::lane_dtype() const {
   std::optional<DType> dt;
-  bool ok = true;
+  bool ok = true, masks = false;
   auto same_float = [&](DType d) {
     if (!is_float(d) || (dt && *dt != d)) ok = false;
     dt = d;
@@ -206,13 +206,22 @@ std::optional<DType> Kernel::lane_dtype() const {
     if (n->op == Op::BUFFER || n->op == Op::STORE) {
       same_float(n->dtype);  // loaded or stored as vectors: no bool or uint8 vectors
     } else if (!epilogue) {
-      same_float(n->dtype);
+      if (n->dtype == DType::kBool) {
+        masks = true;
+      } else {
+        same_float(n->dtype);
+      }
       if (n->op != Op::CONST && !op_has(n->op, kVectorForm)) ok = false;
+      // A cast between the float and a mask (a ReLU's gradient); a comparison of floats or masks.
+      for (const AstRef& s : n->src) {
+        if (!is_float(s->dtype) && s->dtype != DType::kBool) ok = false;
+      }
     }
     for (const AstRef& s : n->src) walk(s.get(), in_reduce);
   };
   walk(ast.get(), false);
-  if (!ok) return std::nullopt;
+  // A mask vector has the lanes of a float32 one (ops.def): none beside float64.
+  if (!ok || (masks && dt != DType::kFloat32)) return std::nullopt;
   return dt;
 }
 

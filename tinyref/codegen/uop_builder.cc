@@ -117,7 +117,13 @@ UOpBuilder::Val UOpBuilder::alu(Op op, DType out, const std::vector<Val>& src) {
     for (const Val& s : src) ids.push_back(s.id);
     return {alu_uop(op, out, 1, ids), {}};
   }
-  if (is_float(out) && op_has(op, kVectorForm)) {  // else lane by lane
+  // Whole vectors of floats, and of masks beside float32 (ops.def); else lane by lane.
+  std::vector<DType> types = {out};
+  for (const Val& s : src) types.push_back(dtype(s));
+  const bool masks = std::find(types.begin(), types.end(), DType::kBool) != types.end();
+  bool whole = op_has(op, kVectorForm);
+  for (DType d : types) whole = whole && (d == DType::kBool || d == DType::kFloat32 || (is_float(d) && !masks));
+  if (whole) {
     std::vector<int> ids;
     for (const Val& s : src) ids.push_back(as_vector(s));
     return {alu_uop(op, out, w, ids), {}};
