@@ -357,13 +357,15 @@ TEST(Optimizer, MasksComputeOnWholeVectors) {
     };
     for (const auto& [name, t] : kernels) {
       const ScheduleItem item = last_kernel(t);
-      const Kernel k = cpu_optimized(item);
-      EXPECT_NE(to_string(k.applied).find("vector"), std::string::npos) << name << ": " << to_string(k.applied);
-      const std::string src = render_cpp(linearize(k));
-      EXPECT_NE(src.find("typedef int i32x"), std::string::npos) << name << ": no mask vectors in\n" << src;
       const std::vector<double> want = run(linearize(Kernel(item.ast, args(item))), item, "INTERP");
-      for (const std::string dev : {"INTERP", "CPU"}) {
-        EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 0, 0, name + " (" + to_string(k.applied) + ") on " + dev));
+      for (const CodegenOptions& machine : {kAvx2, kAvx512}) {  // 8 and 16 lanes
+        const Kernel k = cpu_optimized(item, machine);
+        EXPECT_NE(to_string(k.applied).find("vector"), std::string::npos) << name << ": " << to_string(k.applied);
+        const std::string src = render_cpp(linearize(k));
+        EXPECT_NE(src.find("typedef int i32x"), std::string::npos) << name << ": no mask vectors in\n" << src;
+        for (const std::string dev : {"INTERP", "CPU"}) {
+          EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 0, 0, name + " (" + to_string(k.applied) + ") on " + dev));
+        }
       }
     }
     // float64 keeps its masks lane by lane (a mask vector has float32's lanes).
