@@ -219,37 +219,36 @@ void tile_2d(Kernel& k, const Tile& t) {
   apply(OptKind::kUpcast, rows, t.outputs);
 }
 
-// Splits the reduce loop into a loop over K-tiles (the first reduce dimension) and the rest,
-// about k_tile deep with the unrolled part, and marks the kernel for staging (staging.h).
-// False where the arrays would not fit in shared memory, no input is shared by threads, or
-// each thread would copy more than kMaxCopies elements a tile: the copies are unrolled, and 8
-// threads copying a conv's tiles took 20000 instructions that NVRTC compiled for minutes.
-bool stage_k_tiles(Kernel& k, int64_t k_tile, const CodegenOptions& options) {
-  if (!k.can_apply({OptKind::kStage, k.first_of(Axis::kReduce), k_tile})) return false;
-  k.apply({OptKind::kStage, k.first_of(Axis::kReduce), k_tile});
+// Adds a variant, staged where k_tile > 0: the reduce loop split into a loop over K-tiles (the
+// first reduce dimension) and the rest, about k_tile deep with the unrolled part, the kernel
+// marked for staging (staging.h). None where the arrays would not fit in shared memory, no input
+// is shared by threads, or each thread would copy more than kMaxCopies elements a tile: the
+// copies are unrolled, and 8 threads copying a conv's tiles took 20000 instructions that NVRTC
+// compiled for minutes. Beside a staged variant, the same with each K-tile loaded a turn ahead
+// (Opt kPrefetch) where that holds at most kMaxPrefetched values a thread in registers. Which one
+// is faster depends on whether the blocks an SM holds at once hide global memory's latency by
+// themselves, and on whether the registers cost a block a place (on an H100, 4096^3: the 16x16
+// tile of 8x8 outputs, K-tile 16, 3.80 -> 3.12 ms prefetched; the paired one 3.29 -> 4.30 ms).
+void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const CodegenOptions& options) {
+  if (k_tile == 0) {
+    variants.push_back(std::move(k));
+    return;
+  }
+  const Opt stage{OptKind::kStage, k.first_of(Axis::kReduce), k_tile};
+  if (!k.can_apply(stage)) return;
+  k.apply(stage);
   const std::vector<StagedLeaf> plan = plan_staging(k);
   constexpr int64_t kMaxCopies = 64;  // MNIST's staged convs copy 4 to 62 elements a thread
+  constexpr int64_t kMaxPrefetched = 32;
   int64_t elements = 0;
   for (const StagedLeaf& s : plan) elements += s.size;
-  return !plan.empty() && staging_bytes(k, plan) <= options.max_shared_bytes && elements <= kMaxCopies * k.extent(Axis::kLocal);
-}
-
-// A variant, and where it is staged, beside it the same with each K-tile loaded a turn ahead
-// (Opt kPrefetch) if that holds at most 32 values a thread in registers. Which one is faster
-// depends on whether the blocks an SM holds at once hide global memory's latency by themselves,
-// and on whether the registers cost a block a place (on an H100, 4096^3: the 16x16 tile of 8x8
-// outputs, K-tile 16, 3.80 -> 3.12 ms prefetched; the paired one 3.29 -> 4.30 ms).
-void add_variant(std::vector<Kernel>& variants, Kernel k) {
-  constexpr int64_t kMaxPrefetched = 32;
+  const int64_t threads = k.extent(Axis::kLocal);
+  if (plan.empty() || staging_bytes(k, plan) > options.max_shared_bytes || elements > kMaxCopies * threads) return;
   const Opt ahead{OptKind::kPrefetch, k.first_of(Axis::kReduce), 1};
   std::optional<Kernel> prefetched;
-  if (k.stage_k_tiles && k.can_apply(ahead)) {
-    int64_t elements = 0;
-    for (const StagedLeaf& s : plan_staging(k)) elements += s.size;
-    if (elements <= kMaxPrefetched * k.extent(Axis::kLocal)) {
-      prefetched = k;
-      prefetched->apply(ahead);
-    }
+  if (elements <= kMaxPrefetched * threads && k.can_apply(ahead)) {
+    prefetched = k;
+    prefetched->apply(ahead);
   }
   variants.push_back(std::move(k));
   if (prefetched) variants.push_back(std::move(*prefetched));
@@ -323,7 +322,7 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
         ok = ok && trial.can_apply(o);
         if (ok) trial.apply(o);
       }
-      if (ok && (w.k_tile == 0 || stage_k_tiles(trial, w.k_tile, options))) add_variant(out, std::move(trial));
+      if (ok) add_variant(out, std::move(trial), w.k_tile, options);
     }
   }
   return out;
@@ -358,7 +357,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
       Kernel trial = k;
       spread(trial, c);
       if (trial.reduce) unroll_reduce(trial, options);
-      if (c.k_tile == 0 || stage_k_tiles(trial, c.k_tile, options)) add_variant(variants, std::move(trial));
+      add_variant(variants, std::move(trial), c.k_tile, options);
     }
   };
   if (k.reduce && outputs < options.group_reduce_max_outputs && reduced >= 512) {
@@ -376,7 +375,7 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
       Kernel trial = k;
       tile_2d(trial, t);
       unroll_reduce(trial, options);
-      if (t.k_tile == 0 || stage_k_tiles(trial, t.k_tile, options)) add_variant(variants, std::move(trial));
+      add_variant(variants, std::move(trial), t.k_tile, options);
     }
   } else {
     spread_choices();
