@@ -186,6 +186,7 @@ class CStyleRenderer {
           const std::string zero = u.lanes > 1 ? zero_vector(vt) : literal(0, u.dtype);
           v = e(u.src[2]) + "?" + v + ":" + zero;
         }
+        if (u.lanes > 1 && uses_[i] > 1 && !lang_.keep_in_register.empty()) v = lang_.keep_in_register + "(" + v + ")";
         bind(i, "val", v, false);
         break;
       }

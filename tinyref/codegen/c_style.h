@@ -35,6 +35,7 @@ struct CLanguage {
   std::string mma;            // the prefix's function for MMA (a0..a3, b0, b1, c0..c3 -> f32x4), if any
   std::string mma_rounded;    // ...for MMA with arg 1 (A and B rounded to TF32 already)
   std::string round_tf32;     // the prefix's function a STORE tagged "tf32" applies to its value
+  std::string keep_in_register;  // the prefix's function around a vector LOAD that several uops read, if any
 };
 
 // The kernel function alone (no entry point): prefix, vector typedefs if any, the kernel.
