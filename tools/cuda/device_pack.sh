@@ -34,6 +34,7 @@ mapfile -t TESTS < <(
   echo "$CH08_TESTS"
   echo //tools/gpu:gpu_layer_test
   echo //tinyref:conformance_test
+  echo //tinyref/codegen:gpu_lowering_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/codegen:tensor_core_test  # TF32 mma.sync: the fragment layout checked on hardware
   echo //tinyref/fuzz:fuzz_test  # random graphs on INTERP, CPU and CUDA, compared
