@@ -37,7 +37,9 @@ inline constexpr EnvVar kEnvVars[] = {
     {"TT_GRAPH", "flag", "1", "0: a replayed step launches kernel by kernel even where the device has graphs"},
     {"TT_VIZ", "flag", "0", "1: draw every schedule realized, into $TT_VIZ_DIR (schedule/viz.h)"},
     {"TT_VIZ_DIR", "path", "/tmp/tinyref_viz", "where TT_VIZ's pictures go"},
-    {"TT_TF32", "flag", "0", "1: float32 matmuls and convolutions on a GPU's TF32 tensor cores (codegen/options.h)"},
+    {"TT_TF32", "flag", "convolutions",
+     "1: float32 matmuls and convolutions on a GPU's TF32 tensor cores; 0: never; unset: a convolution's "
+     "kernels where the search finds them faster, as PyTorch lets cuDNN (codegen/options.h)"},
     {"TT_CPU_ISA", "string", "the widest from cpuid",
      "avx512, avx2, sse or scalar: tune and compile the CPU's kernels for that machine"},
     {"TT_CXX", "string", "g++", "the compiler of the CPU's kernels"},

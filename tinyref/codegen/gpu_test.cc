@@ -2,6 +2,7 @@
 // CPU, and a training step: on a GPU natively, elsewhere on the CUDA emulator (CUDA_EMU,
 // announced as [ EMULATED ]), which also checks every access of the generated kernels.
 // gpu_lowering_test.cc checks the lowering itself, without running anything.
+#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -33,8 +34,18 @@ void expect_same(const std::string& what, const std::function<Tensor(const std::
   EXPECT_TRUE(testing_util::all_close(want, got, rtol, atol < 0 ? rtol : atol, what));
 }
 
+// Float32 throughout: on a GPU the search may otherwise pick a convolution's tensor-core variant
+// (Tf32::kConvolutions, the default), which rounds its inputs to TF32, past these tolerances
+// (tensor_core_test holds those variants to TF32's bound).
+class Float32Only {
+ public:
+  Float32Only() { setenv("TT_TF32", "0", 1); }
+  ~Float32Only() { unsetenv("TT_TF32"); }
+};
+
 TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
   gpu();
+  Float32Only float32;
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     auto r = [seed](Shape s, const std::string& dev, uint64_t salt) {
@@ -67,7 +78,9 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
 
 // The search keeps whichever variant is fastest, so every variant must compute the same thing:
 // each one of the last kernel of f's graph, run on CUDA, against the CPU. Returns how many
-// variants there were, how many of them were staged and how many of those prefetched.
+// variants there were, how many of them were staged and how many of those prefetched. Float32
+// variants only: the tensor-core ones a convolution's search also times (Tf32::kConvolutions, the
+// default) round to TF32 and are tensor_core_test's, against float64 within TF32's bound.
 struct VariantCounts {
   size_t variants = 0, staged = 0, prefetched = 0;
 };
@@ -87,7 +100,9 @@ VariantCounts expect_every_variant_matches(const std::function<Tensor(const std:
   items.pop_back();
   run_schedule(items);  // the inputs
   Device& gpu = get_device(cuda_or_emulator());
-  const std::vector<Program> variants = lower_variants(item, gpu.codegen_options());
+  CodegenOptions float32 = gpu.codegen_options();
+  float32.tf32 = Tf32::kOff;
+  const std::vector<Program> variants = lower_variants(item, float32);
   VariantCounts counts{variants.size()};
   for (size_t v = 0; v < variants.size(); ++v) {
     const Program& p = variants[v];

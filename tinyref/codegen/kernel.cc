@@ -485,6 +485,39 @@ std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k) {
   return out;
 }
 
+bool is_convolution(const Kernel& k) {
+  if (k.reduce == nullptr || !k.applied.empty()) return false;
+  const Shape full = k.full_shape();
+  std::vector<int64_t> middle(k.ndim());
+  for (size_t d = 0; d < k.ndim(); ++d) middle[d] = (full[d] - 1) / 2;
+  for (size_t i = 1; i < k.leaves.size(); ++i) {
+    if (k.leaves[i]->op != Op::BUFFER) continue;
+    const ShapeTracker& st = k.sts[i];
+    std::vector<sym::Expr> idx;
+    for (size_t e = 0; e < k.ndim(); ++e) {
+      idx.push_back(st.shape()[e] == 1 ? sym::num(0) : sym::var(static_cast<int>(e), "d" + std::to_string(e), 0, st.shape()[e] - 1));
+    }
+    const auto [pos, valid] = st.expr(idx);
+    // How far one step along d moves the input from the middle; 0 where it does not move or
+    // either end is padding.
+    const auto step = [&](size_t d) -> int64_t {
+      if (st.shape()[d] == 1 || middle[d] + 1 >= full[d]) return 0;
+      std::vector<int64_t> at = middle;
+      ++at[d];
+      if (sym::eval(valid, middle) == 0 || sym::eval(valid, at) == 0) return 0;
+      return sym::eval(pos, at) - sym::eval(pos, middle);
+    };
+    for (size_t out : k.dims(Axis::kGlobal)) {
+      const int64_t along_out = step(out);
+      if (along_out == 0) continue;
+      for (size_t r : k.dims(Axis::kReduce)) {
+        if (step(r) == along_out) return true;
+      }
+    }
+  }
+  return false;
+}
+
 std::string Kernel::name() const {
   std::string n = reduce ? "r" : "E";
   for (int64_t s : full_shape()) n += "_" + std::to_string(s);

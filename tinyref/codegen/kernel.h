@@ -147,6 +147,14 @@ struct TensorCoreChoice {
 };
 std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k);
 
+// Whether a kernel with no optimization yet is a convolution's (its forward pass, or either
+// gradient): some input of its reduce is read through a sliding window, one step along an output
+// dimension and one along a reduce dimension moving it the same way (an image row at output column
+// + kernel column; a weight gradient's kernel row and the image row it sums over). A matmul's
+// inputs each move along one of the two kinds only. Probed at the middle of the shape, where a
+// padded image is valid. CodegenOptions::tf32's kConvolutions asks this.
+bool is_convolution(const Kernel& k);
+
 }  // namespace tinyref
 
 #endif  // TINYREF_CODEGEN_KERNEL_H_

@@ -336,9 +336,10 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
   if (env_flag("TT_NOOPT", false)) return {k};
   const int64_t outputs = k.extent(Axis::kGlobal);
   const int64_t reduced = k.extent(Axis::kReduce);
-  // Asked for, tensor cores come first (what runs unsearched); the search may still find a
-  // float32 variant faster.
-  std::vector<Kernel> variants = options.tf32 ? tensor_core_variants(k, options) : std::vector<Kernel>{};
+  // Asked for everywhere (Tf32::kAll), tensor cores come first (what runs unsearched), and the
+  // search may still find a float32 variant faster; for a convolution by default, they come last,
+  // for the search only (options.h: PyTorch's defaults).
+  std::vector<Kernel> variants = options.tf32 == Tf32::kAll ? tensor_core_variants(k, options) : std::vector<Kernel>{};
   // A reduction into too few outputs to fill the GPU with one thread each, split over a block's
   // threads (MNIST's weight gradients and batch statistics reduce 2e4 to 2e5 values each).
   auto group_choices = [&] {
@@ -379,6 +380,10 @@ std::vector<Kernel> gpu_variants(const Kernel& plain, const CodegenOptions& opti
     }
   } else {
     spread_choices();
+  }
+  if (options.tf32 == Tf32::kConvolutions && is_convolution(k)) {
+    std::vector<Kernel> tc = tensor_core_variants(k, options);
+    variants.insert(variants.end(), std::make_move_iterator(tc.begin()), std::make_move_iterator(tc.end()));
   }
   return variants;
 }

@@ -16,6 +16,16 @@
 
 namespace tinyref {
 
+// Which float32 sums of products a GPU may compute on TF32 tensor cores. PyTorch's defaults are
+// the model: cuDNN may pick a TF32 algorithm for a convolution (torch.backends.cudnn.allow_tf32),
+// cuBLAS may not for a matmul. kConvolutions lets the search time tensor-core variants of a
+// convolution's kernels (Kernel's is_convolution) beside the float32 ones and keep them where they
+// are faster; what runs unsearched stays float32. kAll puts them first for every qualifying kernel.
+enum class Tf32 { kOff, kConvolutions, kAll };
+inline const char* tf32_name(Tf32 mode) {
+  return mode == Tf32::kOff ? "off" : mode == Tf32::kConvolutions ? "convolutions" : "all";
+}
+
 // The source a device compiles: none (INTERP runs the uops themselves), C++ or CUDA C.
 enum class Language { kNone, kCpp, kCuda };
 
@@ -32,15 +42,19 @@ struct CodegenOptions {
   // A reduction into fewer outputs than this may take a block of threads per output (a group
   // reduce); the lazy graph splits longer reductions on such a device to stay below it.
   int64_t group_reduce_max_outputs = int64_t{1} << 18;
-  // GPU: float32 sums of products (matmuls, convolutions) on TF32 tensor cores, their inputs
-  // rounded to 10 mantissa bits (optimizer_gpu.cc; the CUDA devices set it from TT_TF32=1).
-  bool tf32 = false;
+  // GPU: which float32 sums of products may run on TF32 tensor cores, their inputs rounded to 10
+  // mantissa bits (optimizer_gpu.cc; the CUDA devices set it from TT_TF32: tf32_mode below).
+  Tf32 tf32 = Tf32::kOff;
   Language language = Language::kNone;
   std::string target = "";  // what the options were chosen for and why (TT_DEBUG=2 prints it once)
 };
 
-// Whether TT_TF32=1 asks the CUDA devices for tensor cores (CodegenOptions::tf32).
-inline bool tf32_requested() { return env_flag("TT_TF32", false); }
+// What TT_TF32 asks the CUDA devices for (CodegenOptions::tf32): unset, kConvolutions; 0, kOff;
+// 1, kAll. Anything else is an Error naming the variable.
+inline Tf32 tf32_mode() {
+  if (env_string("TT_TF32", "").empty()) return Tf32::kConvolutions;
+  return env_flag("TT_TF32", false) ? Tf32::kAll : Tf32::kOff;
+}
 
 }  // namespace tinyref
 

@@ -52,7 +52,7 @@ class Tf32On {
 CodegenOptions gpu_tf32_options() {
   CodegenOptions o;
   o.gpu = true;
-  o.tf32 = true;
+  o.tf32 = Tf32::kAll;
   o.language = Language::kCuda;
   return o;
 }
@@ -252,16 +252,73 @@ TEST(TensorCoreLowering, StagedFragmentsFallInEveryBankOnce) {
   EXPECT_EQ(staged, 2 * (7 + 5));
 }
 
-TEST(TensorCoreLowering, OffByDefaultAndNeverOnTheCpu) {
+TEST(TensorCoreLowering, OffWhenAskedAndNeverOnTheCpu) {
   Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
   CodegenOptions plain = gpu_tf32_options();
-  plain.tf32 = false;
+  plain.tf32 = Tf32::kOff;
   for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), plain)) {
     EXPECT_EQ(p.opts.find("tensor_core"), std::string::npos) << p.opts;
   }
   Kernel cpu = gpu_kernel(a.matmul(b));
   cpu.gpu = false;
   EXPECT_TRUE(tensor_core_choices(cpu).empty());
+}
+
+// PyTorch's defaults (options.h): a convolution's kernels may take TF32, a matmul's may not. A
+// convolution is known by its sliding window, in the forward pass and in both gradients; a 1x1
+// convolution has none and is a matmul (stays float32 by default, where cuDNN might use TF32).
+TEST(TensorCoreChoices, AConvolutionIsKnownByItsSlidingWindow) {
+  const auto last = [](const Tensor& t) {
+    const ScheduleItem item = create_schedule({t.lazy()}).back();
+    return Kernel(item.ast, buffer_args(item));
+  };
+  Tensor x = Tensor::randn({2, 8, 10, 10}, DType::kFloat32, "INTERP").requires_grad_();
+  Tensor w = Tensor::randn({16, 8, 3, 3}, DType::kFloat32, "INTERP").requires_grad_();
+  Tensor y = x.conv2d(w, Tensor(), 1, 1);
+  (y * y).sum().backward();
+  EXPECT_TRUE(is_convolution(last(y))) << "forward, padded: probed where the padding is valid";
+  EXPECT_TRUE(is_convolution(last(w.grad()))) << "weight gradient: kernel row and image row";
+  EXPECT_TRUE(is_convolution(last(x.grad()))) << "input gradient";
+  EXPECT_TRUE(is_convolution(last(x.conv2d(w)))) << "forward, unpadded";
+  Tensor a = Tensor::randn({64, 32}, DType::kFloat32, "INTERP"), b = Tensor::randn({32, 48}, DType::kFloat32, "INTERP");
+  EXPECT_FALSE(is_convolution(last(a.matmul(b))));
+  EXPECT_FALSE(is_convolution(last(a.reshape({4, 16, 32}).matmul(b))));
+  EXPECT_FALSE(is_convolution(last(a.reshape({2, 2, 4, 4, 32}).sum({4}))));
+  EXPECT_FALSE(is_convolution(last(x.conv2d(Tensor::randn({16, 8, 1, 1}, DType::kFloat32, "INTERP")))));
+}
+
+TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
+  const auto tensor_core_positions = [](const Tensor& t, Tf32 mode) {
+    CodegenOptions o = gpu_tf32_options();
+    o.tf32 = mode;
+    std::vector<size_t> at;
+    const std::vector<Program> v = lower_variants(create_schedule({t.lazy()}).back(), o);
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i].opts.find("tensor_core") != std::string::npos) at.push_back(i);
+    }
+    return std::make_pair(at, v.size());
+  };
+  Tensor x = Tensor::randn({4, 16, 8, 8}, DType::kFloat32, "INTERP"), w = Tensor::randn({16, 16, 3, 3}, DType::kFloat32, "INTERP");
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP"), b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  const auto [conv, conv_variants] = tensor_core_positions(x.conv2d(w, Tensor(), 1, 1), Tf32::kConvolutions);
+  ASSERT_FALSE(conv.empty()) << "the search times the conv's tensor-core variants";
+  EXPECT_EQ(conv.back(), conv_variants - 1) << "after the float32 ones";
+  EXPECT_GT(conv.front(), 0u) << "what runs unsearched stays float32";
+  EXPECT_TRUE(tensor_core_positions(a.matmul(b), Tf32::kConvolutions).first.empty()) << "a matmul stays float32";
+  EXPECT_TRUE(tensor_core_positions(x.conv2d(w, Tensor(), 1, 1), Tf32::kOff).first.empty());
+  EXPECT_EQ(tensor_core_positions(a.matmul(b), Tf32::kAll).first.front(), 0u) << "TT_TF32=1: first, for every kernel";
+  // What TT_TF32 says.
+  unsetenv("TT_TF32");
+  EXPECT_EQ(tf32_mode(), Tf32::kConvolutions);
+  {
+    Tf32On on;
+    EXPECT_EQ(tf32_mode(), Tf32::kAll);
+  }
+  setenv("TT_TF32", "0", 1);
+  EXPECT_EQ(tf32_mode(), Tf32::kOff);
+  setenv("TT_TF32", "yes", 1);
+  EXPECT_THROW(tf32_mode(), Error);
+  unsetenv("TT_TF32");
 }
 
 // The convolutions of beautiful_mnist (what `./course mnist` trains), forward and backward: the
@@ -374,6 +431,22 @@ TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
 // cvt.rna.tf32.f32 rounds to nearest with ties away from zero: 1 + 2^-11 (a tie between 1 and
 // 1 + 2^-10) becomes 1 + 2^-10 in every fragment register. Truncating, or rounding ties to even,
 // gives 1; not rounding keeps 1 + 2^-11. The sums are exact in float32 either way.
+// A convolution's tensor-core variants are what its search times by default (Tf32::kConvolutions),
+// so each must hold TF32's bound too: the forward pass with its padding (masked loads inside a
+// fragment) and the weight gradient, whose K is the batch and the pixels.
+TEST(TensorCoreCuda, EveryConvVariantIsWithinTf32sBoundOfFloat64) {
+  const uint64_t seed = testing_util::seeds().front();
+  SCOPED_TRACE(testing_util::seed_note(seed));
+  const auto forward = [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 1); };
+  EXPECT_GE(expect_tensor_core_variants_match(forward, {{4, 16, 8, 8}, {16, 16, 3, 3}}, 16 * 9, seed), 1u);
+  const auto weight_gradient = [](const std::vector<Tensor>& in) {
+    Tensor w = in[1].detach().requires_grad_();
+    (in[0].conv2d(w) * in[2]).sum().backward();
+    return w.grad();
+  };
+  EXPECT_GE(expect_tensor_core_variants_match(weight_gradient, {{8, 16, 6, 6}, {16, 16, 3, 3}, {8, 16, 4, 4}}, 8 * 16, seed), 1u);
+}
+
 TEST(TensorCoreCuda, InputsAreRoundedToTf32TiesAwayFromZero) {
   const std::string dev = gpu();
   Tf32On tf32;

@@ -39,13 +39,13 @@ std::map<std::string, Compiled>& compiled_cache() {
 //    copies and empty outputs).
 std::vector<std::string> cache_keys(const std::vector<ScheduleItem>& items) {
   std::vector<std::string> keys(items.size());
-  const bool tf32 = tf32_requested();  // another program, and another search choice
+  const Tf32 tf32 = tf32_mode();  // another program, and another search choice
   for (size_t i = 0; i < items.size(); ++i) {
     const ScheduleItem& item = items[i];
     if (item.is_copy || item.bufs[0]->numel() == 0) continue;
     std::ostringstream key;
     key << item.bufs[0]->device() << "|" << ast_key(item.ast);
-    if (tf32) key << "|tf32";
+    if (tf32 != Tf32::kOff) key << "|tf32:" << tf32_name(tf32);
     for (const BufferArg& b : buffer_args(item)) key << "|" << dtype_name(b.dtype) << ":" << b.size;
     keys[i] = key.str();
   }

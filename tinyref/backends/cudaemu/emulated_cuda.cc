@@ -59,7 +59,7 @@ class EmulatedCudaDevice : public Device {
     o.vector_bytes = 0;
     o.threads = 1;
     o.language = Language::kCuda;
-    o.tf32 = tf32_requested();
+    o.tf32 = tf32_mode();
     return o;
   }
   // A schedule's kernels are compiled together, a few to a compiler run (the fixed cost of a run
