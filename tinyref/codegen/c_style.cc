@@ -152,8 +152,11 @@ class CStyleRenderer {
         expr_[i] = name("part");
         if (u.tag == "pack") {  // aligned: a panel's vectors are read as whole vectors
           TT_CHECK(!lang_.thread_array_prefix.empty(), "renderer: " << p_.name << " packs a panel, which this language cannot hold");
-          line(lang_.thread_array_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) +
+          // Read through a pointer: a panel packed before the parallel loop is the calling
+          // thread's, and inside the loop its name would be each thread's own (thread_local).
+          line(lang_.thread_array_prefix + c_type(u.dtype) + " " + expr_[i] + "_[" + std::to_string(u.arg) +
                "] __attribute__((aligned(64)));");
+          line(std::string(c_type(u.dtype)) + "* const " + expr_[i] + " = " + expr_[i] + "_;");
           break;
         }
         line(lang_.shared_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) + "];");

@@ -115,7 +115,7 @@ TEST(Optimizer, MatmulGetsLanesTilesAndThreads) {
   EXPECT_NE(src.find("f32x8 acc7"), std::string::npos) << src;  // 4 x 2 vector accumulators
   // B's block (4 column tiles x 256 K x 2 vectors x 8 lanes) packed once per block, per thread,
   // and the register tile reads it as whole vectors, 16 floats in a row per K step.
-  EXPECT_NE(src.find("static thread_local float part0[16384] __attribute__((aligned(64)));"), std::string::npos) << src;
+  EXPECT_NE(src.find("static thread_local float part0_[16384] __attribute__((aligned(64)));"), std::string::npos) << src;
   EXPECT_NE(src.find("tt_vload<f32x8>(part0+"), std::string::npos) << src;
   EXPECT_EQ(src.find("tt_vload<f32x8>(data"), std::string::npos) << src;
 }
@@ -263,6 +263,29 @@ TEST(Optimizer, AConvWhoseWeightsTakeUnderHalfOfL2GetsChannelLanes) {
   EXPECT_EQ(cpu_optimized(item, small_l2).pack_leaf, -1) << "147 KB of weights in a 256 KiB L2";
 }
 
+// A panel that no loop outside it moves (a conv's weights, the same for every image) is packed
+// once, before the parallel loop, by the calling thread, and every thread reads that copy through
+// a pointer (packing.h); a matmul's B panel changes with its column block and stays inside. Run
+// on both cores: a thread that read its own (thread_local, never packed) array would get zeros.
+TEST(Renderer, AConvsWeightPanelIsPackedOnceBeforeTheParallelLoop) {
+  Tensor::manual_seed(testing_util::seeds().front());
+  Tensor img = Tensor::randn({4, 64, 8, 8}, DType::kFloat32, "INTERP");
+  Tensor kern = Tensor::randn({64, 64, 3, 3}, DType::kFloat32, "INTERP");
+  const ScheduleItem item = last_kernel(img.conv2d(kern).relu());
+  const Kernel k = cpu_optimized(item, kAvx2);
+  ASSERT_GE(k.pack_leaf, 1) << to_string(k.applied);
+  const std::string src = render_cpp(linearize(k));
+  const size_t parallel = src.find("#pragma omp parallel for");
+  ASSERT_NE(parallel, std::string::npos) << src;
+  EXPECT_LT(src.find("static thread_local float part0_["), parallel) << src;
+  EXPECT_LT(src.find("part0[(("), parallel) << "the copy, before the parallel loop:\n" << src;
+  const std::vector<double> want = run(linearize(Kernel(item.ast, args(item))), item, "INTERP");
+  EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, "CPU"), 1e-4, 1e-4, to_string(k.applied)));
+  Tensor a = Tensor::zeros({256, 256}, DType::kFloat32, "CPU").contiguous().realize();
+  const std::string matmul = render_cpp(linearize(cpu_optimized(last_kernel(a.matmul(a)))));
+  EXPECT_GT(matmul.find("static thread_local float part0_["), matmul.find("#pragma omp parallel for")) << matmul;
+}
+
 // A conv weight gradient whose batch streams (its inputs far larger than L2; here a 16 KiB L2,
 // so that a small one does) and whose output channels fill a vector gets channel lanes too: its
 // kernel rows (5 wide) and image rows (4 wide) would take no lanes or 4 of AVX-512's 16. Its
@@ -292,7 +315,7 @@ TEST(Optimizer, StreamedWeightGradientsGetChannelLanesPackedPerChunk) {
       const std::string src = render_cpp(linearize(k));
       const size_t chunk_loop = src.find("for (int oidx0");
       ASSERT_NE(chunk_loop, std::string::npos) << src;
-      EXPECT_GT(src.find("static thread_local float part0["), chunk_loop) << src;
+      EXPECT_GT(src.find("static thread_local float part0_["), chunk_loop) << src;
       for (const std::string dev : {"INTERP", "CPU"}) {
         // Lanes, tiles and chunks sum in another order than the plain kernel (float32).
         EXPECT_TRUE(testing_util::all_close(want, run(linearize(k), item, dev), 1e-4, 1e-4,

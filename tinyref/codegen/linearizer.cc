@@ -76,12 +76,15 @@ class Linearizer {
       b_.program().global_size = ix_.special({Axis::kGlobal}, "gidx");
       b_.program().local_size = ix_.special({Axis::kLocal, Axis::kGroup}, "lidx");
     } else {
-      // A packed panel is copied inside its loop, before the loops that read it open.
+      // A packed panel is copied inside its loop, before the loops that read it open (hoisted,
+      // before them all: the parallel loop is then the first one after the copy).
       const size_t split = pack_.split_after();
       globals_open = ix_.open_loops({Axis::kGlobal, Axis::kOuterReduce}, k_.parallel, 0, split);
       if (split != SIZE_MAX) {
         pack_.emit_copy();
-        for (int r : ix_.open_loops({Axis::kGlobal, Axis::kOuterReduce}, false, split)) globals_open.push_back(r);
+        for (int r : ix_.open_loops({Axis::kGlobal, Axis::kOuterReduce}, k_.parallel && globals_open.empty(), split)) {
+          globals_open.push_back(r);
+        }
       }
     }
     if (k_.reduce) {

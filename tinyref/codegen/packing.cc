@@ -33,6 +33,15 @@ PackedPanel plan_panel(const Kernel& k, int leaf, size_t at) {
   p.strides.assign(p.dims.size(), 1);
   for (size_t j = p.dims.size(); j-- > 1;) p.strides[j - 1] = p.strides[j] * p.extents[j];
   p.size = std::accumulate(p.extents.begin(), p.extents.end(), int64_t{1}, std::multiplies<>());
+  // Hoisted where neither the position nor the validity (a padded input's) names loops 0..at.
+  const ShapeTracker& st = k.sts[leaf];
+  std::vector<sym::Expr> idx;
+  for (size_t d = 0; d < k.ndim(); ++d) idx.push_back(st.shape()[d] == 1 ? sym::num(0) : dim_var(d, full[d]));
+  const auto [pos, valid] = st.expr(idx);
+  p.hoisted = true;
+  for (size_t d = 0; d <= at; ++d) {
+    p.hoisted = p.hoisted && !sym::contains_var(pos, static_cast<int>(d)) && !sym::contains_var(valid, static_cast<int>(d));
+  }
   return p;
 }
 
@@ -53,7 +62,8 @@ void Packing::emit_copy() {
   const ShapeTracker& st = k_.sts[p.leaf];
   const Shape full = k_.full_shape();
   const DType dt = k_.leaf_buffer(p.leaf).dtype;
-  // Declared here, inside the parallel loop, so that each thread gets its own.
+  // Declared here: inside the parallel loop each thread gets its own; hoisted, the calling
+  // thread's is the one every thread reads.
   UOp array{UOpKind::kDefineLocal};
   array.dtype = dt;
   array.arg = p.size;
@@ -68,7 +78,7 @@ void Packing::emit_copy() {
   }
   std::vector<sym::Expr> idx;
   for (size_t d = 0; d < k_.ndim(); ++d) {
-    const bool varies = st.shape()[d] != 1 && (d <= p.at || std::find(p.dims.begin(), p.dims.end(), d) != p.dims.end());
+    const bool varies = st.shape()[d] != 1 && ((d <= p.at && !p.hoisted) || std::find(p.dims.begin(), p.dims.end(), d) != p.dims.end());
     idx.push_back(varies ? dim_var(d, full[d]) : sym::num(0));
   }
   const auto [pos, valid] = st.expr(idx);
