@@ -44,9 +44,11 @@ std::pair<int, int> loads_with_stride(const Kernel& k, size_t d, int64_t want) {
 // in all but two of the vector registers: 14 of AVX2's 16 (at 16, GCC spills: a 4x3 tile ran
 // 2.6x slower than 4x2), 30 of AVX-512's 32.
 // Ties go to more accumulators, then to loads that lie closer together (neighbouring vectors of
-// a row rather than of 5 images), then to the earlier dimension: a matmul gets 4 rows x 2 column
-// vectors (6 loads for 8 accumulators), a 5x5 conv on 20-wide rows 5 row vectors x 2 channels
-// (7 loads for 10).
+// a row rather than of 5 images), then to fewer loads of the input that moves along the lanes
+// (its vectors, often a packed panel in L2, against values broadcast from a row in L1), then to
+// the earlier dimension: a matmul gets 4 rows x 2 column vectors (6 loads for 8 accumulators), a
+// 5x5 conv on 20-wide rows 5 row vectors x 2 channels (7 loads for 10), MNIST's conv2 with
+// channel lanes 2 channel vectors x 4 pixels.
 std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, const CodegenOptions& options) {
   const int64_t registers = options.vector_registers - 2;
   const Shape full = k.full_shape();
@@ -72,9 +74,10 @@ std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, cons
   };
   std::vector<std::pair<size_t, int64_t>> best;
   double best_cost = 1e9;
-  int64_t best_accs = 1, best_reach = 0;
+  int64_t best_accs = 1, best_vectors = 0, best_reach = 0;
+  const int vector_dim = k.first_of(Axis::kVector);
   auto consider = [&](std::vector<std::pair<size_t, int64_t>> tile) {
-    int64_t accs = 1, total = 0, side = 1 << 30, far = 0;
+    int64_t accs = 1, total = 0, side = 1 << 30, far = 0, vectors = 0;
     for (const auto& [d, amount] : tile) accs *= amount;
     for (size_t i = 1; i < k.leaves.size(); ++i) {
       if (k.leaves[i]->op != Op::BUFFER || !pre_reduce(k, i)) continue;
@@ -82,14 +85,17 @@ std::vector<std::pair<size_t, int64_t>> best_register_tile(const Kernel& k, cons
       total += n;
       side = std::min(side, n);
       if (n > 1) far += reach(tile, i);
+      if (vector_dim >= 0 && k.stride(i, static_cast<size_t>(vector_dim)) != 0) vectors += n;
     }
     if (accs + side + 1 > registers || k.upcast_size() * accs > options.max_upcast || total == 0) return;
     const double cost = static_cast<double>(total) / static_cast<double>(accs);
     const bool tie = std::abs(cost - best_cost) < 1e-9;
-    if (cost < best_cost - 1e-9 || (tie && accs > best_accs) || (tie && accs == best_accs && far < best_reach)) {
+    if (cost < best_cost - 1e-9 || (tie && accs > best_accs) || (tie && accs == best_accs && far < best_reach) ||
+        (tie && accs == best_accs && far == best_reach && vectors < best_vectors)) {
       best = std::move(tile);
       best_cost = cost;
       best_accs = accs;
+      best_vectors = vectors;
       best_reach = far;
     }
   };
