@@ -5,24 +5,13 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/testing/testing.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
 namespace {
 
-// Sets (or with nullptr unsets) a variable for one test, and puts the old value back.
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    value != nullptr ? setenv(name, value, 1) : unsetenv(name);
-  }
-  ~ScopedEnv() { old_.empty() ? unsetenv(name_) : setenv(name_, old_.c_str(), 1); }
-
- private:
-  const char* name_;
-  std::string old_;
-};
+using testing_util::ScopedEnv;
 
 std::string error_of(void (*read)()) {
   try {

@@ -152,11 +152,11 @@ TEST_P(TensorTest, ErrorsNameTheOpAndShapes) {
 INSTANTIATE_TEST_SUITE_P(Devices, TensorTest, ::testing::Values("INTERP", "CPU"));
 
 TEST(Devices, TtDeviceChoosesTheDefault) {
-  setenv("TT_DEVICE", "INTERP", 1);
+  testing_util::ScopedEnv device("TT_DEVICE", "INTERP");
   EXPECT_EQ(Tensor::zeros({2}).device(), "INTERP");
-  setenv("TT_DEVICE", "NOPE", 1);
+  device.set("NOPE");
   EXPECT_THROW(Tensor::zeros({2}), Error);
-  unsetenv("TT_DEVICE");
+  device.set(nullptr);
   EXPECT_EQ(Tensor::zeros({2}).device(), "CPU");
   // Ops across devices need an explicit copy.
   Tensor a = Tensor::ones({2}, DType::kFloat32, "CPU"), b = Tensor::ones({2}, DType::kFloat32, "INTERP");

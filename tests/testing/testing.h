@@ -24,6 +24,7 @@
 #define TESTS_TESTING_TESTING_H_
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -50,6 +51,24 @@ std::string seed_note(uint64_t seed);
 // Prints "[ EMULATED ] <why>" and records the property emulated=<emulator> on the running test
 // case, which tools/report counts ("N emulated"). Call it inside a test (or its SetUp).
 void running_emulated(const std::string& emulator, const std::string& why);
+
+// An environment variable changed for one scope and put back as it was at its end, so that a
+// test neither changes the next one's nor a value the whole run was started with (TT_TF32=1).
+//   testing_util::ScopedEnv tf32("TT_TF32", "0");   // TT_TF32=0 until the end of the scope
+//   tf32.set("1");                                   // then 1
+//   tf32.set(nullptr);                               // then unset
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);  // value nullptr: unset
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  void set(const char* value);
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
 
 }  // namespace testing_util
 

@@ -2,7 +2,6 @@
 // CPU, and a training step: on a GPU natively, elsewhere on the CUDA emulator (CUDA_EMU,
 // announced as [ EMULATED ]), which also checks every access of the generated kernels.
 // gpu_lowering_test.cc checks the lowering itself, without running anything.
-#include <cstdlib>
 #include <functional>
 #include <string>
 #include <vector>
@@ -34,18 +33,12 @@ void expect_same(const std::string& what, const std::function<Tensor(const std::
   EXPECT_TRUE(testing_util::all_close(want, got, rtol, atol < 0 ? rtol : atol, what));
 }
 
-// Float32 throughout: on a GPU the search may otherwise pick a convolution's tensor-core variant
-// (Tf32::kConvolutions, the default), which rounds its inputs to TF32, past these tolerances
-// (tensor_core_test holds those variants to TF32's bound).
-class Float32Only {
- public:
-  Float32Only() { setenv("TT_TF32", "0", 1); }
-  ~Float32Only() { unsetenv("TT_TF32"); }
-};
-
 TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
   gpu();
-  Float32Only float32;
+  // Float32 throughout: on a GPU the search may otherwise pick a convolution's tensor-core
+  // variant (Tf32::kConvolutions, the default), which rounds its inputs to TF32, past these
+  // tolerances (tensor_core_test holds those variants to TF32's bound).
+  testing_util::ScopedEnv float32("TT_TF32", "0");
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     auto r = [seed](Shape s, const std::string& dev, uint64_t salt) {

@@ -43,10 +43,8 @@ constexpr double kFloat32Roundoff = 1.0 / 16777216;  // 2^-24
 double tf32_bound(int64_t k) { return 2 * kTf32Roundoff + kTf32Roundoff * kTf32Roundoff + 2.0 * k * kFloat32Roundoff; }
 
 // TT_TF32=1 for one scope (the CUDA devices read it for each kernel they lower).
-class Tf32On {
- public:
-  Tf32On() { setenv("TT_TF32", "1", 1); }
-  ~Tf32On() { unsetenv("TT_TF32"); }
+struct Tf32On : testing_util::ScopedEnv {
+  Tf32On() : ScopedEnv("TT_TF32", "1") {}
 };
 
 CodegenOptions gpu_tf32_options() {
@@ -308,17 +306,14 @@ TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
   EXPECT_TRUE(tensor_core_positions(x.conv2d(w, Tensor(), 1, 1), Tf32::kOff).first.empty());
   EXPECT_EQ(tensor_core_positions(a.matmul(b), Tf32::kAll).first.front(), 0u) << "TT_TF32=1: first, for every kernel";
   // What TT_TF32 says.
-  unsetenv("TT_TF32");
+  testing_util::ScopedEnv tf32("TT_TF32", nullptr);
   EXPECT_EQ(tf32_mode(), Tf32::kConvolutions);
-  {
-    Tf32On on;
-    EXPECT_EQ(tf32_mode(), Tf32::kAll);
-  }
-  setenv("TT_TF32", "0", 1);
+  tf32.set("1");
+  EXPECT_EQ(tf32_mode(), Tf32::kAll);
+  tf32.set("0");
   EXPECT_EQ(tf32_mode(), Tf32::kOff);
-  setenv("TT_TF32", "yes", 1);
+  tf32.set("yes");
   EXPECT_THROW(tf32_mode(), Error);
-  unsetenv("TT_TF32");
 }
 
 // The convolutions of beautiful_mnist (what `./course mnist` trains), forward and backward: the

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "tests/testing/testing.h"
 #include "tinyref/tensor.h"
 
 namespace tinyref {
@@ -59,12 +60,11 @@ TEST(ScheduleDot, SvgThroughGraphviz) {
 
 TEST(ScheduleDot, TtVizWritesOneFilePerRealize) {
   const std::filesystem::path dir = std::filesystem::path(std::getenv("TEST_TMPDIR")) / "viz";
-  setenv("TT_VIZ_DIR", dir.c_str(), 1);
-  setenv("TT_VIZ", "1", 1);
+  testing_util::ScopedEnv viz_dir("TT_VIZ_DIR", dir.c_str()), viz("TT_VIZ", "1");
   Tensor a = Tensor::randn({4, 4}, DType::kFloat32, "INTERP");
   (a + 1.0).realize();
   (a * 3.0).sum().realize();
-  unsetenv("TT_VIZ");
+  viz.set(nullptr);
   (a - 1.0).realize();
   int dots = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir)) dots += f.path().extension() == ".dot";

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/testing.h"
 
 namespace {
 
@@ -133,16 +134,16 @@ TEST_F(EmulatedGpu, ACompileErrorNamesTheKernelAndKeepsItsSource) {
 }
 
 TEST(OpenGpu, FollowsCourseGpu) {
-  setenv("COURSE_GPU", "emulated", 1);
+  testing_util::ScopedEnv course_gpu("COURSE_GPU", "emulated");
   EXPECT_TRUE(gpu::open_gpu()->emulated());
-  setenv("COURSE_GPU", "quantum", 1);
+  course_gpu.set("quantum");
   try {
     gpu::open_gpu();
     FAIL() << "COURSE_GPU=quantum opened a GPU";
   } catch (const gpu::GpuError& e) {
     EXPECT_NE(std::string(e.what()).find("quantum"), std::string::npos) << e.what();
   }
-  unsetenv("COURSE_GPU");
+  course_gpu.set(nullptr);
   std::string why;
   EXPECT_EQ(gpu::open_gpu()->emulated(), !gpu::native_gpu_available(&why)) << why;
 }

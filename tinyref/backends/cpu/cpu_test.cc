@@ -4,9 +4,11 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <random>
 
 #include "gtest/gtest.h"
+#include "tests/testing/testing.h"
 #include "tinyref/codegen/renderer.h"
 #include "tinyref/codegen/uops.h"
 #include "tinyref/error.h"
@@ -60,13 +62,14 @@ class CpuBackend : public ::testing::Test {
   void SetUp() override {
     const char* tmp = std::getenv("TEST_TMPDIR");
     dir_ = std::filesystem::path(tmp ? tmp : "/tmp") / ("tinyref_cpu_test_" + std::to_string(std::random_device()()));
-    setenv("TT_CACHE_DIR", dir_.c_str(), 1);
+    cache_dir_.emplace("TT_CACHE_DIR", dir_.c_str());
   }
   void TearDown() override {
-    unsetenv("TT_CACHE_DIR");
+    cache_dir_.reset();
     std::filesystem::remove_all(dir_);
   }
   std::filesystem::path dir_;
+  std::optional<testing_util::ScopedEnv> cache_dir_;
 };
 
 TEST_F(CpuBackend, CompilesRunsAndCachesOnDisk) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/testing.h"
 #include "tinyref/backends/cuda/nvrtc.h"
 #include "tinyref/disk_cache.h"
 #include "tinyref/error.h"
@@ -210,15 +211,12 @@ TEST_F(CompilerTest, EmptyCacheDirMeansNoDiskCache) {
 }
 
 TEST_F(CompilerTest, DefaultCacheDirFollowsXdgThenHome) {
-  const char* old_xdg = std::getenv("XDG_CACHE_HOME");
-  const std::string saved = old_xdg ? old_xdg : "";
-  setenv("XDG_CACHE_HOME", "/some/xdg", 1);
+  testing_util::ScopedEnv xdg("XDG_CACHE_HOME", "/some/xdg");
   EXPECT_EQ(Compiler::default_cache_dir(), fs::path("/some/xdg/tinyref/cuda"));
-  unsetenv("XDG_CACHE_HOME");
+  xdg.set(nullptr);
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     EXPECT_EQ(Compiler::default_cache_dir(), fs::path(home) / ".cache/tinyref/cuda");
   }
-  if (old_xdg != nullptr) setenv("XDG_CACHE_HOME", saved.c_str(), 1);
 }
 
 TEST(FnvTest, KnownValues) {  // cache file names: FNV-1a as disk_cache.h computes it
