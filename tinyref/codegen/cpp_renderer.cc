@@ -29,9 +29,10 @@ static inline double tt_sqrt(double x) { return __builtin_sqrt(x); }
 template <typename V, typename S> static inline V tt_vload(const S* p) { V v; __builtin_memcpy(&v, p, sizeof(V)); return v; }
 template <typename V, typename S> static inline void tt_vstore(S* p, V v) { __builtin_memcpy(p, &v, sizeof(V)); }
 // A vector that several multiply-adds read, held in a register: GCC tuning for a Zen core would
-// fold its load into each one as a memory operand, and a matmul's 4x2 register tile would load 12
-// times for 8 FMAs where 6 do (on a Zen 3, 1024^3: 124 -> 177 GFLOP/s). The empty asm hides where the value came from. A
-// vector wider than the machine's registers (AVX-512 lanes built for an AVX2 core) is left alone.
+// fold its load into each one as a memory operand, and a matmul's 4x2 register tile would load
+// 12 times for 8 FMAs where 6 do (on a Zen 3, 1024^3: 124 -> 177 GFLOP/s). The empty asm hides
+// where the value came from. A vector wider than the machine's registers (AVX-512 lanes built
+// for an AVX2 core) is left alone.
 #if defined(__AVX512F__)
 #define TT_REGISTER_BYTES 64
 #elif defined(__AVX__)

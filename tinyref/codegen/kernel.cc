@@ -97,6 +97,21 @@ std::optional<int64_t> Kernel::stride(size_t leaf, size_t d) const {
   return sts[leaf].real_stride(d);
 }
 
+std::pair<sym::Expr, sym::Expr> Kernel::leaf_expr(size_t leaf) const {
+  const ShapeTracker& st = sts[leaf];
+  std::vector<sym::Expr> idx;
+  for (size_t d = 0; d < ndim(); ++d) {
+    idx.push_back(st.shape()[d] == 1 ? sym::num(0) : sym::var(static_cast<int>(d), "d" + std::to_string(d), 0, st.shape()[d] - 1));
+  }
+  return st.expr(idx);
+}
+
+bool Kernel::moves_along(size_t leaf, size_t d) const {
+  if (stride(leaf, d) == std::optional<int64_t>(0)) return false;
+  const auto [pos, valid] = leaf_expr(leaf);
+  return sym::contains_var(pos, static_cast<int>(d)) || sym::contains_var(valid, static_cast<int>(d));
+}
+
 bool Kernel::reused_along(size_t d) const {
   const Shape full = full_shape();
   for (size_t i = 1; i < leaves.size(); ++i) {
@@ -453,18 +468,10 @@ std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k) {
   for (int side = 0; side < 2; ++side) walk(r->src[0]->src[side].get(), side);
   if (!f32) return {};
   const Shape full = k.full_shape();
-  // Whether no leaf of a side moves along d: its position and validity do not name d (where no
-  // single stride says, a padded image's two views).
+  // Whether no leaf of a side moves along d.
   const auto constant_along = [&](int side, size_t d) {
     for (size_t leaf : leaves[side]) {
-      if (k.stride(leaf, d) == std::optional<int64_t>(0)) continue;
-      const ShapeTracker& st = k.sts[leaf];
-      std::vector<sym::Expr> idx;
-      for (size_t e = 0; e < k.ndim(); ++e) {
-        idx.push_back(st.shape()[e] == 1 ? sym::num(0) : sym::var(static_cast<int>(e), "d" + std::to_string(e), 0, st.shape()[e] - 1));
-      }
-      const auto [pos, valid] = st.expr(idx);
-      if (sym::contains_var(pos, static_cast<int>(d)) || sym::contains_var(valid, static_cast<int>(d))) return false;
+      if (k.moves_along(leaf, d)) return false;
     }
     return true;
   };
@@ -492,16 +499,11 @@ bool is_convolution(const Kernel& k) {
   for (size_t d = 0; d < k.ndim(); ++d) middle[d] = (full[d] - 1) / 2;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
     if (k.leaves[i]->op != Op::BUFFER) continue;
-    const ShapeTracker& st = k.sts[i];
-    std::vector<sym::Expr> idx;
-    for (size_t e = 0; e < k.ndim(); ++e) {
-      idx.push_back(st.shape()[e] == 1 ? sym::num(0) : sym::var(static_cast<int>(e), "d" + std::to_string(e), 0, st.shape()[e] - 1));
-    }
-    const auto [pos, valid] = st.expr(idx);
+    const auto [pos, valid] = k.leaf_expr(i);
     // How far one step along d moves the input from the middle; 0 where it does not move or
     // either end is padding.
     const auto step = [&](size_t d) -> int64_t {
-      if (st.shape()[d] == 1 || middle[d] + 1 >= full[d]) return 0;
+      if (k.sts[i].shape()[d] == 1 || middle[d] + 1 >= full[d]) return 0;
       std::vector<int64_t> at = middle;
       ++at[d];
       if (sym::eval(valid, middle) == 0 || sym::eval(valid, at) == 0) return 0;

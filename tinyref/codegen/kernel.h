@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tinyref/codegen/opt.h"
@@ -110,6 +111,12 @@ class Kernel {
   // How leaf i moves along dimension d: 0 where it does not, nullopt where no single stride says
   // (a mask or a second view there).
   std::optional<int64_t> stride(size_t leaf, size_t d) const;
+  // Leaf i's buffer position and validity (ShapeTracker::expr) with sym variable d standing for
+  // dimension d's index (0 where the leaf's extent is 1).
+  std::pair<sym::Expr, sym::Expr> leaf_expr(size_t leaf) const;
+  // Whether leaf i's position or validity depends on dimension d: where no single stride says,
+  // as for a padded image's views, the expressions do.
+  bool moves_along(size_t leaf, size_t d) const;
   // Whether a buffer the reduction reads (at every point of the kernel) has stride 0 along d:
   // computing several outputs of d at once then keeps its value in a register for all of them.
   bool reused_along(size_t d) const;

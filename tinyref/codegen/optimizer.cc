@@ -169,8 +169,8 @@ struct ChannelPanel {
 // must stay in L2: the whole moving input where it takes at most half of L2 and is the same for
 // every iteration of the outermost loop (a conv's weights: MNIST's conv4 has 147 KB, which a
 // quarter of Zen 3's 512 KB refused, leaving it 2 lanes along its 6-wide rows at 2.4x the
-// time), else its share of one chunk of a streamed reduce, whose chunks fit in half of L2 (MNIST's conv2 weight gradient: 4 images' output gradient for 16
-// channels, 100 KB). Whether the reduce streams is asked here, before the lanes and the register
+// time), else its share of one chunk of a streamed reduce, whose chunks fit in half of L2
+// (MNIST's conv2 weight gradient: 4 images' output gradient for 16 channels, 100 KB). Whether the reduce streams is asked here, before the lanes and the register
 // tile, which change neither its reduce dimensions nor what its inputs move along (where a lone
 // accumulator's unroll splits the batch after all, the lanes gather their input: slower, still
 // right). Returns the leaf to pack and where, leaf -1 where the kernel has no such dimension: one

@@ -33,15 +33,9 @@ PackedPanel plan_panel(const Kernel& k, int leaf, size_t at) {
   p.strides.assign(p.dims.size(), 1);
   for (size_t j = p.dims.size(); j-- > 1;) p.strides[j - 1] = p.strides[j] * p.extents[j];
   p.size = std::accumulate(p.extents.begin(), p.extents.end(), int64_t{1}, std::multiplies<>());
-  // Hoisted where neither the position nor the validity (a padded input's) names loops 0..at.
-  const ShapeTracker& st = k.sts[leaf];
-  std::vector<sym::Expr> idx;
-  for (size_t d = 0; d < k.ndim(); ++d) idx.push_back(st.shape()[d] == 1 ? sym::num(0) : dim_var(d, full[d]));
-  const auto [pos, valid] = st.expr(idx);
+  // Hoisted where the leaf moves along none of loops 0..at (nor does a padded input's validity).
   p.hoisted = true;
-  for (size_t d = 0; d <= at; ++d) {
-    p.hoisted = p.hoisted && !sym::contains_var(pos, static_cast<int>(d)) && !sym::contains_var(valid, static_cast<int>(d));
-  }
+  for (size_t d = 0; d <= at; ++d) p.hoisted = p.hoisted && !k.moves_along(static_cast<size_t>(leaf), d);
   return p;
 }
 
