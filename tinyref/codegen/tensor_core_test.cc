@@ -266,23 +266,19 @@ TEST(TensorCoreLowering, OffWhenAskedAndNeverOnTheCpu) {
 // convolution is known by its sliding window, in the forward pass and in both gradients; a 1x1
 // convolution has none and is a matmul (stays float32 by default, where cuDNN might use TF32).
 TEST(TensorCoreChoices, AConvolutionIsKnownByItsSlidingWindow) {
-  const auto last = [](const Tensor& t) {
-    const ScheduleItem item = create_schedule({t.lazy()}).back();
-    return Kernel(item.ast, buffer_args(item));
-  };
   Tensor x = Tensor::randn({2, 8, 10, 10}, DType::kFloat32, "INTERP").requires_grad_();
   Tensor w = Tensor::randn({16, 8, 3, 3}, DType::kFloat32, "INTERP").requires_grad_();
   Tensor y = x.conv2d(w, Tensor(), 1, 1);
   (y * y).sum().backward();
-  EXPECT_TRUE(is_convolution(last(y))) << "forward, padded: probed where the padding is valid";
-  EXPECT_TRUE(is_convolution(last(w.grad()))) << "weight gradient: kernel row and image row";
-  EXPECT_TRUE(is_convolution(last(x.grad()))) << "input gradient";
-  EXPECT_TRUE(is_convolution(last(x.conv2d(w)))) << "forward, unpadded";
+  EXPECT_TRUE(is_convolution(gpu_kernel(y))) << "forward, padded: probed where the padding is valid";
+  EXPECT_TRUE(is_convolution(gpu_kernel(w.grad()))) << "weight gradient: kernel row and image row";
+  EXPECT_TRUE(is_convolution(gpu_kernel(x.grad()))) << "input gradient";
+  EXPECT_TRUE(is_convolution(gpu_kernel(x.conv2d(w)))) << "forward, unpadded";
   Tensor a = Tensor::randn({64, 32}, DType::kFloat32, "INTERP"), b = Tensor::randn({32, 48}, DType::kFloat32, "INTERP");
-  EXPECT_FALSE(is_convolution(last(a.matmul(b))));
-  EXPECT_FALSE(is_convolution(last(a.reshape({4, 16, 32}).matmul(b))));
-  EXPECT_FALSE(is_convolution(last(a.reshape({2, 2, 4, 4, 32}).sum({4}))));
-  EXPECT_FALSE(is_convolution(last(x.conv2d(Tensor::randn({16, 8, 1, 1}, DType::kFloat32, "INTERP")))));
+  EXPECT_FALSE(is_convolution(gpu_kernel(a.matmul(b))));
+  EXPECT_FALSE(is_convolution(gpu_kernel(a.reshape({4, 16, 32}).matmul(b))));
+  EXPECT_FALSE(is_convolution(gpu_kernel(a.reshape({2, 2, 4, 4, 32}).sum({4}))));
+  EXPECT_FALSE(is_convolution(gpu_kernel(x.conv2d(Tensor::randn({16, 8, 1, 1}, DType::kFloat32, "INTERP")))));
 }
 
 TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
