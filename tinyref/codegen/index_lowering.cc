@@ -192,24 +192,30 @@ IndexLowering::Val IndexLowering::load(const AstNode* n, const std::vector<int64
 
 void IndexLowering::store(int buf, const ShapeTracker& st, const std::vector<int64_t>& assign, const Val& v, int gate) {
   auto [pos, valid] = index_of(st, assign);
-  TT_ASSERT(valid->is_num() && valid->c == 1);
-  auto emit_store = [&](const sym::Expr& p, int value) {
+  // An output padded by Opt kPad is valid only inside: the padding's results are not stored.
+  auto emit_store = [&](const sym::Expr& p, const sym::Expr& ok, int value) {
+    if (ok->is_num() && ok->c == 0) return;
     UOp u{UOpKind::kStore};
     u.dtype = k_.bufs[buf].dtype;
     u.lanes = b_.uop(value).lanes;
     u.arg = u.lanes > 1 && sym::multiple_of(p, u.lanes);
     u.src = {buffers_[buf], lower(p), value};
-    if (gate >= 0) u.src.push_back(gate);
+    int g = gate;
+    if (!ok->is_num()) g = g < 0 ? lower(ok) : b_.alu_uop(Op::AND, DType::kBool, 1, {g, lower(ok)});
+    if (g >= 0) u.src.push_back(g);
     b_.emit(u);
   };
   int64_t coef;
   sym::Expr rest;
   if (vdim_ < 0 || st.shape()[vdim_] == 1) {
-    emit_store(pos, b_.width(v) == 1 ? v.id : b_.lane(v, 0));
-  } else if (sym::split_linear(pos, kLaneVar, &coef, &rest) && coef == 1) {
-    emit_store(rest, b_.as_vector(v));
+    emit_store(pos, valid, b_.width(v) == 1 ? v.id : b_.lane(v, 0));
+  } else if (sym::split_linear(pos, kLaneVar, &coef, &rest) && coef == 1 && !sym::contains_var(valid, kLaneVar)) {
+    emit_store(rest, valid, b_.as_vector(v));
   } else {
-    for (int l = 0; l < b_.simd_width(); ++l) emit_store(sym::substitute(pos, kLaneVar, sym::num(l)), b_.lane(v, l));
+    for (int l = 0; l < b_.simd_width(); ++l) {
+      const sym::Expr lane = sym::num(l);
+      emit_store(sym::substitute(pos, kLaneVar, lane), sym::substitute(valid, kLaneVar, lane), b_.lane(v, l));
+    }
   }
 }
 

@@ -267,6 +267,14 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
   }
   const Shape full = full_shape();
   if (o.amount < 1) return no("the amount must be positive");
+  if (o.kind == OptKind::kPad) {
+    // Later opts split dimensions: the pad goes on the kernel's own ones, before them.
+    if (!gpu || axes[o.axis] != Axis::kGlobal) return no("padding extends an output dimension of a GPU kernel");
+    if (std::any_of(applied.begin(), applied.end(), [](const Opt& p) { return p.kind != OptKind::kPad; })) {
+      return no("padding comes first");
+    }
+    return full[o.axis] % o.amount != 0 || no("the dimension is a multiple of the amount already");
+  }
   // Every kind but staging splits the dimension by its amount (staging's is a K-tile depth).
   if (o.kind != OptKind::kStage && full[o.axis] % o.amount != 0) return no("the amount does not divide the dimension");
   const Axis a = axes[o.axis];
@@ -319,6 +327,7 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
     case OptKind::kParallel:
     case OptKind::kPack:
     case OptKind::kTensorCore:
+    case OptKind::kPad:
       break;
   }
   return true;
@@ -370,6 +379,7 @@ void Kernel::apply(const Opt& o) {
       pack_at = o.axis;
       break;
     case OptKind::kTensorCore: use_tensor_cores(o.axis); break;
+    case OptKind::kPad: pad(d, o.amount); break;
   }
   applied.push_back(o);
 }
@@ -387,6 +397,23 @@ void Kernel::group(size_t d, int64_t amount) {
     const int first = first_of(Axis::kGroup);
     split(d, amount, Axis::kGroup);  // lands at the end of the loops
     if (first >= 0) move(static_cast<size_t>(last_of(Axis::kGroup)), static_cast<size_t>(first));
+  }
+}
+
+void Kernel::pad(size_t d, int64_t multiple) {
+  Pairs extra(ndim(), {0, 0});
+  extra[d].second = (full_shape()[d] + multiple - 1) / multiple * multiple - full_shape()[d];
+  // Where a leaf does not move, extent 1: the mask then lives in a view no larger than the
+  // leaf's own data (later splits of the masked dimension push a view of this one's size; with
+  // a conv image's broadcast over the output channels, 6e9 elements).
+  const auto only_where_moving = [&](size_t i) {
+    Pairs keep;
+    for (size_t j = 0; j < ndim(); ++j) keep.push_back({0, stride(i, j) == 0 ? 1 : sts[i].shape()[j]});
+    return sts[i].shrink(keep);
+  };
+  for (size_t i = 0; i < sts.size(); ++i) {
+    if (i == 0 || moves_along(i, d)) sts[i] = only_where_moving(i).pad(extra);  // the output always: its mask gates the stores
+    else if (sts[i].shape()[d] != 1) sts[i] = only_where_moving(i);
   }
 }
 
@@ -492,30 +519,34 @@ std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k) {
   return out;
 }
 
+bool Kernel::window_along(size_t leaf, const std::vector<size_t>& outs, const std::vector<size_t>& reduces) const {
+  const Shape full = full_shape();
+  std::vector<int64_t> middle(ndim());
+  for (size_t d = 0; d < ndim(); ++d) middle[d] = (full[d] - 1) / 2;
+  const auto [pos, valid] = leaf_expr(leaf);
+  // How far one step along d moves the leaf from the middle; 0 where it does not move or either
+  // end is padding.
+  const auto step = [&](size_t d) -> int64_t {
+    if (sts[leaf].shape()[d] == 1 || middle[d] + 1 >= full[d]) return 0;
+    std::vector<int64_t> at = middle;
+    ++at[d];
+    if (sym::eval(valid, middle) == 0 || sym::eval(valid, at) == 0) return 0;
+    return sym::eval(pos, at) - sym::eval(pos, middle);
+  };
+  for (size_t out : outs) {
+    const int64_t along_out = step(out);
+    if (along_out == 0) continue;
+    for (size_t r : reduces) {
+      if (step(r) == along_out) return true;
+    }
+  }
+  return false;
+}
+
 bool is_convolution(const Kernel& k) {
   if (k.reduce == nullptr || !k.applied.empty()) return false;
-  const Shape full = k.full_shape();
-  std::vector<int64_t> middle(k.ndim());
-  for (size_t d = 0; d < k.ndim(); ++d) middle[d] = (full[d] - 1) / 2;
   for (size_t i = 1; i < k.leaves.size(); ++i) {
-    if (k.leaves[i]->op != Op::BUFFER) continue;
-    const auto [pos, valid] = k.leaf_expr(i);
-    // How far one step along d moves the input from the middle; 0 where it does not move or
-    // either end is padding.
-    const auto step = [&](size_t d) -> int64_t {
-      if (k.sts[i].shape()[d] == 1 || middle[d] + 1 >= full[d]) return 0;
-      std::vector<int64_t> at = middle;
-      ++at[d];
-      if (sym::eval(valid, middle) == 0 || sym::eval(valid, at) == 0) return 0;
-      return sym::eval(pos, at) - sym::eval(pos, middle);
-    };
-    for (size_t out : k.dims(Axis::kGlobal)) {
-      const int64_t along_out = step(out);
-      if (along_out == 0) continue;
-      for (size_t r : k.dims(Axis::kReduce)) {
-        if (step(r) == along_out) return true;
-      }
-    }
+    if (k.leaves[i]->op == Op::BUFFER && k.window_along(i, k.dims(Axis::kGlobal), k.dims(Axis::kReduce))) return true;
   }
   return false;
 }

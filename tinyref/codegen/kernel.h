@@ -117,6 +117,11 @@ class Kernel {
   // Whether leaf i's position or validity depends on dimension d: where no single stride says,
   // as for a padded image's views, the expressions do.
   bool moves_along(size_t leaf, size_t d) const;
+  // Whether leaf i is read through a sliding window: one step along one of the output dimensions
+  // `outs` and one along one of the reduce dimensions `reduces` move it the same way (an image
+  // row at output column + kernel column). Probed from the middle of the shape, where a padded
+  // image is valid.
+  bool window_along(size_t leaf, const std::vector<size_t>& outs, const std::vector<size_t>& reduces) const;
   // Whether a buffer the reduction reads (at every point of the kernel) has stride 0 along d:
   // computing several outputs of d at once then keeps its value in a register for all of them.
   bool reused_along(size_t d) const;
@@ -134,6 +139,7 @@ class Kernel {
   void move(size_t from, size_t to);
   void permute_dims(const std::vector<int>& perm);  // every ShapeTracker, the kinds and tensor_core
   void group(size_t d, int64_t amount);
+  void pad(size_t d, int64_t multiple);
   void stream(size_t d, int64_t chunks);
   void stage(size_t d, int64_t k_tile);
   bool can_pack(const Opt& o, std::string* reason) const;

@@ -20,6 +20,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <functional>
+#include <initializer_list>
 #include <iterator>
 #include <optional>
 #include <string>
@@ -306,23 +307,69 @@ constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {
                                    {{4, 2}, {2, 4}, 32}, {{4, 2}, {2, 4}, 16}, {{2, 2}, {4, 8}, 32},
                                    {{2, 2}, {4, 8}, 16}, {{2, 4}, {4, 4}, 32}};
 
+// A convolution's warp tiles also take image rows. With n a row's pixels, e is the innermost
+// output dimension beside m and n (the rows): a warp takes all of a row's 8-pixel tiles (up to
+// 4), tiles_m channel tiles and tiles_e rows, the block warps_e warps down the image. A weight
+// fragment then serves tiles_n * tiles_e mmas. Staged, only the weights go to shared memory
+// (their fragments gather 32 rows 25 or 800 floats apart: 32 sectors a load from L1); the image
+// is read through L1, where the overlapping windows hit (staging.cc).
+struct RowTile {
+  int64_t warps_e, tiles_m, tiles_e, k_tile;
+};
+constexpr RowTile kRowTiles[] = {{4, 2, 2, 16}, {4, 2, 2, 0}, {4, 2, 1, 16}, {4, 2, 1, 0}, {2, 2, 4, 16},
+                                 {4, 2, 5, 16}, {5, 2, 2, 16}, {5, 2, 4, 16}, {4, 4, 2, 16}, {2, 4, 4, 16}};
+
+// Applies opts in order while each applies (amount 1: skipped); false where one does not.
+bool apply_all(Kernel& k, std::initializer_list<Opt> opts) {
+  for (const Opt& o : opts) {
+    if (o.amount == 1) continue;
+    if (!k.can_apply(o)) return false;
+    k.apply(o);
+  }
+  return true;
+}
+
 std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
+  // The kernel itself, and where its innermost output dimension that is no multiple of 8 would
+  // be one with at most a third more (a conv's 20-wide rows: 24), that dimension padded.
+  std::vector<Kernel> bases = {k};
+  const Shape full = k.full_shape();
+  for (size_t d = k.ndim(); d-- > 0;) {
+    if (k.axes[d] != Axis::kGlobal || full[d] % 8 == 0) continue;
+    if ((full[d] + 7) / 8 * 8 * 3 <= full[d] * 4 && k.can_apply({OptKind::kPad, static_cast<int>(d), 8})) {
+      bases.push_back(k);
+      bases.back().apply({OptKind::kPad, static_cast<int>(d), 8});
+    }
+    break;
+  }
   std::vector<Kernel> out;
-  const std::vector<TensorCoreChoice> choices = tensor_core_choices(k);
-  for (size_t c = 0; c < choices.size(); ++c) {
-    for (const WarpTile& w : kWarpTiles) {
-      Kernel trial = k;
-      trial.apply({OptKind::kTensorCore, static_cast<int>(c), 8});
+  for (const Kernel& base : bases) {
+    const std::vector<TensorCoreChoice> choices = tensor_core_choices(base);
+    for (size_t c = 0; c < choices.size(); ++c) {
+      Kernel tc = base;
+      tc.apply({OptKind::kTensorCore, static_cast<int>(c), 8});
       // The old dimensions keep their places: m / 16 at m, n / 8 at n.
       const int m = static_cast<int>(choices[c].m), n = static_cast<int>(choices[c].n);
-      bool ok = true;
-      for (const Opt& o : {Opt{OptKind::kLocal, m, w.warps[0]}, Opt{OptKind::kLocal, n, w.warps[1]},
-                           Opt{OptKind::kUpcast, m, w.tiles[0]}, Opt{OptKind::kUpcast, n, w.tiles[1]}}) {
-        if (o.amount == 1) continue;
-        ok = ok && trial.can_apply(o);
-        if (ok) trial.apply(o);
+      for (const WarpTile& w : kWarpTiles) {
+        Kernel trial = tc;
+        if (apply_all(trial, {{OptKind::kLocal, m, w.warps[0]}, {OptKind::kLocal, n, w.warps[1]},
+                              {OptKind::kUpcast, m, w.tiles[0]}, {OptKind::kUpcast, n, w.tiles[1]}})) {
+          add_variant(out, std::move(trial), w.k_tile, options);
+        }
       }
-      if (ok) add_variant(out, std::move(trial), w.k_tile, options);
+      int e = -1;
+      for (int d = 0; d < static_cast<int>(tc.ndim()); ++d) {
+        if (tc.axes[d] == Axis::kGlobal && d != m && d != n && tc.full_shape()[d] > 1) e = d;
+      }
+      const int64_t tiles_n = tc.full_shape()[n];
+      if (e < 0 || e > n || tiles_n > 4) continue;  // n is the innermost: a row's pixels
+      for (const RowTile& r : kRowTiles) {
+        Kernel trial = tc;
+        if (apply_all(trial, {{OptKind::kLocal, e, r.warps_e}, {OptKind::kUpcast, m, r.tiles_m},
+                              {OptKind::kUpcast, n, tiles_n}, {OptKind::kUpcast, e, r.tiles_e}})) {
+          add_variant(out, std::move(trial), r.k_tile, options);
+        }
+      }
     }
   }
   return out;

@@ -239,6 +239,24 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
     choose_layout(k, s);
     plan.push_back(std::move(s));
   }
+  // A leaf read through a sliding window (a conv's image under a tensor-core tile: rows of 24
+  // pixels times the 5x5 window times 8 channels) has a tile of every window position for every
+  // output, each element copied once per position. Where the arrays would outgrow the 48 KB a
+  // block has without opting in to more, such a leaf is read through L1 instead, where the
+  // overlapping windows hit, and the others (the weights) are staged alone.
+  constexpr int64_t kStaticSharedBytes = 48 << 10;
+  if (staging_bytes(k, plan) > kStaticSharedBytes) {
+    std::vector<size_t> outs, reduces;
+    for (size_t d = 0; d < k.ndim(); ++d) {
+      const Axis a = k.axes[d];
+      if (a == Axis::kLocal || a == Axis::kUpcast || a == Axis::kVector) {  // (a GPU vector is a float4 of outputs)
+        outs.push_back(d);
+      } else if (varies_inside_a_tile(k, d, outer)) {
+        reduces.push_back(d);
+      }
+    }
+    std::erase_if(plan, [&](const StagedLeaf& s) { return k.window_along(static_cast<size_t>(s.leaf), outs, reduces); });
+  }
   return plan;
 }
 

@@ -28,6 +28,7 @@
 #include "tinyref/backends/registry.h"
 #include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/codegen/kernel.h"
+#include "tinyref/codegen/optimizer.h"
 #include "tinyref/codegen/staging.h"
 #include "tinyref/engine/realize.h"
 #include "tinyref/engine/search.h"
@@ -281,6 +282,43 @@ TEST(TensorCoreChoices, AConvolutionIsKnownByItsSlidingWindow) {
   EXPECT_FALSE(is_convolution(gpu_kernel(x.conv2d(Tensor::randn({16, 8, 1, 1}, DType::kFloat32, "INTERP")))));
 }
 
+// MNIST's conv2 forward: 20-wide output rows are no multiple of the mma's 8 columns. Padded to
+// 24 (Opt kPad: the padding reads 0 and is never stored), the rows are the mma's N and the
+// channels its M; a warp tile then also spans image rows, and staged, only the weights go to
+// shared memory: the image, read through its 5x5 window, would need a copy for every position.
+TEST(TensorCoreChoices, AConvsRowsArePaddedToTheMmasEightColumns) {
+  Tensor x = Tensor::randn({8, 32, 24, 24}, DType::kFloat32, "INTERP");
+  Tensor w = Tensor::randn({32, 32, 5, 5}, DType::kFloat32, "INTERP");
+  const Kernel k = gpu_kernel(x.conv2d(w));  // (8, 32, 20, 20) outputs, (32, 5, 5) reduced
+  ASSERT_EQ(k.full_shape(), (Shape{8, 32, 20, 20, 32, 5, 5}));
+  std::string why;
+  EXPECT_FALSE(k.can_apply({OptKind::kPad, 4, 8}, &why)) << "a reduce dimension";
+  EXPECT_FALSE(k.can_apply({OptKind::kPad, 1, 8}, &why)) << "32 is a multiple of 8 already";
+  Kernel split = k;
+  split.apply({OptKind::kUpcast, 0, 2});
+  EXPECT_FALSE(split.can_apply({OptKind::kPad, 3, 8}, &why)) << "padding comes first";
+  Kernel padded = k;
+  padded.apply({OptKind::kPad, 3, 8});
+  EXPECT_EQ(padded.full_shape(), (Shape{8, 32, 20, 24, 32, 5, 5}));
+  bool rows_as_n = false;
+  for (const TensorCoreChoice& c : tensor_core_choices(padded)) rows_as_n = rows_as_n || (c.m == 1 && c.n == 3 && c.k == 4);
+  EXPECT_TRUE(rows_as_n) << "channels out as M, the padded row as N, channels in as K";
+  CodegenOptions o = gpu_tf32_options();
+  o.tf32 = Tf32::kConvolutions;
+  int row_tiles = 0;
+  for (const Kernel& v : gpu_variants(k, o)) {
+    const std::string opts = to_string(v.applied);
+    if (opts.rfind("pad 3 8, tensor_core ", 0) != 0 || opts.find("local 2 ") == std::string::npos || !v.stage_k_tiles) continue;
+    SCOPED_TRACE(opts);
+    ++row_tiles;
+    const std::vector<StagedLeaf> plan = plan_staging(v);
+    ASSERT_EQ(plan.size(), 1u) << "the weights alone";
+    EXPECT_EQ(v.leaf_buffer(static_cast<size_t>(plan[0].leaf)).size, 32 * 32 * 5 * 5) << "the weights";
+    EXPECT_EQ(plan[0].size, 32 * 5 * 5 * 8) << "all 32 channels out x the 5x5 window x 8 channels in";
+  }
+  EXPECT_GE(row_tiles, 2) << "warps down the image rows, staged";
+}
+
 TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
   const auto tensor_core_positions = [](const Tensor& t, Tf32 mode) {
     CodegenOptions o = gpu_tf32_options();
@@ -344,6 +382,12 @@ TEST(TensorCoreLowering, TheMnistConvolutionsForwardAndBackwardLower) {
 
 // --- on a GPU, or on the CUDA emulator
 
+int occurrences(const std::string& opts, const std::string& kind) {
+  int n = 0;
+  for (size_t at = opts.find(kind); at != std::string::npos; at = opts.find(kind, at + 1)) ++n;
+  return n;
+}
+
 // Runs every tensor-core variant of the last kernel of `out`'s graph (the others run first) on
 // `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output.
 std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev) {
@@ -369,8 +413,8 @@ std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(con
 
 // Runs every tensor-core variant of the last kernel of f(inputs) on the GPU and checks each
 // element against float64 within tf32_bound(k) of its scale (scale(inputs): float64, per element).
-// Returns how many variants ran.
-size_t expect_tensor_core_variants_match(const std::function<Tensor(const std::vector<Tensor>&)>& f,
+// Returns each variant's opts.
+std::vector<std::string> expect_tensor_core_variants_match(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                          const std::vector<Shape>& shapes, int64_t k, uint64_t seed) {
   const std::string dev = gpu();
   Tf32On tf32;
@@ -395,7 +439,9 @@ size_t expect_tensor_core_variants_match(const std::function<Tensor(const std::v
       }
     }
   }
-  return runs.size();
+  std::vector<std::string> opts;
+  for (const auto& run : runs) opts.push_back(run.first.opts);
+  return opts;
 }
 
 TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
@@ -405,16 +451,17 @@ TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
     // minutes); the seeds below vary the inputs of the smaller cases.
     const uint64_t seed = testing_util::seeds().front();
     SCOPED_TRACE(testing_util::seed_note(seed));
-    EXPECT_EQ(expect_tensor_core_variants_match(mm, {{128, 64}, {64, 128}}, 64, seed), 2u * (7u + 7u + 5u))
+    EXPECT_EQ(expect_tensor_core_variants_match(mm, {{128, 64}, {64, 128}}, 64, seed).size(), 2u * (7u + 7u + 5u))
         << "both orders of the sources, every warp tile, staged or not, prefetched or not";
   }
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     // Sizes that only the smaller tiles divide (48 = 3 x 16 rows, 40 = 5 x 8 columns).
-    EXPECT_GE(expect_tensor_core_variants_match(mm, {{48, 24}, {24, 40}}, 24, seed), 1u);
+    EXPECT_GE(expect_tensor_core_variants_match(mm, {{48, 24}, {24, 40}}, 24, seed).size(), 1u);
     // An epilogue after the reduce and a batch: the fragments' indices pass through both.
     EXPECT_GE(expect_tensor_core_variants_match(
-                  [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]).relu(); }, {{3, 32, 16}, {3, 16, 32}}, 16, seed),
+                  [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]).relu(); }, {{3, 32, 16}, {3, 16, 32}}, 16, seed)
+                  .size(),
               1u);
   }
 }
@@ -429,13 +476,38 @@ TEST(TensorCoreCuda, EveryConvVariantIsWithinTf32sBoundOfFloat64) {
   const uint64_t seed = testing_util::seeds().front();
   SCOPED_TRACE(testing_util::seed_note(seed));
   const auto forward = [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 1); };
-  EXPECT_GE(expect_tensor_core_variants_match(forward, {{4, 16, 8, 8}, {16, 16, 3, 3}}, 16 * 9, seed), 1u);
+  EXPECT_GE(expect_tensor_core_variants_match(forward, {{4, 16, 8, 8}, {16, 16, 3, 3}}, 16 * 9, seed).size(), 1u);
   const auto weight_gradient = [](const std::vector<Tensor>& in) {
     Tensor w = in[1].detach().requires_grad_();
     (in[0].conv2d(w) * in[2]).sum().backward();
     return w.grad();
   };
-  EXPECT_GE(expect_tensor_core_variants_match(weight_gradient, {{8, 16, 6, 6}, {16, 16, 3, 3}, {8, 16, 4, 4}}, 8 * 16, seed), 1u);
+  EXPECT_GE(expect_tensor_core_variants_match(weight_gradient, {{8, 16, 6, 6}, {16, 16, 3, 3}, {8, 16, 4, 4}}, 8 * 16, seed).size(), 1u);
+  // Unpadded: 12-wide output rows padded to 16 (stores gated), and the input gradient's 14-wide
+  // ones; both with warp tiles down the rows (8 and 10 of them) and the weights staged alone.
+  const auto unpadded = [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1]); };
+  const auto input_gradient = [](const std::vector<Tensor>& in) {
+    Tensor x = in[0].detach().requires_grad_();
+    (x.conv2d(in[1]) * in[2]).sum().backward();
+    return x.grad();
+  };
+  struct Case {
+    std::function<Tensor(const std::vector<Tensor>&)> f;
+    std::vector<Shape> shapes;
+    int64_t k;
+  };
+  for (const Case& c : {Case{unpadded, {{1, 32, 10, 14}, {32, 32, 3, 3}}, 32 * 9},
+                        Case{input_gradient, {{1, 32, 10, 14}, {32, 32, 3, 3}, {1, 32, 8, 12}}, 32 * 9}}) {
+    int padded = 0, row_tiles = 0;
+    std::string all;
+    for (const std::string& opts : expect_tensor_core_variants_match(c.f, c.shapes, c.k, seed)) {
+      all += "\n  " + opts;
+      padded += opts.find("pad ") != std::string::npos;
+      row_tiles += occurrences(opts, "local") == 1;  // warps down the rows only (kWarpTiles: none or 2)
+    }
+    EXPECT_GE(padded, 1) << "variants:" << all;
+    EXPECT_GE(row_tiles, 1) << "variants:" << all;
+  }
 }
 
 TEST(TensorCoreCuda, InputsAreRoundedToTf32TiesAwayFromZero) {
