@@ -310,6 +310,28 @@ int64_t copy_lanes(const Kernel& k, const StagedLeaf& s, const std::pair<sym::Ex
   return sym::multiple_of(sym::substitute(pos, static_cast<int>(inner), fourth), 4) ? 4 : 1;
 }
 
+// The tile as the copies walk it: its innermost dimensions merged into one where they are one
+// run of neighbours both in global memory and in the shared array, unmasked (a conv's weights: 8
+// channels x 5 x 5 = 200), so that a copy loads a float4 where no one dimension is a multiple of 4
+// long (13 copies a thread instead of 50, each holding its address in a register through the
+// K-tile loop). The merged dimension keeps the innermost one's place; the others read 0.
+StagedLeaf copy_order(const Kernel& k, const StagedLeaf& s) {
+  const size_t last = s.dims.size() - 1;
+  if (k.stride(s.leaf, s.dims[last]) != std::optional<int64_t>(1) || s.strides[last] != 1 || s.extents[last] % 4 == 0) return s;
+  size_t first = last;
+  int64_t run = s.extents[last];
+  while (first > 0 && k.stride(s.leaf, s.dims[first - 1]) == std::optional<int64_t>(run) && s.strides[first - 1] == run) {
+    run *= s.extents[--first];
+  }
+  if (first == last || run % 4 != 0) return s;
+  StagedLeaf merged = s;
+  merged.dims.erase(merged.dims.begin() + static_cast<std::ptrdiff_t>(first), merged.dims.end() - 1);
+  merged.extents.erase(merged.extents.begin() + static_cast<std::ptrdiff_t>(first), merged.extents.end() - 1);
+  merged.strides.erase(merged.strides.begin() + static_cast<std::ptrdiff_t>(first), merged.strides.end() - 1);
+  merged.extents.back() = run;
+  return merged;
+}
+
 }  // namespace
 
 StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, int thread_index,
@@ -318,7 +340,7 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
   const int outer = k.first_of(Axis::kReduce);
   StagingCopies copies;
   for (size_t p = 0; p < plan.size(); ++p) {
-    const StagedLeaf& s = plan[p];
+    const StagedLeaf& s = copies.units.emplace_back(copy_order(k, plan[p]));
     const ShapeTracker& st = k.sts[s.leaf];
     std::vector<int> saved;
     for (size_t d : s.dims) saved.push_back(sink.var_uop(d));
@@ -326,9 +348,10 @@ StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLe
     // stride 0 for this leaf, so any value of it reads the same element.
     std::vector<sym::Expr> idx;
     for (size_t d = 0; d < k.ndim(); ++d) {
-      const bool in_tile = std::find(s.dims.begin(), s.dims.end(), d) != s.dims.end();
-      const bool keeps_var = in_tile || k.axes[d] == Axis::kGlobal || static_cast<int>(d) == outer;
-      idx.push_back(st.shape()[d] != 1 && keeps_var ? dim_var(d, full[d]) : sym::num(0));
+      const auto in_tile = std::find(s.dims.begin(), s.dims.end(), d);
+      const bool keeps_var = in_tile != s.dims.end() || k.axes[d] == Axis::kGlobal || static_cast<int>(d) == outer;
+      const int64_t extent = in_tile != s.dims.end() ? s.extents[in_tile - s.dims.begin()] : full[d];  // (a merged run's)
+      idx.push_back(st.shape()[d] != 1 && keeps_var ? dim_var(d, extent) : sym::num(0));
     }
     // Four elements a copy (one float4 load) where they are neighbours in global memory and the
     // first one's address is a multiple of 4 (copy_lanes).
@@ -480,7 +503,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
   const int tile = sink.var_uop(static_cast<size_t>(k.first_of(Axis::kReduce)));
   const bool tf32 = staged_as_tf32(k, plan);
   for (const StagingCopies::Copy& c : copies.copies) {
-    const StagedLeaf& s = plan[c.leaf];
+    const StagedLeaf& s = copies.units[c.leaf];
     store_copy(k, s, arrays[c.leaf], c, load_copy(k, s, c, tile, -1, sink), tf32, sink);
   }
   sink.emit(UOp{UOpKind::kBarrier});
@@ -490,7 +513,7 @@ std::vector<int> prefetch_first_k_tile(const Kernel& k, const std::vector<Staged
                                        UOpSink& sink) {
   std::vector<int> registers;
   for (const StagingCopies::Copy& c : copies.copies) {
-    const StagedLeaf& s = plan[c.leaf];
+    const StagedLeaf& s = copies.units[c.leaf];
     const int value = load_copy(k, s, c, sink.int_const(0), -1, sink);
     if (always_zero(c)) {  // nothing to carry: the constant itself
       registers.push_back(value);
@@ -510,7 +533,7 @@ void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLea
   const bool tf32 = staged_as_tf32(k, plan);
   for (size_t i = 0; i < copies.copies.size(); ++i) {
     const StagingCopies::Copy& c = copies.copies[i];
-    store_copy(k, plan[c.leaf], arrays[c.leaf], c, registers[i], tf32, sink);
+    store_copy(k, copies.units[c.leaf], arrays[c.leaf], c, registers[i], tf32, sink);
   }
   sink.emit(UOp{UOpKind::kBarrier});
   // The next K-tile, past the last one none (the gate keeps its loads in bounds).
@@ -519,8 +542,8 @@ void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLea
   for (size_t i = 0; i < copies.copies.size(); ++i) {
     const StagingCopies::Copy& c = copies.copies[i];
     if (always_zero(c)) continue;
-    UOp assign = copy_register(k, plan[c.leaf], c, UOpKind::kAssign);
-    assign.src = {registers[i], load_copy(k, plan[c.leaf], c, next, has_next, sink)};
+    UOp assign = copy_register(k, copies.units[c.leaf], c, UOpKind::kAssign);
+    assign.src = {registers[i], load_copy(k, copies.units[c.leaf], c, next, has_next, sink)};
     sink.emit(assign);
   }
 }

@@ -99,6 +99,7 @@ struct StagingCopies {
     int64_t tile_stride = 0;
   };
   std::vector<Copy> copies;
+  std::vector<StagedLeaf> units;  // per plan leaf, the tile as the copies walk it (staging.cc: copy_order)
 };
 StagingCopies prepare_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, int thread_index,
                                      int64_t threads, UOpSink& sink);

@@ -317,6 +317,25 @@ TEST(TensorCoreChoices, AConvsRowsArePaddedToTheMmasEightColumns) {
     EXPECT_EQ(plan[0].size, 32 * 5 * 5 * 8) << "all 32 channels out x the 5x5 window x 8 channels in";
   }
   EXPECT_GE(row_tiles, 2) << "warps down the image rows, staged";
+  // Their copies: the weights' 8 channels x 5 x 5 a K-tile are 200 neighbours in global memory and
+  // in the array, copied a float4 at a time (staging.cc: copy_order): 1600 over 128 threads.
+  int checked = 0;
+  for (const Program& p : lower_variants(create_schedule({x.conv2d(w).lazy()}).back(), o)) {
+    if (p.opts.rfind("pad 3 8, tensor_core ", 0) != 0 || p.opts.find("local 2 4, ") == std::string::npos ||
+        p.opts.find("stage") == std::string::npos) {
+      continue;
+    }
+    SCOPED_TRACE(p.opts);
+    int float4s = 0, scalars = 0;
+    for (const UOp& u : p.uops) {
+      if (u.kind != UOpKind::kStore || p.uops[u.src[0]].kind != UOpKind::kDefineLocal) continue;
+      (u.lanes == 4 ? float4s : scalars) += 1;
+    }
+    EXPECT_EQ(float4s, (1600 + 127) / 128);
+    EXPECT_EQ(scalars, 0);
+    ++checked;
+  }
+  EXPECT_GE(checked, 1);
 }
 
 TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
