@@ -19,6 +19,11 @@ void add_bench_flags(CLI::App& app, BenchFlags& flags) {
       ->capture_default_str();
 }
 
+void add_timing_flags(CLI::App& app, int& reps, int& samples) {
+  app.add_option("--reps", reps, "calls per timed sample")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--samples", samples, "timed samples (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+}
+
 namespace {
 
 // Why tinyref cannot compute on `device` here, or "" when it can: a real round trip (a kernel

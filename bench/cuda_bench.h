@@ -1,4 +1,4 @@
-// What the CUDA benchmarks (matmul_cuda, elementwise_cuda, mnist_cuda) share: the PyTorch anchor
+// What the CUDA benchmarks (matmul_cuda, elementwise_cuda, conv_cuda, mnist_cuda) share: the PyTorch anchor
 // run as a child process, the SKIPPED exit where tinyref cannot run on CUDA, waiting for queued
 // GPU work, and batched timing.
 //
@@ -33,6 +33,8 @@ struct BenchFlags {
   std::string device = "CUDA";
 };
 void add_bench_flags(CLI::App& app, BenchFlags& flags);
+// --reps and --samples, what seconds_per_call takes (their defaults are the variables' values).
+void add_timing_flags(CLI::App& app, int& reps, int& samples);
 
 // Parses the command line, then runs body unless tinyref cannot use flags.device here (then
 // prints SKIPPED with the reason and returns 0). Errors print `NAME: message` and return 1; bad

@@ -52,8 +52,7 @@ int main(int argc, char** argv) {
   int reps = 10, samples = 9;
   bench::BenchFlags flags;
   app.add_option("--elements", n, "float32 values per tensor")->check(CLI::Range(int64_t{1} << 10, int64_t{1} << 31))->capture_default_str();
-  app.add_option("--reps", reps, "calls per timed sample")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--samples", samples, "timed samples (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  bench::add_timing_flags(app, reps, samples);
   bench::add_bench_flags(app, flags);
   return bench::run_cuda_bench(app, flags, argc, argv, [&] {
     const nlohmann::json torch = bench::run_torch_anchor(

@@ -57,8 +57,7 @@ int main(int argc, char** argv) {
   int reps = 5, samples = 7;
   bench::BenchFlags flags;
   app.add_option("--n", n, "matrix size")->check(CLI::Range(int64_t{64}, int64_t{16384}))->capture_default_str();
-  app.add_option("--reps", reps, "calls per timed sample")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--samples", samples, "timed samples (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();
+  bench::add_timing_flags(app, reps, samples);
   bench::add_bench_flags(app, flags);
   return bench::run_cuda_bench(app, flags, argc, argv, [&] {
     const std::string ns = std::to_string(n);

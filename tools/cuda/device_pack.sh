@@ -17,7 +17,7 @@ set -euo pipefail
 cd "$(git rev-parse --show-toplevel)"
 
 BAZEL=${BAZEL:-bazel-4}
-BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:mnist_cuda //bench:ch07_ladder_solution)
+BENCHES=(//bench:matmul_cuda //bench:elementwise_cuda //bench:conv_cuda //bench:mnist_cuda //bench:ch07_ladder_solution)
 # Static binaries (--dynamic_mode=off, in --config=opt) carry tinyref inside: nothing to copy
 # from bazel-bin's solib folders. The run tool carries at most 64 MiB in all.
 LIMIT_MB=60

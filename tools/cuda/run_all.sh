@@ -72,6 +72,7 @@ anchor=(--python python3 --anchor "$here/anchors/torch_cuda.py")
 run_one benches "$here/bin/ch08_mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
 run_one benches "$here/bin/matmul_cuda" "${anchor[@]}"
 run_one benches "$here/bin/elementwise_cuda" "${anchor[@]}"
+run_one benches "$here/bin/conv_cuda" "${anchor[@]}"
 run_one benches "$here/bin/mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
 run_one benches "$here/bin/ch07_ladder_solution"   # its anchors (cudaMemcpy, cuBLAS) run inside
 

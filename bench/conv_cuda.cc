@@ -1,0 +1,106 @@
+// conv_cuda: MNIST's conv2 (512 x 32 x 24 x 24 images, 32 x 32 x 5 x 5 weights, no padding), the
+// bulk of the MNIST step on a GPU, by tinyref against cuDNN (PyTorch, cudnn.benchmark on) on the
+// same GPU in the same run: the forward pass, and the backward one (both gradients). Twice: as
+// PyTorch runs it by default (TF32 allowed for convolutions; tinyref with TT_TF32 unset, where the
+// search keeps a tensor-core variant only where it is faster), and in float32 only (cuDNN with
+// allow_tf32 off; tinyref with TT_TF32=0). Times in ms; ratio = ours / cuDNN's, lower is better.
+//
+//   bazel run --config=opt //bench:conv_cuda            # on the GPU machine: devbin/run_all.sh
+//   pytorch {"workload": "conv", "forward_ms": ..., "backward_ms": ..., "tf32": true}
+//   RESULT name=conv_cuda.forward_ms ours=... anchor=... ratio=...
+//   RESULT name=conv_cuda.backward_ms ours=... anchor=... ratio=...
+//   RESULT name=conv_cuda.forward_ms_fp32 ...   (and backward_ms_fp32)
+//
+// Timing as matmul_cuda's (bench/cuda_bench.h: seconds_per_call); tinyref's calls include its
+// host work, a new lazy graph each call (for the backward one, the gradient's graph too).
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "bench/bench_util.h"
+#include "bench/cuda_bench.h"
+#include "tinyref/error.h"
+#include "tinyref/tensor.h"
+
+namespace {
+
+using tinyref::Tensor;
+
+// The largest error of the forward pass over a sample of outputs, each relative to
+// sum |x w| over its 800 terms: within TF32's bound (2 * 2^-11 + 2 * 800 * 2^-24, derived in
+// tinyref/codegen/tensor_core_test.cc) whether or not a tensor-core variant ran.
+double worst_relative_error(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& y,
+                            int64_t batch) {
+  double worst = 0;
+  const int64_t outputs = batch * 32 * 20 * 20;
+  for (int64_t s = 0; s < 4096; ++s) {
+    const int64_t o = s * 7919 % outputs;  // 7919 is prime: the sample spreads over every image
+    const int64_t b = o / (32 * 400), co = o / 400 % 32, oy = o / 20 % 20, ox = o % 20;
+    double want = 0, scale = 0;
+    for (int64_t ci = 0; ci < 32; ++ci) {
+      for (int64_t ky = 0; ky < 5; ++ky) {
+        for (int64_t kx = 0; kx < 5; ++kx) {
+          const double p = static_cast<double>(x[((b * 32 + ci) * 24 + oy + ky) * 24 + ox + kx]) * w[((co * 32 + ci) * 5 + ky) * 5 + kx];
+          want += p;
+          scale += std::abs(p);
+        }
+      }
+    }
+    worst = std::max(worst, std::abs(y[o] - want) / (scale + 1e-30));
+  }
+  return worst;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"MNIST's conv2 forward and backward: tinyref's generated CUDA against cuDNN", "conv_cuda"};
+  int64_t batch = 512;
+  int reps = 10, samples = 9;
+  bench::BenchFlags flags;
+  app.add_option("--batch", batch, "images")->check(CLI::Range(int64_t{1}, int64_t{4096}))->capture_default_str();
+  bench::add_timing_flags(app, reps, samples);
+  bench::add_bench_flags(app, flags);
+  return bench::run_cuda_bench(app, flags, argc, argv, [&] {
+    const std::vector<float> xv = bench::uniform_values(batch * 32 * 24 * 24, 1), wv = bench::uniform_values(32 * 32 * 25, 2);
+    const std::vector<float> gv = bench::uniform_values(batch * 32 * 20 * 20, 3);
+    Tensor x = Tensor::from_vector(xv, {batch, 32, 24, 24}, flags.device).realize();
+    Tensor w = Tensor::from_vector(wv, {32, 32, 5, 5}, flags.device).realize();
+    Tensor dy = Tensor::from_vector(gv, {batch, 32, 20, 20}, flags.device).realize();
+    const auto backward = [&] {
+      Tensor xg = x.detach().requires_grad_(), wg = w.detach().requires_grad_();
+      (xg.conv2d(wg) * dy).sum().backward();
+      wg.grad().realize();
+      return xg.grad().realize();
+    };
+    const std::string args_batch = std::to_string(batch);
+    const std::vector<std::string> timing = {"--batch", args_batch, "--reps", std::to_string(reps), "--samples", std::to_string(samples)};
+    for (const bool tf32 : {true, false}) {
+      std::vector<std::string> anchor_args = timing;
+      if (!tf32) anchor_args.push_back("--no-tf32");
+      const nlohmann::json torch = bench::run_torch_anchor(flags, "conv", anchor_args);
+      if (tf32) {
+        unsetenv("TT_TF32");  // the default: the search may keep a tensor-core variant of a convolution
+      } else {
+        setenv("TT_TF32", "0", 1);
+      }
+      // Check first: a fast wrong answer is no result.
+      const double bound = 2.0 / 2048 + 2.0 * 800 / 16777216;
+      const double err = worst_relative_error(xv, wv, x.conv2d(w).to_vector<float>(), batch);
+      TT_CHECK(err < bound, "conv_cuda: tinyref's forward pass differs from float64 by " << err << " (relative; TF32 allows " << bound << ")");
+      const double forward_ms = 1e3 * bench::seconds_per_call([&] { return x.conv2d(w).realize(); }, reps, samples);
+      const double backward_ms = 1e3 * bench::seconds_per_call(backward, reps, samples);
+      const std::string suffix = tf32 ? "" : "_fp32";
+      std::printf("tinyref %s (TT_TF32 %s): forward %.3f ms, backward %.3f ms; cuDNN%s: %.3f, %.3f; worst relative "
+                  "error %.2g\n", flags.device.c_str(), tf32 ? "unset" : "0", forward_ms, backward_ms, tf32 ? " (TF32)" : "",
+                  torch.at("forward_ms").get<double>(), torch.at("backward_ms").get<double>(), err);
+      bench::print_result("conv_cuda.forward_ms" + suffix, forward_ms, torch.at("forward_ms").get<double>(), " batch=" + args_batch);
+      bench::print_result("conv_cuda.backward_ms" + suffix, backward_ms, torch.at("backward_ms").get<double>(), " batch=" + args_batch);
+    }
+    unsetenv("TT_TF32");
+    return 0;
+  });
+}
