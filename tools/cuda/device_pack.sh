@@ -3,7 +3,8 @@
 # test binaries (chapter 7's native tests among them), the CUDA benchmarks (ch07_ladder among
 # them) and the trainer, built here (the GPU machine has no Bazel, gtest or Eigen; see
 # ../shared/TOOLCHAIN.md, "Running on the GPU machine"), plus MNIST gzipped, the PyTorch anchor
-# scripts, the shared libraries the GPU machine may lack, and devbin/run_all.sh. Then, on the GPU
+# scripts, the shared libraries the GPU machine may lack, and devbin/run_all.sh, the binaries
+# gzipped (run_all.sh unpacks them). Then, on the GPU
 # machine (the run tool, carry=["devbin"]), from the repo root:
 #
 #   LD_LIBRARY_PATH=/usr/local/cuda/lib64 bash devbin/run_all.sh            # everything
@@ -85,6 +86,11 @@ ldd "${packed[@]}" | awk '/=> \//{print $1, $3}' | sort -u |
       *) cp -L "$path" "$stage/lib/$name" ;;
     esac
   done
+
+# The binaries gzipped: a stripped static test is about 1.8 MB, gzipped 0.8, and the run tool
+# carries 64 MiB with the repository's own files (run_all.sh unpacks them; by hand:
+# gzip -dc devbin/tests/gpu_test.gz > /tmp/gpu_test && chmod +x /tmp/gpu_test).
+(( ${#packed[@]} == 0 )) || gzip -9 "${packed[@]}"
 
 # MNIST where ./course setup puts it (datasets/mnist), gzipped (53 MB raw, about 11 MB gzipped);
 # run_all.sh unpacks it, and the loader checks every file's sha256.

@@ -26,6 +26,14 @@ for lib in "$here"/lib/*; do
 done
 export LD_LIBRARY_PATH="$work/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 
+# The binaries, packed gzipped (device_pack.sh), unpacked for this run.
+mkdir -p "$work/tests" "$work/bin"
+for gz in "$here"/tests/*.gz "$here"/bin/*.gz; do
+  [[ -e $gz ]] || continue
+  dest="$work/$(basename "$(dirname "$gz")")/$(basename "$gz" .gz)"
+  gzip -dc "$gz" > "$dest" && chmod +x "$dest"
+done
+
 # MNIST, unpacked once; the loader checks the sums.
 export TT_MNIST_DIR="$here/mnist/raw"
 if [[ ! -f $TT_MNIST_DIR/t10k-labels-idx1-ubyte ]]; then
@@ -37,7 +45,7 @@ fi
 # from it) and a scratch folder.
 export TEST_SRCDIR="$work/runfiles" TEST_WORKSPACE=tinygrad_cpp_course
 mkdir -p "$TEST_SRCDIR/$TEST_WORKSPACE/tools/mnist"
-ln -s "$here/bin/mnist" "$TEST_SRCDIR/$TEST_WORKSPACE/tools/mnist/mnist"
+ln -s "$work/bin/mnist" "$TEST_SRCDIR/$TEST_WORKSPACE/tools/mnist/mnist"
 
 wanted() {  # $1: name, $2: group
   (( ${#picks[@]} == 0 )) && return 0
@@ -67,14 +75,14 @@ run_one() {  # $1: group, $2: binary, rest: arguments
   while IFS= read -r line; do results+=("$line"); done < <(grep -E '^(RESULT|both ways:) ' "$log")
 }
 
-for t in "$here"/tests/*; do run_one tests "$t" --gtest_brief=1; done
+for t in "$work"/tests/*; do run_one tests "$t" --gtest_brief=1; done
 anchor=(--python python3 --anchor "$here/anchors/torch_cuda.py")
-run_one benches "$here/bin/ch08_mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
-run_one benches "$here/bin/matmul_cuda" "${anchor[@]}"
-run_one benches "$here/bin/elementwise_cuda" "${anchor[@]}"
-run_one benches "$here/bin/conv_cuda" "${anchor[@]}"
-run_one benches "$here/bin/mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
-run_one benches "$here/bin/ch07_ladder_solution"   # its anchors (cudaMemcpy, cuBLAS) run inside
+run_one benches "$work/bin/ch08_mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
+run_one benches "$work/bin/matmul_cuda" "${anchor[@]}"
+run_one benches "$work/bin/elementwise_cuda" "${anchor[@]}"
+run_one benches "$work/bin/conv_cuda" "${anchor[@]}"
+run_one benches "$work/bin/mnist_cuda" "${anchor[@]}" --data "$TT_MNIST_DIR"
+run_one benches "$work/bin/ch07_ladder_solution"   # its anchors (cudaMemcpy, cuBLAS) run inside
 
 echo "=================== summary ($(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 || echo 'no nvidia-smi'))"
 printf '%s\n' "${summary[@]}"
