@@ -153,7 +153,8 @@ class Kernel {
 // kernel with no optimization yet whose reduce is a float32 SUM of a MUL, with an output
 // dimension m (a multiple of 16) along which the MUL's B source is constant, another one n (a
 // multiple of 8) along which its A source is, and a reduce dimension k (a multiple of 8): a
-// matmul, a batched matmul, a convolution's channels. Empty where none fits.
+// matmul, a batched matmul, a convolution's channels. Empty where none fits. (A conv's rows of
+// 20 pixels are no such n; Opt kPad, applied first, makes them 24.)
 struct TensorCoreChoice {
   size_t m, n, k;
   int a_src;
