@@ -401,8 +401,9 @@ void Kernel::group(size_t d, int64_t amount) {
 }
 
 void Kernel::pad(size_t d, int64_t multiple) {
+  const int64_t n = full_shape()[d];
   Pairs extra(ndim(), {0, 0});
-  extra[d].second = (full_shape()[d] + multiple - 1) / multiple * multiple - full_shape()[d];
+  extra[d].second = (n + multiple - 1) / multiple * multiple - n;
   // Where a leaf does not move, extent 1: the mask then lives in a view no larger than the
   // leaf's own data (later splits of the masked dimension push a view of this one's size; with
   // a conv image's broadcast over the output channels, 6e9 elements).

@@ -160,22 +160,22 @@ struct ChannelPanel {
 };
 
 // Lanes over channels, the layout oneDNN calls nChw16c: a reduction whose outputs have no
-// contiguous run as wide as the widest vector computes 16 output channels per vector instead
-// (a conv's 20-float rows would take 4 lanes of AVX-512's 16; a 5x5 conv's weight gradient has
-// 5-float kernel rows, and its reduce 20-float image rows). The input that moves along the
-// channels is packed into a panel with the channels innermost (pack_channel_panel: one aligned
-// vector a load); the input that does not (stride 0) is broadcast, each of its values to all 16;
-// the output's 16 lanes are stored one by one, once per reduce (per chunk, streamed). The panel
-// must stay in L2: the whole moving input where it takes at most half of L2 and is the same for
-// every iteration of the outermost loop (a conv's weights: MNIST's conv4 has 147 KB, which a
-// quarter of Zen 3's 512 KB refused, leaving it 2 lanes along its 6-wide rows at 2.4x the
-// time), else its share of one chunk of a streamed reduce, whose chunks fit in half of L2
-// (MNIST's conv2 weight gradient: 4 images' output gradient for 16 channels, 100 KB). Whether the reduce streams is asked here, before the lanes and the register
-// tile, which change neither its reduce dimensions nor what its inputs move along (where a lone
-// accumulator's unroll splits the batch after all, the lanes gather their input: slower, still
-// right). Returns the leaf to pack and where, leaf -1 where the kernel has no such dimension: one
-// that takes the widest vector, with an input reused along it and exactly one other input moving
-// along it.
+// contiguous run as wide as the widest vector computes 16 output channels per vector instead (a
+// conv's 20-float rows would take 4 lanes of AVX-512's 16; a 5x5 conv's weight gradient has 5-float
+// kernel rows, and its reduce 20-float image rows). The input that moves along the channels is
+// packed into a panel with the channels innermost (pack_channel_panel: one aligned vector a load);
+// the input that does not (stride 0) is broadcast, each of its values to all 16; the output's 16
+// lanes are stored one by one, once per reduce (per chunk, streamed). The panel must stay in L2:
+// the whole moving input where it takes at most half of L2 and is the same for every iteration of
+// the outermost loop (a conv's weights: MNIST's conv4 has 147 KB, which a quarter of Zen 3's 512 KB
+// refused, leaving it 2 lanes along its 6-wide rows at 2.4x the time), else its share of one chunk
+// of a streamed reduce, whose chunks fit in half of L2 (MNIST's conv2 weight gradient: 4 images'
+// output gradient for 16 channels, 100 KB). Whether the reduce streams is asked here, before the
+// lanes and the register tile, which change neither its reduce dimensions nor what its inputs move
+// along (where a lone accumulator's unroll splits the batch after all, the lanes gather their
+// input: slower, still right). Returns the leaf to pack and where, leaf -1 where the kernel has no
+// such dimension: one that takes the widest vector, with an input reused along it and exactly one
+// other input moving along it.
 ChannelPanel channel_lanes(Kernel& k, const CodegenOptions& options, int64_t widest) {
   if (!k.reduce) return {};
   const Shape full = k.full_shape();

@@ -357,11 +357,12 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
           add_variant(out, std::move(trial), w.k_tile, options);
         }
       }
+      const Shape tc_full = tc.full_shape();
       int e = -1;
       for (int d = 0; d < static_cast<int>(tc.ndim()); ++d) {
-        if (tc.axes[d] == Axis::kGlobal && d != m && d != n && tc.full_shape()[d] > 1) e = d;
+        if (tc.axes[d] == Axis::kGlobal && d != m && d != n && tc_full[d] > 1) e = d;
       }
-      const int64_t tiles_n = tc.full_shape()[n];
+      const int64_t tiles_n = tc_full[n];
       if (e < 0 || e > n || tiles_n > 4) continue;  // n is the innermost: a row's pixels
       for (const RowTile& r : kRowTiles) {
         Kernel trial = tc;

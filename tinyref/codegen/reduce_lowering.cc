@@ -198,7 +198,7 @@ std::vector<int> ReduceLowering::open_k_tile() {
   staging_arrays_ = define_staging_arrays(k_, staged_, sink);
   for (size_t i = 0; i < staged_.size(); ++i) staged_slot_[staged_[i].leaf] = i;
   const StagingCopies copies = prepare_staging_copies(k_, staged_, ix_.thread_index(), b_.program().local_size, sink);
-  const std::vector<int> registers = k_.prefetch_k_tiles ? prefetch_first_k_tile(k_, staged_, copies, sink) : std::vector<int>{};
+  const std::vector<int> registers = k_.prefetch_k_tiles ? prefetch_first_k_tile(k_, copies, sink) : std::vector<int>{};
   const size_t outer = static_cast<size_t>(k_.first_of(Axis::kReduce));
   std::vector<int> loop = ix_.open_loops({Axis::kReduce}, false, outer, outer + 1);
   if (k_.prefetch_k_tiles) {

@@ -509,8 +509,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
   sink.emit(UOp{UOpKind::kBarrier});
 }
 
-std::vector<int> prefetch_first_k_tile(const Kernel& k, const std::vector<StagedLeaf>& plan, const StagingCopies& copies,
-                                       UOpSink& sink) {
+std::vector<int> prefetch_first_k_tile(const Kernel& k, const StagingCopies& copies, UOpSink& sink) {
   std::vector<int> registers;
   for (const StagingCopies::Copy& c : copies.copies) {
     const StagedLeaf& s = copies.units[c.leaf];

@@ -119,8 +119,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
 //     __syncthreads()
 //
 // Before the K-tile loop: the registers, holding K-tile 0 (a copy of zeros keeps its constant).
-std::vector<int> prefetch_first_k_tile(const Kernel& k, const std::vector<StagedLeaf>& plan, const StagingCopies& copies,
-                                       UOpSink& sink);
+std::vector<int> prefetch_first_k_tile(const Kernel& k, const StagingCopies& copies, UOpSink& sink);
 // Inside it: the registers stored, the barrier, the next K-tile's loads into the registers.
 void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
                                     const StagingCopies& copies, const std::vector<int>& registers, UOpSink& sink);

@@ -434,7 +434,7 @@ std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(con
 // element against float64 within tf32_bound(k) of its scale (scale(inputs): float64, per element).
 // Returns each variant's opts.
 std::vector<std::string> expect_tensor_core_variants_match(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                         const std::vector<Shape>& shapes, int64_t k, uint64_t seed) {
+                                                           const std::vector<Shape>& shapes, int64_t k, uint64_t seed) {
   const std::string dev = gpu();
   Tf32On tf32;
   Tensor::manual_seed(seed);
