@@ -30,8 +30,8 @@ namespace {
 using tinyref::Tensor;
 
 // The largest error of the forward pass over a sample of outputs, each relative to
-// sum |x w| over its 800 terms: within TF32's bound (2 * 2^-11 + 2 * 800 * 2^-24, derived in
-// tinyref/codegen/tensor_core_test.cc) whether or not a tensor-core variant ran.
+// sum |x w| over its 800 terms: within TF32's bound (bench::tf32_relative_bound) whether or not
+// a tensor-core variant ran.
 double worst_relative_error(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& y,
                             int64_t batch) {
   double worst = 0;
@@ -88,7 +88,7 @@ int main(int argc, char** argv) {
         setenv("TT_TF32", "0", 1);
       }
       // Check first: a fast wrong answer is no result.
-      const double bound = 2.0 / 2048 + 2.0 * 800 / 16777216;
+      const double bound = bench::tf32_relative_bound(32 * 5 * 5);
       const double err = worst_relative_error(xv, wv, x.conv2d(w).to_vector<float>(), batch);
       TT_CHECK(err < bound, "conv_cuda: tinyref's forward pass differs from float64 by " << err << " (relative; TF32 allows " << bound << ")");
       const double forward_ms = 1e3 * bench::seconds_per_call([&] { return x.conv2d(w).realize(); }, reps, samples);

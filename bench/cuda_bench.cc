@@ -19,6 +19,8 @@ void add_bench_flags(CLI::App& app, BenchFlags& flags) {
       ->capture_default_str();
 }
 
+double tf32_relative_bound(int64_t terms) { return 2.0 / 2048 + 2.0 * static_cast<double>(terms) / 16777216; }
+
 void add_timing_flags(CLI::App& app, int& reps, int& samples) {
   app.add_option("--reps", reps, "calls per timed sample")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--samples", samples, "timed samples (the median is reported)")->check(CLI::PositiveNumber)->capture_default_str();

@@ -59,6 +59,11 @@ double seconds_per_call(const std::function<tinyref::Tensor()>& run, int reps, i
 // n float32 values uniform in [-1, 1), the same for the same seed on any machine and thread count.
 std::vector<float> uniform_values(int64_t n, uint64_t seed);
 
+// The largest relative error (to sum |a b| over the terms) a sum of `terms` products may show
+// where the inputs were rounded to TF32: 2 * 2^-11 + 2 terms 2^-24 (derived in
+// tinyref/codegen/tensor_core_test.cc). Float32 stays within it too.
+double tf32_relative_bound(int64_t terms);
+
 // "must (>= 0.4): met" style verdict lines for the thresholds.
 std::string verdict(bool met);
 

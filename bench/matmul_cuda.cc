@@ -83,13 +83,12 @@ int main(int argc, char** argv) {
                 bench::verdict(ours / anchor_tflops >= kMustRatio).c_str(), kGoalRatio,
                 bench::verdict(ours / anchor_tflops >= kGoalRatio).c_str());
 
-    // TF32: inputs rounded to 10 mantissa bits (unit roundoff 2^-11), so the bound is
-    // 2 * 2^-11 + 2 n 2^-24 of the scale (tinyref/codegen/tensor_core_test.cc derives it).
+    // TF32: inputs rounded to 10 mantissa bits (unit roundoff 2^-11).
     const nlohmann::json torch_tf32 = bench::run_torch_anchor(
         flags, "matmul", {"--n", ns, "--reps", std::to_string(reps), "--samples", std::to_string(samples), "--tf32"});
     const double anchor_tf32 = torch_tf32.at("tflops").get<double>();
     setenv("TT_TF32", "1", 1);
-    const double tf32_bound = 2.0 / 2048 + 2.0 * static_cast<double>(n) / 16777216;
+    const double tf32_bound = bench::tf32_relative_bound(n);
     const double err_tf32 = worst_relative_error(av, bv, a.matmul(b).to_vector<float>(), n);
     TT_CHECK(err_tf32 < tf32_bound, "matmul_cuda: tinyref's TF32 result differs from float64 by " << err_tf32 << " (relative)");
     const double seconds_tf32 = bench::seconds_per_call([&] { return a.matmul(b).realize(); }, reps, samples);
