@@ -17,7 +17,8 @@
 // kernel's own count (wait4's ru_maxrss, what /usr/bin/time -v prints).
 //
 // PyTorch is Debian's python3-torch run by /usr/bin/python3, installed on demand together with
-// OpenBLAS (without it torch falls back to the reference BLAS, ~10x slower on the MLP). It
+// OpenBLAS (without it torch falls back to the reference BLAS, ~10x slower on the MLP); `--python`
+// names another Python whose torch is used as it is (the GPU machine's pip torch, say). It
 // gets its best setting: 1 and 2 torch threads (OPENBLAS_NUM_THREADS to match), the faster
 // kept per workload. tinyref's MLP is given the same choice of 1 or 2 OpenMP threads; its CNN
 // runs on both cores.
@@ -100,11 +101,13 @@ int child(const std::string& workload, int steps) {
 
 // ---------------------------------------------------------------- parent: processes
 
+constexpr const char* kDebianPython = "/usr/bin/python3";
+
 bool shell_ok(const std::string& command) { return std::system((command + " >/dev/null 2>&1").c_str()) == 0; }
 
 // python3-torch and OpenBLAS from Debian, installed when missing (sudo when not root).
 void ensure_torch() {
-  const bool torch = shell_ok("/usr/bin/python3 -c 'import torch'");
+  const bool torch = shell_ok(std::string(kDebianPython) + " -c 'import torch'");
   const bool openblas = shell_ok("dpkg-query -W -f='${Status}' libopenblas0-pthread | grep -q 'ok installed'");
   if (torch && openblas) return;
   std::fprintf(stderr, "mnist_cpu: installing python3-torch and libopenblas0-pthread (Debian packages)\n");
@@ -148,7 +151,7 @@ std::string cpu_model() {
   return "unknown CPU";
 }
 
-int parent(const std::string& self, int cnn_steps, bool skip_cnn) {
+int parent(const std::string& self, const std::string& python, int cnn_steps, bool skip_cnn) {
   TT_CHECK(datasets::mnist_available(), "mnist_cpu: MNIST is not downloaded (run ./course setup)");
   // Before anything else runs: the peak the floors are measured against.
   const bench::CpuPeak peak = bench::measure_cpu_peak(2);
@@ -157,7 +160,7 @@ int parent(const std::string& self, int cnn_steps, bool skip_cnn) {
   result("cpu_peak_gflops", peak.gflops, peak.gflops, " isa=" + peak.isa + " threads=" + std::to_string(peak.threads));
   const double cnn_floor = kCnnStepFlops / (peak.gflops * 1e9), mlp_floor = kMlpEpochFlops / (peak.gflops * 1e9);
   const std::string data = std::filesystem::canonical(datasets::find_mnist_dir()).string();
-  ensure_torch();
+  if (python == kDebianPython) ensure_torch();
   const std::string script = "bench/anchors/torch_mnist.py";  // a runfile; `bazel run` starts in the runfiles
   TT_CHECK(std::filesystem::exists(script), "mnist_cpu: " << script << " not found (run through bazel run)");
 
@@ -168,7 +171,7 @@ int parent(const std::string& self, int cnn_steps, bool skip_cnn) {
     for (int threads : {1, 2}) {
       std::fprintf(stderr, "mnist_cpu: PyTorch %s, %d thread(s)\n", w.c_str(), threads);
       const std::string t = std::to_string(threads);
-      torch_runs.push_back(spawn({"/usr/bin/python3", script, "--data", data, "--workload", w, "--threads", t,
+      torch_runs.push_back(spawn({python, script, "--data", data, "--workload", w, "--threads", t,
                                   "--steps", std::to_string(cnn_steps)},
                                  {{"OPENBLAS_NUM_THREADS", t}, {"OMP_NUM_THREADS", t}}));
       for (json& j : torch_runs.back().lines) j["threads"] = threads;
@@ -224,10 +227,13 @@ int main(int argc, char** argv) {
   int cnn_steps = 70;
   bool skip_cnn = false;
   std::string child_workload;
+  std::string python = kDebianPython;
   app.add_option("--cnn-steps", cnn_steps, "CNN steps (70 is the workload; fewer for a rough timing)")
       ->check(CLI::Range(4, 100000))
       ->capture_default_str();
   app.add_flag("--skip-cnn", skip_cnn, "time the MLP only");
+  app.add_option("--python", python, "the Python that runs PyTorch (Debian's is installed when missing; another is used as is)")
+      ->capture_default_str();
   app.add_option("--child", child_workload, "internal: run one tinyref workload and print its JSON")
       ->check(CLI::IsMember({"cnn", "mlp"}));
   try {
@@ -240,7 +246,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (!child_workload.empty()) return child(child_workload, cnn_steps);
-    return parent(std::filesystem::canonical("/proc/self/exe").string(), cnn_steps, skip_cnn);
+    return parent(std::filesystem::canonical("/proc/self/exe").string(), python, cnn_steps, skip_cnn);
   } catch (const tinyref::Error& e) {
     std::fprintf(stderr, "mnist_cpu: %s\n", e.what());
     return 1;
