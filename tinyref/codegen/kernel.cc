@@ -269,9 +269,16 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
   if (o.amount < 1) return no("the amount must be positive");
   if (o.kind == OptKind::kPad) {
     // Later opts split dimensions: the pad goes on the kernel's own ones, before them.
-    if (!gpu || axes[o.axis] != Axis::kGlobal) return no("padding extends an output dimension of a GPU kernel");
+    if (!gpu || (axes[o.axis] != Axis::kGlobal && axes[o.axis] != Axis::kReduce)) {
+      return no("padding extends an output or reduce dimension of a GPU kernel");
+    }
     if (std::any_of(applied.begin(), applied.end(), [](const Opt& p) { return p.kind != OptKind::kPad; })) {
       return no("padding comes first");
+    }
+    // A padded reduce adds the padding's terms: each must be 0 * 0, both factors masked (with
+    // one factor only, 0 * inf would be NaN).
+    if (axes[o.axis] == Axis::kReduce && !padded_terms_are_zero(static_cast<size_t>(o.axis))) {
+      return no("a padded reduce must be a sum of products of two inputs that both move along it");
     }
     return full[o.axis] % o.amount != 0 || no("the dimension is a multiple of the amount already");
   }
@@ -412,8 +419,10 @@ void Kernel::pad(size_t d, int64_t multiple) {
     for (size_t j = 0; j < ndim(); ++j) keep.push_back({0, stride(i, j) == 0 ? 1 : sts[i].shape()[j]});
     return sts[i].shrink(keep);
   };
+  // The output of a padded output dimension always: its mask gates the stores.
+  const bool output_dim = axes[d] == Axis::kGlobal;
   for (size_t i = 0; i < sts.size(); ++i) {
-    if (i == 0 || moves_along(i, d)) sts[i] = only_where_moving(i).pad(extra);  // the output always: its mask gates the stores
+    if ((i == 0 && output_dim) || (i > 0 && moves_along(i, d))) sts[i] = only_where_moving(i).pad(extra);
     else if (sts[i].shape()[d] != 1) sts[i] = only_where_moving(i);
   }
 }
@@ -478,6 +487,14 @@ void Kernel::use_tensor_cores(int choice) {
   }
   perm.insert(perm.end(), {t.row_lane, t.col_lane, t.row_hi, t.col_pair, t.k});
   permute_dims(perm);
+}
+
+bool Kernel::padded_terms_are_zero(size_t d) const {
+  if (reduce == nullptr || reduce->op != Op::SUM || reduce->src[0]->op != Op::MUL) return false;
+  for (const AstRef& factor : reduce->src[0]->src) {
+    if (factor->op != Op::BUFFER || !moves_along(static_cast<size_t>(st_index(factor.get())), d)) return false;
+  }
+  return true;
 }
 
 std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k) {

@@ -125,6 +125,9 @@ class Kernel {
   // Whether a buffer the reduction reads (at every point of the kernel) has stride 0 along d:
   // computing several outputs of d at once then keeps its value in a register for all of them.
   bool reused_along(size_t d) const;
+  // Whether padding reduce dimension d adds only zeros: the reduce is a SUM of a MUL of two
+  // BUFFER leaves that both move along d, so both read 0 in the padding (Opt kPad).
+  bool padded_terms_are_zero(size_t d) const;
 
   std::string name() const;  // E_ (elementwise) or r_ (reduce), then the extents
 
@@ -154,7 +157,8 @@ class Kernel {
 // dimension m (a multiple of 16) along which the MUL's B source is constant, another one n (a
 // multiple of 8) along which its A source is, and a reduce dimension k (a multiple of 8): a
 // matmul, a batched matmul, a convolution's channels. Empty where none fits. (A conv's rows of
-// 20 pixels are no such n; Opt kPad, applied first, makes them 24.)
+// 20 pixels are no such n, nor a weight gradient's sum over them such a k; Opt kPad, applied
+// first, makes them 24.)
 struct TensorCoreChoice {
   size_t m, n, k;
   int a_src;

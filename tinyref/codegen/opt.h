@@ -41,9 +41,10 @@ enum class OptKind {
   kPrefetch,  // GPU, staged: each K-tile's copies load one turn ahead into registers, so that
               // global memory's latency hides behind the turn before (staging.h); `axis` is the
               // K-tile loop, `amount` 1 (turns ahead)
-  kPad,       // GPU, first: output dimension `axis` padded up to a multiple of `amount` (tensor
-              // cores want 8 | n: a conv's 20-wide rows become 24); inputs read 0 there and the
-              // padded outputs are computed but never stored
+  kPad,       // GPU, first: output or reduce dimension `axis` padded up to a multiple of `amount`
+              // (tensor cores want 8 | n and 8 | k: a conv's 20-wide rows become 24); inputs read
+              // 0 there, padded outputs are computed but never stored, and a padded reduce adds
+              // only 0 * 0 (Kernel::padded_terms_are_zero)
 };
 
 struct Opt {

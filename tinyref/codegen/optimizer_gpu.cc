@@ -329,18 +329,36 @@ bool apply_all(Kernel& k, std::initializer_list<Opt> opts) {
   return true;
 }
 
+// A weight gradient's m and n are channels; its other output dimensions are the kernel's offsets
+// (ky, kx). The block's warps take all of the innermost, e (kx): the output gradient they read is
+// the same for each offset and the image only shifted by one, so each warp's loads hit in L1 what
+// its neighbours loaded.
+struct OffsetTile {
+  int64_t tiles_m, tiles_n, k_tile;
+};
+constexpr OffsetTile kOffsetTiles[] = {{2, 4, 0}, {2, 2, 0}, {1, 4, 0}, {1, 2, 0}, {1, 1, 0}, {2, 4, 16}, {2, 2, 16}};
+
+struct UnrolledTile {
+  int64_t warps[2], tiles[2], unroll;
+};
+constexpr UnrolledTile kUnrolledTiles[] = {{{1, 1}, {1, 1}, 4}, {{1, 1}, {1, 1}, 5}, {{1, 1}, {2, 1}, 4}, {{1, 1}, {1, 2}, 4},
+                                           {{1, 1}, {2, 2}, 4}, {{2, 2}, {1, 1}, 4}, {{2, 2}, {1, 1}, 5}, {{1, 1}, {1, 1}, 2}};
+
 std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
   // The kernel itself, and where its innermost output dimension that is no multiple of 8 would
-  // be one with at most a third more (a conv's 20-wide rows: 24), that dimension padded.
+  // be one with at most a third more (a conv's 20-wide rows: 24), that dimension padded; the same
+  // for its innermost reduce dimension (a weight gradient's sum along those rows).
   std::vector<Kernel> bases = {k};
   const Shape full = k.full_shape();
-  for (size_t d = k.ndim(); d-- > 0;) {
-    if (k.axes[d] != Axis::kGlobal || full[d] % 8 == 0) continue;
-    if ((full[d] + 7) / 8 * 8 * 3 <= full[d] * 4 && k.can_apply({OptKind::kPad, static_cast<int>(d), 8})) {
-      bases.push_back(k);
-      bases.back().apply({OptKind::kPad, static_cast<int>(d), 8});
+  for (Axis kind : {Axis::kGlobal, Axis::kReduce}) {
+    for (size_t d = k.ndim(); d-- > 0;) {
+      if (k.axes[d] != kind) continue;
+      if (full[d] % 8 != 0 && (full[d] + 7) / 8 * 8 * 3 <= full[d] * 4 && k.can_apply({OptKind::kPad, static_cast<int>(d), 8})) {
+        bases.push_back(k);
+        bases.back().apply({OptKind::kPad, static_cast<int>(d), 8});
+      }
+      break;
     }
-    break;
   }
   std::vector<Kernel> out;
   for (const Kernel& base : bases) {
@@ -361,6 +379,26 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
       int e = -1;
       for (int d = 0; d < static_cast<int>(tc.ndim()); ++d) {
         if (tc.axes[d] == Axis::kGlobal && d != m && d != n && tc_full[d] > 1) e = d;
+      }
+      if (e > n && tc_full[e] <= 8) {  // n is a channel: a weight gradient's
+        for (const OffsetTile& t : kOffsetTiles) {
+          Kernel trial = tc;
+          if (apply_all(trial, {{OptKind::kLocal, e, tc_full[e]}, {OptKind::kUpcast, m, t.tiles_m}, {OptKind::kUpcast, n, t.tiles_n}})) {
+            add_variant(out, std::move(trial), t.k_tile, options);
+          }
+        }
+      }
+      // A K of a few steps only (a padded row: 3) leaves each turn of the loop around it waiting
+      // on its loads: unrolled, that loop (the image rows) has several turns' loads in flight.
+      const int k_loop = static_cast<int>(choices[c].k);
+      if (tc_full[k_loop] <= 4 && k_loop > 0 && tc.axes[k_loop - 1] == Axis::kReduce) {
+        for (const UnrolledTile& u : kUnrolledTiles) {
+          Kernel trial = tc;
+          if (apply_all(trial, {{OptKind::kLocal, m, u.warps[0]}, {OptKind::kLocal, n, u.warps[1]}, {OptKind::kUpcast, m, u.tiles[0]},
+                                {OptKind::kUpcast, n, u.tiles[1]}, {OptKind::kUnroll, k_loop - 1, u.unroll}})) {
+            add_variant(out, std::move(trial), 0, options);
+          }
+        }
       }
       const int64_t tiles_n = tc_full[n];
       if (e < 0 || e > n || tiles_n > 4) continue;  // n is the innermost: a row's pixels

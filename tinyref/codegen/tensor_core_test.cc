@@ -292,7 +292,7 @@ TEST(TensorCoreChoices, AConvsRowsArePaddedToTheMmasEightColumns) {
   const Kernel k = gpu_kernel(x.conv2d(w));  // (8, 32, 20, 20) outputs, (32, 5, 5) reduced
   ASSERT_EQ(k.full_shape(), (Shape{8, 32, 20, 20, 32, 5, 5}));
   std::string why;
-  EXPECT_FALSE(k.can_apply({OptKind::kPad, 4, 8}, &why)) << "a reduce dimension";
+  EXPECT_FALSE(k.can_apply({OptKind::kPad, 4, 8}, &why)) << "32 is a multiple of 8 already (channels in, reduced)";
   EXPECT_FALSE(k.can_apply({OptKind::kPad, 1, 8}, &why)) << "32 is a multiple of 8 already";
   Kernel split = k;
   split.apply({OptKind::kUpcast, 0, 2});
@@ -336,6 +336,41 @@ TEST(TensorCoreChoices, AConvsRowsArePaddedToTheMmasEightColumns) {
     ++checked;
   }
   EXPECT_GE(checked, 1);
+}
+
+// MNIST's conv2 weight gradient: 32x32 channels (M and N) at each of the 5x5 offsets, summed over
+// images and 20x20 output pixels. The mma's K is a row's 20 pixels (contiguous in the output
+// gradient and in the image), padded to 24: both factors read 0 there, so the padding adds 0 * 0.
+// A warp tile then takes channels, and the block's warps all of a kernel row's 5 offsets.
+TEST(TensorCoreChoices, AWeightGradientsRowSumIsPaddedToTheMmasEightK) {
+  Tensor x = Tensor::randn({8, 32, 24, 24}, DType::kFloat32, "INTERP");
+  Tensor w = Tensor::randn({32, 32, 5, 5}, DType::kFloat32, "INTERP").requires_grad_();
+  Tensor dy = Tensor::randn({8, 32, 20, 20}, DType::kFloat32, "INTERP");
+  (x.conv2d(w) * dy).sum().backward();
+  const Kernel k = gpu_kernel(w.grad());
+  ASSERT_EQ(k.full_shape(), (Shape{32, 32, 5, 5, 8, 20, 20}));  // outputs, then images, rows, pixels
+  std::string why;
+  EXPECT_TRUE(k.can_apply({OptKind::kPad, 6, 8}, &why)) << why;
+  EXPECT_FALSE(k.can_apply({OptKind::kPad, 4, 8}, &why)) << "8 images are a multiple of 8 already";
+  const Kernel sum = gpu_kernel(x.sum({3}));
+  ASSERT_EQ(sum.full_shape(), (Shape{6144, 24}));
+  EXPECT_FALSE(sum.can_apply({OptKind::kPad, 1, 16}, &why)) << "padding a plain sum adds what the padding reads";
+  EXPECT_NE(why.find("sum of products"), std::string::npos) << why;
+  Kernel padded = k;
+  padded.apply({OptKind::kPad, 6, 8});
+  EXPECT_EQ(padded.full_shape(), (Shape{32, 32, 5, 5, 8, 20, 24}));
+  bool row_as_k = false;
+  for (const TensorCoreChoice& c : tensor_core_choices(padded)) row_as_k = row_as_k || (c.m <= 1 && c.n <= 1 && c.k == 6);
+  EXPECT_TRUE(row_as_k) << "channels as M and N, the padded row as K";
+  EXPECT_TRUE(tensor_core_choices(k).empty() || tensor_core_choices(k)[0].k == 4) << "unpadded, only the images are a K";
+  CodegenOptions o = gpu_tf32_options();
+  o.tf32 = Tf32::kConvolutions;
+  int offset_tiles = 0;
+  for (const Kernel& v : gpu_variants(k, o)) {
+    const std::string opts = to_string(v.applied);
+    offset_tiles += opts.rfind("pad 6 8, tensor_core ", 0) == 0 && opts.find("local 3 5") != std::string::npos;
+  }
+  EXPECT_GE(offset_tiles, 4) << "the block's warps on a kernel row's 5 offsets";
 }
 
 TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
@@ -503,7 +538,9 @@ TEST(TensorCoreCuda, EveryConvVariantIsWithinTf32sBoundOfFloat64) {
   };
   EXPECT_GE(expect_tensor_core_variants_match(weight_gradient, {{8, 16, 6, 6}, {16, 16, 3, 3}, {8, 16, 4, 4}}, 8 * 16, seed).size(), 1u);
   // Unpadded: 12-wide output rows padded to 16 (stores gated), and the input gradient's 14-wide
-  // ones; both with warp tiles down the rows (8 and 10 of them) and the weights staged alone.
+  // ones; both with warp tiles down the rows (8 and 10 of them) and the weights staged alone. The
+  // weight gradient's sum along those 12-wide rows padded to 16 (the mma's K), its warps on the
+  // kernel's 3 offsets along a row.
   const auto unpadded = [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1]); };
   const auto input_gradient = [](const std::vector<Tensor>& in) {
     Tensor x = in[0].detach().requires_grad_();
@@ -516,13 +553,14 @@ TEST(TensorCoreCuda, EveryConvVariantIsWithinTf32sBoundOfFloat64) {
     int64_t k;
   };
   for (const Case& c : {Case{unpadded, {{1, 32, 10, 14}, {32, 32, 3, 3}}, 32 * 9},
-                        Case{input_gradient, {{1, 32, 10, 14}, {32, 32, 3, 3}, {1, 32, 8, 12}}, 32 * 9}}) {
+                        Case{input_gradient, {{1, 32, 10, 14}, {32, 32, 3, 3}, {1, 32, 8, 12}}, 32 * 9},
+                        Case{weight_gradient, {{2, 16, 8, 14}, {16, 16, 3, 3}, {2, 16, 6, 12}}, 2 * 6 * 12}}) {
     int padded = 0, row_tiles = 0;
     std::string all;
     for (const std::string& opts : expect_tensor_core_variants_match(c.f, c.shapes, c.k, seed)) {
       all += "\n  " + opts;
       padded += opts.find("pad ") != std::string::npos;
-      row_tiles += occurrences(opts, "local") == 1;  // warps down the rows only (kWarpTiles: none or 2)
+      row_tiles += occurrences(opts, "local") == 1;  // warps down the rows or along the offsets (kWarpTiles: none or 2)
     }
     EXPECT_GE(padded, 1) << "variants:" << all;
     EXPECT_GE(row_tiles, 1) << "variants:" << all;
