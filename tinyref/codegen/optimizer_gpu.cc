@@ -338,12 +338,6 @@ struct OffsetTile {
 };
 constexpr OffsetTile kOffsetTiles[] = {{2, 4, 0}, {2, 2, 0}, {1, 4, 0}, {1, 2, 0}, {1, 1, 0}, {2, 4, 16}, {2, 2, 16}};
 
-struct UnrolledTile {
-  int64_t warps[2], tiles[2], unroll;
-};
-constexpr UnrolledTile kUnrolledTiles[] = {{{1, 1}, {1, 1}, 4}, {{1, 1}, {1, 1}, 5}, {{1, 1}, {2, 1}, 4}, {{1, 1}, {1, 2}, 4},
-                                           {{1, 1}, {2, 2}, 4}, {{2, 2}, {1, 1}, 4}, {{2, 2}, {1, 1}, 5}, {{1, 1}, {1, 1}, 2}};
-
 std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& options) {
   // The kernel itself, and where its innermost output dimension that is no multiple of 8 would
   // be one with at most a third more (a conv's 20-wide rows: 24), that dimension padded; the same
@@ -385,18 +379,6 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
           Kernel trial = tc;
           if (apply_all(trial, {{OptKind::kLocal, e, tc_full[e]}, {OptKind::kUpcast, m, t.tiles_m}, {OptKind::kUpcast, n, t.tiles_n}})) {
             add_variant(out, std::move(trial), t.k_tile, options);
-          }
-        }
-      }
-      // A K of a few steps only (a padded row: 3) leaves each turn of the loop around it waiting
-      // on its loads: unrolled, that loop (the image rows) has several turns' loads in flight.
-      const int k_loop = static_cast<int>(choices[c].k);
-      if (tc_full[k_loop] <= 4 && k_loop > 0 && tc.axes[k_loop - 1] == Axis::kReduce) {
-        for (const UnrolledTile& u : kUnrolledTiles) {
-          Kernel trial = tc;
-          if (apply_all(trial, {{OptKind::kLocal, m, u.warps[0]}, {OptKind::kLocal, n, u.warps[1]}, {OptKind::kUpcast, m, u.tiles[0]},
-                                {OptKind::kUpcast, n, u.tiles[1]}, {OptKind::kUnroll, k_loop - 1, u.unroll}})) {
-            add_variant(out, std::move(trial), 0, options);
           }
         }
       }
