@@ -25,6 +25,7 @@
 #include "bench/bench_util.h"
 #include "bench/cuda_bench.h"
 #include "tinyref/engine/replay.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 #include "tinyref/tensor.h"
 
@@ -83,15 +84,13 @@ int main(int argc, char** argv) {
     };
     const std::string args_batch = std::to_string(batch);
     const std::vector<std::string> timing = {"--batch", args_batch, "--reps", std::to_string(reps), "--samples", std::to_string(samples)};
+    tinyref::ScopedEnv tf32_env("TT_TF32", nullptr);  // put back as the run was started at the end
     for (const bool tf32 : {true, false}) {
       std::vector<std::string> anchor_args = timing;
       if (!tf32) anchor_args.push_back("--no-tf32");
       const nlohmann::json torch = bench::run_torch_anchor(flags, "conv", anchor_args);
-      if (tf32) {
-        unsetenv("TT_TF32");  // the default: the search may keep a tensor-core variant of a convolution
-      } else {
-        setenv("TT_TF32", "0", 1);
-      }
+      // Unset, the default: the search may keep a tensor-core variant of a convolution.
+      tf32_env.set(tf32 ? nullptr : "0");
       // Check first: a fast wrong answer is no result.
       const double bound = bench::tf32_relative_bound(32 * 5 * 5);
       const double err = worst_relative_error(xv, wv, x.conv2d(w).to_vector<float>(), batch);
@@ -116,7 +115,6 @@ int main(int argc, char** argv) {
       bench::print_result("conv_cuda.forward_ms" + suffix, forward_ms, torch.at("forward_ms").get<double>(), " batch=" + args_batch);
       bench::print_result("conv_cuda.backward_ms" + suffix, backward_ms, torch.at("backward_ms").get<double>(), " batch=" + args_batch);
     }
-    unsetenv("TT_TF32");
     return 0;
   });
 }

@@ -21,6 +21,7 @@
 #include "CLI/CLI.hpp"
 #include "bench/bench_util.h"
 #include "bench/cuda_bench.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 #include "tinyref/tensor.h"
 
@@ -70,6 +71,7 @@ int main(int argc, char** argv) {
     Tensor b = Tensor::from_vector(bv, {n, n}, flags.device).realize();
     // Check first: a fast wrong answer is no result. 1e-4 of the scale is loose for float32
     // (4096 terms round to a few 1e-6) but far below what a wrong element or tile gives.
+    tinyref::ScopedEnv tf32("TT_TF32", "0");  // float32 first, whatever the run was started with
     const double err = worst_relative_error(av, bv, a.matmul(b).to_vector<float>(), n);
     TT_CHECK(err < 1e-4, "matmul_cuda: tinyref's result differs from float64 by " << err << " (relative)");
 
@@ -87,13 +89,12 @@ int main(int argc, char** argv) {
     const nlohmann::json torch_tf32 = bench::run_torch_anchor(
         flags, "matmul", {"--n", ns, "--reps", std::to_string(reps), "--samples", std::to_string(samples), "--tf32"});
     const double anchor_tf32 = torch_tf32.at("tflops").get<double>();
-    setenv("TT_TF32", "1", 1);
+    tf32.set("1");
     const double tf32_bound = bench::tf32_relative_bound(n);
     const double err_tf32 = worst_relative_error(av, bv, a.matmul(b).to_vector<float>(), n);
     TT_CHECK(err_tf32 < tf32_bound, "matmul_cuda: tinyref's TF32 result differs from float64 by " << err_tf32 << " (relative)");
     const double seconds_tf32 = bench::seconds_per_call([&] { return a.matmul(b).realize(); }, reps, samples);
     const double ours_tf32 = 2.0 * static_cast<double>(n * n * n) / seconds_tf32 * 1e-12;
-    unsetenv("TT_TF32");
     std::printf("tinyref TT_TF32=1: %.2f TFLOP/s (%.3f ms), cuBLAS TF32: %.2f TFLOP/s; worst relative error %.2g "
                 "(TF32 bound %.2g)\n", ours_tf32, seconds_tf32 * 1e3, anchor_tf32, err_tf32, tf32_bound);
     bench::print_result("matmul_cuda_tf32", ours_tf32, anchor_tf32, " unit=TFLOP/s n=" + ns);

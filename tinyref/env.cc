@@ -43,4 +43,19 @@ int env_int(const char* name, int fallback) {
   return n;
 }
 
+ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
+  if (const char* old = std::getenv(name)) old_ = old;
+  set(value);
+}
+
+ScopedEnv::~ScopedEnv() { set(old_ ? old_->c_str() : nullptr); }
+
+void ScopedEnv::set(const char* value) {
+  if (value != nullptr) {
+    setenv(name_.c_str(), value, 1);
+  } else {
+    unsetenv(name_.c_str());
+  }
+}
+
 }  // namespace tinyref

@@ -16,6 +16,7 @@
 #ifndef TINYREF_ENV_H_
 #define TINYREF_ENV_H_
 
+#include <optional>
 #include <string>
 
 namespace tinyref {
@@ -54,6 +55,22 @@ std::string env_string(const char* name, const std::string& fallback);
 bool env_flag(const char* name, bool fallback);
 // A whole number; `fallback` when unset or empty; Error otherwise.
 int env_int(const char* name, int fallback);
+
+// Sets an environment variable (nullptr: unsets it) until the end of the scope, then puts back
+// what it was: a test, or a benchmark timing two settings, leaves the value it was started with.
+//   { ScopedEnv tf32("TT_TF32", "0"); ... }   // TT_TF32 as before after the brace
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* name, const char* value);
+  ~ScopedEnv();
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+  void set(const char* value);
+
+ private:
+  std::string name_;
+  std::optional<std::string> old_;
+};
 
 // $TT_DEBUG: how much realize() and the kernel search print.
 inline int debug_level() { return env_int("TT_DEBUG", 0); }

@@ -183,19 +183,4 @@ template <typename T>
   return all_close(std::span<const double>(one_e), std::span<const double>(one_g), rtol, atol, what);
 }
 
-ScopedEnv::ScopedEnv(const char* name, const char* value) : name_(name) {
-  if (const char* old = std::getenv(name)) old_ = old;
-  set(value);
-}
-
-ScopedEnv::~ScopedEnv() { set(old_ ? old_->c_str() : nullptr); }
-
-void ScopedEnv::set(const char* value) {
-  if (value != nullptr) {
-    setenv(name_.c_str(), value, 1);
-  } else {
-    unsetenv(name_.c_str());
-  }
-}
-
 }  // namespace testing_util

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tinyref/env.h"
 
 namespace testing_util {
 
@@ -57,18 +58,7 @@ void running_emulated(const std::string& emulator, const std::string& why);
 //   testing_util::ScopedEnv tf32("TT_TF32", "0");   // TT_TF32=0 until the end of the scope
 //   tf32.set("1");                                   // then 1
 //   tf32.set(nullptr);                               // then unset
-class ScopedEnv {
- public:
-  ScopedEnv(const char* name, const char* value);  // value nullptr: unset
-  ~ScopedEnv();
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-  void set(const char* value);
-
- private:
-  std::string name_;
-  std::optional<std::string> old_;
-};
+using ScopedEnv = tinyref::ScopedEnv;  // tinyref/env.h
 
 }  // namespace testing_util
 
