@@ -346,8 +346,8 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
   const Shape full = k.full_shape();
   for (Axis kind : {Axis::kGlobal, Axis::kReduce}) {
     for (size_t d = k.ndim(); d-- > 0;) {
-      if (k.axes[d] != kind) continue;
-      if (full[d] % 8 != 0 && (full[d] + 7) / 8 * 8 * 3 <= full[d] * 4 && k.can_apply({OptKind::kPad, static_cast<int>(d), 8})) {
+      if (k.axes[d] != kind || full[d] % 8 == 0) continue;
+      if ((full[d] + 7) / 8 * 8 * 3 <= full[d] * 4 && k.can_apply({OptKind::kPad, static_cast<int>(d), 8})) {
         bases.push_back(k);
         bases.back().apply({OptKind::kPad, static_cast<int>(d), 8});
       }
