@@ -373,6 +373,17 @@ TEST(TensorCoreChoices, AWeightGradientsRowSumIsPaddedToTheMmasEightK) {
   EXPECT_GE(offset_tiles, 4) << "the block's warps on a kernel row's 5 offsets";
 }
 
+// Padding takes the innermost dimension of its kind that is no multiple of 8, looking past those
+// that are: a matmul's 100 rows under 64 columns become 104.
+TEST(TensorCoreChoices, TheRowsArePaddedWhereTheColumnsAreAMultipleOfEight) {
+  Tensor a = Tensor::randn({100, 32}, DType::kFloat32, "INTERP"), b = Tensor::randn({32, 64}, DType::kFloat32, "INTERP");
+  const Kernel k = gpu_kernel(a.matmul(b));
+  ASSERT_EQ(k.full_shape(), (Shape{100, 64, 32}));
+  int padded = 0;
+  for (const Kernel& v : gpu_variants(k, gpu_tf32_options())) padded += to_string(v.applied).rfind("pad 0 8, tensor_core", 0) == 0;
+  EXPECT_GE(padded, 1) << "the 100 rows padded to 104 (the 64 columns need nothing)";
+}
+
 TEST(TensorCoreLowering, ByDefaultOnlyAConvolutionsSearchTriesTensorCores) {
   const auto tensor_core_positions = [](const Tensor& t, Tf32 mode) {
     CodegenOptions o = gpu_tf32_options();
