@@ -69,9 +69,9 @@ int main(int argc, char** argv) {
     const std::vector<float> av = bench::uniform_values(n * n, 1), bv = bench::uniform_values(n * n, 2);
     Tensor a = Tensor::from_vector(av, {n, n}, flags.device).realize();
     Tensor b = Tensor::from_vector(bv, {n, n}, flags.device).realize();
+    tinyref::ScopedEnv tf32("TT_TF32", "0");  // float32 first, whatever the run was started with
     // Check first: a fast wrong answer is no result. 1e-4 of the scale is loose for float32
     // (4096 terms round to a few 1e-6) but far below what a wrong element or tile gives.
-    tinyref::ScopedEnv tf32("TT_TF32", "0");  // float32 first, whatever the run was started with
     const double err = worst_relative_error(av, bv, a.matmul(b).to_vector<float>(), n);
     TT_CHECK(err < 1e-4, "matmul_cuda: tinyref's result differs from float64 by " << err << " (relative)");
 

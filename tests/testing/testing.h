@@ -24,7 +24,6 @@
 #define TESTS_TESTING_TESTING_H_
 
 #include <cstdint>
-#include <optional>
 #include <span>
 #include <string>
 #include <vector>

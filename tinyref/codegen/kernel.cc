@@ -419,10 +419,9 @@ void Kernel::pad(size_t d, int64_t multiple) {
     for (size_t j = 0; j < ndim(); ++j) keep.push_back({0, stride(i, j) == 0 ? 1 : sts[i].shape()[j]});
     return sts[i].shrink(keep);
   };
-  // The output of a padded output dimension always: its mask gates the stores.
-  const bool output_dim = axes[d] == Axis::kGlobal;
   for (size_t i = 0; i < sts.size(); ++i) {
-    if ((i == 0 && output_dim) || (i > 0 && moves_along(i, d))) sts[i] = only_where_moving(i).pad(extra);
+    // The output along a padded output dimension always: its mask gates the stores.
+    if (i == 0 ? axes[d] == Axis::kGlobal : moves_along(i, d)) sts[i] = only_where_moving(i).pad(extra);
     else if (sts[i].shape()[d] != 1) sts[i] = only_where_moving(i);
   }
 }
