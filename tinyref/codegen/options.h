@@ -40,7 +40,7 @@ struct CodegenOptions {
   int max_threads = 1024;           // threads per block
   int max_shared_bytes = 48 << 10;  // shared memory per block without opting in to more
   // A reduction into fewer outputs than this may take a block of threads per output (a group
-  // reduce); the lazy graph splits longer reductions on such a device to stay below it.
+  // reduce).
   int64_t group_reduce_max_outputs = int64_t{1} << 18;
   // GPU: which float32 sums of products may run on TF32 tensor cores, their inputs rounded to 10
   // mantissa bits (optimizer_gpu.cc; the CUDA devices set it from TT_TF32: tf32_mode below).
@@ -48,6 +48,26 @@ struct CodegenOptions {
   Language language = Language::kNone;
   std::string target = "";  // what the options were chosen for and why (TT_DEBUG=2 prints it once)
 };
+
+// How a GPU's long reductions split in the lazy graph (LazyBuffer::reduce: chunks of the first
+// reduced axis, whose partial sums a second kernel adds up): at most max_chunks chunks of at least
+// min_slice values, fewer than max_partials partials (outputs x chunks). Which kernel then runs
+// fastest decides it. In float32 it is a group reduce (a block per output: MNIST's conv2 weight
+// gradient, 8 chunks, 0.58 ms on an H100), which needs fewer outputs than its limit and long
+// slices. On tensor cores it is a tile kernel, a warp's 16x8 outputs summing a whole slice, which
+// wants many short slices: conv2's 25600 outputs are 200 warps unsplit; at 64 chunks its weight
+// gradient took 0.39 ms on tensor cores (float32's best there: 1.76) and the MNIST step 1.99 ms
+// against 2.41 at the float32 rule. (With TF32 for convolutions only, the default, another long
+// sum of products splits the same way and runs in float32: MNIST has none; unmeasured elsewhere.)
+// A CPU does not split (all zero).
+struct SplitRule {
+  int64_t max_chunks = 0, min_slice = 0, max_partials = 0;
+};
+inline SplitRule reduce_split_rule(const CodegenOptions& o) {
+  if (!o.gpu) return {};
+  if (o.tf32 == Tf32::kOff) return {16, 4096, o.group_reduce_max_outputs};
+  return {64, 2048, int64_t{1} << 21};
+}
 
 // What TT_TF32 asks the CUDA devices for (CodegenOptions::tf32): unset, kConvolutions; 0, kOff;
 // 1, kAll. Anything else is an Error naming the variable.

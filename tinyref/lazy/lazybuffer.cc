@@ -19,9 +19,9 @@ std::unordered_map<std::string, std::weak_ptr<LazyBuffer>>& cache() {
 }
 uint64_t next_id = 1;
 
-// Devices whose long reductions split, and each one's group-reduce limit.
-std::unordered_map<std::string, int64_t>& split_devices() {
-  static auto* d = new std::unordered_map<std::string, int64_t>();
+// Devices whose long reductions split, and each one's rule.
+std::unordered_map<std::string, std::function<SplitRule()>>& split_devices() {
+  static auto* d = new std::unordered_map<std::string, std::function<SplitRule()>>();
   return *d;
 }
 
@@ -187,7 +187,7 @@ LazyRef LazyBuffer::reduce(Op op, const std::vector<int>& axes) {
   }
   const auto split = split_devices().find(device_);
   const int64_t chunks =
-      split == split_devices().end() ? 1 : reduce_split(prod(out), count, shape()[real[0]], split->second);
+      split == split_devices().end() ? 1 : reduce_split(prod(out), count, shape()[real[0]], split->second());
   if (chunks == 1) return reduce_whole(op, real, out);
   // Two kernels: the first reduces each of `chunks` slices of the first reduced axis (chunks
   // times the outputs, so chunks times the blocks), the second adds up the partials.
@@ -210,19 +210,16 @@ LazyRef LazyBuffer::reduce_whole(Op op, const std::vector<int64_t>& axes, const 
   return intern(op, dtype_, device_, ShapeTracker::from_shape(out), {self_.lock()}, arg, nullptr, nullptr);
 }
 
-void split_long_reductions_on(const std::string& device, int64_t max_outputs) {
-  if (max_outputs > 0) split_devices()[device] = max_outputs;
+void split_long_reductions_on(const std::string& device, std::function<SplitRule()> rule) {
+  split_devices()[device] = std::move(rule);
 }
 
-int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, int64_t max_outputs) {
-  // The GPU optimizer gives each output of a long reduction (count >= 2048) one block, as long as
-  // there are fewer than max_outputs; a slice shorter than 4096 would leave its block's threads
-  // too little to add up.
-  constexpr int64_t kMinSlice = 4096, kMaxChunks = 16, kMinCount = 16384;
+int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, const SplitRule& rule) {
+  constexpr int64_t kMinCount = 16384;  // shorter ones fit a block (or a warp's loop) as they are
   if (count < kMinCount) return 1;
   int64_t chunks = 1;
-  while (chunks * 2 <= kMaxChunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < max_outputs &&
-         count / (chunks * 2) >= kMinSlice) {
+  while (chunks * 2 <= rule.max_chunks && extent % (chunks * 2) == 0 && outputs * chunks * 2 < rule.max_partials &&
+         count / (chunks * 2) >= rule.min_slice) {
     chunks *= 2;
   }
   return chunks;

@@ -15,6 +15,7 @@
 #define TINYREF_LAZY_LAZYBUFFER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -107,14 +108,16 @@ class LazyBuffer {
 // of outputs), so on such a device LazyBuffer::reduce splits them: a first kernel reduces
 // chunks of the first reduced axis, a second adds up the partials (tinygrad's split_reduceop,
 // smaller). Which devices do is said by the layer that knows devices: the registry calls this
-// as it creates a GPU device. max_outputs: its group-reduce limit (CodegenOptions); 0: no split.
-void split_long_reductions_on(const std::string& device, int64_t max_outputs);
+// as it creates a GPU device, with the device's rule (codegen/options.h, reduce_split_rule),
+// asked again at each reduce.
+void split_long_reductions_on(const std::string& device, std::function<SplitRule()> rule);
 
 // Into how many chunks a reduction of `count` elements into each of `outputs` splits its first
 // reduced axis (of `extent`): 1 for none.
-//   conv2's weight gradient in MNIST: 25600 outputs, each a sum of 512x20x20 -> 8 chunks of 64
-//   images: 8x the blocks, then a second kernel adds 8 partials per weight
-int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, int64_t max_outputs);
+//   conv2's weight gradient in MNIST: 25600 outputs, each a sum of 512x20x20 -> 64 chunks of 8
+//   images on tensor cores (64x the warps, then a second kernel adds 64 partials per weight),
+//   8 chunks of 64 images in float32 (8x the blocks of a group reduce)
+int64_t reduce_split(int64_t outputs, int64_t count, int64_t extent, const SplitRule& rule);
 
 // How many distinct nodes are alive (a test hook for hash-consing and for leaks).
 size_t live_lazy_nodes();

@@ -42,13 +42,26 @@ TEST(Fusion, SoftmaxIsThreeKernels) {
 
 TEST(SplitReduce, GpuChunkCountsForMnistsLongReductions) {
   // (outputs, elements summed into each, extent of the first reduced axis, a GPU's limit)
-  const int64_t limit = CodegenOptions{}.group_reduce_max_outputs;
-  EXPECT_EQ(reduce_split(32 * 32 * 5 * 5, 512 * 20 * 20, 512, limit), 8) << "conv2's weight gradient";
-  EXPECT_EQ(reduce_split(32, 512 * 20 * 20, 512, limit), 16) << "batch statistics: at most 16 chunks";
-  EXPECT_EQ(reduce_split(64 * 64 * 3 * 3, 512 * 6 * 6, 512, limit), 4) << "slices of at least 4096";
-  EXPECT_EQ(reduce_split(10 * 576, 512, 512, limit), 1) << "short: the linear layer's weight gradient";
-  EXPECT_EQ(reduce_split(32, 1 << 20, 7, limit), 1) << "an odd first axis does not split";
-  EXPECT_EQ(reduce_split(1 << 17, 1 << 20, 512, limit), 1) << "enough outputs to fill the GPU";
+  // (outputs, elements summed into each, extent of the first reduced axis, the GPU's rule)
+  CodegenOptions gpu{.gpu = true, .tf32 = Tf32::kOff};
+  const SplitRule fp32 = reduce_split_rule(gpu);
+  EXPECT_EQ(reduce_split(32 * 32 * 5 * 5, 512 * 20 * 20, 512, fp32), 8) << "conv2's weight gradient";
+  EXPECT_EQ(reduce_split(32, 512 * 20 * 20, 512, fp32), 16) << "batch statistics: at most 16 chunks";
+  EXPECT_EQ(reduce_split(64 * 64 * 3 * 3, 512 * 6 * 6, 512, fp32), 4) << "slices of at least 4096";
+  EXPECT_EQ(reduce_split(10 * 576, 512, 512, fp32), 1) << "short: the linear layer's weight gradient";
+  EXPECT_EQ(reduce_split(32, 1 << 20, 7, fp32), 1) << "an odd first axis does not split";
+  EXPECT_EQ(reduce_split(1 << 17, 1 << 20, 512, fp32), 1) << "enough outputs for the group reduce's limit";
+  // Where tensor cores may run them: many short slices, one warp's tile of outputs summing each.
+  for (Tf32 mode : {Tf32::kConvolutions, Tf32::kAll}) {
+    gpu.tf32 = mode;
+    const SplitRule tc = reduce_split_rule(gpu);
+    EXPECT_EQ(reduce_split(32 * 32 * 5 * 5, 512 * 20 * 20, 512, tc), 64) << "conv2's weight gradient";
+    EXPECT_EQ(reduce_split(32, 512 * 20 * 20, 512, tc), 64) << "batch statistics: at most 64 chunks";
+    EXPECT_EQ(reduce_split(64 * 64 * 3 * 3, 512 * 6 * 6, 512, tc), 8) << "slices of at least 2048";
+    EXPECT_EQ(reduce_split(1 << 17, 1 << 20, 512, tc), 8) << "fewer than 2^21 partials";
+    EXPECT_EQ(reduce_split(1 << 21, 1 << 20, 512, tc), 1) << "outputs enough to fill the GPU";
+  }
+  EXPECT_EQ(reduce_split(32, 512 * 20 * 20, 512, reduce_split_rule(CodegenOptions{})), 1) << "a CPU: no split";
 }
 
 TEST(Fusion, ReduceOfReduceIsTwoKernels) {
