@@ -54,9 +54,11 @@ Device& get_device(const std::string& name) {
   }
   Device& made = *devices->emplace(name, f->second()).first->second;
   // The lazy graph splits long reductions on GPU devices (lazy/lazybuffer.h), which only this
-  // layer can tell apart.
-  // (Asked at each reduce: a GPU's rule follows TT_TF32, which may change between graphs.)
-  if (made.codegen_options().gpu) split_long_reductions_on(name, [&made] { return reduce_split_rule(made.codegen_options()); });
+  // layer can tell apart, by a rule that follows TT_TF32: asked at each reduce, as it may change
+  // between graphs.
+  if (made.codegen_options().gpu) {
+    split_long_reductions_on(name, [&made] { return reduce_split_rule(made.codegen_options()); });
+  }
   return made;
 }
 

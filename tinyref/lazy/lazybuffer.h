@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tinyref/backends/device.h"  // Buffer
+#include "tinyref/codegen/options.h"  // SplitRule
 #include "tinyref/dtype.h"
 #include "tinyref/ops.h"
 #include "tinyref/shape/shapetracker.h"
