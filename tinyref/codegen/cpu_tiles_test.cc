@@ -81,6 +81,16 @@ TEST(Optimizer, AConvWhoseWeightsTakeUnderHalfOfL2GetsChannelLanes) {
   EXPECT_EQ(cpu_optimized(item, small_l2).pack_leaf, -1) << "147 KB of weights in a 256 KiB L2";
 }
 
+// A 5x5 conv's weight gradient over 64 images of 4 channels, 8x8, into 32 channels: its inputs
+// (the images and a 4x4 output gradient) take 192 KiB.
+ScheduleItem small_weight_gradient() {
+  auto r = [](Shape s) { return Tensor::randn(s, DType::kFloat32, "INTERP"); };
+  Tensor img = r({64, 4, 8, 8}), grad = r({64, 32, 4, 4});
+  Tensor w = r({32, 4, 5, 5}).requires_grad_();
+  (img.conv2d(w) * grad).sum().backward();
+  return last_kernel(w.grad());
+}
+
 // A conv weight gradient whose batch streams (its inputs far larger than L2; here a 16 KiB L2,
 // so that a small one does) and whose output channels fill a vector gets channel lanes too: its
 // kernel rows (5 wide) and image rows (4 wide) would take no lanes or 4 of AVX-512's 16. Its
@@ -93,11 +103,7 @@ TEST(Optimizer, StreamedWeightGradientsGetChannelLanesPackedPerChunk) {
   for (uint64_t seed : testing_util::seeds()) {
     SCOPED_TRACE(testing_util::seed_note(seed));
     Tensor::manual_seed(seed);
-    auto r = [](Shape s) { return Tensor::randn(s, DType::kFloat32, "INTERP"); };
-    Tensor img = r({64, 4, 8, 8}), grad = r({64, 32, 4, 4});
-    Tensor w = r({32, 4, 5, 5}).requires_grad_();
-    (img.conv2d(w) * grad).sum().backward();
-    const ScheduleItem item = last_kernel(w.grad());
+    const ScheduleItem item = small_weight_gradient();
     const std::vector<double> want = run(linearize(Kernel(item.ast, args(item))), item, "INTERP");
     for (const auto& [machine, options, lanes] : {std::tuple{"AVX-512", small_l2_avx512, 16}, std::tuple{"AVX2", small_l2_avx2, 8}}) {
       const Kernel k = cpu_optimized(item, options);
@@ -132,10 +138,7 @@ TEST(Optimizer, StreamedWeightGradientsGetChannelLanesPackedPerChunk) {
 // 192 KiB of inputs: 6x a 32 KiB L2 streams, 3x a 64 KiB one does not.
 TEST(Optimizer, AWeightGradientStreamsWhereItsInputsAreFourTimesL2) {
   Tensor::manual_seed(0);
-  Tensor img = Tensor::randn({64, 4, 8, 8}, DType::kFloat32, "INTERP"), grad = Tensor::randn({64, 32, 4, 4}, DType::kFloat32, "INTERP");
-  Tensor w = Tensor::randn({32, 4, 5, 5}, DType::kFloat32, "INTERP").requires_grad_();
-  (img.conv2d(w) * grad).sum().backward();
-  const ScheduleItem item = last_kernel(w.grad());
+  const ScheduleItem item = small_weight_gradient();
   for (const auto& [kib, streams] : {std::pair{32, true}, std::pair{64, false}}) {
     CodegenOptions machine = kAvx512;
     machine.l2_bytes = int64_t{kib} << 10;
