@@ -225,6 +225,16 @@ class CStyleRenderer {
         line("int " + e(i) + " = " + (u.tag == "lidx" ? lang_.thread_index : lang_.block_index) + ";");
         break;
       case UOpKind::kBarrier: line(lang_.barrier); break;
+      case UOpKind::kCopyAsync: {
+        TT_CHECK(!lang_.copy_async.empty(), "renderer: " << p_.name << " copies asynchronously, which this language cannot");
+        const std::string bytes = std::to_string(u.lanes * static_cast<int>(itemsize(u.dtype)));
+        const std::string& active = e(u.src[5]);
+        line((active == "true" ? "" : "if (" + active + ") ") + lang_.copy_async + bytes + "(" + e(u.src[0]) + "+" + e(u.src[1]) +
+             ", " + e(u.src[2]) + "+" + e(u.src[3]) + ", " + e(u.src[4]) + ");");
+        break;
+      }
+      case UOpKind::kAsyncCommit: line(lang_.async_commit); break;
+      case UOpKind::kAsyncWait: line(lang_.async_wait + "(" + std::to_string(u.arg) + ");"); break;
       case UOpKind::kMma: {
         const std::string& mma = u.arg == 1 ? lang_.mma_rounded : lang_.mma;
         TT_CHECK(!mma.empty(), "renderer: " << p_.name << " runs on tensor cores, which this language lacks");

@@ -35,6 +35,10 @@ struct CLanguage {
   std::string mma;            // the prefix's function for MMA (a0..a3, b0, b1, c0..c3 -> f32x4), if any
   std::string mma_rounded;    // ...for MMA with arg 1 (A and B rounded to TF32 already)
   std::string round_tf32;     // the prefix's function a STORE tagged "tf32" applies to its value
+  std::string copy_async;     // the prefix's functions for COPY_ASYNC: this name, then its bytes
+                              // (tt_copy_async16(dst, src, valid)); empty: the language has none
+  std::string async_commit;   // the statement for ASYNC_COMMIT
+  std::string async_wait;     // the prefix's macro for ASYNC_WAIT, given the groups left in flight
   std::string keep_in_register;  // the prefix's function around a vector LOAD that several uops read, if any
 };
 

@@ -97,6 +97,39 @@ __device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, floa
   return tt_mma_tf32_rounded(tt_round_tf32(a0), tt_round_tf32(a1), tt_round_tf32(a2), tt_round_tf32(a3), tt_round_tf32(b0),
                              tt_round_tf32(b1), c0, c1, c2, c3);
 }
+// Copies from global to shared memory that skip the registers (cp.async, sm_80 on; Opt kAsync,
+// staging.h): 16 or 4 bytes, zeros where `valid` is false. A thread's copies land by the
+// TT_ASYNC_WAIT that lets their group finish; other threads see them after the next barrier.
+#ifdef CUDAEMU
+// The emulator copies at once: its race check then holds each copy to the barriers around the
+// point where it was started (staging_test.cc checks where the waits stand).
+__device__ inline void tt_copy_async16(float* dst, const float* src, bool valid) {
+  f32x4 v{};
+  if (valid) v = *(const f32x4*)src;
+  *(f32x4*)dst = v;
+}
+__device__ inline void tt_copy_async4(float* dst, const float* src, bool valid) {
+  float v = 0.0f;
+  if (valid) v = src[0];
+  dst[0] = v;
+}
+#define TT_ASYNC_COMMIT()
+#define TT_ASYNC_WAIT(groups)
+#else
+__device__ inline unsigned tt_shared_address(const float* p) {
+  unsigned a;
+  asm("{ .reg .u64 t; cvta.to.shared.u64 t, %1; cvt.u32.u64 %0, t; }" : "=r"(a) : "l"(p));
+  return a;
+}
+__device__ inline void tt_copy_async16(float* dst, const float* src, bool valid) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(tt_shared_address(dst)), "l"(src), "r"(valid ? 16 : 0) : "memory");
+}
+__device__ inline void tt_copy_async4(float* dst, const float* src, bool valid) {
+  asm volatile("cp.async.ca.shared.global [%0], [%1], 4, %2;" ::"r"(tt_shared_address(dst)), "l"(src), "r"(valid ? 4 : 0) : "memory");
+}
+#define TT_ASYNC_COMMIT() asm volatile("cp.async.commit_group;" ::: "memory")
+#define TT_ASYNC_WAIT(groups) asm volatile("cp.async.wait_group " #groups ";" ::: "memory")
+#endif
 )";
 
 const CLanguage& cuda_language() {
@@ -113,6 +146,9 @@ const CLanguage& cuda_language() {
     l->mma = "tt_mma_tf32";
     l->mma_rounded = "tt_mma_tf32_rounded";
     l->round_tf32 = "tt_round_tf32";
+    l->copy_async = "tt_copy_async";
+    l->async_commit = "TT_ASYNC_COMMIT();";
+    l->async_wait = "TT_ASYNC_WAIT";
     return l;
   }();
   return *lang;

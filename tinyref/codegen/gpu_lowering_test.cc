@@ -3,6 +3,7 @@
 // staged K-tiles copy into shared memory between barriers) and NVRTC compiling what the CUDA
 // renderer prints. gpu_test.cc runs the kernels.
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -302,6 +303,79 @@ TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
     const std::string src = render_cuda(v);
     EXPECT_NE(src.find("__shared__"), std::string::npos);
     EXPECT_NO_THROW(nvrtc.compile(src, v.name)) << v.opts << ":\n" << src;
+  }
+}
+
+// Copied by cp.async into a ring of S arrays (Opt kAsync, staging.h): S - 1 K-tiles started
+// before the loop, each a group; a turn waits until S - 2 groups are left (its own K-tile has
+// landed), meets the others at its one barrier, only then starts the copies of the K-tile S - 1
+// ahead (into the array the turn before read) and reads shared memory; after the loop nothing is
+// left in flight. The emulator copies at once, so its race check cannot see a wait in the wrong
+// place: this test does.
+TEST(GpuLowering, AsyncCopiesLandBeforeTheTurnsOneBarrierAndRunAhead) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP");
+  Tensor b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
+  CodegenOptions o = gpu_options();
+  o.async_copies = true;
+  std::vector<Program> ring;
+  std::map<std::string, std::vector<int64_t>> array_sizes;  // by opts: each DEFINE_LOCAL's
+  for (Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), o)) {
+    for (const UOp& u : p.uops) {
+      if (u.kind == UOpKind::kDefineLocal) array_sizes[p.opts].push_back(u.arg);
+    }
+    if (p.opts.find("async") != std::string::npos) ring.push_back(std::move(p));
+  }
+  ASSERT_EQ(ring.size(), 9u) << "the staged tiles whose arrays fit twice in 48 KB";
+  REQUIRE_NVRTC();
+  cuda::Compiler nvrtc(90, "");
+  for (const Program& p : ring) {
+    SCOPED_TRACE(p.opts + "\n" + p.to_string());
+    const std::optional<std::vector<Opt>> opts = parse_opts(p.opts);
+    ASSERT_TRUE(opts.has_value());
+    const int64_t stages = opts->back().amount;
+    int tile_loop = -1, end = -1;
+    for (size_t i = 0; i < p.uops.size(); ++i) {
+      if (p.uops[i].kind == UOpKind::kRange && tile_loop < 0) tile_loop = static_cast<int>(i);
+      if (p.uops[i].kind == UOpKind::kEndRange && p.uops[i].src[0] == tile_loop) end = static_cast<int>(i);
+    }
+    ASSERT_GE(end, 0);
+    int commits_before = 0, copies_before = 0;
+    for (int i = 0; i < tile_loop; ++i) {
+      commits_before += p.uops[i].kind == UOpKind::kAsyncCommit;
+      copies_before += p.uops[i].kind == UOpKind::kCopyAsync;
+    }
+    EXPECT_EQ(commits_before, stages - 1) << "the K-tiles ahead, a group each";
+    std::vector<int> waits, barriers, commits, copies, shared_reads;
+    for (int i = tile_loop; i < end; ++i) {
+      const UOp& u = p.uops[i];
+      if (u.kind == UOpKind::kAsyncWait) waits.push_back(i);
+      if (u.kind == UOpKind::kBarrier) barriers.push_back(i);
+      if (u.kind == UOpKind::kAsyncCommit) commits.push_back(i);
+      if (u.kind == UOpKind::kCopyAsync) copies.push_back(i);
+      if (u.kind == UOpKind::kLoad && p.uops[u.src[0]].kind == UOpKind::kDefineLocal) shared_reads.push_back(i);
+      EXPECT_FALSE(u.kind == UOpKind::kStore && p.uops[u.src[0]].kind == UOpKind::kDefineLocal) << "uop " << i << ": copies skip the registers";
+    }
+    ASSERT_EQ(waits.size(), 1u);
+    EXPECT_EQ(p.uops[waits[0]].arg, stages - 2) << "this turn's K-tile is the oldest group out";
+    ASSERT_EQ(barriers.size(), 1u) << "one barrier a turn";
+    EXPECT_LT(waits[0], barriers[0]);
+    ASSERT_EQ(commits.size(), 1u);
+    EXPECT_EQ(static_cast<int>(copies.size()), copies_before / (stages - 1)) << "a K-tile's copies, as before the loop";
+    EXPECT_GT(copies.front(), barriers[0]) << "the ring's next array is free only once every thread has passed the barrier";
+    EXPECT_LT(copies.back(), commits[0]);
+    ASSERT_FALSE(shared_reads.empty());
+    EXPECT_GT(shared_reads.front(), barriers[0]);
+    ASSERT_LT(end + 1, static_cast<int>(p.uops.size()));
+    EXPECT_EQ(p.uops[end + 1].kind, UOpKind::kAsyncWait) << "after the loop";
+    EXPECT_EQ(p.uops[end + 1].arg, 0);
+    const std::string synchronous = p.opts.substr(0, p.opts.rfind(", async"));
+    ASSERT_TRUE(array_sizes.count(synchronous)) << "the same tile, copied through registers";
+    std::vector<int64_t> rings = array_sizes[synchronous];
+    for (int64_t& n : rings) n *= stages;
+    EXPECT_EQ(array_sizes[p.opts], rings) << "each array a ring of " << stages;
+    const std::string src = render_cuda(p);
+    EXPECT_NE(src.find("tt_copy_async16("), std::string::npos) << "float4 copies";
+    EXPECT_NO_THROW(nvrtc.compile(src, p.name)) << src;
   }
 }
 

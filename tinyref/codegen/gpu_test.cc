@@ -75,7 +75,7 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
 // variants only: the tensor-core ones a convolution's search also times (Tf32::kConvolutions, the
 // default) round to TF32 and are tensor_core_test's, against float64 within TF32's bound.
 struct VariantCounts {
-  size_t variants = 0, staged = 0, prefetched = 0;
+  size_t variants = 0, staged = 0, prefetched = 0, async = 0;
 };
 VariantCounts expect_every_variant_matches(const std::function<Tensor(const std::vector<Tensor>&)>& f,
                                                        const std::vector<Shape>& input_shapes, double rtol,
@@ -101,6 +101,7 @@ VariantCounts expect_every_variant_matches(const std::function<Tensor(const std:
     const Program& p = variants[v];
     counts.staged += p.opts.find("stage") != std::string::npos;
     counts.prefetched += p.opts.find("prefetch") != std::string::npos;
+    counts.async += p.opts.find("async") != std::string::npos;
     Buffer result(gpu, DType::kFloat32, want.size());
     std::vector<void*> ptrs = {result.ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
@@ -118,9 +119,10 @@ TEST(Cuda, EveryMatmulVariantMatchesTheCpu) {
   // 128 products of N(0,1) pairs summed in another order: 1e-4 is a few float32 ulp per term.
   const VariantCounts n = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return (in[0].matmul(in[1]) + 1.0).relu(); }, {{256, 128}, {128, 512}}, 1e-4, 1e-4);
-  EXPECT_EQ(n.variants, 20u + 11u) << "matmul's 2D tiles, float4, staged and paired ones included, and the prefetched";
-  EXPECT_EQ(n.staged, 12u + 11u);
+  EXPECT_EQ(n.variants, 20u + 11u + 9u) << "matmul's 2D tiles, float4, staged and paired ones included, the prefetched and the async";
+  EXPECT_EQ(n.staged, 12u + 11u + 9u);
   EXPECT_EQ(n.prefetched, 11u) << "all staged tiles but the 8x8 paired one of K-tile 32 (64 values a thread)";
+  EXPECT_EQ(n.async, 9u) << "the staged tiles whose arrays fit twice in 48 KB, a ring of 2";
 }
 
 TEST(Cuda, EveryConvVariantMatchesTheCpu) {
@@ -135,9 +137,10 @@ TEST(Cuda, EveryConvVariantMatchesTheCpu) {
   const VariantCounts spread = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].conv2d(in[1], Tensor(), 1, 2); }, {{32, 16, 12, 12}, {32, 16, 5, 5}},
       1e-4, 1e-4);
-  EXPECT_EQ(spread.variants, 14u + 4u);
-  EXPECT_EQ(spread.staged, 4u + 4u);
+  EXPECT_EQ(spread.variants, 14u + 4u + 4u);
+  EXPECT_EQ(spread.staged, 4u + 4u + 4u);
   EXPECT_EQ(spread.prefetched, 4u);
+  EXPECT_EQ(spread.async, 4u);
 }
 
 TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
@@ -147,9 +150,10 @@ TEST(Cuda, EveryGroupReduceVariantMatchesTheCpu) {
   // with eps * sum|terms| (1.2e-7 * 6e3), not with the (cancelled) result.
   const VariantCounts n = expect_every_variant_matches(
       [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{64, 8192}, {8192, 64}}, 1e-4, 2e-3);
-  EXPECT_EQ(n.variants, 7u + 18u) << "the group reduces (1024 threads x 16 partials do not fit), then the spreads";
-  EXPECT_EQ(n.staged, 4u + 4u);
+  EXPECT_EQ(n.variants, 7u + 18u + 4u) << "the group reduces (1024 threads x 16 partials do not fit), then the spreads";
+  EXPECT_EQ(n.staged, 4u + 4u + 4u);
   EXPECT_EQ(n.prefetched, 4u);
+  EXPECT_EQ(n.async, 4u);
 }
 
 // A small MLP step: `dev` against the CPU, and how many buffers are alive after each step.

@@ -328,9 +328,13 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       }
       return o.axis == first_of(Axis::kReduce) || no("the K-tile loop is the first reduce dimension");
     case OptKind::kPrefetch:
-      if (!stage_k_tiles || prefetch_k_tiles) return no("prefetching needs a staged kernel, once");
+      if (!stage_k_tiles || prefetch_k_tiles || async_stages > 0) return no("prefetching needs a staged kernel, once");
       if (o.axis != first_of(Axis::kReduce) || o.amount != 1) return no("one K-tile ahead, on the K-tile loop");
       return full[o.axis] > 1 || no("a single K-tile has nothing to prefetch");
+    case OptKind::kAsync:
+      if (!stage_k_tiles || prefetch_k_tiles || async_stages > 0) return no("asynchronous copies need a staged kernel, once");
+      if (o.axis != first_of(Axis::kReduce) || o.amount < 2 || o.amount > 4) return no("a ring of 2 to 4 K-tiles, on the K-tile loop");
+      return full[o.axis] > 1 || no("a single K-tile has nothing to copy ahead");
     case OptKind::kParallel:
     case OptKind::kPack:
     case OptKind::kTensorCore:
@@ -381,6 +385,7 @@ void Kernel::apply(const Opt& o) {
     case OptKind::kParallel: parallel = true; break;
     case OptKind::kStage: stage(d, o.amount); break;
     case OptKind::kPrefetch: prefetch_k_tiles = true; break;
+    case OptKind::kAsync: async_stages = static_cast<int>(o.amount); break;
     case OptKind::kPack:
       pack_leaf = static_cast<int>(o.amount);
       pack_at = o.axis;

@@ -82,6 +82,7 @@ class Kernel {
   bool stage_k_tiles = false;          // GPU: the first reduce dimension loops over K-tiles, each
                                        // staged in shared memory (staging.h)
   bool prefetch_k_tiles = false;       // ...and loaded one turn ahead into registers (Opt kPrefetch)
+  int async_stages = 0;                // ...or copied by cp.async into a ring of this many (Opt kAsync)
   int pack_leaf = -1;                  // CPU: the input copied into a packed panel (packing.h)...
   int pack_at = -1;                    // ...at the top of each iteration of this output (or chunk) loop
   std::optional<TensorCoreDims> tensor_core;  // GPU: the reduce runs on tensor cores (Opt kTensorCore)

@@ -8,12 +8,13 @@ namespace {
 constexpr OptKind kAllKinds[] = {OptKind::kVector, OptKind::kUpcast,   OptKind::kUnroll,
                                  OptKind::kLocal,  OptKind::kGroup,    OptKind::kBlock,
                                  OptKind::kStream, OptKind::kParallel, OptKind::kStage,
-                                 OptKind::kPack,   OptKind::kTensorCore, OptKind::kPrefetch, OptKind::kPad};
+                                 OptKind::kPack,   OptKind::kTensorCore, OptKind::kPrefetch, OptKind::kPad,
+                                 OptKind::kAsync};
 }  // namespace
 
 const char* opt_kind_name(OptKind k) {
   static const char* names[] = {"vector", "upcast", "unroll", "local",    "group",
-                                "block",  "stream", "parallel", "stage", "pack", "tensor_core", "prefetch", "pad"};
+                                "block",  "stream", "parallel", "stage", "pack", "tensor_core", "prefetch", "pad", "async"};
   return names[static_cast<int>(k)];
 }
 

@@ -45,6 +45,9 @@ enum class OptKind {
               // (tensor cores want 8 | n and 8 | k: a conv's 20-wide rows become 24); inputs read
               // 0 there, padded outputs are computed but never stored, and a padded reduce adds
               // only 0 * 0 (Kernel::padded_terms_are_zero)
+  kAsync,     // GPU, staged: each K-tile goes from global to shared memory without registers
+              // (cp.async), into a ring of `amount` copies of the arrays, `amount - 1` turns
+              // ahead (staging.h); `axis` is the K-tile loop
 };
 
 struct Opt {

@@ -246,13 +246,19 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
   const int64_t threads = k.extent(Axis::kLocal);
   if (plan.empty() || staging_bytes(k, plan) > options.max_shared_bytes || elements > kMaxCopies * threads) return;
   const Opt ahead{OptKind::kPrefetch, k.first_of(Axis::kReduce), 1};
-  std::optional<Kernel> prefetched;
+  std::vector<Kernel> more;
   if (elements <= kMaxPrefetched * threads && k.can_apply(ahead)) {
-    prefetched = k;
-    prefetched->apply(ahead);
+    more.push_back(k);
+    more.back().apply(ahead);
+  }
+  for (int64_t stages = 2; options.async_copies && stages <= 3; ++stages) {
+    const Opt ring{OptKind::kAsync, k.first_of(Axis::kReduce), stages};
+    if (!k.can_apply(ring) || staging_bytes(k, plan) * stages > options.max_shared_bytes) break;
+    more.push_back(k);
+    more.back().apply(ring);
   }
   variants.push_back(std::move(k));
-  if (prefetched) variants.push_back(std::move(*prefetched));
+  for (Kernel& m : more) variants.push_back(std::move(m));
 }
 
 // Everything else: up to a block of threads over the innermost output dimensions, and for a

@@ -39,6 +39,7 @@ struct CodegenOptions {
   bool gpu = false;
   int max_threads = 1024;           // threads per block
   int max_shared_bytes = 48 << 10;  // shared memory per block without opting in to more
+  bool async_copies = false;        // cp.async (compute capability 8.0 on): Opt kAsync's variants
   // A reduction into fewer outputs than this may take a block of threads per output (a group
   // reduce).
   int64_t group_reduce_max_outputs = int64_t{1} << 18;

@@ -199,9 +199,12 @@ std::vector<int> ReduceLowering::open_k_tile() {
   for (size_t i = 0; i < staged_.size(); ++i) staged_slot_[staged_[i].leaf] = i;
   const StagingCopies copies = prepare_staging_copies(k_, staged_, ix_.thread_index(), b_.program().local_size, sink);
   const std::vector<int> registers = k_.prefetch_k_tiles ? prefetch_first_k_tile(k_, copies, sink) : std::vector<int>{};
+  if (k_.async_stages > 0) start_async_k_tiles(k_, staging_arrays_, copies, sink);
   const size_t outer = static_cast<size_t>(k_.first_of(Axis::kReduce));
   std::vector<int> loop = ix_.open_loops({Axis::kReduce}, false, outer, outer + 1);
-  if (k_.prefetch_k_tiles) {
+  if (k_.async_stages > 0) {
+    read_ring_ = emit_async_staging_copies(k_, staging_arrays_, copies, sink);
+  } else if (k_.prefetch_k_tiles) {
     emit_prefetched_staging_copies(k_, staged_, staging_arrays_, copies, registers, sink);
   } else {
     emit_staging_copies(k_, staged_, staging_arrays_, copies, sink);
@@ -213,6 +216,11 @@ std::vector<int> ReduceLowering::open_k_tile() {
 void ReduceLowering::close_k_tile(const std::vector<int>& loop) {
   if (loop.empty()) return;
   in_k_tile_ = false;
+  if (k_.async_stages > 0) {  // the next turn's barrier guards the ring (staging.h)
+    ix_.close_loops(loop);
+    b_.emit(UOp{UOpKind::kAsyncWait});  // none left in flight (the groups past the last K-tile are empty)
+    return;
+  }
   b_.emit(UOp{UOpKind::kBarrier});  // the next turn's copies overwrite what this one reads
   ix_.close_loops(loop);
 }
@@ -223,7 +231,8 @@ std::optional<ReduceLowering::Val> ReduceLowering::staged_read(const AstNode* n,
   if (it == staged_slot_.end()) return std::nullopt;
   const size_t i = it->second;
   Sink sink(*this);
-  return Val{emit_staged_read(staged_[i], staging_arrays_[i], b_.uop(staging_arrays_[i]).dtype, assign, ix_.vector_dim(), sink),
+  return Val{emit_staged_read(staged_[i], staging_arrays_[i], b_.uop(staging_arrays_[i]).dtype, assign, ix_.vector_dim(), sink,
+                              read_ring_),
              {}};
 }
 

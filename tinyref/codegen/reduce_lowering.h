@@ -72,6 +72,7 @@ class ReduceLowering {
   std::vector<int> staging_arrays_;             // DEFINE_LOCAL per staged leaf
   std::unordered_map<int, size_t> staged_slot_;  // leaf index -> position in staged_
   bool in_k_tile_ = false;                      // reads of staged leaves go to shared memory
+  int read_ring_ = -1;                          // ...to this ring array (a uop), copied asynchronously
 };
 
 }  // namespace tinyref

@@ -124,12 +124,28 @@ std::vector<int> prefetch_first_k_tile(const Kernel& k, const StagingCopies& cop
 void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, const std::vector<int>& arrays,
                                     const StagingCopies& copies, const std::vector<int>& registers, UOpSink& sink);
 
+// Asynchronous (Kernel::async_stages = S), the arrays are a ring of S and each K-tile is copied
+// S - 1 turns ahead by cp.async, which skips the registers and leaves the thread free to go on:
+//
+//   for s in 0..S-2: copy K-tile s into ring array s; commit     start_async_k_tiles
+//   for ridx0 in 0..256:
+//     wait until S-2 groups are left in flight; __syncthreads()   emit_async_staging_copies: then
+//     copy K-tile ridx0+S-1 (if any) into ring array (ridx0+S-1)%S; commit
+//     acc += part0[ridx0%S ...] * part1[ridx0%S ...]            its value: ridx0 % S, for the reads
+//
+// One barrier a turn: the array a turn's copies overwrite is the one the turn before read, and
+// every thread has passed that read once any thread passes this turn's barrier. The copies do
+// not round to TF32 (staged_as_tf32: false); the mmas round what they read.
+void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
+int emit_async_staging_copies(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
+
 // The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
 // elsewhere); the other tile dimensions are their var_uop. Where the leaf has a read_dim, one
 // aligned vector load: the value itself where read_dim is vector_dim (the kernel's SIMD lanes),
-// else the wanted lane of it (the other lanes' loads are the same uop, shared).
+// else the wanted lane of it (the other lanes' loads are the same uop, shared). `ring`: the ring
+// array to read (a uop; -1: the only one).
 int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
-                     UOpSink& sink);
+                     UOpSink& sink, int ring = -1);
 
 }  // namespace tinyref
 

@@ -52,6 +52,11 @@ enum class UOpKind {
                   // b0, b1, c0..c3, this lane's fragments (kernel.h: TensorCoreDims); a float32
                   // vector of 4 lanes, this lane's d0..d3. arg 1: a and b are TF32 already (a
                   // STORE tagged "tf32" rounded them on their way into shared memory: staging.h).
+  kCopyAsync,     // GPU only. src: shared array, index, global buffer, index, valid, active; lanes
+                  // 1 or 4 (aligned). Where active, starts copying global memory into shared memory
+                  // (cp.async), zeros where not valid. Lands by the ASYNC_WAIT that lets its group end.
+  kAsyncCommit,   // GPU only. The COPY_ASYNCs this thread started since the last commit: one group.
+  kAsyncWait,     // GPU only. arg: how many of this thread's newest groups may still be in flight.
 };
 
 const char* uop_kind_name(UOpKind k);

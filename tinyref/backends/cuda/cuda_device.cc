@@ -103,7 +103,12 @@ void CudaDevice::synchronize() { context_.synchronize(); }
 CodegenOptions CudaDevice::codegen_options() const {
   // Parallelism comes from blocks and threads (codegen/optimizer_gpu.cc); scalar code, since the
   // CUDA renderer emits no vector types.
-  return {.vector_bytes = 0, .threads = 1, .gpu = true, .tf32 = tf32_mode(), .language = Language::kCuda};
+  return {.vector_bytes = 0,
+          .threads = 1,
+          .gpu = true,
+          .async_copies = context_.compute_capability() >= 80,
+          .tf32 = tf32_mode(),
+          .language = Language::kCuda};
 }
 
 }  // namespace tinyref::cuda

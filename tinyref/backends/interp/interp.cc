@@ -133,6 +133,9 @@ class InterpKernel : public CompiledKernel {
         case UOpKind::kSpecial:
         case UOpKind::kBarrier:
         case UOpKind::kMma:
+        case UOpKind::kCopyAsync:
+        case UOpKind::kAsyncCommit:
+        case UOpKind::kAsyncWait:
           // The interpreter runs loops only; CodegenOptions without `gpu` never produce these.
           TT_CHECK(false, "INTERP: " << program.name << " is a GPU program (" << uop_kind_name(u.kind) << ")");
           break;
