@@ -176,7 +176,7 @@ void choose_layout(const Kernel& k, StagedLeaf& s) {
       if (!best || cost < *best) {
         best = cost;
         s.strides = strides;
-        s.array_size = stride;
+        s.array_size = (stride + 3) / 4 * 4;  // whole float4s: a ring's next array starts aligned (Opt kAsync)
         s.read_dim = vector ? static_cast<int>(s.dims[lanes_at]) : -1;
         s.read_lanes = lanes;
       }

@@ -46,7 +46,7 @@ struct StagedLeaf {
   std::vector<int64_t> extents;  // each one's extent
   std::vector<int64_t> strides;  // each one's stride in the shared array (choose_layout)
   int64_t size = 1;              // elements of the tile
-  int64_t array_size = 1;        // elements of the shared array: the tile and its rows' padding
+  int64_t array_size = 1;        // elements of the shared array: the tile, its rows' padding, a multiple of 4
   int read_dim = -1;             // the dimension the register tile reads as one aligned vector
                                  // (innermost in the array; -1: a value a load)
   int64_t read_lanes = 1;        // that vector's lanes
