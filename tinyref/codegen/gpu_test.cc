@@ -73,7 +73,9 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
 // each one of the last kernel of f's graph, run on CUDA, against the CPU. Returns how many
 // variants there were, how many of them were staged and how many of those prefetched. Float32
 // variants only: the tensor-core ones a convolution's search also times (Tf32::kConvolutions, the
-// default) round to TF32 and are tensor_core_test's, against float64 within TF32's bound.
+// default) round to TF32 and are tensor_core_test's, against float64 within TF32's bound. The
+// cp.async ones too (TT_ASYNC=1: opt-in for the search, always run here; the counts assume a GPU
+// of compute capability 8.0 or more, as the emulator is).
 struct VariantCounts {
   size_t variants = 0, staged = 0, prefetched = 0, async = 0;
 };
@@ -93,6 +95,7 @@ VariantCounts expect_every_variant_matches(const std::function<Tensor(const std:
   items.pop_back();
   run_schedule(items);  // the inputs
   Device& gpu = get_device(cuda_or_emulator());
+  testing_util::ScopedEnv async("TT_ASYNC", "1");
   CodegenOptions float32 = gpu.codegen_options();
   float32.tf32 = Tf32::kOff;
   const std::vector<Program> variants = lower_variants(item, float32);

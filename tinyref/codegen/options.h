@@ -39,7 +39,7 @@ struct CodegenOptions {
   bool gpu = false;
   int max_threads = 1024;           // threads per block
   int max_shared_bytes = 48 << 10;  // shared memory per block without opting in to more
-  bool async_copies = false;        // cp.async (compute capability 8.0 on): Opt kAsync's variants
+  bool async_copies = false;        // Opt kAsync's variants (cp.async: compute capability 8.0 on)
   // A reduction into fewer outputs than this may take a block of threads per output (a group
   // reduce).
   int64_t group_reduce_max_outputs = int64_t{1} << 18;
@@ -76,6 +76,10 @@ inline Tf32 tf32_mode() {
   if (env_string("TT_TF32", "").empty()) return Tf32::kConvolutions;
   return env_flag("TT_TF32", false) ? Tf32::kAll : Tf32::kOff;
 }
+
+// Whether TT_ASYNC asks the CUDA devices for cp.async variants (CodegenOptions::async_copies, where
+// the GPU has it): opt-in until they have run on a GPU.
+inline bool async_copies_asked() { return env_flag("TT_ASYNC", false); }
 
 }  // namespace tinyref
 

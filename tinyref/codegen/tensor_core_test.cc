@@ -320,8 +320,10 @@ int occurrences(const std::string& opts, const std::string& kind) {
 }
 
 // Runs every tensor-core variant of the last kernel of `out`'s graph (the others run first) on
-// `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output.
+// `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output. The cp.async
+// ones too (TT_ASYNC=1: opt-in for the search, always run here).
 std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev) {
+  testing_util::ScopedEnv async("TT_ASYNC", "1");
   std::vector<ScheduleItem> items = create_schedule({out.lazy()});
   const ScheduleItem item = items.back();
   items.pop_back();

@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "tinyref/codegen/uops.h"
-#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace tinyref::cuda {
@@ -107,8 +106,7 @@ CodegenOptions CudaDevice::codegen_options() const {
   return {.vector_bytes = 0,
           .threads = 1,
           .gpu = true,
-          // Opt-in until the variants have run on a GPU (the emulator runs them on CI).
-          .async_copies = context_.compute_capability() >= 80 && env_flag("TT_ASYNC", false),
+          .async_copies = context_.compute_capability() >= 80 && async_copies_asked(),
           .tf32 = tf32_mode(),
           .language = Language::kCuda};
 }

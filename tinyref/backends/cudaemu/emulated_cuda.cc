@@ -59,7 +59,7 @@ class EmulatedCudaDevice : public Device {
     o.vector_bytes = 0;
     o.threads = 1;
     o.language = Language::kCuda;
-    o.async_copies = true;  // the emulator's limits are an H100's
+    o.async_copies = async_copies_asked();  // (an H100 has cp.async)
     o.tf32 = tf32_mode();
     return o;
   }
