@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "bench/bench_util.h"
+#include "tinyref/env.h"
 #include "tinyref/error.h"
 
 namespace bench {
@@ -58,6 +59,9 @@ int run_cuda_bench(CLI::App& app, const BenchFlags& flags, int argc, char** argv
     std::printf("SKIPPED %s: tinyref cannot run on %s here: %s\n", name.c_str(), flags.device.c_str(), why.c_str());
     return 0;
   }
+  // The settings that change which kernels the search tries, so that a log says what it measured.
+  std::printf("tinyref on %s: TT_TF32=%s TT_ASYNC=%s\n", flags.device.c_str(),
+              tinyref::env_string("TT_TF32", "unset").c_str(), tinyref::env_string("TT_ASYNC", "0").c_str());
   try {
     return body();
   } catch (const std::exception& e) {
