@@ -379,6 +379,21 @@ TEST(GpuLowering, AsyncCopiesLandBeforeTheTurnsOneBarrierAndRunAhead) {
   }
 }
 
+// cp.async copies float32s here (the CUDA prefix's tt_copy_async16/4): a float64 matmul's staged
+// variants copy through registers, whatever the options allow.
+TEST(GpuLowering, OnlyFloat32TilesAreCopiedAsynchronously) {
+  Tensor a = Tensor::randn({256, 128}, DType::kFloat64, "INTERP");
+  Tensor b = Tensor::randn({128, 512}, DType::kFloat64, "INTERP");
+  CodegenOptions o = gpu_options();
+  o.async_copies = true;
+  int staged = 0;
+  for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), o)) {
+    staged += p.opts.find("stage") != std::string::npos;
+    EXPECT_EQ(p.opts.find("async"), std::string::npos) << p.opts;
+  }
+  EXPECT_GT(staged, 0) << "float64 tiles are staged all the same";
+}
+
 // The paired tile (optimizer_gpu.cc, tile_2d): lanes l and l ^ 1 of a warp read the same float4
 // of B and lanes l and l ^ 2 the same of A, so shared memory serves each read in two passes.
 // Checked from the kernel's thread digits and the arrays' strides, not from the chooser's model.

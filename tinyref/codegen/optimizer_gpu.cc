@@ -251,7 +251,9 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
     more.push_back(k);
     more.back().apply(ahead);
   }
-  for (int64_t stages = 2; options.async_copies && stages <= 3; ++stages) {
+  // (cp.async's copies here are the CUDA prefix's tt_copy_async16/4: float32 arrays.)
+  const bool float32 = std::all_of(plan.begin(), plan.end(), [&](const StagedLeaf& s) { return k.leaf_buffer(s.leaf).dtype == DType::kFloat32; });
+  for (int64_t stages = 2; options.async_copies && float32 && stages <= 3; ++stages) {
     const Opt ring{OptKind::kAsync, k.first_of(Axis::kReduce), stages};
     if (!k.can_apply(ring) || staging_bytes(k, plan) * stages > options.max_shared_bytes) break;
     more.push_back(k);
