@@ -101,20 +101,57 @@ __device__ inline f32x4 tt_mma_tf32(float a0, float a1, float a2, float a3, floa
 // staging.h): 16 or 4 bytes, zeros where `valid` is false. A thread's copies land by the
 // TT_ASYNC_WAIT that lets their group finish; other threads see them after the next barrier.
 #ifdef CUDAEMU
-// The emulator copies at once: its race check then holds each copy to the barriers around the
-// point where it was started (staging_test.cc checks where the waits stand).
+// The emulator lands a thread's copies as late as the hardware may: at the TT_ASYNC_WAIT that
+// lets their group finish. A read before that wait, or by another thread before the barrier after
+// it, then reads what the array held before (the race and initialised-memory checks see it).
+// Per CUDA thread (a block's threads share an OS thread; tinyref's blocks are 1-D); a thread has
+// at most 3 groups of at most 64 copies out (optimizer_gpu.cc: kMaxCopies, rings of at most 4).
+struct tt_async_copy {
+  ::cudaemu::ptr<float> dst;
+  f32x4 value;
+  int lanes, group;
+};
+struct tt_async_queue {
+  tt_async_copy copies[256];
+  int n = 0, groups = 0;  // copies out; groups committed so far
+};
+inline tt_async_queue& tt_async_of_this_thread() {
+  static thread_local tt_async_queue queues[1024];
+  return queues[threadIdx.x];
+}
+__device__ inline void tt_async_start(float* dst, f32x4 value, int lanes) {
+  tt_async_queue& q = tt_async_of_this_thread();
+  if (q.n == 256) __trap();
+  q.copies[q.n++] = tt_async_copy{dst, value, lanes, q.groups};
+}
 __device__ inline void tt_copy_async16(float* dst, const float* src, bool valid) {
   f32x4 v{};
   if (valid) v = *(const f32x4*)src;
-  *(f32x4*)dst = v;
+  tt_async_start(dst, v, 4);
 }
 __device__ inline void tt_copy_async4(float* dst, const float* src, bool valid) {
-  float v = 0.0f;
-  if (valid) v = src[0];
-  dst[0] = v;
+  f32x4 v{};
+  if (valid) v[0] = src[0];
+  tt_async_start(dst, v, 1);
 }
-#define TT_ASYNC_COMMIT()
-#define TT_ASYNC_WAIT(groups)
+inline void tt_async_commit() { ++tt_async_of_this_thread().groups; }
+inline void tt_async_wait(int in_flight) {  // lands every group but the newest in_flight
+  tt_async_queue& q = tt_async_of_this_thread();
+  int landed = 0;
+  for (; landed < q.n && q.copies[landed].group < q.groups - in_flight; ++landed) {
+    tt_async_copy& c = q.copies[landed];
+    if (c.lanes == 4) {
+      ::cudaemu::deref(::cudaemu::ptr_cast<f32x4>(c.dst)) = c.value;  // what the rewriter makes of *(f32x4*)p
+    } else {
+      c.dst[0] = c.value[0];
+    }
+  }
+  for (int i = landed; i < q.n; ++i) q.copies[i - landed] = q.copies[i];
+  q.n -= landed;
+  if (q.n == 0 && in_flight == 0) q.groups = 0;  // drained: the next block starts afresh
+}
+#define TT_ASYNC_COMMIT() tt_async_commit()
+#define TT_ASYNC_WAIT(groups) tt_async_wait(groups)
 #else
 __device__ inline unsigned tt_shared_address(const float* p) {
   unsigned a;

@@ -310,8 +310,8 @@ TEST(GpuLowering, StagedMatmulCopiesTilesToSharedMemoryBetweenTwoBarriers) {
 // before the loop, each a group; a turn waits until S - 2 groups are left (its own K-tile has
 // landed), meets the others at its one barrier, only then starts the copies of the K-tile S - 1
 // ahead (into the array the turn before read) and reads shared memory; after the loop nothing is
-// left in flight. The emulator copies at once, so its race check cannot see a wait in the wrong
-// place: this test does.
+// left in flight. (The emulator lands each copy at the wait that lets it finish, so gpu_test
+// catches a wait in the wrong place too, as a read of shared memory nobody wrote or a race.)
 TEST(GpuLowering, AsyncCopiesLandBeforeTheTurnsOneBarrierAndRunAhead) {
   Tensor a = Tensor::randn({256, 128}, DType::kFloat32, "INTERP");
   Tensor b = Tensor::randn({128, 512}, DType::kFloat32, "INTERP");
