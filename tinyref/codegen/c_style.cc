@@ -228,8 +228,9 @@ class CStyleRenderer {
       case UOpKind::kCopyAsync: {
         TT_CHECK(!lang_.copy_async.empty(), "renderer: " << p_.name << " copies asynchronously, which this language cannot");
         const std::string bytes = std::to_string(u.lanes * static_cast<int>(itemsize(u.dtype)));
-        const std::string& active = e(u.src[5]);
-        line((active == "true" ? "" : "if (" + active + ") ") + lang_.copy_async + bytes + "(" + e(u.src[0]) + "+" + e(u.src[1]) +
+        const UOp& active = p_.uops[u.src[5]];
+        const bool always = active.kind == UOpKind::kConst && active.value != 0;
+        line((always ? "" : "if (" + e(u.src[5]) + ") ") + lang_.copy_async + bytes + "(" + e(u.src[0]) + "+" + e(u.src[1]) +
              ", " + e(u.src[2]) + "+" + e(u.src[3]) + ", " + e(u.src[4]) + ");");
         break;
       }

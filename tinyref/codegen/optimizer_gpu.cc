@@ -255,9 +255,11 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
   const bool float32 = std::all_of(plan.begin(), plan.end(), [&](const StagedLeaf& s) { return k.leaf_buffer(s.leaf).dtype == DType::kFloat32; });
   for (int64_t stages = 2; options.async_copies && float32 && stages <= 3; ++stages) {
     const Opt ring{OptKind::kAsync, k.first_of(Axis::kReduce), stages};
-    if (!k.can_apply(ring) || staging_bytes(k, plan) * stages > options.max_shared_bytes) break;
-    more.push_back(k);
-    more.back().apply(ring);
+    if (!k.can_apply(ring)) break;
+    Kernel async = k;
+    async.apply(ring);
+    if (staging_bytes(async, plan) > options.max_shared_bytes) break;  // (the ring's arrays, all S)
+    more.push_back(std::move(async));
   }
   variants.push_back(std::move(k));
   for (Kernel& m : more) variants.push_back(std::move(m));

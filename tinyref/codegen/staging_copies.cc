@@ -152,6 +152,12 @@ namespace {
 
 bool always_zero(const StagingCopies::Copy& c) { return c.valid->is_num() && c.valid->c == 0; }
 
+// Index `at` of a staged array, moved into the ring's array `ring` (a uop; -1: no ring).
+int in_ring(const StagedLeaf& s, int at, int ring, UOpSink& sink) {
+  if (ring < 0) return at;
+  return sink.alu(Op::ADD, DType::kInt32, {at, sink.alu(Op::MUL, DType::kInt32, {ring, sink.int_const(s.array_size)})});
+}
+
 UOp zeros(DType dt, int64_t lanes) {
   UOp zero{UOpKind::kConst};
   zero.dtype = dt;
@@ -217,17 +223,12 @@ bool lands_whole(const StagedLeaf& s, const StagingCopies::Copy& c) {
   return whole;
 }
 
-// Copy c's slot in its array, in the ring's array `ring` (a uop) where there is a ring.
-int ring_slot(const StagedLeaf& s, const StagingCopies::Copy& c, int ring, UOpSink& sink) {
-  if (ring < 0) return c.slot;
-  return sink.alu(Op::ADD, DType::kInt32, {c.slot, sink.alu(Op::MUL, DType::kInt32, {ring, sink.int_const(s.array_size)})});
-}
 
 void store_copy(const Kernel& k, const StagedLeaf& s, int array, const StagingCopies::Copy& c, int value, bool tf32,
                 UOpSink& sink, int ring = -1) {
   const DType dt = k.leaf_buffer(s.leaf).dtype;
   const bool whole = lands_whole(s, c);
-  const int first = ring_slot(s, c, ring, sink);
+  const int first = in_ring(s, c.slot, ring, sink);
   for (int64_t lane = 0; lane < (whole ? 1 : c.lanes); ++lane) {
     UOp store{UOpKind::kStore};
     store.dtype = dt;
@@ -318,7 +319,7 @@ void start_copy(const Kernel& k, const StagedLeaf& s, int array, const StagingCo
   }
   const auto [pos, valid] = copy_source(k, s, c, tile, sink);
   const bool whole = lands_whole(s, c);
-  const int first = ring_slot(s, c, ring, sink);
+  const int first = in_ring(s, c.slot, ring, sink);
   const int yes = bool_const(true, sink);
   const int doing = both(active, c.in_range, sink);
   for (int64_t lane = 0; lane < (whole ? 1 : c.lanes); ++lane) {
@@ -387,9 +388,7 @@ int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<in
     const size_t d = s.dims[j];
     idx = idx + (assign[d] >= 0 ? sym::num(assign[d]) : dim_var(d, s.extents[j])) * s.strides[j];
   }
-  int at = sink.lower(idx);
-  if (ring >= 0) at = sink.alu(Op::ADD, DType::kInt32, {at, sink.alu(Op::MUL, DType::kInt32, {ring, sink.int_const(s.array_size)})});
-  load.src = {array, at};
+  load.src = {array, in_ring(s, sink.lower(idx), ring, sink)};
   const int value = sink.emit(load);
   return lane < 0 ? value : lane_of(value, lane, dtype, sink);
 }
