@@ -159,6 +159,13 @@ class CStyleRenderer {
           line(std::string(c_type(u.dtype)) + "* const " + expr_[i] + " = " + expr_[i] + "_;");
           break;
         }
+        if (dynamic_shared_) {  // a pointer into the launch's block, 16 bytes (a float4) a step
+          if (shared_offset_ == 0) line(lang_.dynamic_shared);
+          line(std::string(c_type(u.dtype)) + "* " + expr_[i] + " = (" + c_type(u.dtype) + "*)(tt_shared + " +
+               std::to_string(shared_offset_ / 16) + ");");
+          shared_offset_ += (u.arg * itemsize(u.dtype) + 15) / 16 * 16;
+          break;
+        }
         line(lang_.shared_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) + "];");
         break;
       case UOpKind::kConst: expr_[i] = literal(u.value, u.dtype); break;
@@ -262,6 +269,8 @@ class CStyleRenderer {
   std::vector<std::string> expr_;
   std::vector<int> uses_;
   std::map<std::string, int> counters_;
+  const bool dynamic_shared_ = lang_.max_static_shared > 0 && shared_array_bytes(p_) > lang_.max_static_shared;
+  int64_t shared_offset_ = 0;  // bytes of the dynamic block given out so far
   std::ostringstream body_;
   int depth_ = 1;
 };

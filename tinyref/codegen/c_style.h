@@ -11,6 +11,7 @@
 #ifndef TINYREF_CODEGEN_C_STYLE_H_
 #define TINYREF_CODEGEN_C_STYLE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "tinyref/codegen/uops.h"
@@ -23,6 +24,9 @@ struct CLanguage {
   std::string kernel_prefix;  // what comes before the kernel's name
   std::string launch_bounds;  // printed after kernel_prefix with the block size, if not empty
   std::string shared_prefix;  // before a DEFINE_LOCAL array ("__shared__ " on a GPU)
+  int64_t max_static_shared = 0;  // past this many bytes of them (shared_array_bytes), the arrays
+                                  // are pointers into dynamic_shared instead; 0: no limit
+  std::string dynamic_shared;     // declares that block: float4s named tt_shared
   std::string thread_array_prefix;  // before a packed panel (DEFINE_LOCAL tag "pack"), one array
                                     // per thread; empty: the language has none (packing.h)
   std::string barrier;        // the statement for BARRIER

@@ -169,6 +169,8 @@ __device__ inline void tt_copy_async4(float* dst, const float* src, bool valid) 
 #endif
 )";
 
+constexpr int64_t kStaticSharedBytes = 48 << 10;  // what a kernel may declare without opting in
+
 const CLanguage& cuda_language() {
   static const CLanguage* lang = [] {
     auto* l = new CLanguage;
@@ -176,6 +178,8 @@ const CLanguage& cuda_language() {
     l->kernel_prefix = "extern \"C\" __global__ void ";
     l->launch_bounds = "__launch_bounds__";
     l->shared_prefix = "__shared__ __align__(16) ";  // a staged tile is read as float4 too
+    l->max_static_shared = kStaticSharedBytes;
+    l->dynamic_shared = "extern __shared__ float4 tt_shared[];";
     l->barrier = "__syncthreads();";
     l->block_index = "blockIdx.x";
     l->thread_index = "threadIdx.x";
@@ -194,5 +198,10 @@ const CLanguage& cuda_language() {
 }  // namespace
 
 std::string render_cuda(const Program& program) { return render_c_style(program, cuda_language()); }
+
+int64_t cuda_dynamic_shared_bytes(const Program& program) {
+  const int64_t bytes = shared_array_bytes(program);
+  return bytes > kStaticSharedBytes ? bytes : 0;
+}
 
 }  // namespace tinyref

@@ -282,8 +282,10 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
     }
     return full[o.axis] % o.amount != 0 || no("the dimension is a multiple of the amount already");
   }
-  // Every kind but staging splits the dimension by its amount (staging's is a K-tile depth).
-  if (o.kind != OptKind::kStage && full[o.axis] % o.amount != 0) return no("the amount does not divide the dimension");
+  // Every kind but staging and a ring splits the dimension by its amount (staging's is a K-tile
+  // depth, a ring's the K-tiles in flight: the copies past the last K-tile are skipped).
+  const bool splits = o.kind != OptKind::kStage && o.kind != OptKind::kAsync;
+  if (splits && full[o.axis] % o.amount != 0) return no("the amount does not divide the dimension");
   const Axis a = axes[o.axis];
   switch (o.kind) {
     case OptKind::kVector:

@@ -47,7 +47,7 @@ enum class OptKind {
               // only 0 * 0 (Kernel::padded_terms_are_zero)
   kAsync,     // GPU, staged: each K-tile goes from global to shared memory without registers
               // (cp.async), into a ring of `amount` copies of the arrays, `amount - 1` turns
-              // ahead (staging.h); `axis` is the K-tile loop
+              // ahead (staging.h), 2 to 4 of them; `axis` is the K-tile loop
 };
 
 struct Opt {

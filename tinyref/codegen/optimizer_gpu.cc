@@ -241,6 +241,7 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
   const std::vector<StagedLeaf> plan = plan_staging(k);
   constexpr int64_t kMaxCopies = 64;  // MNIST's staged convs copy 4 to 62 elements a thread
   constexpr int64_t kMaxPrefetched = 32;
+  constexpr int64_t kMaxStages = 4;  // K-tiles in flight: CUTLASS's Ampere kernels use 3 to 5
   int64_t elements = 0;
   for (const StagedLeaf& s : plan) elements += s.size;
   const int64_t threads = k.extent(Axis::kLocal);
@@ -253,12 +254,15 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
   }
   // (cp.async's copies here are the CUDA prefix's tt_copy_async16/4: float32 arrays.)
   const bool float32 = std::all_of(plan.begin(), plan.end(), [&](const StagedLeaf& s) { return k.leaf_buffer(s.leaf).dtype == DType::kFloat32; });
-  for (int64_t stages = 2; options.async_copies && float32 && stages <= 3; ++stages) {
+  // A ring may outgrow the 48 KB a kernel declares: past it, the arrays come from dynamic shared
+  // memory (cuda_renderer.h), up to what the GPU allows a block that opts in.
+  const int64_t ring_bytes = std::max(options.max_shared_bytes, options.max_shared_bytes_opt_in);
+  for (int64_t stages = 2; options.async_copies && float32 && stages <= kMaxStages; ++stages) {
     const Opt ring{OptKind::kAsync, k.first_of(Axis::kReduce), stages};
     if (!k.can_apply(ring)) break;
     Kernel async = k;
     async.apply(ring);
-    if (staging_bytes(async, plan) > options.max_shared_bytes) break;  // (the ring's arrays, all S)
+    if (staging_bytes(async, plan) > ring_bytes) break;  // (the ring's arrays, all S)
     more.push_back(std::move(async));
   }
   variants.push_back(std::move(k));

@@ -39,6 +39,7 @@ struct CodegenOptions {
   bool gpu = false;
   int max_threads = 1024;           // threads per block
   int max_shared_bytes = 48 << 10;  // shared memory per block without opting in to more
+  int max_shared_bytes_opt_in = 0;  // with it (227 KB on an H100): what an async ring may take
   bool async_copies = false;        // Opt kAsync's variants (cp.async: compute capability 8.0 on)
   // A reduction into fewer outputs than this may take a block of threads per output (a group
   // reduce).

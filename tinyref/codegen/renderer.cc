@@ -15,6 +15,7 @@ void render(Program& program, Language language) {
     case Language::kCuda:
       program.src = render_cuda(program);
       program.entry = program.name;  // the extern "C" __global__ function itself
+      program.dynamic_shared_bytes = cuda_dynamic_shared_bytes(program);
       break;
   }
 }

@@ -135,7 +135,9 @@ void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLea
 //
 // One barrier a turn: the array a turn's copies overwrite is the one the turn before read, and
 // every thread has passed that read once any thread passes this turn's barrier. The copies do
-// not round to TF32 (staged_as_tf32: false); the mmas round what they read.
+// not round to TF32 (staged_as_tf32: false); the mmas round what they read. S need not divide
+// the K-tiles: a copy past the last one is skipped (its group commits empty). A ring may outgrow
+// the 48 KB a CUDA kernel declares; the renderer then carves it from dynamic shared memory.
 void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
 int emit_async_staging_copies(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
 

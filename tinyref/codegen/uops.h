@@ -94,9 +94,17 @@ struct Program {
   // of the function in it that the device calls.
   std::string src;
   std::string entry;
+  // Bytes of shared memory a GPU launch provides beside what the kernel declares: where the
+  // DEFINE_LOCAL arrays outgrow what a CUDA kernel may declare (48 KB), the renderer carves
+  // them from one extern __shared__ block, which the launch sizes (render() fills this in).
+  int64_t dynamic_shared_bytes = 0;
 
   std::string to_string() const;  // one line per uop, as above
 };
+
+// What the program's shared arrays (DEFINE_LOCAL, packed panels aside) take together, each
+// starting on a 16-byte boundary (a staged tile is read as float4s).
+int64_t shared_array_bytes(const Program& program);
 
 }  // namespace tinyref
 

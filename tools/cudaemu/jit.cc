@@ -13,6 +13,7 @@
 
 #include "tools/cudaemu/prelude.h"
 #include "tools/cudaemu/rewrite.h"
+#include "tools/cudaemu/runtime.h"
 
 namespace cudaemu {
 
@@ -72,6 +73,12 @@ cudaError_t JitKernel::launch(dim3 grid, dim3 block, size_t shared_bytes, const 
     cudaDeviceSynchronize();
   }
   return e;
+}
+
+cudaError_t JitKernel::set_max_dynamic_shared(int bytes) const {
+  if (bytes < 0 || static_cast<size_t>(bytes) > detail::kMaxSharedOptIn) return cudaErrorInvalidValue;
+  detail::set_max_dynamic_shared(address_, bytes);
+  return cudaSuccess;
 }
 
 Jit::Jit(JitOptions options) : options_(std::move(options)) {
@@ -142,11 +149,11 @@ std::vector<std::shared_ptr<const JitKernel>> Jit::compile_all(const std::vector
       try {
         std::vector<size_t> mine;
         for (size_t k = r; k < todo.size(); k += runs) mine.push_back(todo[k]);
-        std::vector<JitKernel::Entry> entries = build(sources, units, mine, prelude);
+        std::vector<Loaded> entries = build(sources, units, mine, prelude);
         std::lock_guard lock(mu_);
         for (size_t k = 0; k < mine.size(); ++k) {
           const size_t i = mine[k];
-          auto kernel = std::make_shared<const JitKernel>(sources[i].name, sources[i].source, entries[k]);
+          auto kernel = std::make_shared<const JitKernel>(sources[i].name, sources[i].source, entries[k].entry, entries[k].address);
           out[i] = loaded_.emplace(units[i], kernel).first->second;
         }
       } catch (...) {
@@ -161,7 +168,7 @@ std::vector<std::shared_ptr<const JitKernel>> Jit::compile_all(const std::vector
 }
 
 // Compiles (or finds on disk) the object holding kernels `which`; returns their entry points.
-std::vector<JitKernel::Entry> Jit::build(const std::vector<JitSource>& sources, const std::vector<std::string>& units,
+std::vector<Jit::Loaded> Jit::build(const std::vector<JitSource>& sources, const std::vector<std::string>& units,
                                          const std::vector<size_t>& which, const std::string& prelude) {
   std::string cc = "#include \"" + prelude + "\"\n", names;
   for (size_t k = 0; k < which.size(); ++k) {
@@ -172,7 +179,9 @@ std::vector<JitKernel::Entry> Jit::build(const std::vector<JitSource>& sources, 
     cc += "namespace " + ns + " {\n" + unit + "\n}  // namespace " + ns + "\n" +
           "extern \"C\" int cudaemu_jit_entry_" + std::to_string(k) +
           "(const void* config, void* const* args) {\n  return ::cudaemu::launch_with_arguments(\"" + name + "\", " +
-          ns + "::" + name + ", *static_cast<const ::cudaemu::LaunchConfig*>(config), args);\n}\n";
+          ns + "::" + name + ", *static_cast<const ::cudaemu::LaunchConfig*>(config), args);\n}\n" +
+          "extern \"C\" const void* cudaemu_jit_kernel_" + std::to_string(k) + "() {\n  return reinterpret_cast<const void*>(" + ns +
+          "::" + name + ");\n}\n";
     names += (names.empty() ? "" : ", ") + name;
   }
   const std::string id = key(cc + options_.compiler + options_.flags);
@@ -193,11 +202,13 @@ std::vector<JitKernel::Entry> Jit::build(const std::vector<JitSource>& sources, 
   }
   void* handle = ::dlopen(so.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) throw JitError("cudaemu: dlopen of " + so.string() + " failed: " + ::dlerror());
-  std::vector<JitKernel::Entry> entries;
+  std::vector<Loaded> entries;
   for (size_t k = 0; k < which.size(); ++k) {
     auto entry = reinterpret_cast<JitKernel::Entry>(::dlsym(handle, ("cudaemu_jit_entry_" + std::to_string(k)).c_str()));
-    if (entry == nullptr) throw JitError("cudaemu: no entry point for kernel " + sources[which[k]].name + " in " + so.string());
-    entries.push_back(entry);
+    auto address = reinterpret_cast<const void* (*)()>(::dlsym(handle, ("cudaemu_jit_kernel_" + std::to_string(k)).c_str()));
+    if (entry == nullptr || address == nullptr)
+      throw JitError("cudaemu: no entry point for kernel " + sources[which[k]].name + " in " + so.string());
+    entries.push_back({entry, address()});
   }
   return entries;
 }

@@ -34,16 +34,21 @@ class JitError : public std::runtime_error {
 class JitKernel {
  public:
   using Entry = int (*)(const void* config, void* const* args);  // returns a cudaError_t
-  JitKernel(std::string name, std::string source, Entry entry)
-      : name_(std::move(name)), source_(std::move(source)), entry_(entry) {}
+  JitKernel(std::string name, std::string source, Entry entry, const void* address)
+      : name_(std::move(name)), source_(std::move(source)), entry_(entry), address_(address) {}
   const std::string& name() const { return name_; }
   const std::string& source() const { return source_; }  // the CUDA source as given
   // Runs the kernel to completion; cudaSuccess, or the fault's code (cudaemu::last_report()).
   cudaError_t launch(dim3 grid, dim3 block, size_t shared_bytes, const std::vector<void*>& args) const;
+  // cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, bytes): launches
+  // may then ask for up to `bytes` of dynamic shared memory (48 KB without). cudaErrorInvalidValue
+  // past what a GPU allows.
+  cudaError_t set_max_dynamic_shared(int bytes) const;
 
  private:
   std::string name_, source_;
   Entry entry_;
+  const void* address_;  // the kernel function in its object: its identity for attributes
 };
 
 struct JitSource {
@@ -70,7 +75,11 @@ class Jit {
  private:
   std::string prelude_path();  // the prelude and its precompiled header, made once
   std::string command(const std::string& out, const std::string& in, const std::string& extra) const;
-  std::vector<JitKernel::Entry> build(const std::vector<JitSource>& sources, const std::vector<std::string>& units,
+  struct Loaded {
+    JitKernel::Entry entry;
+    const void* address;
+  };
+  std::vector<Loaded> build(const std::vector<JitSource>& sources, const std::vector<std::string>& units,
                                       const std::vector<size_t>& which, const std::string& prelude);
 
   JitOptions options_;

@@ -119,5 +119,39 @@ TEST(Jit, AFaultInAGeneratedKernelIsReportedOnItsLine) {
   cuda_api::cudaFree(in), cuda_api::cudaFree(out);
 }
 
+// 64 KB of dynamic shared memory, carved into two float arrays as tinyref's renderer does
+// where its arrays outgrow the 48 KB a kernel may declare.
+const char* kBigShared = R"(extern "C" __global__ void __launch_bounds__(64) big(float* __restrict__ data0) {
+  extern __shared__ float4 tt_shared[];
+  float* part0 = (float*)(tt_shared + 0);
+  float* part1 = (float*)(tt_shared + 2048);
+  int lidx0 = threadIdx.x;
+  for (int i = lidx0; i < 8192; i += 64) part0[i] = 1.0f;
+  for (int i = lidx0; i < 8192; i += 64) part1[i] = 2.0f;
+  __syncthreads();
+  float acc0 = 0.0f;
+  for (int i = 0; i < 8192; i++) acc0 = acc0 + part0[i] + part1[i];
+  data0[lidx0] = acc0;
+}
+)";
+
+TEST(Jit, DynamicSharedMemoryPast48KBNeedsTheKernelsAttribute) {
+  Jit jit(JitOptions{cache_dir()});
+  std::shared_ptr<const JitKernel> k = jit.compile(kBigShared, "big");
+  float* out = device(std::vector<float>(64));
+  constexpr size_t kBytes = 64 << 10;
+  print_reports(false);
+  EXPECT_EQ(k->launch(dim3(1), dim3(64), kBytes, {out}), cudaErrorInvalidValue) << "as on a GPU, without opting in";
+  print_reports(true);
+  EXPECT_NE(std::string(last_report()).find("cudaFuncSetAttribute"), std::string::npos) << last_report();
+  EXPECT_EQ(k->set_max_dynamic_shared(228 << 10), cudaErrorInvalidValue) << "past an H100's 227 KB";
+  ASSERT_EQ(k->set_max_dynamic_shared(kBytes), cudaSuccess);
+  ASSERT_EQ(k->launch(dim3(1), dim3(64), kBytes, {out}), cudaSuccess) << last_report();
+  std::vector<float> sums(64);
+  cuda_api::cudaMemcpy(sums.data(), out, sizeof(float) * 64, cudaMemcpyDeviceToHost);
+  EXPECT_EQ(sums, std::vector<float>(64, 3.0f * 8192));
+  cuda_api::cudaFree(out);
+}
+
 }  // namespace
 }  // namespace cudaemu

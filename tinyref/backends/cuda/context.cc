@@ -47,6 +47,8 @@ Context::Context(ContextOptions options) : ordinal_(options.device) {
     d.check(d.cuDeviceGetAttribute(&multiprocessors_, CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
                                    device_),
             "cuDeviceGetAttribute(multiprocessor count)");
+    d.check(d.cuDeviceGetAttribute(&max_shared_bytes_opt_in_, CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN, device_),
+            "cuDeviceGetAttribute(shared memory per block, opted in)");
     d.check(d.cuDeviceTotalMem(&total_memory_, device_), "cuDeviceTotalMem");
 
     // The primary context is the one the runtime API (and PyTorch) uses too: sharing it means
@@ -216,6 +218,16 @@ void Context::launch(const Function& function, Dim3 grid, Dim3 block, unsigned s
                            << "allows at most " << function.max_threads_per_block << " (it uses "
                            << function.num_registers << " registers per thread)");
   activate();
+  constexpr unsigned kStaticSharedBytes = 48 << 10;  // what a kernel has without opting in
+  if (shared_bytes > kStaticSharedBytes && dynamic_shared_allowed_[function.handle] < shared_bytes) {
+    TT_CHECK(shared_bytes <= static_cast<unsigned>(max_shared_bytes_opt_in_),
+             "CUDA launch: " << what << ": a block on " << device_name_ << " has at most " << max_shared_bytes_opt_in_
+                             << " bytes of shared memory");
+    driver_->check(driver_->cuFuncSetAttribute(function.handle, CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+                                               static_cast<int>(shared_bytes)),
+                   "cuFuncSetAttribute(max dynamic shared memory, " + what + ")");
+    dynamic_shared_allowed_[function.handle] = shared_bytes;
+  }
   // cuLaunchKernel wants one pointer per argument, to the argument's value; it copies the
   // values before returning, so pointers into `args` are enough.
   std::vector<void*> pointers;

@@ -101,6 +101,8 @@ class Context {
   const std::string& device_name() const { return device_name_; }
   int compute_capability() const { return compute_capability_; }  // 90 for an H100
   int multiprocessors() const { return multiprocessors_; }
+  // Shared memory a block may have once its kernel opts in (227 KB on an H100; 48 KB without).
+  int max_shared_bytes_opt_in() const { return max_shared_bytes_opt_in_; }
   size_t total_memory() const { return total_memory_; }
 
   // Memory. alloc(0) gives a valid (minimum-size) buffer. Copies are ordered on the stream;
@@ -119,7 +121,8 @@ class Context {
   void compile_ahead(const std::vector<NamedSource>& sources) { compiler_->compile_ahead(sources); }
 
   // Queues one launch. Rejects a block larger than the kernel allows and an empty grid with a
-  // message naming the kernel; anything else the driver refuses comes back decoded.
+  // message naming the kernel; anything else the driver refuses comes back decoded. Dynamic
+  // shared memory past 48 KB is opted in to (cuFuncSetAttribute) on the kernel's first such launch.
   void launch(const Function& function, Dim3 grid, Dim3 block, unsigned shared_bytes,
               const std::vector<KernelArg>& args);
   // The same, then waits: returns the kernel's time on the GPU in seconds (TT_DEBUG=2's number).
@@ -159,12 +162,14 @@ class Context {
   std::string device_name_;
   int compute_capability_ = 0;
   int multiprocessors_ = 0;
+  int max_shared_bytes_opt_in_ = 48 << 10;
   size_t total_memory_ = 0;
   std::unique_ptr<Compiler> compiler_;  // made once the device's architecture is known
   std::unique_ptr<CachingAllocator> allocator_;
   // Keyed by the compiled module (stable addresses inside the compiler's cache).
   std::unordered_map<const CompiledModule*, CUmodule> modules_;
   std::map<std::pair<const CompiledModule*, std::string>, Function> functions_;
+  std::unordered_map<CUfunction, unsigned> dynamic_shared_allowed_;  // past 48 KB, by kernel
   std::vector<CUgraphExec> graphs_;                      // GraphId indexes; null once destroyed
   bool recording_ = false;
   LaunchList recorded_;

@@ -263,6 +263,25 @@ TEST_F(ContextTest, ReplayAndGraphGiveTheSameResultsAsEagerLaunches) {
   EXPECT_THROW(gpu_->launch_graph(graph), Error);
 }
 
+// Past 48 KB, a kernel's dynamic shared memory must be allowed first (cuFuncSetAttribute): the
+// context does that on the kernel's first such launch, up to the device's opt-in limit.
+TEST_F(ContextTest, DynamicSharedMemoryPast48KBIsOptedIntoOnLaunch) {
+  EXPECT_GT(gpu_->max_shared_bytes_opt_in(), 48 << 10) << "compute capability 7.0 on";
+  const int n = 1 << 16;
+  const std::vector<float> x(n, 0.5f);
+  const uint64_t dx = gpu_->alloc(n * sizeof(float)), partial = gpu_->alloc(8 * sizeof(float)), total = gpu_->alloc(sizeof(float));
+  gpu_->copy_in(dx, x.data(), n * sizeof(float));
+  const Function sum = gpu_->compile(kReduce, "r_sum");
+  const unsigned bytes = 96 << 10;  // more than the kernel needs; the launch must still be allowed
+  for (int repeat = 0; repeat < 2; ++repeat) {
+    gpu_->launch(sum, {8}, {256}, bytes, {KernelArg::ptr(partial), KernelArg::ptr(dx), KernelArg::i32(n)});
+    gpu_->launch(sum, {1}, {256}, bytes, {KernelArg::ptr(total), KernelArg::ptr(partial), KernelArg::i32(8)});
+  }
+  float result = 0;
+  gpu_->copy_out(&result, total, sizeof(float));
+  EXPECT_EQ(result, 0.5f * n);  // sums of halves: exact
+}
+
 TEST_F(ContextTest, BadLaunchesAreErrorsAndTheContextSurvives) {
   const Function f = gpu_->compile(kUpdate, "E_update");
   const uint64_t x = gpu_->alloc(1024 * 4), y = gpu_->alloc(1024 * 4);
@@ -277,6 +296,16 @@ TEST_F(ContextTest, BadLaunchesAreErrorsAndTheContextSurvives) {
   try {
     gpu_->launch(f, {1}, {256}, 1u << 30, args);  // a GiB of shared memory
     FAIL() << "a launch with 1 GiB of shared memory was accepted";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("kernel 'E_update'"), std::string::npos) << message;
+    EXPECT_NE(message.find("has at most " + std::to_string(gpu_->max_shared_bytes_opt_in()) + " bytes of shared memory"),
+              std::string::npos)
+        << message;
+  }
+  try {
+    gpu_->launch(f, {1, 70000, 1}, {256}, 0, args);  // a grid's y is at most 65535
+    FAIL() << "a grid of 70000 rows was accepted";
   } catch (const Error& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("cuLaunchKernel (kernel 'E_update'"), std::string::npos) << message;

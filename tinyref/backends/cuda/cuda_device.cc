@@ -19,6 +19,7 @@ CudaSource source_of(const Program& program) {
   spec.kernel_name = program.entry;
   spec.grid.x = static_cast<unsigned>(program.global_size);
   spec.block.x = static_cast<unsigned>(program.local_size);
+  spec.shared_bytes = static_cast<unsigned>(program.dynamic_shared_bytes);
   return spec;
 }
 
@@ -106,6 +107,7 @@ CodegenOptions CudaDevice::codegen_options() const {
   return {.vector_bytes = 0,
           .threads = 1,
           .gpu = true,
+          .max_shared_bytes_opt_in = context_.max_shared_bytes_opt_in(),
           .async_copies = context_.compute_capability() >= 80 && async_copies_asked(),
           .tf32 = tf32_mode(),
           .language = Language::kCuda};

@@ -79,6 +79,7 @@ std::shared_ptr<const Driver> Driver::load(const std::string& library) {
   resolve(handle, "cuModuleUnload", driver->cuModuleUnload);
   resolve(handle, "cuModuleGetFunction", driver->cuModuleGetFunction);
   resolve(handle, "cuFuncGetAttribute", driver->cuFuncGetAttribute);
+  resolve(handle, "cuFuncSetAttribute", driver->cuFuncSetAttribute);
   resolve(handle, "cuLaunchKernel", driver->cuLaunchKernel);
   resolve(handle, "cuEventCreate", driver->cuEventCreate);
   resolve(handle, "cuEventDestroy_v2", driver->cuEventDestroy);

@@ -17,11 +17,18 @@ namespace api = cudaemu::cuda_api;
 
 class EmulatedKernel : public CompiledKernel {
  public:
-  EmulatedKernel(std::shared_ptr<const cudaemu::JitKernel> kernel, unsigned blocks, unsigned threads)
-      : kernel_(std::move(kernel)), blocks_(blocks), threads_(threads) {}
+  // Past 48 KB of dynamic shared memory, the kernel opts in as the CUDA context does on a GPU.
+  EmulatedKernel(std::shared_ptr<const cudaemu::JitKernel> kernel, unsigned blocks, unsigned threads, unsigned shared_bytes)
+      : kernel_(std::move(kernel)), blocks_(blocks), threads_(threads), shared_bytes_(shared_bytes) {
+    if (shared_bytes_ > (48u << 10)) {
+      TT_CHECK(kernel_->set_max_dynamic_shared(static_cast<int>(shared_bytes_)) == cudaemu::cudaSuccess,
+               "CUDA_EMU: kernel " << kernel_->name() << " asks for " << shared_bytes_
+                                   << " bytes of shared memory; a block has at most 227 KB");
+    }
+  }
   const std::string& source() const override { return kernel_->source(); }
   void launch(const std::vector<void*>& buffers) const {
-    const cudaemu::cudaError_t e = kernel_->launch(cudaemu::dim3(blocks_), cudaemu::dim3(threads_), 0, buffers);
+    const cudaemu::cudaError_t e = kernel_->launch(cudaemu::dim3(blocks_), cudaemu::dim3(threads_), shared_bytes_, buffers);
     TT_CHECK(e == cudaemu::cudaSuccess, "CUDA_EMU: kernel " << kernel_->name() << " failed ("
                                                             << api::cudaGetErrorName(e)
                                                             << "); the CUDA emulator's report:\n"
@@ -30,7 +37,7 @@ class EmulatedKernel : public CompiledKernel {
 
  private:
   std::shared_ptr<const cudaemu::JitKernel> kernel_;
-  unsigned blocks_, threads_;
+  unsigned blocks_, threads_, shared_bytes_;
 };
 
 class EmulatedCudaDevice : public Device {
@@ -60,6 +67,7 @@ class EmulatedCudaDevice : public Device {
     o.threads = 1;
     o.language = Language::kCuda;
     o.async_copies = async_copies_asked();  // (an H100 has cp.async)
+    o.max_shared_bytes_opt_in = 227 << 10;   // an H100's (the emulator checks launches against it)
     o.tf32 = tf32_mode();
     return o;
   }
@@ -81,13 +89,13 @@ class EmulatedCudaDevice : public Device {
     TT_CHECK(!program.src.empty(),
              "CUDA_EMU: kernel " << program.name << " has no CUDA source (render it first: codegen/renderer.h)");
     return compile_source(program.src, program.entry, static_cast<unsigned>(program.global_size),
-                          static_cast<unsigned>(program.local_size));
+                          static_cast<unsigned>(program.local_size), static_cast<unsigned>(program.dynamic_shared_bytes));
   }
 
   std::shared_ptr<CompiledKernel> compile_source(const std::string& source, const std::string& name, unsigned blocks,
-                                                 unsigned threads) {
+                                                 unsigned threads, unsigned shared_bytes = 0) {
     try {
-      return std::make_shared<EmulatedKernel>(jit_.compile(source, name), blocks, threads);
+      return std::make_shared<EmulatedKernel>(jit_.compile(source, name), blocks, threads, shared_bytes);
     } catch (const cudaemu::JitError& e) {
       throw Error(std::string("CUDA_EMU: ") + e.what());
     }
