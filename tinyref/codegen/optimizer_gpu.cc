@@ -222,10 +222,11 @@ void tile_2d(Kernel& k, const Tile& t) {
 
 // Adds a variant, staged where k_tile > 0: the reduce loop split into a loop over K-tiles (the
 // first reduce dimension) and the rest, about k_tile deep with the unrolled part, the kernel
-// marked for staging (staging.h). None where the arrays would not fit in shared memory, no input
-// is shared by threads, or each thread would copy more than kMaxCopies elements a tile: the
+// marked for staging (staging.h). None where no input is shared by threads, or each thread would
+// copy more than kMaxCopies elements a tile; only rings (below) where the arrays outgrow the 48 KB
+// a kernel declares, and none where even a ring of 2 outgrows the GPU's opt-in limit. (The
 // copies are unrolled, and 8 threads copying a conv's tiles took 20000 instructions that NVRTC
-// compiled for minutes. Beside a staged variant, the same with each K-tile loaded a turn ahead
+// compiled for minutes.) Beside a staged variant, the same with each K-tile loaded a turn ahead
 // (Opt kPrefetch) where that holds at most kMaxPrefetched values a thread in registers. Which one
 // is faster depends on whether the blocks an SM holds at once hide global memory's latency by
 // themselves, and on whether the registers cost a block a place (on an H100, 4096^3: the 16x16
@@ -245,10 +246,12 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
   int64_t elements = 0;
   for (const StagedLeaf& s : plan) elements += s.size;
   const int64_t threads = k.extent(Axis::kLocal);
-  if (plan.empty() || staging_bytes(k, plan) > options.max_shared_bytes || elements > kMaxCopies * threads) return;
+  if (plan.empty() || elements > kMaxCopies * threads) return;
+  // Arrays past 48 KB only as a ring (below): the synchronous kernels keep to what they declare.
+  const bool fits_statically = staging_bytes(k, plan) <= options.max_shared_bytes;
   const Opt ahead{OptKind::kPrefetch, k.first_of(Axis::kReduce), 1};
   std::vector<Kernel> more;
-  if (elements <= kMaxPrefetched * threads && k.can_apply(ahead)) {
+  if (fits_statically && elements <= kMaxPrefetched * threads && k.can_apply(ahead)) {
     more.push_back(k);
     more.back().apply(ahead);
   }
@@ -265,7 +268,7 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
     if (staging_bytes(async, plan) > ring_bytes) break;  // (the ring's arrays, all S)
     more.push_back(std::move(async));
   }
-  variants.push_back(std::move(k));
+  if (fits_statically) variants.push_back(std::move(k));
   for (Kernel& m : more) variants.push_back(std::move(m));
 }
 
@@ -319,7 +322,8 @@ constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {
                                    {{2, 4}, {4, 2}, 0},  {{2, 2}, {2, 2}, 0},  {{1, 1}, {2, 2}, 0},
                                    {{1, 1}, {1, 1}, 0},  {{2, 2}, {4, 4}, 32}, {{2, 2}, {2, 4}, 32},
                                    {{4, 2}, {2, 4}, 32}, {{4, 2}, {2, 4}, 16}, {{2, 2}, {4, 8}, 32},
-                                   {{2, 2}, {4, 8}, 16}, {{2, 4}, {4, 4}, 32}};
+                                   {{2, 2}, {4, 8}, 16}, {{2, 4}, {4, 4}, 32}, {{2, 4}, {4, 8}, 32},
+                                   {{4, 2}, {4, 8}, 32}, {{2, 4}, {4, 8}, 16}};
 
 // A convolution's warp tiles also take image rows. With n a row's pixels, e is the innermost
 // output dimension beside m and n (the rows): a warp takes all of a row's 8-pixel tiles (up to

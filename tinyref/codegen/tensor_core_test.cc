@@ -140,7 +140,8 @@ TEST(TensorCoreLowering, StagedVariantsReadTheirFragmentsFromSharedMemory) {
     }
     EXPECT_EQ(global_reads_in_loop, 0) << "inside the tile, fragments come from shared memory only";
   }
-  EXPECT_EQ(staged, 2 * (7 + 5)) << "seven staged warp tiles for each order of the sources, five of them also prefetched";
+  EXPECT_EQ(staged, 2 * (8 + 6)) << "eight staged warp tiles within 48 KB for each order of the sources, six of them also "
+                                   "prefetched (128x256 blocks of K-tile 32 are only rings, which these options leave out)";
 }
 
 // A matmul's kernel with A's source replaced by a*a, computed inside the kernel as a fused
@@ -187,7 +188,7 @@ TEST(TensorCoreLowering, StagedOperandsAreRoundedOnceWhereTheyAreCopied) {
       EXPECT_EQ(src.find("= tt_mma_tf32_rounded(") != std::string::npos, rounds_at_copy);
       EXPECT_EQ(src.find("= tt_mma_tf32(") != std::string::npos, !rounds_at_copy);
     }
-    EXPECT_EQ(staged, 2 * (7 + 5));
+    EXPECT_EQ(staged, 2 * (8 + 6));
   }
 }
 
@@ -235,7 +236,7 @@ TEST(TensorCoreLowering, StagedFragmentsFallInEveryBankOnce) {
     }
     ++staged;
   }
-  EXPECT_EQ(staged, 2 * (7 + 5));
+  EXPECT_EQ(staged, 2 * (8 + 6));
 }
 
 TEST(TensorCoreLowering, OffWhenAskedAndNeverOnTheCpu) {
@@ -319,10 +320,13 @@ int occurrences(const std::string& opts, const std::string& kind) {
   return n;
 }
 
-// Runs every tensor-core variant of the last kernel of `out`'s graph (the others run first) on
+using VariantFilter = std::function<bool(const Program&)>;
+
+// Runs every tensor-core variant (that `keep` keeps) of the last kernel of `out`'s graph (the others run first) on
 // `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output. The cp.async
 // ones too (TT_ASYNC=1: opt-in for the search, always run here).
-std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev) {
+std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev,
+                                                                             const VariantFilter& keep = nullptr) {
   testing_util::ScopedEnv async("TT_ASYNC", "1");
   std::vector<ScheduleItem> items = create_schedule({out.lazy()});
   const ScheduleItem item = items.back();
@@ -332,7 +336,7 @@ std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(con
   const int64_t n = out.numel();
   std::vector<std::pair<Program, std::vector<float>>> runs;
   for (Program& p : lower_variants(item, device.codegen_options())) {
-    if (p.opts.find("tensor_core") == std::string::npos) continue;
+    if (p.opts.find("tensor_core") == std::string::npos || (keep && !keep(p))) continue;
     Buffer result(device, DType::kFloat32, n);
     std::vector<void*> ptrs = {result.ptr()};
     for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
@@ -348,7 +352,8 @@ std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(con
 // element against float64 within tf32_bound(k) of its scale (scale(inputs): float64, per element).
 // Returns each variant's opts.
 std::vector<std::string> expect_tensor_core_variants_match(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                                           const std::vector<Shape>& shapes, int64_t k, uint64_t seed) {
+                                                           const std::vector<Shape>& shapes, int64_t k, uint64_t seed,
+                                                           const VariantFilter& keep = nullptr) {
   const std::string dev = gpu();
   Tf32On tf32;
   Tensor::manual_seed(seed);
@@ -360,7 +365,7 @@ std::vector<std::string> expect_tensor_core_variants_match(const std::function<T
     on_gpu.push_back(x.to(dev));
   }
   const std::vector<double> want = f(cpu64).to_doubles(), scale = f(abs64).to_doubles();
-  const std::vector<std::pair<Program, std::vector<float>>> runs = run_tensor_core_variants(f(on_gpu), dev);
+  const std::vector<std::pair<Program, std::vector<float>>> runs = run_tensor_core_variants(f(on_gpu), dev, keep);
   for (const auto& [p, got] : runs) {
     int bad = 0;
     for (size_t i = 0; i < want.size() && bad < 5; ++i) {
@@ -406,6 +411,27 @@ TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {
 // A convolution's tensor-core variants are what its search times by default (Tf32::kConvolutions),
 // so each must hold TF32's bound too: the forward pass with its padding (masked loads inside a
 // fragment) and the weight gradient, whose K is the batch and the pixels.
+// The variants whose shared arrays outgrow 48 KB (dynamic shared memory, cuda_renderer.h): deep
+// rings, and the 128x256 blocks of K-tile 32 that exist only as rings (add_variant), each within
+// TF32's bound on a matmul just big enough for them (two K-tiles of 32).
+TEST(TensorCoreCuda, RingsPast48KBAreWithinTf32sBoundOfFloat64) {
+  const uint64_t seed = testing_util::seeds().front();
+  SCOPED_TRACE(testing_util::seed_note(seed));
+  int ring_only = 0;  // whose synchronous twin (a ring of S: 1/S of the bytes) would not fit either
+  const VariantFilter past_48kb = [&](const Program& p) {
+    const int64_t bytes = shared_array_bytes(p);
+    if (bytes <= (48 << 10)) return false;
+    const std::optional<std::vector<Opt>> opts = parse_opts(p.opts);
+    EXPECT_TRUE(opts.has_value() && opts->back().kind == OptKind::kAsync) << p.opts << ": only rings may outgrow 48 KB";
+    if (opts.has_value() && opts->back().kind == OptKind::kAsync) ring_only += bytes / opts->back().amount > (48 << 10);
+    return true;
+  };
+  const std::vector<std::string> ran = expect_tensor_core_variants_match(
+      [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]); }, {{128, 64}, {64, 256}}, 64, seed, past_48kb);
+  EXPECT_EQ(ran.size(), 43u) << "both orders of the sources: every ring past 48 KB";
+  EXPECT_EQ(ring_only, 6) << "the 128x256 blocks of K-tile 32, rings of 2, 3 and 4";
+}
+
 TEST(TensorCoreCuda, EveryConvVariantIsWithinTf32sBoundOfFloat64) {
   const uint64_t seed = testing_util::seeds().front();
   SCOPED_TRACE(testing_util::seed_note(seed));
