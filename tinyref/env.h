@@ -41,9 +41,9 @@ inline constexpr EnvVar kEnvVars[] = {
     {"TT_TF32", "flag", "convolutions",
      "1: float32 matmuls and convolutions on a GPU's TF32 tensor cores; 0: never; unset: a convolution's "
      "kernels where the search finds them faster, as PyTorch lets cuDNN (codegen/options.h)"},
-    {"TT_ASYNC", "flag", "0",
-     "1: a GPU's search also tries staged kernels whose copies run on cp.async (compute capability 8.0 "
-     "on; codegen/staging.h); off by default until measured on a GPU"},
+    {"TT_ASYNC", "flag", "1",
+     "0: a GPU's search leaves out the staged kernels whose copies run on cp.async (compute capability "
+     "8.0 on; codegen/staging.h), which it tries by default"},
     {"TT_CPU_ISA", "string", "the widest from cpuid",
      "avx512, avx2, sse or scalar: tune and compile the CPU's kernels for that machine"},
     {"TT_CXX", "string", "g++", "the compiler of the CPU's kernels"},

@@ -74,8 +74,8 @@ TEST(Cuda, EveryOptimizerPathMatchesTheCpu) {
 // variants there were, how many of them were staged and how many of those prefetched. Float32
 // variants only: the tensor-core ones a convolution's search also times (Tf32::kConvolutions, the
 // default) round to TF32 and are tensor_core_test's, against float64 within TF32's bound. The
-// cp.async ones too (TT_ASYNC=1: opt-in for the search, always run here; the counts assume a GPU
-// of compute capability 8.0 or more, as the emulator is).
+// cp.async ones too (TT_ASYNC=1, the default, set here all the same; the counts assume a GPU of
+// compute capability 8.0 or more, as the emulator is).
 struct VariantCounts {
   size_t variants = 0, staged = 0, prefetched = 0, async = 0;
 };

@@ -78,9 +78,10 @@ inline Tf32 tf32_mode() {
   return env_flag("TT_TF32", false) ? Tf32::kAll : Tf32::kOff;
 }
 
-// Whether TT_ASYNC asks the CUDA devices for cp.async variants (CodegenOptions::async_copies, where
-// the GPU has it): opt-in until they have run on a GPU.
-inline bool async_copies_asked() { return env_flag("TT_ASYNC", false); }
+// Whether the CUDA devices' search tries cp.async variants (CodegenOptions::async_copies, where the
+// GPU has it): yes unless TT_ASYNC=0. On an H100 every variant ran correct, and a ring won the
+// 4096^3 TF32 matmul's search (0.955 ms against 1.029 prefetched); TT_ASYNC=0 searches without.
+inline bool async_copies_asked() { return env_flag("TT_ASYNC", true); }
 
 }  // namespace tinyref
 

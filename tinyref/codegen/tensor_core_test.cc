@@ -324,7 +324,7 @@ using VariantFilter = std::function<bool(const Program&)>;
 
 // Runs every tensor-core variant (that `keep` keeps) of the last kernel of `out`'s graph (the others run first) on
 // `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output. The cp.async
-// ones too (TT_ASYNC=1: opt-in for the search, always run here).
+// ones too (TT_ASYNC=1, the default, set here all the same).
 std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev,
                                                                              const VariantFilter& keep = nullptr) {
   testing_util::ScopedEnv async("TT_ASYNC", "1");
