@@ -163,7 +163,7 @@ class CStyleRenderer {
           if (shared_offset_ == 0) line(lang_.dynamic_shared);
           line(std::string(c_type(u.dtype)) + "* " + expr_[i] + " = (" + c_type(u.dtype) + "*)(tt_shared + " +
                std::to_string(shared_offset_ / 16) + ");");
-          shared_offset_ += (u.arg * itemsize(u.dtype) + 15) / 16 * 16;
+          shared_offset_ += shared_array_bytes(u);
           break;
         }
         line(lang_.shared_prefix + c_type(u.dtype) + " " + expr_[i] + "[" + std::to_string(u.arg) + "];");

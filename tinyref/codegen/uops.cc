@@ -12,10 +12,12 @@ const char* uop_kind_name(UOpKind k) {
   return names[static_cast<int>(k)];
 }
 
+int64_t shared_array_bytes(const UOp& array) { return (array.arg * itemsize(array.dtype) + 15) / 16 * 16; }
+
 int64_t shared_array_bytes(const Program& program) {
   int64_t bytes = 0;
   for (const UOp& u : program.uops) {
-    if (u.kind == UOpKind::kDefineLocal && u.tag != "pack") bytes += (u.arg * itemsize(u.dtype) + 15) / 16 * 16;
+    if (u.kind == UOpKind::kDefineLocal && u.tag != "pack") bytes += shared_array_bytes(u);
   }
   return bytes;
 }

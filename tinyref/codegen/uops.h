@@ -102,8 +102,10 @@ struct Program {
   std::string to_string() const;  // one line per uop, as above
 };
 
-// What the program's shared arrays (DEFINE_LOCAL, packed panels aside) take together, each
-// starting on a 16-byte boundary (a staged tile is read as float4s).
+// What one DEFINE_LOCAL array takes in shared memory: whole 16-byte steps, so that the next one
+// starts on a float4 (a staged tile is read as float4s).
+int64_t shared_array_bytes(const UOp& array);
+// What the program's shared arrays (DEFINE_LOCAL, packed panels aside) take together.
 int64_t shared_array_bytes(const Program& program);
 
 }  // namespace tinyref

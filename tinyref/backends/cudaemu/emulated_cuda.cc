@@ -17,10 +17,11 @@ namespace api = cudaemu::cuda_api;
 
 class EmulatedKernel : public CompiledKernel {
  public:
-  // Past 48 KB of dynamic shared memory, the kernel opts in as the CUDA context does on a GPU.
+  // A kernel with dynamic shared memory (the renderer's, past 48 KB: Program::dynamic_shared_bytes)
+  // opts in to it, as the CUDA context does on a GPU.
   EmulatedKernel(std::shared_ptr<const cudaemu::JitKernel> kernel, unsigned blocks, unsigned threads, unsigned shared_bytes)
       : kernel_(std::move(kernel)), blocks_(blocks), threads_(threads), shared_bytes_(shared_bytes) {
-    if (shared_bytes_ > (48u << 10)) {
+    if (shared_bytes_ > 0) {
       TT_CHECK(kernel_->set_max_dynamic_shared(static_cast<int>(shared_bytes_)) == cudaemu::cudaSuccess,
                "CUDA_EMU: kernel " << kernel_->name() << " asks for " << shared_bytes_
                                    << " bytes of shared memory; a block has at most 227 KB");
