@@ -43,6 +43,14 @@ struct CLanguage {
                               // (tt_copy_async16(dst, src, valid)); empty: the language has none
   std::string async_commit;   // the statement for ASYNC_COMMIT
   std::string async_wait;     // the prefix's macro for ASYNC_WAIT, given the groups left in flight
+  // WGMMA (uops.h): the prefix's descriptor function (tt_wgmma_desc(tile, lbo, sbo): a 64-bit
+  // shared-memory matrix descriptor) and, for each N a program uses, the definition of its
+  // multiply-add, wgmma(N) (named tt_wgmma_m64n<N>k8(desc_a, desc_b, d0, ..., d<N/2-1>)),
+  // printed after the prefix; null: the language has none.
+  std::string wgmma_desc;
+  std::string (*wgmma)(int n) = nullptr;
+  std::string wgmma_fence, wgmma_commit, wgmma_wait;  // statements; wgmma_wait a macro of the groups left
+  std::string proxy_fence;                            // the statement for PROXY_FENCE
   std::string keep_in_register;  // the prefix's function around a vector LOAD that several uops read, if any
 };
 

@@ -8,7 +8,8 @@ const char* uop_kind_name(UOpKind k) {
   static const char* names[] = {"DEFINE_GLOBAL", "DEFINE_LOCAL", "DEFINE_ACC", "CONST", "RANGE",
                                 "END_RANGE",     "LOAD",         "STORE",      "ALU",   "ASSIGN",
                                 "VECTORIZE",     "GEP",          "BROADCAST",  "HREDUCE", "SPECIAL",
-                                "BARRIER",       "MMA",          "COPY_ASYNC", "ASYNC_COMMIT", "ASYNC_WAIT"};
+                                "BARRIER",       "MMA",          "COPY_ASYNC", "ASYNC_COMMIT", "ASYNC_WAIT",
+                                "WGMMA",         "WGMMA_FENCE",  "WGMMA_COMMIT", "WGMMA_WAIT", "PROXY_FENCE"};
   return names[static_cast<int>(k)];
 }
 

@@ -57,6 +57,22 @@ enum class UOpKind {
                   // (cp.async), zeros where not valid. Lands by the ASYNC_WAIT that lets its group end.
   kAsyncCommit,   // GPU only. The COPY_ASYNCs this thread started since the last commit: one group.
   kAsyncWait,     // GPU only. arg: how many of this thread's newest groups may still be in flight.
+  kWgmma,         // GPU only (compute capability 9.0). A warpgroup's (4 warps, 128 threads) 64xNx8 TF32
+                  // multiply-add, A and B read from shared memory by the tensor cores (wgmma.mma_async
+                  // m64nNk8): src A's array, A's element offset in it, A's leading- and stride-dimension
+                  // byte offsets (CONSTs), the same four for B, then this thread's N/2 accumulators,
+                  // which it adds into in place; arg N. Its accumulators hold the sum after the
+                  // WGMMA_WAIT that lets its group finish. An operand sits in shared memory K-major,
+                  // without swizzle, in core matrices of 8 rows x 4 of K (16 bytes a row, 128 bytes
+                  // together): A's row r (B's column r), K k at byte (r%8)*16 + (k%4)*4 + (k/4)*LBO +
+                  // (r/8)*SBO from the array's start plus the offset (a multiple of 16 bytes). Thread
+                  // t's accumulator i: row 16*(t/32 % 4) + t%32/4 + 8*(i/2 % 2), column 8*(i/4) +
+                  // 2*(t%4) + i%2 (per 8 columns, mma.sync's C layout, the 4 warps 16 rows apart).
+  kWgmmaFence,    // GPU only. Before a warpgroup's WGMMAs, once its accumulators were touched (wgmma.fence).
+  kWgmmaCommit,   // GPU only. The WGMMAs this warpgroup started since the last commit: one group.
+  kWgmmaWait,     // GPU only. arg: how many of the newest groups may still be in flight.
+  kProxyFence,    // GPU only. This thread's writes into shared memory become visible to the tensor
+                  // cores' reads (fence.proxy.async), before the barrier ahead of a WGMMA.
 };
 
 const char* uop_kind_name(UOpKind k);

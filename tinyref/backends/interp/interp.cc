@@ -136,6 +136,11 @@ class InterpKernel : public CompiledKernel {
         case UOpKind::kCopyAsync:
         case UOpKind::kAsyncCommit:
         case UOpKind::kAsyncWait:
+        case UOpKind::kWgmma:
+        case UOpKind::kWgmmaFence:
+        case UOpKind::kWgmmaCommit:
+        case UOpKind::kWgmmaWait:
+        case UOpKind::kProxyFence:
           // The interpreter runs loops only; CodegenOptions without `gpu` never produce these.
           TT_CHECK(false, "INTERP: " << program.name << " is a GPU program (" << uop_kind_name(u.kind) << ")");
           break;
