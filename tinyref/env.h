@@ -44,6 +44,9 @@ inline constexpr EnvVar kEnvVars[] = {
     {"TT_ASYNC", "flag", "1",
      "0: a GPU's search leaves out the staged kernels whose copies run on cp.async (compute capability "
      "8.0 on; codegen/staging.h), which it tries by default"},
+    {"TT_WGMMA", "flag", "0",
+     "1: a GPU's search (compute capability 9.0, and the emulator) also tries tensor-core kernels whose "
+     "warpgroups issue wgmma (codegen/kernel.h: TensorCoreDims); off until a GPU has run them correct"},
     {"TT_CPU_ISA", "string", "the widest from cpuid",
      "avx512, avx2, sse or scalar: tune and compile the CPU's kernels for that machine"},
     {"TT_CXX", "string", "g++", "the compiler of the CPU's kernels"},

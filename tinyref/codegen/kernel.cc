@@ -170,9 +170,7 @@ void Kernel::split(size_t d, int64_t amount, Axis inner) {
   reshape_all(shapes);
   axes.insert(axes.begin() + d + 1, inner);
   if (tensor_core) {
-    for (int* t : {&tensor_core->row_hi, &tensor_core->row_lane, &tensor_core->col_lane, &tensor_core->col_pair, &tensor_core->k}) {
-      *t += *t > static_cast<int>(d);
-    }
+    for (int* t : tensor_core->positions()) *t += *t > static_cast<int>(d);
   }
   // The new dimension goes last; a loop kind (or a GPU thread digit) moves up to the end of the
   // loops instead. A tensor core's lanes stay the least significant digits of the thread index:
@@ -202,9 +200,7 @@ void Kernel::permute_dims(const std::vector<int>& perm) {
   for (int p : perm) a.push_back(axes[p]);
   axes = a;
   if (tensor_core) {
-    for (int* t : {&tensor_core->row_hi, &tensor_core->row_lane, &tensor_core->col_lane, &tensor_core->col_pair, &tensor_core->k}) {
-      *t = static_cast<int>(std::find(perm.begin(), perm.end(), *t) - perm.begin());
-    }
+    for (int* t : tensor_core->positions()) *t = static_cast<int>(std::find(perm.begin(), perm.end(), *t) - perm.begin());
   }
 }
 
@@ -284,7 +280,7 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
   }
   // Every kind but staging and a ring splits the dimension by its amount (staging's is a K-tile
   // depth, a ring's the K-tiles in flight: the copies past the last K-tile are skipped).
-  const bool splits = o.kind != OptKind::kStage && o.kind != OptKind::kAsync;
+  const bool splits = o.kind != OptKind::kStage && o.kind != OptKind::kAsync && o.kind != OptKind::kWgmma;
   if (splits && full[o.axis] % o.amount != 0) return no("the amount does not divide the dimension");
   const Axis a = axes[o.axis];
   switch (o.kind) {
@@ -337,6 +333,11 @@ bool Kernel::can_apply(const Opt& o, std::string* why) const {
       if (!stage_k_tiles || prefetch_k_tiles || async_stages > 0) return no("asynchronous copies need a staged kernel, once");
       if (o.axis != first_of(Axis::kReduce) || o.amount < 2 || o.amount > 4) return no("a ring of 2 to 4 K-tiles, on the K-tile loop");
       return full[o.axis] > 1 || no("a single K-tile has nothing to copy ahead");
+    case OptKind::kWgmma: {
+      if (o.axis != first_of(Axis::kReduce) || o.amount != 64) return no("on the K-tile loop, 64 rows a warpgroup");
+      std::string reason;
+      return can_use_wgmma(&reason) || no(reason);
+    }
     case OptKind::kParallel:
     case OptKind::kPack:
     case OptKind::kTensorCore:
@@ -394,6 +395,7 @@ void Kernel::apply(const Opt& o) {
       break;
     case OptKind::kTensorCore: use_tensor_cores(o.axis); break;
     case OptKind::kPad: pad(d, o.amount); break;
+    case OptKind::kWgmma: use_wgmma(); break;
   }
   applied.push_back(o);
 }
@@ -454,93 +456,12 @@ void Kernel::stage(size_t d, int64_t k_tile) {
   stage_k_tiles = true;
 }
 
-void Kernel::use_tensor_cores(int choice) {
-  const TensorCoreChoice c = tensor_core_choices(*this)[choice];
-  // m -> (m/16, 2, 8), n -> (n/8, 4, 2), k -> (k/8, 8): the tile's digits right after each.
-  const Shape full = full_shape();
-  std::vector<std::vector<int64_t>> pieces(ndim());
-  std::vector<std::vector<Axis>> kinds(ndim());
-  for (size_t d = 0; d < ndim(); ++d) {
-    pieces[d] = {full[d]};
-    kinds[d] = {axes[d]};
-  }
-  pieces[c.m] = {full[c.m] / 16, 2, 8}, kinds[c.m] = {axes[c.m], Axis::kUpcast, Axis::kLocal};
-  pieces[c.n] = {full[c.n] / 8, 4, 2}, kinds[c.n] = {axes[c.n], Axis::kLocal, Axis::kUpcast};
-  pieces[c.k] = {full[c.k] / 8, 8}, kinds[c.k] = {axes[c.k], Axis::kTensorCore};
-  std::vector<Shape> shapes;
-  for (const ShapeTracker& st : sts) {
-    Shape s;
-    for (size_t d = 0; d < ndim(); ++d) {
-      for (int64_t p : pieces[d]) s.push_back(st.shape()[d] == 1 ? 1 : p);
-    }
-    shapes.push_back(s);
-  }
-  std::vector<int> start;  // where each old dimension's pieces begin
-  std::vector<Axis> new_axes;
-  for (size_t d = 0; d < ndim(); ++d) {
-    start.push_back(static_cast<int>(new_axes.size()));
-    new_axes.insert(new_axes.end(), kinds[d].begin(), kinds[d].end());
-  }
-  reshape_all(shapes);
-  axes = new_axes;
-  tensor_core = TensorCoreDims{start[c.m] + 1, start[c.m] + 2, start[c.n] + 1, start[c.n] + 2, start[c.k] + 1, c.a_src};
-  // Order: the old dimensions, then the lanes (least significant thread digits), then the
-  // fragment's unrolled dimensions.
-  const TensorCoreDims t = *tensor_core;
-  std::vector<int> perm;
-  for (int d = 0; d < static_cast<int>(ndim()); ++d) {
-    if (d != t.row_hi && d != t.row_lane && d != t.col_lane && d != t.col_pair && d != t.k) perm.push_back(d);
-  }
-  perm.insert(perm.end(), {t.row_lane, t.col_lane, t.row_hi, t.col_pair, t.k});
-  permute_dims(perm);
-}
-
 bool Kernel::padded_terms_are_zero(size_t d) const {
   if (reduce == nullptr || reduce->op != Op::SUM || reduce->src[0]->op != Op::MUL) return false;
   for (const AstRef& factor : reduce->src[0]->src) {
     if (factor->op != Op::BUFFER || !moves_along(static_cast<size_t>(st_index(factor.get())), d)) return false;
   }
   return true;
-}
-
-std::vector<TensorCoreChoice> tensor_core_choices(const Kernel& k) {
-  const AstNode* r = k.reduce;
-  if (!k.gpu || r == nullptr || r->op != Op::SUM || r->src[0]->op != Op::MUL || k.tensor_core || k.stage_k_tiles) return {};
-  for (Axis a : k.axes) {
-    if (a != Axis::kGlobal && a != Axis::kReduce) return {};
-  }
-  bool f32 = true;
-  std::vector<std::vector<size_t>> leaves(2);  // the BUFFER and CONST leaves under each source
-  std::function<void(const AstNode*, int)> walk = [&](const AstNode* n, int side) {
-    f32 = f32 && n->dtype == DType::kFloat32;
-    if (n->op == Op::BUFFER || n->op == Op::CONST) leaves[side].push_back(static_cast<size_t>(k.st_index(n)));
-    for (const AstRef& s : n->src) walk(s.get(), side);
-  };
-  for (int side = 0; side < 2; ++side) walk(r->src[0]->src[side].get(), side);
-  if (!f32) return {};
-  const Shape full = k.full_shape();
-  // Whether no leaf of a side moves along d.
-  const auto constant_along = [&](int side, size_t d) {
-    for (size_t leaf : leaves[side]) {
-      if (k.moves_along(leaf, d)) return false;
-    }
-    return true;
-  };
-  // The innermost dimension that qualifies: the contiguous one, where there is one.
-  const auto last = [&](Axis kind, int64_t multiple, const std::function<bool(size_t)>& ok) {
-    for (size_t d = k.ndim(); d-- > 0;) {
-      if (k.axes[d] == kind && full[d] % multiple == 0 && ok(d)) return static_cast<int>(d);
-    }
-    return -1;
-  };
-  std::vector<TensorCoreChoice> out;
-  const int kd = last(Axis::kReduce, 8, [](size_t) { return true; });
-  for (int a = 0; a < 2 && kd >= 0; ++a) {
-    const int m = last(Axis::kGlobal, 16, [&](size_t d) { return constant_along(1 - a, d); });
-    const int n = last(Axis::kGlobal, 8, [&](size_t d) { return constant_along(a, d) && static_cast<int>(d) != m; });
-    if (m >= 0 && n >= 0) out.push_back({static_cast<size_t>(m), static_cast<size_t>(n), static_cast<size_t>(kd), a});
-  }
-  return out;
 }
 
 bool Kernel::window_along(size_t leaf, const std::vector<size_t>& outs, const std::vector<size_t>& reduces) const {

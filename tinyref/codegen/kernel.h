@@ -60,11 +60,24 @@ const char* axis_name(Axis a);
 // The outputs are an ordinary register tile (row_hi, col_pair: kUpcast) over thread digits
 // (row_lane, col_lane: kLocal); A and B are read with the lane's digits moved to where their
 // fragments need them (reduce_lowering.cc).
+//
+// Warpgroup MMAs (Opt kWgmma, compute capability 9.0): the same lanes and outputs, but 4 warps
+// (a warpgroup) multiply 64 rows x N columns x 8 of K in one instruction that reads A and B from
+// shared memory itself, so no lane loads a fragment. The warps are the 4 low values of `warp`,
+// the thread digit above the lanes (rows 16 apart); the N columns are `tiles_n` 8-column tiles
+// (kUpcast). The mma's K is split into k_hi (2) x k (4): shared memory holds it as two core
+// matrices of 4 (uops.h, WGMMA), each its own stride.
 struct TensorCoreDims {
   int row_hi = -1, row_lane = -1;    // the tile's 16 rows: 2 (kUpcast) x 8 (kLocal)
   int col_lane = -1, col_pair = -1;  // its 8 columns: 4 (kLocal) x 2 (kUpcast)
-  int k = -1;                        // the mma's 8 of the reduce (kTensorCore)
+  int k = -1;                        // the mma's 8 of the reduce (kTensorCore); with wgmma its 4
   int a_src = 0;                     // which source of the reduce's MUL is A (rows x K); the other is B
+  bool wgmma = false;                // Opt kWgmma applied: the dimensions below are set
+  int k_hi = -1;                     // the mma's K / 4 (kTensorCore, 2)
+  int warp = -1;                     // the warp digit (kLocal): warp % 4 within the warpgroup
+  int tiles_n = -1;                  // the warpgroup's 8-column tiles (kUpcast; -1: one tile)
+  // The dimension indices above, to move with the kernel's dimensions (those set).
+  std::vector<int*> positions();
 };
 
 class Kernel {
@@ -148,6 +161,8 @@ class Kernel {
   void stage(size_t d, int64_t k_tile);
   bool can_pack(const Opt& o, std::string* reason) const;
   void use_tensor_cores(int choice);
+  bool can_use_wgmma(std::string* reason) const;
+  void use_wgmma();
 
   void reshape_all(const std::vector<Shape>& shapes);
   std::unordered_map<const AstNode*, int> leaf_index_;

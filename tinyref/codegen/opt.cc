@@ -9,12 +9,12 @@ constexpr OptKind kAllKinds[] = {OptKind::kVector, OptKind::kUpcast,   OptKind::
                                  OptKind::kLocal,  OptKind::kGroup,    OptKind::kBlock,
                                  OptKind::kStream, OptKind::kParallel, OptKind::kStage,
                                  OptKind::kPack,   OptKind::kTensorCore, OptKind::kPrefetch, OptKind::kPad,
-                                 OptKind::kAsync};
+                                 OptKind::kAsync,  OptKind::kWgmma};
 }  // namespace
 
 const char* opt_kind_name(OptKind k) {
   static const char* names[] = {"vector", "upcast", "unroll", "local",    "group",
-                                "block",  "stream", "parallel", "stage", "pack", "tensor_core", "prefetch", "pad", "async"};
+                                "block",  "stream", "parallel", "stage", "pack", "tensor_core", "prefetch", "pad", "async", "wgmma"};
   return names[static_cast<int>(k)];
 }
 

@@ -48,6 +48,10 @@ enum class OptKind {
   kAsync,     // GPU, staged: each K-tile goes from global to shared memory without registers
               // (cp.async), into a ring of `amount` copies of the arrays, `amount - 1` turns
               // ahead (staging.h), 2 to 4 of them; `axis` is the K-tile loop
+  kWgmma,     // GPU, tensor cores, staged: each warpgroup (4 warps) multiplies its 64 rows by
+              // all its columns in one instruction per 8 of K that reads the staged tiles itself
+              // (wgmma, compute capability 9.0; kernel.h: TensorCoreDims); `axis` is the K-tile
+              // loop, `amount` 64 (the rows a warpgroup)
 };
 
 struct Opt {

@@ -231,7 +231,11 @@ void tile_2d(Kernel& k, const Tile& t) {
 // is faster depends on whether the blocks an SM holds at once hide global memory's latency by
 // themselves, and on whether the registers cost a block a place (on an H100, 4096^3: the 16x16
 // tile of 8x8 outputs, K-tile 16, 3.80 -> 3.12 ms prefetched; the paired one 3.29 -> 4.30 ms).
-void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const CodegenOptions& options) {
+//
+// With `wgmma`, the staged kernel's warpgroups issue warpgroup MMAs (Opt kWgmma) on the tiles,
+// none where they cannot.
+void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const CodegenOptions& options,
+                 bool wgmma = false) {
   if (k_tile == 0) {
     variants.push_back(std::move(k));
     return;
@@ -239,6 +243,11 @@ void add_variant(std::vector<Kernel>& variants, Kernel k, int64_t k_tile, const 
   const Opt stage{OptKind::kStage, k.first_of(Axis::kReduce), k_tile};
   if (!k.can_apply(stage)) return;
   k.apply(stage);
+  if (wgmma) {
+    const Opt warpgroups{OptKind::kWgmma, k.first_of(Axis::kReduce), 64};
+    if (!k.can_apply(warpgroups)) return;
+    k.apply(warpgroups);
+  }
   const std::vector<StagedLeaf> plan = plan_staging(k);
   constexpr int64_t kMaxCopies = 64;  // MNIST's staged convs copy 4 to 62 elements a thread
   constexpr int64_t kMaxPrefetched = 32;
@@ -325,6 +334,19 @@ constexpr WarpTile kWarpTiles[] = {{{2, 2}, {2, 4}, 0},  {{2, 2}, {4, 4}, 0},  {
                                    {{2, 2}, {4, 8}, 16}, {{2, 4}, {4, 4}, 32}, {{2, 4}, {4, 8}, 32},
                                    {{4, 2}, {4, 8}, 32}, {{2, 4}, {4, 8}, 16}};
 
+// Warpgroup MMAs (Opt kWgmma): warpgroups of 4 warps along m (16 rows each) and along n, each
+// warpgroup tiles_m tiles of 64 rows by tiles_n 8-column tiles (one instruction of N = 8 tiles_n
+// columns per 64 rows and 8 of K). tiles_m x tiles_n / 2 accumulators a thread: at most 128 (of
+// 255 registers). The blocks are CUTLASS's TF32 ones; the n warpgroups' digit goes above the m
+// warps' (applied first: a later thread split is a less significant digit), so that each
+// warpgroup's 4 warps are 4 row tiles.
+struct WgmmaTile {
+  int64_t warpgroups[2];  // along m and n
+  int64_t tiles_m, tiles_n, k_tile;
+};
+constexpr WgmmaTile kWgmmaTiles[] = {{{2, 1}, 1, 32, 32}, {{2, 1}, 1, 16, 32}, {{1, 1}, 2, 16, 32}, {{1, 2}, 1, 16, 32},
+                                     {{2, 1}, 2, 16, 32}, {{2, 1}, 1, 32, 16}, {{1, 1}, 1, 8, 16}};
+
 // A convolution's warp tiles also take image rows. With n a row's pixels, e is the innermost
 // output dimension beside m and n (the rows): a warp takes all of a row's 8-pixel tiles (up to
 // 4), tiles_m channel tiles and tiles_e rows, the block warps_e warps down the image. A weight
@@ -385,6 +407,13 @@ std::vector<Kernel> tensor_core_variants(const Kernel& k, const CodegenOptions& 
         if (apply_all(trial, {{OptKind::kLocal, m, w.warps[0]}, {OptKind::kLocal, n, w.warps[1]},
                               {OptKind::kUpcast, m, w.tiles[0]}, {OptKind::kUpcast, n, w.tiles[1]}})) {
           add_variant(out, std::move(trial), w.k_tile, options);
+        }
+      }
+      for (const WgmmaTile& w : kWgmmaTiles) {
+        Kernel trial = tc;
+        if (options.wgmma && apply_all(trial, {{OptKind::kLocal, n, w.warpgroups[1]}, {OptKind::kLocal, m, 4 * w.warpgroups[0]},
+                                               {OptKind::kUpcast, m, w.tiles_m}, {OptKind::kUpcast, n, w.tiles_n}})) {
+          add_variant(out, std::move(trial), w.k_tile, options, true);
         }
       }
       const Shape tc_full = tc.full_shape();

@@ -41,6 +41,7 @@ struct CodegenOptions {
   int max_shared_bytes = 48 << 10;  // shared memory per block without opting in to more
   int max_shared_bytes_opt_in = 0;  // with it (227 KB on an H100): what an async ring may take
   bool async_copies = false;        // Opt kAsync's variants (cp.async: compute capability 8.0 on)
+  bool wgmma = false;               // Opt kWgmma's variants (compute capability 9.0, where asked: wgmma_asked)
   // A reduction into fewer outputs than this may take a block of threads per output (a group
   // reduce).
   int64_t group_reduce_max_outputs = int64_t{1} << 18;
@@ -82,6 +83,11 @@ inline Tf32 tf32_mode() {
 // GPU has it): yes unless TT_ASYNC=0. On an H100 every variant ran correct, and a ring won the
 // 4096^3 TF32 matmul's search (0.955 ms against 1.029 prefetched); TT_ASYNC=0 searches without.
 inline bool async_copies_asked() { return env_flag("TT_ASYNC", true); }
+
+// Whether the search tries warpgroup-MMA variants (CodegenOptions::wgmma, on a GPU of compute
+// capability 9.0 and on the emulator): only with TT_WGMMA=1 until a GPU has run them correct
+// (the emulator follows PTX's description of the instruction; the hardware has not checked it).
+inline bool wgmma_asked() { return env_flag("TT_WGMMA", false); }
 
 }  // namespace tinyref
 

@@ -39,9 +39,14 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
   std::vector<int> accs;
   for (size_t i = 0; i < ups.size(); ++i) accs.push_back(b_.define_acc(dt, init, vector_acc ? b_.simd_width() : 1));
   std::vector<int> tile_loop = open_k_tile();  // staged: the loop over K-tiles, else none
+  const bool wgmma = k_.tensor_core && k_.tensor_core->wgmma;
+  TT_ASSERT(!wgmma || !tile_loop.empty());
+  if (wgmma) b_.emit(UOp{UOpKind::kWgmmaFence});  // the accumulators were written (set, or by the last turn's)
   std::vector<int> reduce_open =
       ix_.open_loops({Axis::kReduce}, false, tile_loop.empty() ? 0 : k_.first_of(Axis::kReduce) + 1);
-  if (k_.tensor_core) {
+  if (wgmma) {
+    wgmma_steps(ups, accs);
+  } else if (k_.tensor_core) {
     mma_steps(ups, accs, render);
   } else {
     for (size_t i = 0; i < ups.size(); ++i) {
@@ -52,6 +57,10 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
     }
   }
   ix_.close_loops(reduce_open);
+  if (wgmma) {  // this turn's MMAs end before the next turn's copies overwrite what they read
+    b_.emit(UOp{UOpKind::kWgmmaCommit});
+    b_.emit(UOp{UOpKind::kWgmmaWait});
+  }
   close_k_tile(tile_loop);
   std::vector<Val> results;
   for (int acc : accs) {
@@ -183,6 +192,50 @@ void ReduceLowering::mma_steps(const std::vector<std::vector<int64_t>>& ups, con
       for (int i = 0; i < 4; ++i) {
         b_.emit_typed(UOpKind::kAssign, DType::kFloat32, {src[6 + i], b_.emit_typed(UOpKind::kGep, DType::kFloat32, {mma}, 1, i)});
       }
+    }
+  }
+}
+
+// A warpgroup-MMA kernel's loop body (kernel.h: TensorCoreDims, Opt kWgmma): for each of the
+// warpgroup's 64-row tiles (the upcast positions with row_hi = col_pair = 0 and the first column
+// tile) and each step of 8 along K, one WGMMA over all its column tiles. Its operands start at the
+// warpgroup's first element in the staged arrays (staging.cc: wgmma_layout): the lanes' digits,
+// the fragment's and K's at 0, the warp digit at the warpgroup's first warp. Accumulator i of the
+// instruction is column tile i / 4, row_hi (i / 2) % 2, col_pair i % 2 of the register tile.
+void ReduceLowering::wgmma_steps(const std::vector<std::vector<int64_t>>& ups, const std::vector<int>& accs) {
+  const TensorCoreDims& t = *k_.tensor_core;
+  const AstNode* mul = k_.reduce->src[0].get();
+  const size_t a = staged_slot_.at(k_.st_index(mul->src[t.a_src].get()));
+  const size_t b = staged_slot_.at(k_.st_index(mul->src[1 - t.a_src].get()));
+  const int64_t n = 8 * (t.tiles_n >= 0 ? full_[t.tiles_n] : 1);
+  std::map<std::vector<int64_t>, int> acc_at;
+  for (size_t i = 0; i < ups.size(); ++i) acc_at[ups[i]] = accs[i];
+  int& warp = ix_.dim_index(t.warp);
+  const int thread_warp = warp;
+  const int first_warp = b_.alu_uop(Op::MUL, DType::kInt32, 1, {b_.alu_uop(Op::IDIV, DType::kInt32, 1, {warp, b_.int_const(4)}), b_.int_const(4)});
+  Sink sink(*this);
+  for (const std::vector<int64_t>& tile : ups) {
+    if (tile[t.row_hi] != 0 || tile[t.col_pair] != 0 || (t.tiles_n >= 0 && tile[t.tiles_n] != 0)) continue;
+    for (std::vector<int64_t> at : ix_.combos(Axis::kUnroll, tile)) {
+      for (int d : {t.row_lane, t.col_lane, t.k, t.k_hi}) at[d] = 0;
+      at[t.warp] = -1;
+      ix_.dim_index(t.warp) = first_warp;
+      std::vector<int> src;
+      for (size_t s : {a, b}) {
+        src.push_back(staging_arrays_[s]);
+        src.push_back(staged_index(staged_[s], at, sink, read_ring_));
+        src.push_back(b_.int_const(staged_[s].lbo));
+        src.push_back(b_.int_const(staged_[s].sbo));
+      }
+      ix_.dim_index(t.warp) = thread_warp;
+      for (int64_t i = 0; i < n / 2; ++i) {
+        std::vector<int64_t> pos = tile;
+        if (t.tiles_n >= 0) pos[t.tiles_n] = i / 4;
+        pos[t.row_hi] = i / 2 % 2;
+        pos[t.col_pair] = i % 2;
+        src.push_back(acc_at.at(pos));
+      }
+      b_.emit_typed(UOpKind::kWgmma, DType::kFloat32, src, 1, n);
     }
   }
 }

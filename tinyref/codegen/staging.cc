@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <functional>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <set>
@@ -192,6 +193,71 @@ void choose_layout(const Kernel& k, StagedLeaf& s) {
   }
 }
 
+// A warpgroup MMA's operand (uops.h, WGMMA): core matrices of 8 rows x 4 of K (128 contiguous
+// bytes), the two of an 8 of K side by side (LBO 128 bytes), then the K-steps of the tile, then
+// the 8-row groups (SBO: for A, 2 a warp's 16 rows, the warps next; for B, one a column tile),
+// then the rest. In this order, row-major:
+//
+//   A's 128x32 tile, 8 warps:  [warp 8][row_hi 2][K-step 4][k_hi 2][row_lane 8][k 4]
+//                              LBO = 32 floats (128 bytes), SBO = 4*2*32 floats (1 KB)
+//
+// The copies walk it the same way where K is contiguous in global memory (a float4 of K a copy:
+// a quarter-warp's 8 copies fill one core matrix, 128 contiguous bytes, every bank once), else
+// with the rows innermost (B of a row-major matmul: 8 columns of 4 rows of B a warp, 4 sectors
+// read, every bank once). False where the tile lacks one of the MMA's dimensions.
+bool wgmma_layout(const Kernel& k, StagedLeaf& s) {
+  const TensorCoreDims& t = *k.tensor_core;
+  const AstNode* a = k.reduce->src[0]->src[t.a_src].get();
+  const bool is_a = k.leaves[s.leaf] == a;
+  const std::vector<int> rows8 = is_a ? std::vector<int>{t.row_lane} : std::vector<int>{t.col_lane, t.col_pair};
+  std::vector<int> groups = is_a ? std::vector<int>{t.warp, t.row_hi} : std::vector<int>{t.tiles_n};
+  std::erase(groups, -1);
+  std::vector<int> steps, others;
+  for (size_t d : s.dims) {
+    const int di = static_cast<int>(d);
+    const auto in = [di](const std::vector<int>& v) { return std::find(v.begin(), v.end(), di) != v.end(); };
+    if (in(rows8) || in(groups) || di == t.k || di == t.k_hi) continue;
+    (k.axes[d] == Axis::kReduce || k.axes[d] == Axis::kUnroll ? steps : others).push_back(di);
+  }
+  std::vector<int> layout = others;
+  for (const std::vector<int>* part : {&groups, &steps}) layout.insert(layout.end(), part->begin(), part->end());
+  layout.push_back(t.k_hi);
+  layout.insert(layout.end(), rows8.begin(), rows8.end());
+  layout.push_back(t.k);
+  if (layout.size() != s.dims.size()) return false;
+  for (int d : layout) {
+    if (std::find(s.dims.begin(), s.dims.end(), static_cast<size_t>(d)) == s.dims.end()) return false;
+  }
+  const Shape full = k.full_shape();
+  std::map<int, int64_t> stride;
+  int64_t size = 1;
+  for (size_t i = layout.size(); i-- > 0;) {
+    stride[layout[i]] = size;
+    size *= full[static_cast<size_t>(layout[i])];
+  }
+  std::vector<int> order = layout;  // the copies' order, outermost first
+  if (k.stride(static_cast<size_t>(s.leaf), static_cast<size_t>(t.k)) != std::optional<int64_t>(1)) {
+    order = others;
+    for (const std::vector<int>* part : {&groups, &steps}) order.insert(order.end(), part->begin(), part->end());
+    order.push_back(t.k_hi);
+    order.push_back(t.k);
+    order.insert(order.end(), rows8.begin(), rows8.end());
+  }
+  s.dims.clear(), s.extents.clear(), s.strides.clear();
+  for (int d : order) {
+    s.dims.push_back(static_cast<size_t>(d));
+    s.extents.push_back(full[static_cast<size_t>(d)]);
+    s.strides.push_back(stride[d]);
+  }
+  const int64_t itemsize = static_cast<int64_t>(tinyref::itemsize(k.leaf_buffer(s.leaf).dtype));
+  s.lbo = stride[t.k_hi] * itemsize;
+  s.sbo = (groups.empty() ? size : stride[groups.back()]) * itemsize;
+  s.array_size = (size + 3) / 4 * 4;
+  s.read_dim = -1;
+  s.read_lanes = 1;
+  return true;
+}
+
 }  // namespace
 
 std::vector<StagedLeaf> plan_staging(const Kernel& k) {
@@ -232,8 +298,15 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
       if (static_cast<int>(s.dims[j]) == vector_dim) return {};
     }
     s.size = std::accumulate(s.extents.begin(), s.extents.end(), int64_t{1}, std::multiplies<>());
-    choose_layout(k, s);
+    if (k.tensor_core && k.tensor_core->wgmma) {
+      if (!wgmma_layout(k, s)) return {};
+    } else {
+      choose_layout(k, s);
+    }
     plan.push_back(std::move(s));
+  }
+  if (k.tensor_core && k.tensor_core->wgmma) {  // the tensor cores read both factors from shared memory
+    return plan.size() == 2 ? plan : std::vector<StagedLeaf>{};
   }
   // A leaf read through a sliding window (a conv's image under a tensor-core tile: rows of 24
   // pixels times the 5x5 window times 8 channels) has a tile of every window position for every

@@ -50,6 +50,8 @@ struct StagedLeaf {
   int read_dim = -1;             // the dimension the register tile reads as one aligned vector
                                  // (innermost in the array; -1: a value a load)
   int64_t read_lanes = 1;        // that vector's lanes
+  int64_t lbo = 0, sbo = 0;      // warpgroup MMAs (Opt kWgmma): bytes between core matrices along
+                                 // K and along the rows (uops.h, WGMMA)
 };
 
 // The leaves of the reduce that a staged kernel copies into shared memory (empty when
@@ -148,6 +150,9 @@ int emit_async_staging_copies(const Kernel& k, const std::vector<int>& arrays, c
 // array to read (a uop; -1: the only one).
 int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,
                      UOpSink& sink, int ring = -1);
+// The index in a staged array (ring: as above) of the element at `assign`: constants where >= 0,
+// the dimensions' var_uop elsewhere. A warpgroup MMA's operand starts there.
+int staged_index(const StagedLeaf& s, const std::vector<int64_t>& assign, UOpSink& sink, int ring = -1);
 
 }  // namespace tinyref
 

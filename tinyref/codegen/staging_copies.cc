@@ -246,6 +246,14 @@ void store_copy(const Kernel& k, const StagedLeaf& s, int array, const StagingCo
   }
 }
 
+// The barrier after a turn's copies. Where warpgroup MMAs read the tiles, each thread first makes
+// its writes visible to them (PROXY_FENCE): the tensor cores read shared memory by another path
+// (PTX's async proxy) than the threads' stores and cp.async.
+void barrier_after_copies(const Kernel& k, UOpSink& sink) {
+  if (k.tensor_core && k.tensor_core->wgmma) sink.emit(UOp{UOpKind::kProxyFence});
+  sink.emit(UOp{UOpKind::kBarrier});
+}
+
 // A register carrying copy c's value from one turn of the K-tile loop to the next (a DEFINE_ACC
 // that only ASSIGNs change), and one such assignment.
 UOp copy_register(const Kernel& k, const StagedLeaf& s, const StagingCopies::Copy& c, UOpKind kind) {
@@ -265,7 +273,7 @@ void emit_staging_copies(const Kernel& k, const std::vector<StagedLeaf>& plan, c
     const StagedLeaf& s = copies.units[c.leaf];
     store_copy(k, s, arrays[c.leaf], c, load_copy(k, s, c, tile, -1, sink), tf32, sink);
   }
-  sink.emit(UOp{UOpKind::kBarrier});
+  barrier_after_copies(k, sink);
 }
 
 std::vector<int> prefetch_first_k_tile(const Kernel& k, const StagingCopies& copies, UOpSink& sink) {
@@ -293,7 +301,7 @@ void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLea
     const StagingCopies::Copy& c = copies.copies[i];
     store_copy(k, copies.units[c.leaf], arrays[c.leaf], c, registers[i], tf32, sink);
   }
-  sink.emit(UOp{UOpKind::kBarrier});
+  barrier_after_copies(k, sink);
   // The next K-tile, past the last one none (the gate keeps its loads in bounds).
   const int next = sink.alu(Op::ADD, DType::kInt32, {sink.var_uop(outer), sink.int_const(1)});
   const int has_next = sink.alu(Op::CMPLT, DType::kBool, {next, sink.int_const(k.full_shape()[outer])});
@@ -360,7 +368,7 @@ int emit_async_staging_copies(const Kernel& k, const std::vector<int>& arrays, c
   UOp wait{UOpKind::kAsyncWait};
   wait.arg = stages - 2;  // this turn's K-tile is the oldest group still out
   sink.emit(wait);
-  sink.emit(UOp{UOpKind::kBarrier});  // every thread's copies of it landed, and the turn before read
+  barrier_after_copies(k, sink);  // every thread's copies of it landed, and the turn before read
   const int ahead = sink.alu(Op::ADD, DType::kInt32, {turn, sink.int_const(stages - 1)});
   const int has_tile = sink.alu(Op::CMPLT, DType::kBool, {ahead, sink.int_const(k.full_shape()[outer])});
   const int ring = sink.alu(Op::MOD, DType::kInt32, {ahead, sink.int_const(stages)});
@@ -383,14 +391,18 @@ int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<in
       assign[s.read_dim] -= lane;
     }
   }
+  load.src = {array, staged_index(s, assign, sink, ring)};
+  const int value = sink.emit(load);
+  return lane < 0 ? value : lane_of(value, lane, dtype, sink);
+}
+
+int staged_index(const StagedLeaf& s, const std::vector<int64_t>& assign, UOpSink& sink, int ring) {
   sym::Expr idx = sym::num(0);
   for (size_t j = 0; j < s.dims.size(); ++j) {
     const size_t d = s.dims[j];
     idx = idx + (assign[d] >= 0 ? sym::num(assign[d]) : dim_var(d, s.extents[j])) * s.strides[j];
   }
-  load.src = {array, in_ring(s, sink.lower(idx), ring, sink)};
-  const int value = sink.emit(load);
-  return lane < 0 ? value : lane_of(value, lane, dtype, sink);
+  return in_ring(s, sink.lower(idx), ring, sink);
 }
 
 }  // namespace tinyref

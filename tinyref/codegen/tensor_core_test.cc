@@ -3,16 +3,7 @@
 // the CUDA emulator (whose tt_mma_tf32 is a C++ version of the same fragments: cuda_renderer.cc).
 // A convolution's choices (its sliding window, padded rows and row sums): tensor_core_conv_test.cc.
 //
-// The tolerance, derived. TF32 keeps 10 of float32's 23 mantissa bits; rounding to nearest, its
-// unit roundoff is u = 2^-11: each input is a(1 + d), |d| <= u. A product of two rounded inputs
-// is exact in float32 (11 + 11 significant bits), so a term's error is at most (2u + u^2)|a b|.
-// The K terms are added in float32 (unit roundoff v = 2^-24) in an order we do not know, with up
-// to K - 1 roundings, each at most v times a partial sum bounded by sum|a b| (Higham's recursive
-// summation bound, gamma_{K-1} ~ (K - 1) v); tensor cores may truncate instead of rounding, which
-// doubles v. So for C = A B,
-//     |C_ij - exact_ij| <= (2u + u^2 + 2 K v) * sum_k |A_ik B_kj|
-// elementwise, with the scale sum_k |A_ik B_kj| computed in float64. A wrong fragment or lane
-// (an element from another row, column or K) errs by the size of a whole term, far past it.
+// The tolerance: tensor_core_testing.h.
 #include <cmath>
 #include <cstdlib>
 #include <memory>
@@ -39,28 +30,6 @@
 
 namespace tinyref {
 namespace {
-
-constexpr double kTf32Roundoff = 1.0 / 2048;         // 2^-11
-constexpr double kFloat32Roundoff = 1.0 / 16777216;  // 2^-24
-
-double tf32_bound(int64_t k) { return 2 * kTf32Roundoff + kTf32Roundoff * kTf32Roundoff + 2.0 * k * kFloat32Roundoff; }
-
-// TT_TF32=1 for one scope (the CUDA devices read it for each kernel they lower).
-struct Tf32On : testing_util::ScopedEnv {
-  Tf32On() : ScopedEnv("TT_TF32", "1") {}
-};
-
-int count(const Program& p, UOpKind kind) {
-  int n = 0;
-  for (const UOp& u : p.uops) n += u.kind == kind;
-  return n;
-}
-
-std::string gpu() {
-  const std::string dev = cuda_or_emulator();
-  if (dev == "CUDA_EMU") testing_util::running_emulated(dev, "no GPU here: the tensor-core kernels run on the CUDA emulator");
-  return dev;
-}
 
 // --- which kernels qualify
 
@@ -142,22 +111,6 @@ TEST(TensorCoreLowering, StagedVariantsReadTheirFragmentsFromSharedMemory) {
   }
   EXPECT_EQ(staged, 2 * (8 + 6)) << "eight staged warp tiles within 48 KB for each order of the sources, six of them also "
                                    "prefetched (128x256 blocks of K-tile 32 are only rings, which these options leave out)";
-}
-
-// A matmul's kernel with A's source replaced by a*a, computed inside the kernel as a fused
-// elementwise op would be (the scheduler realizes a*a first for a matmul).
-ScheduleItem with_a_squared(ScheduleItem item) {
-  auto mul = std::make_shared<AstNode>(*item.ast->src[0]->src[0]);
-  auto square = std::make_shared<AstNode>();
-  square->op = Op::MUL;
-  square->src = {mul->src[0], mul->src[0]};
-  mul->src[0] = square;
-  auto sum = std::make_shared<AstNode>(*item.ast->src[0]);
-  sum->src[0] = mul;
-  auto store = std::make_shared<AstNode>(*item.ast);
-  store->src[0] = sum;
-  item.ast = store;
-  return item;
 }
 
 // Staged, A and B are rounded to TF32 once, as they are copied into shared memory (a STORE
@@ -318,68 +271,6 @@ int occurrences(const std::string& opts, const std::string& kind) {
   int n = 0;
   for (size_t at = opts.find(kind); at != std::string::npos; at = opts.find(kind, at + 1)) ++n;
   return n;
-}
-
-using VariantFilter = std::function<bool(const Program&)>;
-
-// Runs every tensor-core variant (that `keep` keeps) of the last kernel of `out`'s graph (the others run first) on
-// `dev`, with TT_TF32=1 asked for by the caller: each variant's Program and output. The cp.async
-// ones too (TT_ASYNC=1, the default, set here all the same).
-std::vector<std::pair<Program, std::vector<float>>> run_tensor_core_variants(const Tensor& out, const std::string& dev,
-                                                                             const VariantFilter& keep = nullptr) {
-  testing_util::ScopedEnv async("TT_ASYNC", "1");
-  std::vector<ScheduleItem> items = create_schedule({out.lazy()});
-  const ScheduleItem item = items.back();
-  items.pop_back();
-  run_schedule(items);
-  Device& device = get_device(dev);
-  const int64_t n = out.numel();
-  std::vector<std::pair<Program, std::vector<float>>> runs;
-  for (Program& p : lower_variants(item, device.codegen_options())) {
-    if (p.opts.find("tensor_core") == std::string::npos || (keep && !keep(p))) continue;
-    Buffer result(device, DType::kFloat32, n);
-    std::vector<void*> ptrs = {result.ptr()};
-    for (size_t i = 1; i < item.bufs.size(); ++i) ptrs.push_back(item.bufs[i]->realized_buffer()->ptr());
-    device.launch(*device.compile(p), ptrs);
-    std::vector<float> got(n);
-    result.copy_out(got.data());
-    runs.push_back({std::move(p), std::move(got)});
-  }
-  return runs;
-}
-
-// Runs every tensor-core variant of the last kernel of f(inputs) on the GPU and checks each
-// element against float64 within tf32_bound(k) of its scale (scale(inputs): float64, per element).
-// Returns each variant's opts.
-std::vector<std::string> expect_tensor_core_variants_match(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                                                           const std::vector<Shape>& shapes, int64_t k, uint64_t seed,
-                                                           const VariantFilter& keep = nullptr) {
-  const std::string dev = gpu();
-  Tf32On tf32;
-  Tensor::manual_seed(seed);
-  std::vector<Tensor> cpu64, abs64, on_gpu;
-  for (const Shape& s : shapes) {
-    Tensor x = Tensor::randn(s, DType::kFloat32, "CPU").realize();
-    cpu64.push_back(x.cast(DType::kFloat64));
-    abs64.push_back(x.cast(DType::kFloat64).abs());
-    on_gpu.push_back(x.to(dev));
-  }
-  const std::vector<double> want = f(cpu64).to_doubles(), scale = f(abs64).to_doubles();
-  const std::vector<std::pair<Program, std::vector<float>>> runs = run_tensor_core_variants(f(on_gpu), dev, keep);
-  for (const auto& [p, got] : runs) {
-    int bad = 0;
-    for (size_t i = 0; i < want.size() && bad < 5; ++i) {
-      const double allowed = tf32_bound(k) * scale[i];
-      if (!(std::abs(got[i] - want[i]) <= allowed)) {
-        ADD_FAILURE() << p.name << " (" << p.opts << "), element " << i << ": expected " << want[i] << " (float64), got "
-                      << got[i] << "; TF32 allows " << allowed << " (" << tf32_bound(k) << " of sum|a b| = " << scale[i] << ")";
-        ++bad;
-      }
-    }
-  }
-  std::vector<std::string> opts;
-  for (const auto& run : runs) opts.push_back(run.first.opts);
-  return opts;
 }
 
 TEST(TensorCoreCuda, EveryMatmulVariantIsWithinTf32sBoundOfFloat64) {

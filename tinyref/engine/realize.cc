@@ -41,6 +41,7 @@ std::vector<std::string> cache_keys(const std::vector<ScheduleItem>& items) {
   std::vector<std::string> keys(items.size());
   const Tf32 tf32 = tf32_mode();  // another program, and another search choice
   const bool async = async_copies_asked();  // more variants: another search choice
+  const bool wgmma = wgmma_asked();         // the same
   for (size_t i = 0; i < items.size(); ++i) {
     const ScheduleItem& item = items[i];
     if (item.is_copy || item.bufs[0]->numel() == 0) continue;
@@ -48,6 +49,7 @@ std::vector<std::string> cache_keys(const std::vector<ScheduleItem>& items) {
     key << item.bufs[0]->device() << "|" << ast_key(item.ast);
     if (tf32 != Tf32::kOff) key << "|tf32:" << tf32_name(tf32);
     if (async) key << "|async";
+    if (wgmma) key << "|wgmma";
     for (const BufferArg& b : buffer_args(item)) key << "|" << dtype_name(b.dtype) << ":" << b.size;
     keys[i] = key.str();
   }

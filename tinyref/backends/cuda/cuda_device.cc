@@ -109,6 +109,7 @@ CodegenOptions CudaDevice::codegen_options() const {
           .gpu = true,
           .max_shared_bytes_opt_in = context_.max_shared_bytes_opt_in(),
           .async_copies = context_.compute_capability() >= 80 && async_copies_asked(),
+          .wgmma = context_.compute_capability() == 90 && wgmma_asked(),  // (sm_90a: not on later GPUs)
           .tf32 = tf32_mode(),
           .language = Language::kCuda};
 }

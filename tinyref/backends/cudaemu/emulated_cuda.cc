@@ -68,6 +68,7 @@ class EmulatedCudaDevice : public Device {
     o.threads = 1;
     o.language = Language::kCuda;
     o.async_copies = async_copies_asked();  // (an H100 has cp.async)
+    o.wgmma = wgmma_asked();                 // (and wgmma)
     o.max_shared_bytes_opt_in = 227 << 10;   // an H100's (the emulator checks launches against it)
     o.tf32 = tf32_mode();
     return o;
