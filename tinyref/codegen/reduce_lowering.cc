@@ -59,6 +59,10 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
   ix_.close_loops(reduce_open);
   if (wgmma) {  // this turn's MMAs end before the next turn's copies overwrite what they read
     b_.emit(UOp{UOpKind::kWgmmaCommit});
+    if (copies_ahead_) {  // issued while the tensor cores run (staging.h)
+      Sink sink(*this);
+      start_async_k_tile_ahead(k_, staging_arrays_, *copies_ahead_, sink);
+    }
     b_.emit(UOp{UOpKind::kWgmmaWait});
   }
   close_k_tile(tile_loop);
@@ -256,7 +260,12 @@ std::vector<int> ReduceLowering::open_k_tile() {
   const size_t outer = static_cast<size_t>(k_.first_of(Axis::kReduce));
   std::vector<int> loop = ix_.open_loops({Axis::kReduce}, false, outer, outer + 1);
   if (k_.async_stages > 0) {
-    read_ring_ = emit_async_staging_copies(k_, staging_arrays_, copies, sink);
+    read_ring_ = wait_for_async_k_tile(k_, sink);
+    if (k_.tensor_core && k_.tensor_core->wgmma) {
+      copies_ahead_ = copies;  // after this turn's MMAs (lower)
+    } else {
+      start_async_k_tile_ahead(k_, staging_arrays_, copies, sink);
+    }
   } else if (k_.prefetch_k_tiles) {
     emit_prefetched_staging_copies(k_, staged_, staging_arrays_, copies, registers, sink);
   } else {

@@ -74,6 +74,7 @@ class ReduceLowering {
   std::unordered_map<int, size_t> staged_slot_;  // leaf index -> position in staged_
   bool in_k_tile_ = false;                      // reads of staged leaves go to shared memory
   int read_ring_ = -1;                          // ...to this ring array (a uop), copied asynchronously
+  std::optional<StagingCopies> copies_ahead_;   // a ring's copies still to start this turn (wgmma)
 };
 
 }  // namespace tinyref

@@ -131,17 +131,23 @@ void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLea
 //
 //   for s in 0..S-2: copy K-tile s into ring array s; commit     start_async_k_tiles
 //   for ridx0 in 0..256:
-//     wait until S-2 groups are left in flight; __syncthreads()   emit_async_staging_copies: then
-//     copy K-tile ridx0+S-1 (if any) into ring array (ridx0+S-1)%S; commit
-//     acc += part0[ridx0%S ...] * part1[ridx0%S ...]            its value: ridx0 % S, for the reads
+//     wait until S-2 groups are left in flight; __syncthreads()   wait_for_async_k_tile (its value:
+//                                                                  ridx0 % S, for the reads)
+//     copy K-tile ridx0+S-1 (if any) into ring array (ridx0+S-1)%S; commit   start_async_k_tile_ahead
+//     acc += part0[ridx0%S ...] * part1[ridx0%S ...]
 //
 // One barrier a turn: the array a turn's copies overwrite is the one the turn before read, and
 // every thread has passed that read once any thread passes this turn's barrier. The copies do
 // not round to TF32 (staged_as_tf32: false); the mmas round what they read. S need not divide
 // the K-tiles: a copy past the last one is skipped (its group commits empty). A ring may outgrow
 // the 48 KB a CUDA kernel declares; the renderer then carves it from dynamic shared memory.
+//
+// The wait and the copies ahead may be apart: a warpgroup MMA runs on its own once issued, so its
+// kernel issues this turn's MMAs first and the copies while they run (the copies' array is the one
+// the turn before read, whose MMAs it waited for before that turn's end).
 void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
-int emit_async_staging_copies(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
+int wait_for_async_k_tile(const Kernel& k, UOpSink& sink);
+void start_async_k_tile_ahead(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
 
 // The load of the value a register tile reads: assign holds the unrolled dimensions' values (-1
 // elsewhere); the other tile dimensions are their var_uop. Where the leaf has a read_dim, one

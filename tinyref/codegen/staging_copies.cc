@@ -361,19 +361,22 @@ void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const 
   }
 }
 
-int emit_async_staging_copies(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies,
-                              UOpSink& sink) {
+int wait_for_async_k_tile(const Kernel& k, UOpSink& sink) {
   const size_t outer = static_cast<size_t>(k.first_of(Axis::kReduce));
-  const int stages = k.async_stages, turn = sink.var_uop(outer);
   UOp wait{UOpKind::kAsyncWait};
-  wait.arg = stages - 2;  // this turn's K-tile is the oldest group still out
+  wait.arg = k.async_stages - 2;  // this turn's K-tile is the oldest group still out
   sink.emit(wait);
   barrier_after_copies(k, sink);  // every thread's copies of it landed, and the turn before read
-  const int ahead = sink.alu(Op::ADD, DType::kInt32, {turn, sink.int_const(stages - 1)});
+  return sink.alu(Op::MOD, DType::kInt32, {sink.var_uop(outer), sink.int_const(k.async_stages)});
+}
+
+void start_async_k_tile_ahead(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink) {
+  const size_t outer = static_cast<size_t>(k.first_of(Axis::kReduce));
+  const int stages = k.async_stages;
+  const int ahead = sink.alu(Op::ADD, DType::kInt32, {sink.var_uop(outer), sink.int_const(stages - 1)});
   const int has_tile = sink.alu(Op::CMPLT, DType::kBool, {ahead, sink.int_const(k.full_shape()[outer])});
   const int ring = sink.alu(Op::MOD, DType::kInt32, {ahead, sink.int_const(stages)});
   start_async_k_tile(k, arrays, copies, ahead, ring, has_tile, sink);
-  return sink.alu(Op::MOD, DType::kInt32, {turn, sink.int_const(stages)});
 }
 
 int emit_staged_read(const StagedLeaf& s, int array, DType dtype, std::vector<int64_t> assign, int vector_dim,

@@ -4,6 +4,7 @@
 // bound (tensor_core_testing.h), on an H100 (TT_WGMMA=1) or on the CUDA emulator, whose wgmma
 // reads shared memory through the same descriptors (cuda_renderer.cc). The instruction itself,
 // written by hand: wgmma_test.cc.
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
@@ -233,6 +234,34 @@ TEST(WgmmaLowering, OneInstructionPerWarpgroupTileAndStepOfEight) {
                                        UOpKind::kRange,     UOpKind::kWgmma,      UOpKind::kEndRange,    UOpKind::kWgmmaCommit,
                                        UOpKind::kWgmmaWait, UOpKind::kBarrier,    UOpKind::kEndRange};
     EXPECT_EQ(order, want);
+  }
+  EXPECT_EQ(seen, 1);
+}
+
+// In a ring, the copies of the K-tile S - 1 turns ahead are issued after this turn's MMAs, while
+// the tensor cores run them, and before the wait for them.
+TEST(WgmmaLowering, ARingCopiesAheadWhileTheMmasRun) {
+  Tensor a = Tensor::randn({128, 64}, DType::kFloat32, "INTERP"), b = Tensor::randn({64, 256}, DType::kFloat32, "INTERP");
+  int seen = 0;
+  for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), wgmma_options())) {
+    if (p.opts != "tensor_core 0 8, local 0 8, upcast 1 32, stage 2 32, wgmma 2 64, async 2 3") continue;
+    ++seen;
+    SCOPED_TRACE(p.to_string());
+    std::vector<UOpKind> order;
+    for (const UOp& u : p.uops) {
+      if (u.kind != UOpKind::kAlu && u.kind != UOpKind::kConst && u.kind != UOpKind::kDefineAcc && u.kind != UOpKind::kLoad &&
+          u.kind != UOpKind::kStore && (order.empty() || order.back() != u.kind)) {
+        order.push_back(u.kind);
+      }
+    }
+    const auto at = std::find(order.begin(), order.end(), UOpKind::kRange);
+    ASSERT_NE(at, order.end());
+    const std::vector<UOpKind> loop(at, order.end());
+    const std::vector<UOpKind> want = {UOpKind::kRange,      UOpKind::kAsyncWait,   UOpKind::kProxyFence, UOpKind::kBarrier,
+                                       UOpKind::kWgmmaFence, UOpKind::kRange,       UOpKind::kWgmma,      UOpKind::kEndRange,
+                                       UOpKind::kWgmmaCommit, UOpKind::kCopyAsync,  UOpKind::kAsyncCommit, UOpKind::kWgmmaWait,
+                                       UOpKind::kEndRange,   UOpKind::kAsyncWait};
+    EXPECT_EQ(loop, want);
   }
   EXPECT_EQ(seen, 1);
 }
