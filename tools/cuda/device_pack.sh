@@ -38,6 +38,7 @@ mapfile -t TESTS < <(
   echo //tinyref/codegen:gpu_lowering_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/codegen:tensor_core_test  # TF32 mma.sync: the fragment layout checked on hardware
+  echo //tinyref/codegen:wgmma_probe_test  # what wgmma reads where, asked of the hardware
   echo //tinyref/codegen:wgmma_test  # wgmma by hand: the emulator's reading of PTX checked on hardware
   echo //tinyref/codegen:tensor_core_wgmma_test  # then every wgmma variant (TT_WGMMA=1)
   echo //tinyref/fuzz:fuzz_test  # random graphs on INTERP, CPU and CUDA, compared
