@@ -38,6 +38,7 @@ mapfile -t TESTS < <(
   echo //tinyref/codegen:gpu_lowering_test
   echo //tinyref/codegen:gpu_test
   echo //tinyref/codegen:tensor_core_test  # TF32 mma.sync: the fragment layout checked on hardware
+  echo //tinyref/codegen:wgmma_test  # TF32 wgmma (sm_90a): descriptors, D fragment and truncation on hardware
   echo //tinyref/fuzz:fuzz_test  # random graphs on INTERP, CPU and CUDA, compared
   echo //tinyref/engine:replay_test
   echo //tools/cuda:cuda_smoke_test
