@@ -56,6 +56,13 @@ class CStyleRenderer {
   std::string run() {
     std::ostringstream out;
     out << lang_.prefix;
+    std::set<int64_t> wgmma_widths;  // the N of each WGMMA: one prefix function each
+    for (const UOp& u : p_.uops) {
+      if (u.kind == UOpKind::kWgmma) wgmma_widths.insert(u.arg);
+    }
+    TT_CHECK(wgmma_widths.empty() || lang_.wgmma != nullptr,
+             "renderer: " << p_.name << " runs warpgroup MMAs (WGMMA), which this language lacks");
+    for (int64_t n : wgmma_widths) out << lang_.wgmma(static_cast<int>(n));
     std::set<std::pair<DType, int>> vecs;
     for (const UOp& u : p_.uops) {
       if (u.lanes > 1) vecs.insert({u.dtype == DType::kBool ? DType::kInt32 : u.dtype, u.lanes});  // masks: i32 lanes
@@ -110,6 +117,11 @@ class CStyleRenderer {
   }
   std::string zero_vector(const std::string& vt) const { return lang_.vector_structs ? vt + "{}" : "(" + vt + "){}"; }
   bool aligned(const UOp& u) const { return lang_.vector_structs && u.arg == 1; }
+  // The language's text for a GPU-only kind, or a refusal that says which kind it lacks.
+  const std::string& needs(const std::string& text, const UOp& u) const {
+    TT_CHECK(!text.empty(), "renderer: " << p_.name << " has " << uop_kind_name(u.kind) << ", which this language lacks");
+    return text;
+  }
 
   std::string alu_expr(const UOp& u) {
     if (u.op == Op::CAST && u.lanes > 1 && !lang_.vector_structs) {  // a C cast would reinterpret the bits
@@ -251,6 +263,28 @@ class CStyleRenderer {
         bind(i, "mma", call + ")", false);
         break;
       }
+      case UOpKind::kWgmma: {  // A's four sources, B's four, then the accumulators, updated in place
+        TT_CHECK(u.src.size() == 8 + static_cast<size_t>(u.arg / 2),
+                 "renderer: " << p_.name << ": a WGMMA of N " << u.arg << " takes " << u.arg / 2 << " accumulators, not "
+                              << static_cast<int64_t>(u.src.size()) - 8);
+        const std::string& desc = needs(lang_.wgmma_desc, u);
+        const auto operand = [&](size_t at) {
+          return desc + "(" + e(u.src[at]) + "+" + e(u.src[at + 1]) + ", " + e(u.src[at + 2]) + ", " + e(u.src[at + 3]) + ")";
+        };
+        std::string call = "tt_wgmma_m64n" + std::to_string(u.arg) + "k8(" + operand(0) + ", " + operand(4);
+        for (size_t j = 8; j < u.src.size(); ++j) {
+          const UOp& acc = p_.uops[u.src[j]];
+          TT_CHECK(acc.kind == UOpKind::kDefineAcc && acc.dtype == DType::kFloat32 && acc.lanes == 1,
+                   "renderer: " << p_.name << ": a WGMMA adds into scalar float32 DEFINE_ACCs, not " << uop_kind_name(acc.kind));
+          call += ", " + e(u.src[j]);
+        }
+        line(call + ");");
+        break;
+      }
+      case UOpKind::kWgmmaFence: line(needs(lang_.wgmma_fence, u)); break;
+      case UOpKind::kWgmmaCommit: line(needs(lang_.wgmma_commit, u)); break;
+      case UOpKind::kWgmmaWait: line(needs(lang_.wgmma_wait, u) + "(" + std::to_string(u.arg) + ");"); break;
+      case UOpKind::kProxyFence: line(needs(lang_.proxy_fence, u)); break;
       case UOpKind::kHReduce: {
         const int lanes = p_.uops[u.src[0]].lanes;
         std::string acc = e(u.src[0]) + "[0]";

@@ -1,8 +1,10 @@
 #include "tinyref/codegen/cuda_renderer.h"
 
+#include <sstream>
 #include <string>
 
 #include "tinyref/codegen/c_style.h"
+#include "tinyref/error.h"
 
 namespace tinyref {
 
@@ -167,7 +169,138 @@ __device__ inline void tt_copy_async4(float* dst, const float* src, bool valid) 
 #define TT_ASYNC_COMMIT() asm volatile("cp.async.commit_group;" ::: "memory")
 #define TT_ASYNC_WAIT(groups) asm volatile("cp.async.wait_group " #groups ";" ::: "memory")
 #endif
+// Hopper's warpgroup MMA (WGMMA in uops.h: wgmma.mma_async m64nNk8 on TF32, sm_90a): a warpgroup's
+// 128 threads add A (64x8) times B (N x 8, both K-major) from shared memory into their N/2
+// accumulators each, tt_wgmma_m64n<N>k8(desc_a, desc_b, d0, ...), printed after this prefix for
+// each N a kernel uses (wgmma_source). A descriptor holds a tile's shared address and the byte
+// steps between its 8x4 core matrices along K (LBO) and along M or N (SBO); no swizzle. The
+// hardware ignores the low 13 mantissa bits. TT_PROXY_FENCE makes this thread's stores to shared
+// memory visible to the tensor cores; TT_WGMMA_FENCE orders the accumulators' earlier accesses
+// before the wgmmas; a group commits and is waited for as cp.async's are.
+__device__ inline unsigned long long tt_wgmma_encode(unsigned address, int lbo, int sbo) {
+  return ((address & 0x3ffffu) >> 4) | (unsigned long long)((lbo & 0x3ffff) >> 4) << 16 |
+         (unsigned long long)((sbo & 0x3ffff) >> 4) << 32;
+}
+#ifdef CUDAEMU
+// The emulator queues a thread's wgmmas as it queues its copies, and does them at the
+// TT_WGMMA_WAIT that lets their group finish: the tensor cores may read A and B until then, so a
+// tile overwritten before that wait is a race (or a wrong sum) here as on a GPU. A descriptor
+// holds the tile's offset in the block's shared memory (cudaemu::shared_offset); the reads go
+// through checked pointers (bounds, races, uninitialised bytes). Thread t's accumulator i (t of
+// its warpgroup) is D's row 16*(t/32) + t%32/4 + 8*(i/2 % 2), column 8*(i/4) + 2*(t%4) + i%2, and
+// adds tf32(A[row][k]) * tf32(B[col][k]) for k = 0..7 in turn, in float32. Per CUDA thread: at
+// most 32 wgmmas and 1024 accumulators in flight.
+struct tt_wgmma_op {
+  unsigned long long desc_a, desc_b;
+  int n, group;  // n: its accumulators, the next n pointers of tt_wgmma_queue::d
+};
+struct tt_wgmma_queue {
+  tt_wgmma_op ops[32];
+  float* d[1024];
+  int count = 0, accumulators = 0, groups = 0;
+  unsigned long long block = 0;  // cudaemu::block_serial() of the block that queued them
+};
+inline tt_wgmma_queue& tt_wgmma_of_this_thread() {
+  static thread_local tt_wgmma_queue queues[1024];
+  tt_wgmma_queue& q = queues[threadIdx.x];
+  if (q.block != ::cudaemu::block_serial()) {  // another block's, which faulted with wgmmas queued
+    q.count = q.accumulators = q.groups = 0;
+    q.block = ::cudaemu::block_serial();
+  }
+  return q;
+}
+inline unsigned long long tt_wgmma_desc(::cudaemu::ptr<const float> tile, int lbo, int sbo,
+                                        std::source_location loc = std::source_location::current()) {
+  if (lbo < 0 || sbo < 0 || lbo % 16 != 0 || sbo % 16 != 0 || lbo >= (1 << 18) || sbo >= (1 << 18))
+    ::cudaemu::detail::device_fault("trap", "tt_wgmma_desc: LBO and SBO are multiples of 16 bytes below 256 KB", loc);
+  return tt_wgmma_encode(::cudaemu::shared_offset(tile, 16, loc), lbo, sbo);
+}
+inline void tt_wgmma_start(unsigned long long desc_a, unsigned long long desc_b, float* const* d, int n,
+                           const std::source_location& loc) {
+  tt_wgmma_queue& q = tt_wgmma_of_this_thread();
+  if (q.count == 32 || q.accumulators + n > 1024)
+    ::cudaemu::detail::device_fault("trap", "tt_wgmma: more than 32 wgmmas or 1024 accumulators in flight in one thread", loc);
+  q.ops[q.count++] = tt_wgmma_op{desc_a, desc_b, n, q.groups};
+  for (int i = 0; i < n; ++i) q.d[q.accumulators++] = d[i];
+}
+// Element (r, k) of the operand at `start` (A's row r, or B's column r), as the descriptor lays it out.
+inline float tt_wgmma_element(const ::cudaemu::ptr<const float>& start, unsigned long long desc, int r, int k,
+                              const std::source_location& loc) {
+  const int lbo = (int)(desc >> 16 & 0x3fff) << 4, sbo = (int)(desc >> 32 & 0x3fff) << 4;
+  return tt_tf32_bits(start[::cudaemu::Index((r % 8 * 16 + k % 4 * 4 + k / 4 * lbo + r / 8 * sbo) / 4, loc)]);
+}
+inline void tt_wgmma_run(const tt_wgmma_op& op, float* const* d, const std::source_location& loc) {
+  const ::cudaemu::ptr<const float> a = ::cudaemu::shared_pointer<const float>((unsigned)(op.desc_a & 0x3fff) << 4, loc);
+  const ::cudaemu::ptr<const float> b = ::cudaemu::shared_pointer<const float>((unsigned)(op.desc_b & 0x3fff) << 4, loc);
+  const int t = threadIdx.x % 128;
+  for (int i = 0; i < op.n; ++i) {
+    const int row = 16 * (t / 32) + t % 32 / 4 + 8 * (i / 2 % 2), col = 8 * (i / 4) + 2 * (t % 4) + i % 2;
+    float acc = *d[i];
+    for (int k = 0; k < 8; ++k) acc += tt_wgmma_element(a, op.desc_a, row, k, loc) * tt_wgmma_element(b, op.desc_b, col, k, loc);
+    *d[i] = acc;
+  }
+}
+inline void tt_wgmma_wait(int in_flight, std::source_location loc = std::source_location::current()) {
+  tt_wgmma_queue& q = tt_wgmma_of_this_thread();
+  int done = 0, used = 0;  // wgmmas done, and their accumulators
+  for (; done < q.count && q.ops[done].group < q.groups - in_flight; ++done) {
+    tt_wgmma_run(q.ops[done], q.d + used, loc);
+    used += q.ops[done].n;
+  }
+  for (int i = done; i < q.count; ++i) q.ops[i - done] = q.ops[i];
+  for (int i = used; i < q.accumulators; ++i) q.d[i - used] = q.d[i];
+  q.count -= done;
+  q.accumulators -= used;
+  if (q.count == 0 && in_flight == 0) q.groups = 0;
+}
+inline void tt_wgmma_commit() { ++tt_wgmma_of_this_thread().groups; }
+#define TT_WGMMA_FENCE() ((void)0)  // the emulator's accumulators are plain variables
+#define TT_WGMMA_COMMIT() tt_wgmma_commit()
+#define TT_WGMMA_WAIT(groups) tt_wgmma_wait(groups)
+#define TT_PROXY_FENCE() ((void)0)  // its shared memory has one proxy
+#else
+__device__ inline unsigned long long tt_wgmma_desc(const float* tile, int lbo, int sbo) {
+  return tt_wgmma_encode(tt_shared_address(tile), lbo, sbo);
+}
+#define TT_WGMMA_FENCE() asm volatile("wgmma.fence.sync.aligned;" ::: "memory")
+#define TT_WGMMA_COMMIT() asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory")
+#define TT_WGMMA_WAIT(groups) asm volatile("wgmma.wait_group.sync.aligned " #groups ";" ::: "memory")
+#define TT_PROXY_FENCE() asm volatile("fence.proxy.async.shared::cta;" ::: "memory")
+#endif
 )";
+
+// tt_wgmma_m64n<N>k8(desc_a, desc_b, d0, ..., d<N/2-1>): the wgmma of the prefix's comment, this
+// thread's accumulators passed by reference. On a GPU each is a "+f" operand of one
+// wgmma.mma_async (scale-d a predicate that is true: D = A*B + D; A and B not negated).
+std::string wgmma_source(int n) {
+  TT_CHECK(n >= 8 && n <= 256 && n % 8 == 0, "CUDA renderer: a wgmma's N is a multiple of 8 from 8 to 256, not " << n);
+  const int count = n / 2;
+  const std::string name = "tt_wgmma_m64n" + std::to_string(n) + "k8";
+  std::string params = "unsigned long long desc_a, unsigned long long desc_b", addresses, registers, operands;
+  for (int i = 0; i < count; ++i) {
+    const std::string d = "d" + std::to_string(i);
+    params += ", float& " + d;
+    addresses += std::string(i == 0 ? "" : ", ") + "&" + d;
+    registers += (i == 0 ? "" : i % 16 == 0 ? ", \"\n      \"" : ", ") + ("%" + std::to_string(i));
+    operands += (i == 0 ? "" : i % 8 == 0 ? ",\n      " : ", ") + ("\"+f\"(" + d + ")");
+  }
+  const std::string scale_d = "%" + std::to_string(count + 2);
+  std::ostringstream os;
+  os << "#ifdef CUDAEMU\n"
+     << "inline void " << name << "(" << params << ", std::source_location loc = std::source_location::current()) {\n"
+     << "  float* const d[] = {" << addresses << "};\n"
+     << "  tt_wgmma_start(desc_a, desc_b, d, " << count << ", loc);\n"
+     << "}\n"
+     << "#else\n"
+     << "__device__ inline void " << name << "(" << params << ") {\n"
+     << "  asm volatile(\"{ .reg .pred p; setp.ne.b32 p, " << scale_d << ", 0; wgmma.mma_async.sync.aligned.m64n" << n
+     << "k8.f32.tf32.tf32 {\"\n      \"" << registers << "}, %" << count << ", %" << count + 1 << ", p, 1, 1; }\"\n"
+     << "    : " << operands << "\n"
+     << "    : \"l\"(desc_a), \"l\"(desc_b), \"r\"(1) : \"memory\");\n"
+     << "}\n"
+     << "#endif\n";
+  return os.str();
+}
 
 constexpr int64_t kStaticSharedBytes = 48 << 10;  // what a kernel may declare without opting in
 
@@ -190,6 +323,12 @@ const CLanguage& cuda_language() {
     l->copy_async = "tt_copy_async";
     l->async_commit = "TT_ASYNC_COMMIT();";
     l->async_wait = "TT_ASYNC_WAIT";
+    l->wgmma_desc = "tt_wgmma_desc";
+    l->wgmma = wgmma_source;
+    l->wgmma_fence = "TT_WGMMA_FENCE();";
+    l->wgmma_commit = "TT_WGMMA_COMMIT();";
+    l->wgmma_wait = "TT_WGMMA_WAIT";
+    l->proxy_fence = "TT_PROXY_FENCE();";
     return l;
   }();
   return *lang;

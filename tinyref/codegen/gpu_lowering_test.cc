@@ -127,7 +127,7 @@ TEST(GpuLowering, TheCudaRendererOutputCompilesWithNvrtc) {
       {"infinity and nan constants", x.max({0}) + x.min({0})},
   };
   REQUIRE_NVRTC();
-  cuda::Compiler nvrtc(90, "");  // sm_90, the H100's and H200's architecture
+  cuda::Compiler nvrtc(90, "");  // sm_90a, the H100's and H200's architecture
   for (const auto& [what, t] : graphs) {
     for (const ScheduleItem& item : create_schedule({t.lazy()})) {
       if (item.is_copy) continue;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -121,6 +122,8 @@ void BlockRunner::run_block(Launch& launch, uint64_t block) {
     stamp_ = 0;
   }
   block_first_stamp_ = barrier_stamp_ = next_stamp();
+  static std::atomic<uint64_t> serials{0};
+  serial_ = ++serials;
   shared_begin_block(*this, launch.dynamic_shared);
 
   const uint3 block_idx{static_cast<unsigned>(block % grid.x), static_cast<unsigned>((block / grid.x) % grid.y),
@@ -325,3 +328,9 @@ std::string thread_list(const std::vector<unsigned>& linear, const dim3& block) 
 }
 
 }  // namespace cudaemu::detail
+
+namespace cudaemu {
+
+uint64_t block_serial() { return detail::current_runner().serial(); }
+
+}  // namespace cudaemu

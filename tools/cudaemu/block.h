@@ -131,6 +131,7 @@ class BlockRunner {
   uint32_t block_first_stamp() const { return block_first_stamp_; }
   void stamp_warp(unsigned w);  // a __syncwarp completed in warp w
   SharedMemory& shared() { return shared_; }
+  uint64_t serial() const { return serial_; }  // cudaemu::block_serial()
   bool waited_for_lower_blocks = false;  // the atomics gate opened for this block
 
  private:
@@ -151,6 +152,7 @@ class BlockRunner {
   uint64_t block_ = 0;
   bool faulted_ = false;
   uint32_t stamp_ = 0, barrier_stamp_ = 0, block_first_stamp_ = 0;
+  uint64_t serial_ = 0;
   SharedMemory shared_;
   // ASan: the scheduler's own stack, for the switches back to it
   void* asan_fake_stack_ = nullptr;

@@ -288,6 +288,9 @@ struct Site {
 namespace detail {
 const Region* shared_region(const Site& site, size_t bytes, size_t align, const std::source_location& loc);
 const Region* dynamic_shared_region();
+// The region (the dynamic part or a __shared__ array) holding byte `offset` of the block's shared
+// memory; faults where none does.
+const Region* shared_region_at(uint32_t offset, const std::source_location& loc);
 }  // namespace detail
 
 template <class A>
@@ -336,6 +339,27 @@ class dynamic_shared : public ptr<T> {
   explicit dynamic_shared(const Site&)
       : ptr<T>(ptr<T>::at(detail::dynamic_shared_region()->base, detail::dynamic_shared_region())) {}
 };
+
+// Shared memory by address, as the hardware addresses it: a pointer's byte offset within the
+// block's shared memory (on a GPU, its shared-window address: cvta.to.shared), and the checked
+// pointer at an offset. For instructions whose operands are such addresses (a wgmma matrix
+// descriptor, codegen/cuda_renderer.cc): their emulation reads and writes through the pointer,
+// checked as any access (bounds of the array found there, races, uninitialised reads). Inside a
+// kernel only.
+//
+//   uint32_t at = cudaemu::shared_offset(tile + 64, 16);   // faults unless a 16-byte-aligned
+//                                                           // address in shared memory
+//   cudaemu::ptr<const float> p = cudaemu::shared_pointer<const float>(at);   // tile + 64 again
+//
+// shared_offset faults where p points outside the block's shared memory or its offset is not a
+// multiple of `align`; shared_pointer where no region holds the offset.
+uint32_t shared_offset(const ptr<const void>& p, size_t align = 1,
+                       std::source_location loc = std::source_location::current());
+template <class T>
+ptr<T> shared_pointer(uint32_t offset, std::source_location loc = std::source_location::current()) {
+  const Region* r = detail::shared_region_at(offset, loc);
+  return ptr<T>::at(r->base + (offset - r->shadow_offset), r);
+}
 
 // (U*)x, reinterpret_cast<U*>(x), static_cast<U*>(x): the same region, another element type.
 template <class U, class X>

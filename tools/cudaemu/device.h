@@ -275,6 +275,13 @@ long long clock64();  // nanoseconds of the host's steady clock
 inline void __nanosleep(unsigned) {}
 
 }  // namespace cuda_api
+
+// Not CUDA's: a number that no other run of a block in this process shares. State that device
+// code keeps across calls in thread_local storage (an emulated instruction's queue, indexed by
+// threadIdx) tells by it a block of its own from an earlier one, which may have faulted with
+// work left queued.
+uint64_t block_serial();
+
 }  // namespace cudaemu
 
 #endif  // TOOLS_CUDAEMU_DEVICE_H_

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -402,6 +403,81 @@ TEST(Launch, AFailedAssert) {
   const Outcome o = run([&] { checks_input<<<1, 32>>>(x); });
   expect_report(o, cudaErrorAssert, {"assertion failed", "thread (7,0,0)", "assert(x[threadIdx.x] >= 0)"}, "checks_input");
   cudaFree(x);
+}
+
+// ---------------------------------------------------------------- shared memory by address
+// cudaemu::shared_offset and shared_pointer (checked.h): what an emulated instruction that takes
+// shared-memory addresses (a wgmma descriptor) goes through.
+
+__global__ void shared_round_trip(unsigned* offsets, float* values) {
+  extern __shared__ float dyn[];  // 40 bytes from the launch: the arrays after it start at 48
+  __shared__ float tile[8];
+  tile[threadIdx.x] = 10.0f + threadIdx.x;
+  if (threadIdx.x < 4) dyn[threadIdx.x] = 20.0f + threadIdx.x;
+  __syncthreads();
+  if (threadIdx.x != 0) return;
+  offsets[0] = cudaemu::shared_offset(dyn, 16);
+  offsets[1] = cudaemu::shared_offset(tile + 4, 16);
+  values[0] = cudaemu::shared_pointer<const float>(offsets[1])[0];
+  values[1] = cudaemu::shared_pointer<const float>(offsets[0] + 12)[0];
+}
+
+TEST(SharedAddresses, AnOffsetLeadsBackToTheArrayThatHoldsIt) {
+  unsigned* offsets = device<unsigned>(2);
+  float* values = device<float>(2);
+  shared_round_trip<<<1, 8, 40>>>(offsets, values);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess) << cudaemu::last_report();
+  unsigned o[2];
+  float v[2];
+  cudaMemcpy(o, offsets, sizeof o, cudaMemcpyDeviceToHost);
+  cudaMemcpy(v, values, sizeof v, cudaMemcpyDeviceToHost);
+  EXPECT_EQ(o[0], 0u) << "the dynamic part comes first";
+  EXPECT_EQ(o[1], 48u + 16u) << "tile at 48 (the dynamic part's 40 bytes rounded to 16), element 4";
+  EXPECT_EQ(v[0], 14.0f);
+  EXPECT_EQ(v[1], 23.0f);
+  cudaFree(offsets), cudaFree(values);
+}
+
+__global__ void shared_addresses_misused(int how, const float* global) {
+  __shared__ float tile[8];
+  tile[threadIdx.x] = 1.0f;
+  __syncthreads();
+  if (how == 0) cudaemu::shared_offset(tile + 1, 16);  // <- misaligned_shared_offset
+  if (how == 1) cudaemu::shared_offset(global, 16);  // <- global_shared_offset
+  if (how == 2) cudaemu::shared_pointer<const float>(4096);  // <- shared_pointer_nowhere
+  if (how == 3 && threadIdx.x == 1) tile[0] = 2.0f;
+  if (how == 3 && threadIdx.x == 2) (void)static_cast<float>(cudaemu::shared_pointer<const float>(0)[0]);  // <- shared_pointer_race
+}
+
+TEST(SharedAddresses, MisusesAreReportedAndAccessesThroughThemAreChecked) {
+  const float* global = device<float>(8);
+  expect_report(run([&] { shared_addresses_misused<<<1, 8>>>(0, global); }), cudaErrorMisalignedAddress,
+                {"misaligned shared-memory address", "byte 4 of __shared__ float tile[8]", "must be a multiple of 16"},
+                "misaligned_shared_offset");
+  expect_report(run([&] { shared_addresses_misused<<<1, 8>>>(1, global); }), cudaErrorIllegalAddress,
+                {"not a shared-memory address", "allocation #"}, "global_shared_offset");
+  expect_report(run([&] { shared_addresses_misused<<<1, 8>>>(2, global); }), cudaErrorIllegalAddress,
+                {"no shared memory at this address", "byte 4096 of the block's shared memory lies in none of its arrays",
+                 "bytes 0-31: __shared__ float tile[8]"},
+                "shared_pointer_nowhere");
+  expect_report(run([&] { shared_addresses_misused<<<1, 8>>>(3, global); }), cudaErrorLaunchFailure,
+                {"shared-memory race", "thread (2,0,0) reads byte 0 of __shared__ float tile[8]", "thread (1,0,0) wrote it"},
+                "shared_pointer_race");
+  cudaFree(const_cast<float*>(global));
+}
+
+__global__ void serials(unsigned long long* out) { out[blockIdx.x] = cudaemu::block_serial(); }
+
+TEST(SharedAddresses, EveryRunOfABlockHasASerialOfItsOwn) {  // (what an emulated instruction's queue resets by)
+  unsigned long long* out = device<unsigned long long>(4);
+  unsigned long long first[4], second[4];
+  serials<<<4, 1>>>(out);
+  cudaMemcpy(first, out, sizeof first, cudaMemcpyDeviceToHost);
+  serials<<<4, 1>>>(out);
+  cudaMemcpy(second, out, sizeof second, cudaMemcpyDeviceToHost);
+  const std::set<unsigned long long> all = {first[0], first[1], first[2], first[3], second[0], second[1], second[2], second[3]};
+  EXPECT_EQ(all.size(), 8u);
+  cudaFree(out);
 }
 
 // ---------------------------------------------------------------- what every fault shares

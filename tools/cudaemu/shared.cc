@@ -91,6 +91,20 @@ void shared_begin_block(BlockRunner& runner, size_t dynamic_bytes) {
 
 const Region* dynamic_shared_region() { return &current_runner().shared().dynamic; }
 
+const Region* shared_region_at(uint32_t offset, const std::source_location& loc) {
+  SharedMemory& s = current_runner().shared();
+  if (offset < s.dynamic.size) return &s.dynamic;
+  for (const SharedMemory::Declared& d : s.declared)
+    if (offset >= d.region.shadow_offset && offset - d.region.shadow_offset < d.region.size) return &d.region;
+  std::ostringstream os;
+  os << "  byte " << offset << " of the block's shared memory lies in none of its arrays:\n";
+  if (s.dynamic.size > 0) os << "    bytes 0-" << s.dynamic.size - 1 << ": " << describe_shared(s.dynamic) << "\n";
+  for (const SharedMemory::Declared& d : s.declared)
+    os << "    bytes " << d.region.shadow_offset << "-" << d.region.shadow_offset + d.region.size - 1 << ": "
+       << describe_shared(d.region) << "\n";
+  fault(cudaErrorIllegalAddress, "no shared memory at this address", os.str(), loc);
+}
+
 const Region* shared_region(const Site& site, size_t bytes, size_t align, const std::source_location& loc) {
   BlockRunner& runner = current_runner();
   SharedMemory& s = runner.shared();
@@ -161,3 +175,36 @@ void shared_access(uintptr_t addr, size_t bytes, const Region& region, Access ac
 }
 
 }  // namespace cudaemu::detail
+
+namespace cudaemu {
+
+uint32_t shared_offset(const ptr<const void>& p, size_t align, std::source_location loc) {
+  using namespace detail;
+  const Region* r = p.region();
+  const uintptr_t addr = p.address();
+  if (r == nullptr || r->kind != RegionKind::kShared || addr - r->base >= r->size) {
+    std::ostringstream os;
+    os << "  a shared-memory address was asked of a pointer to ";
+    if (r == nullptr) {
+      os << "memory the emulator does not know (a local array, or host memory)";
+    } else if (r->kind == RegionKind::kGlobal) {
+      os << describe_global(*r);
+    } else if (r->kind == RegionKind::kUnknown) {
+      os << describe_address(addr);
+    } else {
+      os << "byte " << static_cast<int64_t>(addr - r->base) << " of " << describe_shared(*r) << ", outside it";
+    }
+    os << "\n";
+    fault(cudaErrorIllegalAddress, "not a shared-memory address", os.str(), loc);
+  }
+  const size_t offset = r->shadow_offset + (addr - r->base);
+  if (offset % align != 0) {
+    std::ostringstream os;
+    os << "  byte " << addr - r->base << " of " << describe_shared(*r) << " is byte " << offset
+       << " of the block's shared memory, which must be a multiple of " << align << " here\n";
+    fault(cudaErrorMisalignedAddress, "misaligned shared-memory address", os.str(), loc);
+  }
+  return static_cast<uint32_t>(offset);
+}
+
+}  // namespace cudaemu

@@ -75,8 +75,10 @@ Compiler::Compiler(int compute_capability, fs::path cache_dir,
   const std::vector<int> archs = nvrtc_supported_archs();
   if (archs.empty() ||
       std::find(archs.begin(), archs.end(), compute_capability) != archs.end()) {
-    // Without NVRTC the list is empty; compile() then reports the missing toolkit.
-    arch_ = "sm_" + std::to_string(compute_capability);
+    // Without NVRTC the list is empty; compile() then reports the missing toolkit. On 9.0 the
+    // architecture-specific sm_90a, which alone has Hopper's warpgroup MMA (wgmma); its machine
+    // code runs on 9.0 only, which is all this compiler targets.
+    arch_ = "sm_" + std::to_string(compute_capability) + (compute_capability == 90 ? "a" : "");
     cubin_ = true;
   } else {
     int best = 0;

@@ -3,12 +3,12 @@
 //
 //   Compiler compiler(90);                       // compute capability 9.0 (H100, H200)
 //   const CompiledModule& m = compiler.compile(source, "E_4");
-//   // m.image: a CUBIN for sm_90, ready for cuModuleLoadData; m.cubin says which kind
+//   // m.image: a CUBIN for sm_90a, ready for cuModuleLoadData; m.cubin says which kind
 //   compiler.stats().compiles     // 1 on a cold cache, 0 when the disk cache already had it
 //
 // Architecture: NVRTC can emit a CUBIN (machine code) only for the real architectures it knows
 // (nvrtc_supported_archs()). For those we ask for sm_XY, so the driver loads it with no JIT
-// step. For a GPU newer than NVRTC we emit PTX for the newest virtual architecture at or below
+// step (for 9.0 sm_90a: wgmma, Hopper's warpgroup MMA, is in no other target). For a GPU newer than NVRTC we emit PTX for the newest virtual architecture at or below
 // the device's (compute_XY), which the driver compiles on load: PTX runs forward, never back.
 //
 // The cache key is everything that changes the output: NVRTC's version, the options (the
@@ -74,7 +74,7 @@ class Compiler {
 
   const std::vector<std::string>& options() const { return options_; }
   bool emits_cubin() const { return cubin_; }
-  const std::string& arch() const { return arch_; }  // "sm_90" or "compute_90"
+  const std::string& arch() const { return arch_; }  // "sm_90a", "sm_80" or "compute_90"
   const std::filesystem::path& cache_dir() const { return cache_dir_; }
   const CompilerStats& stats() const { return stats_; }
 
