@@ -9,15 +9,10 @@
 //   Case{.n = 64, .k = 32, .a = rows_adjacent(64), .b = k_halves(64)}   // LBO 1024 > SBO 128 for A,
 //                                                                       // 128 < 256 for B
 //
-// The tolerance. The tensor cores ignore an input's low 13 mantissa bits (PTX: wgmma truncates
-// them), and these inputs are not rounded to TF32 first: each is a(1 + d), |d| < t = 2^-10, so a
-// product errs by at most (2t + t^2)|a b|. The K products and the accumulator's 0.5 are added in
-// float32 in an unspecified order, each of the K additions off by at most 2v (v = 2^-24; a
-// truncating adder doubles it) of a partial sum bounded by sum|a b| + 0.5 (tensor_core_test.cc
-// derives the rounded case the same way):
-//     |C_ij - exact_ij| <= (2t + t^2 + 2 K v) (sum_k |A_ik B_jk| + 0.5).
-// An element from a wrong row, column or K (a swapped LBO and SBO, a fragment row off by 8) errs
-// by a whole term, far past it.
+// The tolerance: these inputs reach the tensor cores unrounded, which ignore their low 13 mantissa
+// bits, so TF32's truncated bound (tensor_core_testing.h: tf32_truncated_bound) of the scale
+// sum_k |A_ik B_jk| + 0.5 (the accumulator's start is one more term). An element from a wrong row,
+// column or K (a swapped LBO and SBO, a fragment row off by 8) errs by a whole term, far past it.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -36,19 +31,14 @@
 #include "tinyref/codegen/cpp_renderer.h"
 #include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/codegen/renderer.h"
+#include "tinyref/codegen/tensor_core_testing.h"
 #include "tinyref/codegen/uop_builder.h"
 #include "tinyref/error.h"
 
 namespace tinyref {
 namespace {
 
-constexpr double kTf32Truncation = 1.0 / 1024;       // 2^-10
-constexpr double kFloat32Roundoff = 1.0 / 16777216;  // 2^-24
-constexpr float kInit = 0.5f;                         // every accumulator's start: D = A B^T + D
-
-double truncated_tf32_bound(int64_t k) {
-  return 2 * kTf32Truncation + kTf32Truncation * kTf32Truncation + 2.0 * k * kFloat32Roundoff;
-}
+constexpr float kInit = 0.5f;  // every accumulator's start: D = A B^T + D
 
 // Where one operand's elements lie in its shared array, in bytes: row r (A's row, B's column),
 // K k at offset + (r%8)*16 + (k%4)*4 + (k%8/4)*lbo + (r/8)*sbo + (k/8)*step, step the distance
@@ -249,7 +239,7 @@ void expect_within_bound(const Case& c, const std::string& dev) {
           want += double{a[r * c.k + k]} * b[col * c.k + k];
           scale += std::abs(double{a[r * c.k + k]} * b[col * c.k + k]);
         }
-        const double allowed = truncated_tf32_bound(c.k) * scale, g = got[r * c.columns() + col];
+        const double allowed = tf32_truncated_bound(c.k) * scale, g = got[r * c.columns() + col];
         if (!(std::abs(g - want) <= allowed)) {
           ADD_FAILURE() << "C[" << r << "][" << col << "]: expected " << want << " (float64), got " << g << "; TF32 allows "
                         << allowed;
