@@ -13,6 +13,8 @@
 
 #include "gtest/gtest.h"
 #include "tests/testing/testing.h"
+#include "tinyref/backends/cuda/compiler.h"
+#include "tinyref/backends/cuda/nvrtc.h"
 #include "tinyref/codegen/cuda_renderer.h"
 #include "tinyref/codegen/kernel.h"
 #include "tinyref/codegen/optimizer.h"
@@ -288,9 +290,12 @@ TEST(WgmmaLowering, SynchronousCopiesRoundToTf32) {
   EXPECT_EQ(ring, 3 * 10);
 }
 
-// Rendered for CUDA, every variant calls the instruction once per WGMMA uop, with its N.
-TEST(WgmmaLowering, RendersTheInstructionForItsColumns) {
+// Rendered for CUDA, every variant calls the instruction once per WGMMA uop, with its N, and
+// compiles for sm_90a (where NVRTC is: its ptxas is the judge of the inline PTX).
+TEST(WgmmaLowering, RendersTheInstructionForItsColumnsAndCompiles) {
   Tensor a = Tensor::randn({128, 64}, DType::kFloat32, "INTERP"), b = Tensor::randn({64, 256}, DType::kFloat32, "INTERP");
+  std::optional<cuda::Compiler> nvrtc;
+  if (cuda::nvrtc_available()) nvrtc.emplace(90, "");
   for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), wgmma_options())) {
     if (!is_wgmma(p.opts)) continue;
     SCOPED_TRACE(p.opts);
@@ -300,6 +305,7 @@ TEST(WgmmaLowering, RendersTheInstructionForItsColumns) {
         EXPECT_NE(src.find("tt_wgmma_m64n" + std::to_string(u.arg) + "k8("), std::string::npos);
       }
     }
+    if (nvrtc) EXPECT_NO_THROW(nvrtc->compile(src, p.name));
   }
 }
 
