@@ -305,8 +305,38 @@ TEST(WgmmaLowering, RendersTheInstructionForItsColumnsAndCompiles) {
         EXPECT_NE(src.find("tt_wgmma_m64n" + std::to_string(u.arg) + "k8("), std::string::npos);
       }
     }
-    if (nvrtc) EXPECT_NO_THROW(nvrtc->compile(src, p.name));
+    if (nvrtc) {
+      EXPECT_NO_THROW(nvrtc->compile(src, p.name));
+    }
   }
+}
+
+// beautiful_mnist's training step (what `./course mnist` runs), forward and backward, with warpgroup
+// MMAs asked for: every variant of every kernel lowers and renders. The convolutions' image is read
+// through a sliding window, so most of their tiles stay mma.sync; conv3's weight gradient, 64 by 32
+// channels and its 6-pixel rows padded to 8 (the sum's K), takes warpgroups.
+TEST(WgmmaLowering, TheMnistStepLowersWithWgmmaAsked) {
+  Tensor x = Tensor::randn({32, 1, 28, 28}, DType::kFloat32, "INTERP");
+  std::vector<Tensor> w = {Tensor::randn({32, 1, 5, 5}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({32, 32, 5, 5}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({64, 32, 3, 3}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({64, 64, 3, 3}, DType::kFloat32, "INTERP").requires_grad_(),
+                           Tensor::randn({576, 10}, DType::kFloat32, "INTERP").requires_grad_()};
+  Tensor h = x.conv2d(w[0]).relu().conv2d(w[1]).relu().max_pool2d(2);
+  h = h.conv2d(w[2]).relu().conv2d(w[3]).relu().max_pool2d(2).reshape({32, 576});
+  h.matmul(w[4]).relu().sum().backward();
+  std::vector<LazyRef> grads;
+  for (const Tensor& wi : w) grads.push_back(wi.grad().lazy());
+  int wgmma = 0;
+  for (const ScheduleItem& item : create_schedule(grads)) {
+    if (item.is_copy) continue;
+    for (const Program& p : lower_variants(item, wgmma_options())) {
+      SCOPED_TRACE(p.name + " (" + p.opts + ")");
+      EXPECT_FALSE(render_cuda(p).empty());
+      wgmma += is_wgmma(p.opts);
+    }
+  }
+  EXPECT_EQ(wgmma, 8) << "conv3's weight gradient (64 x 32 channels): both orders, staged and in rings of 2, 3 and 4";
 }
 
 // --- on an H100, or on the CUDA emulator
@@ -324,6 +354,18 @@ TEST(WgmmaCuda, EveryVariantIsWithinTf32sBoundOfFloat64) {
   EXPECT_GE(expect_tensor_core_variants_match(mm_t, {{64, 32}, {64, 32}}, 32, seed, only_wgmma).size(), 1u);
   const auto batched = [](const std::vector<Tensor>& in) { return in[0].matmul(in[1]).relu(); };
   EXPECT_GE(expect_tensor_core_variants_match(batched, {{2, 64, 16}, {2, 16, 64}}, 16, seed, only_wgmma).size(), 1u);
+  // A convolution's weight gradient (MNIST's conv4): its K the batch and the pixels of 6-wide rows
+  // padded to 8, the padding read as 0 from both factors; the copies gated.
+  const auto weight_gradient = [](const std::vector<Tensor>& in) {
+    Tensor w = in[1].detach().requires_grad_();
+    (in[0].conv2d(w) * in[2]).sum().backward();
+    return w.grad();
+  };
+  EXPECT_EQ(expect_tensor_core_variants_match(weight_gradient, {{2, 64, 8, 8}, {64, 64, 3, 3}, {2, 64, 6, 6}}, 2 * 6 * 6, seed,
+                                              only_wgmma)
+                .size(),
+            8u)
+      << "both orders of the channels, staged and in rings of 2, 3 and 4";
 }
 
 }  // namespace
