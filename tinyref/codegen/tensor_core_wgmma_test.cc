@@ -313,7 +313,7 @@ TEST(WgmmaLowering, RendersTheInstructionForItsColumnsAndCompiles) {
 
 // beautiful_mnist's training step (what `./course mnist` runs), forward and backward, with warpgroup
 // MMAs asked for: every variant of every kernel lowers and renders. The convolutions' image is read
-// through a sliding window, so most of their tiles stay mma.sync; conv3's weight gradient, 64 by 32
+// through a sliding window, so most of their tiles stay mma.sync; conv4's weight gradient, 64 by 64
 // channels and its 6-pixel rows padded to 8 (the sum's K), takes warpgroups.
 TEST(WgmmaLowering, TheMnistStepLowersWithWgmmaAsked) {
   Tensor x = Tensor::randn({32, 1, 28, 28}, DType::kFloat32, "INTERP");
@@ -336,7 +336,7 @@ TEST(WgmmaLowering, TheMnistStepLowersWithWgmmaAsked) {
       wgmma += is_wgmma(p.opts);
     }
   }
-  EXPECT_EQ(wgmma, 8) << "conv3's weight gradient (64 x 32 channels): both orders, staged and in rings of 2, 3 and 4";
+  EXPECT_EQ(wgmma, 8) << "conv4's weight gradient (64 x 64 channels): both orders, staged and in rings of 2, 3 and 4";
 }
 
 // --- on an H100, or on the CUDA emulator
