@@ -311,7 +311,7 @@ TEST(WgmmaLowering, RendersTheInstructionForItsColumnsAndCompiles) {
   }
 }
 
-// beautiful_mnist's training step (what `./course mnist` runs), forward and backward, with warpgroup
+// beautiful_mnist's convolutions and linear layer (what `./course mnist` trains), forward and backward, with warpgroup
 // MMAs asked for: every variant of every kernel lowers and renders. The convolutions' image is read
 // through a sliding window, so most of their tiles stay mma.sync; conv4's weight gradient, 64 by 64
 // channels and its 6-pixel rows padded to 8 (the sum's K), takes warpgroups.
