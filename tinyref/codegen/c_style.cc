@@ -283,7 +283,10 @@ class CStyleRenderer {
       }
       case UOpKind::kWgmmaFence: line(needs(lang_.wgmma_fence, u)); break;
       case UOpKind::kWgmmaCommit: line(needs(lang_.wgmma_commit, u)); break;
-      case UOpKind::kWgmmaWait: line(needs(lang_.wgmma_wait, u) + "(" + std::to_string(u.arg) + ");"); break;
+      case UOpKind::kWgmmaWait:
+        line(needs(lang_.wgmma_wait, u) + "(" + std::to_string(u.arg) + ");");
+        for (int acc : u.src) line(needs(lang_.wgmma_delivered, u) + "(" + e(acc) + ");");
+        break;
       case UOpKind::kProxyFence: line(needs(lang_.proxy_fence, u)); break;
       case UOpKind::kHReduce: {
         const int lanes = p_.uops[u.src[0]].lanes;

@@ -50,6 +50,9 @@ struct CLanguage {
   std::string wgmma_desc;
   std::string (*wgmma)(int n) = nullptr;
   std::string wgmma_fence, wgmma_commit, wgmma_wait;  // statements; wgmma_wait a macro of the groups left
+  std::string wgmma_delivered;  // a macro of an accumulator after WGMMA_WAIT: the compiler keeps its
+                                // reads after the wait (without it, it may move them before: the
+                                // wait names no register)
   std::string proxy_fence;                            // the statement for PROXY_FENCE
   std::string keep_in_register;  // the prefix's function around a vector LOAD that several uops read, if any
 };

@@ -257,6 +257,7 @@ inline void tt_wgmma_commit() { ++tt_wgmma_of_this_thread().groups; }
 #define TT_WGMMA_FENCE() ((void)0)  // the emulator's accumulators are plain variables
 #define TT_WGMMA_COMMIT() tt_wgmma_commit()
 #define TT_WGMMA_WAIT(groups) tt_wgmma_wait(groups)
+#define TT_WGMMA_DELIVERED(acc) ((void)0)
 #define TT_PROXY_FENCE() ((void)0)  // its shared memory has one proxy
 #else
 __device__ inline unsigned long long tt_wgmma_desc(const float* tile, int lbo, int sbo) {
@@ -265,6 +266,9 @@ __device__ inline unsigned long long tt_wgmma_desc(const float* tile, int lbo, i
 #define TT_WGMMA_FENCE() asm volatile("wgmma.fence.sync.aligned;" ::: "memory")
 #define TT_WGMMA_COMMIT() asm volatile("wgmma.commit_group.sync.aligned;" ::: "memory")
 #define TT_WGMMA_WAIT(groups) asm volatile("wgmma.wait_group.sync.aligned " #groups ";" ::: "memory")
+// After a wait, each accumulator it delivers: an empty asm that "changes" it, so that the compiler
+// reads it only after the wait (the wait's asm names no register; CUTLASS fences its operands so).
+#define TT_WGMMA_DELIVERED(acc) asm volatile("" : "+f"(acc)::"memory")
 #define TT_PROXY_FENCE() asm volatile("fence.proxy.async.shared::cta;" ::: "memory")
 #endif
 )";
@@ -328,6 +332,7 @@ const CLanguage& cuda_language() {
     l->wgmma_fence = "TT_WGMMA_FENCE();";
     l->wgmma_commit = "TT_WGMMA_COMMIT();";
     l->wgmma_wait = "TT_WGMMA_WAIT";
+    l->wgmma_delivered = "TT_WGMMA_DELIVERED";
     l->proxy_fence = "TT_PROXY_FENCE();";
     return l;
   }();

@@ -63,7 +63,9 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
       Sink sink(*this);
       start_async_k_tile_ahead(k_, staging_arrays_, *copies_ahead_, sink);
     }
-    b_.emit(UOp{UOpKind::kWgmmaWait});
+    UOp wait{UOpKind::kWgmmaWait};
+    wait.src = accs;
+    b_.emit(wait);
   }
   close_k_tile(tile_loop);
   std::vector<Val> results;

@@ -222,6 +222,9 @@ TEST(WgmmaLowering, OneInstructionPerWarpgroupTileAndStepOfEight) {
         order.push_back(kind);
       }
       EXPECT_FALSE(kind == UOpKind::kLoad && p.uops[u.src[0]].kind == UOpKind::kDefineLocal) << "a lane read a staged value";
+      if (kind == UOpKind::kWgmmaWait) {
+        EXPECT_EQ(std::set<int>(u.src.begin(), u.src.end()), accs) << "the wait delivers every accumulator (the renderer pins them after it)";
+      }
       if (kind == UOpKind::kWgmma) {
         EXPECT_EQ(u.arg, 256);
         ASSERT_EQ(u.src.size(), 8u + 128u);

@@ -70,7 +70,9 @@ enum class UOpKind {
                   // 2*(t%4) + i%2 (per 8 columns, mma.sync's C layout, the 4 warps 16 rows apart).
   kWgmmaFence,    // GPU only. Before a warpgroup's WGMMAs, once its accumulators were touched (wgmma.fence).
   kWgmmaCommit,   // GPU only. The WGMMAs this warpgroup started since the last commit: one group.
-  kWgmmaWait,     // GPU only. arg: how many of the newest groups may still be in flight.
+  kWgmmaWait,     // GPU only. arg: how many of the newest groups may still be in flight. src (may be
+                  // empty): the accumulators the finished groups deliver, which no code may read
+                  // before the wait (the renderer pins each after it: c_style.h, wgmma_delivered).
   kProxyFence,    // GPU only. This thread's writes into shared memory become visible to the tensor
                   // cores' reads (fence.proxy.async), before the barrier ahead of a WGMMA.
 };
