@@ -121,20 +121,25 @@ inline tt_async_queue& tt_async_of_this_thread() {
   static thread_local tt_async_queue queues[1024];
   return queues[threadIdx.x];
 }
-__device__ inline void tt_async_start(float* dst, f32x4 value, int lanes) {
+// (Below, with wgmma: a copy into bytes that a wgmma not yet waited for may read is a race.)
+inline void tt_wgmma_check_copy(const ::cudaemu::ptr<float>& dst, int bytes, const std::source_location& loc);
+__device__ inline void tt_async_start(float* dst, f32x4 value, int lanes, const std::source_location& loc) {
+  tt_wgmma_check_copy(dst, 4 * lanes, loc);
   tt_async_queue& q = tt_async_of_this_thread();
   if (q.n == 256) __trap();
   q.copies[q.n++] = tt_async_copy{dst, value, lanes, q.groups};
 }
-__device__ inline void tt_copy_async16(float* dst, const float* src, bool valid) {
+__device__ inline void tt_copy_async16(float* dst, const float* src, bool valid,
+                                       std::source_location loc = std::source_location::current()) {
   f32x4 v{};
   if (valid) v = *(const f32x4*)src;
-  tt_async_start(dst, v, 4);
+  tt_async_start(dst, v, 4, loc);
 }
-__device__ inline void tt_copy_async4(float* dst, const float* src, bool valid) {
+__device__ inline void tt_copy_async4(float* dst, const float* src, bool valid,
+                                      std::source_location loc = std::source_location::current()) {
   f32x4 v{};
   if (valid) v[0] = src[0];
-  tt_async_start(dst, v, 1);
+  tt_async_start(dst, v, 1, loc);
 }
 inline void tt_async_commit() { ++tt_async_of_this_thread().groups; }
 inline void tt_async_wait(int in_flight) {  // lands every group but the newest in_flight
@@ -200,15 +205,16 @@ struct tt_wgmma_queue {
   int count = 0, accumulators = 0, groups = 0;
   unsigned long long block = 0;  // cudaemu::block_serial() of the block that queued them
 };
-inline tt_wgmma_queue& tt_wgmma_of_this_thread() {
+inline tt_wgmma_queue& tt_wgmma_of_thread(unsigned thread) {
   static thread_local tt_wgmma_queue queues[1024];
-  tt_wgmma_queue& q = queues[threadIdx.x];
+  tt_wgmma_queue& q = queues[thread];
   if (q.block != ::cudaemu::block_serial()) {  // another block's, which faulted with wgmmas queued
     q.count = q.accumulators = q.groups = 0;
     q.block = ::cudaemu::block_serial();
   }
   return q;
 }
+inline tt_wgmma_queue& tt_wgmma_of_this_thread() { return tt_wgmma_of_thread(threadIdx.x); }
 inline unsigned long long tt_wgmma_desc(::cudaemu::ptr<const float> tile, int lbo, int sbo,
                                         std::source_location loc = std::source_location::current()) {
   if (lbo < 0 || sbo < 0 || lbo % 16 != 0 || sbo % 16 != 0 || lbo >= (1 << 18) || sbo >= (1 << 18))
@@ -254,6 +260,34 @@ inline void tt_wgmma_wait(int in_flight, std::source_location loc = std::source_
   if (q.count == 0 && in_flight == 0) q.groups = 0;
 }
 inline void tt_wgmma_commit() { ++tt_wgmma_of_this_thread().groups; }
+// The emulator lands a cp.async at the wait for its group and does a wgmma at the wait for its
+// own, each as late as a GPU may; a copy issued while a wgmma that reads its bytes is not yet
+// waited for would then look ordered, where on a GPU it may land before the tensor cores read.
+// So a copy's bytes are checked at its issue against every wgmma of the block still queued.
+inline bool tt_wgmma_reads(unsigned long long desc, int rows, unsigned at, int bytes) {
+  const unsigned start = (unsigned)(desc & 0x3fff) << 4, lbo = (unsigned)(desc >> 16 & 0x3fff) << 4,
+                 sbo = (unsigned)(desc >> 32 & 0x3fff) << 4;
+  if (at + bytes <= start || at >= start + 128 + lbo + (unsigned)(rows - 1) / 8 * sbo) return false;
+  for (int r = 0; r < rows; ++r) {
+    for (int k = 0; k < 8; k += 4) {  // a core matrix's row: 16 bytes
+      const unsigned from = start + r % 8 * 16 + k / 4 * lbo + r / 8 * sbo;
+      if (at < from + 16 && from < at + bytes) return true;
+    }
+  }
+  return false;
+}
+inline void tt_wgmma_check_copy(const ::cudaemu::ptr<float>& dst, int bytes, const std::source_location& loc) {
+  const unsigned at = ::cudaemu::shared_offset(dst, 4, loc);
+  for (unsigned t = 0; t < blockDim.x; ++t) {
+    const tt_wgmma_queue& q = tt_wgmma_of_thread(t);
+    for (int i = 0; i < q.count; ++i) {
+      if (tt_wgmma_reads(q.ops[i].desc_a, 64, at, bytes) || tt_wgmma_reads(q.ops[i].desc_b, 2 * q.ops[i].n, at, bytes)) {
+        ::cudaemu::detail::device_fault("trap", "shared-memory race: a cp.async into bytes that a wgmma not yet waited for "
+                                        "(TT_WGMMA_WAIT) may read: on a GPU the copy may land before the tensor cores read", loc);
+      }
+    }
+  }
+}
 #define TT_WGMMA_FENCE() ((void)0)  // the emulator's accumulators are plain variables
 #define TT_WGMMA_COMMIT() tt_wgmma_commit()
 #define TT_WGMMA_WAIT(groups) tt_wgmma_wait(groups)

@@ -66,13 +66,14 @@ struct Case {
   int warpgroups = 1;
   bool split_rows = true;        // two warpgroups: 64 rows each (else N columns each)
   bool overwrite_before_wait = false;  // a barrier and a store into A's tile between issue and wait
+  bool copy_before_wait = false;       // a cp.async into A's tile between issue and wait
   int64_t m() const { return split_rows ? 64 * warpgroups : 64; }
   int64_t columns() const { return split_rows ? n : int64_t{n} * warpgroups; }
   int threads() const { return 128 * warpgroups; }
   std::string name() const {
     return "wgmma_m" + std::to_string(m()) + "n" + std::to_string(columns()) + "k" + std::to_string(k) + "_lbo" +
            std::to_string(a.lbo) + "_" + std::to_string(b.lbo) + "_sbo" + std::to_string(a.sbo) + "_" + std::to_string(b.sbo) +
-           (overwrite_before_wait ? "_overwritten" : "");
+           (overwrite_before_wait ? "_overwritten" : "") + (copy_before_wait ? "_copied" : "");
   }
 };
 
@@ -162,6 +163,12 @@ Program wgmma_matmul(const Case& c) {
     b.emit_typed(UOpKind::kBarrier, DType::kInt32, {});
     const int where = staged_index(i, c.a, i.div(lidx, c.k), i.mod(lidx, c.k));
     b.emit_typed(UOpKind::kStore, DType::kFloat32, {a_tile, where, b.const_of(0, DType::kFloat32)});
+  }
+  if (c.copy_before_wait) {  // A's element lidx again, by cp.async: no barrier can order it
+    const int where = staged_index(i, c.a, i.div(lidx, c.k), i.mod(lidx, c.k));
+    const int yes = b.const_of(1, DType::kBool);
+    b.emit_typed(UOpKind::kCopyAsync, DType::kFloat32, {a_tile, where, a_in, lidx, yes, yes}, 1, 1);
+    b.emit_typed(UOpKind::kAsyncCommit, DType::kInt32, {});
   }
   b.emit_typed(UOpKind::kWgmmaWait, DType::kInt32, {}, 1, 0);
 
@@ -301,6 +308,24 @@ TEST(WgmmaCuda, ATileOverwrittenBeforeTheWaitIsARace) {
     EXPECT_NE(what.find("cudaemu: shared-memory race"), std::string::npos) << what;
     EXPECT_NE(what.find("thread (1,0,0) writes byte 4 of __shared__"), std::string::npos) << what;
     EXPECT_NE(what.find("and thread (0,0,0) read it"), std::string::npos) << what;
+  }
+}
+
+// A cp.async into a tile between the issue and the wait is the same bug, which no barrier can
+// order: the emulator lands copies at their own wait and does wgmmas at theirs, each as late as a
+// GPU may, so it checks a copy's bytes at its issue against every wgmma not yet waited for.
+TEST(WgmmaCuda, ACopyIntoATileBeforeTheWaitIsARace) {
+  const std::string dev = cuda_or_emulator();
+  if (dev != "CUDA_EMU") GTEST_SKIP() << "a race is the emulator's to report; on a GPU the sum would merely be wrong";
+  testing_util::running_emulated(dev, "the race report comes from the CUDA emulator");
+  const Case c{.n = 64, .k = 16, .a = k_halves(64), .b = rows_adjacent(64), .copy_before_wait = true};
+  std::mt19937_64 rng(1);
+  const std::vector<float> a = randn(c.m() * c.k, rng), b = randn(c.columns() * c.k, rng);
+  try {
+    run(wgmma_matmul(c), get_device(dev), c, a, b);
+    ADD_FAILURE() << "no race reported";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("a cp.async into bytes that a wgmma not yet waited for"), std::string::npos) << e.what();
   }
 }
 
