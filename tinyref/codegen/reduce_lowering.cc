@@ -64,10 +64,19 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
       start_async_k_tile_ahead(k_, staging_arrays_, *copies_ahead_, sink);
     }
     UOp wait{UOpKind::kWgmmaWait};
-    wait.src = accs;
+    if (wgmma_in_flight(k_)) {
+      wait.arg = 1;  // this turn's group runs on into the next turn (staging.h)
+    } else {
+      wait.src = accs;
+    }
     b_.emit(wait);
   }
   close_k_tile(tile_loop);
+  if (wgmma_in_flight(k_)) {  // the last turn's group
+    UOp wait{UOpKind::kWgmmaWait};
+    wait.src = accs;
+    b_.emit(wait);
+  }
   std::vector<Val> results;
   for (int acc : accs) {
     if (vector_reduce) {

@@ -145,6 +145,17 @@ void emit_prefetched_staging_copies(const Kernel& k, const std::vector<StagedLea
 // The wait and the copies ahead may be apart: a warpgroup MMA runs on its own once issued, so its
 // kernel issues this turn's MMAs first and the copies while they run (the copies' array is the one
 // the turn before read, whose MMAs it waited for before that turn's end).
+//
+// In a ring of 3 or 4, a warpgroup-MMA kernel keeps a turn's MMAs running into the next turn
+// (wgmma_in_flight: each turn waits for the turn before's, WGMMA_WAIT 1), so that the tensor cores
+// work through the barrier; the array a turn's copies overwrite is then the one read two turns
+// before, and the copies run S - 2 K-tiles ahead instead of S - 1 (async_tiles_ahead):
+//
+//   copy K-tiles 0..S-3 ahead; for t: wait for K-tile t; barrier; MMAs on t % S; commit;
+//   copy K-tile t+S-2 into (t+S-2) % S = (t-2) % S; wait until one MMA group is left (t's)
+//   after the loop: wait for the last
+bool wgmma_in_flight(const Kernel& k);
+int64_t async_tiles_ahead(const Kernel& k);
 void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);
 int wait_for_async_k_tile(const Kernel& k, UOpSink& sink);
 void start_async_k_tile_ahead(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink);

@@ -352,9 +352,13 @@ void start_async_k_tile(const Kernel& k, const std::vector<int>& arrays, const S
 
 }  // namespace
 
+bool wgmma_in_flight(const Kernel& k) { return k.tensor_core && k.tensor_core->wgmma && k.async_stages >= 3; }
+
+int64_t async_tiles_ahead(const Kernel& k) { return k.async_stages - 1 - (wgmma_in_flight(k) ? 1 : 0); }
+
 void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink) {
   const int64_t tiles = k.full_shape()[static_cast<size_t>(k.first_of(Axis::kReduce))];
-  for (int64_t t = 0; t + 1 < k.async_stages; ++t) {
+  for (int64_t t = 0; t < async_tiles_ahead(k); ++t) {
     // (Past the last K-tile, an empty group: every turn then waits for the same count.)
     const int active = t < tiles ? -1 : bool_const(false, sink);
     start_async_k_tile(k, arrays, copies, sink.int_const(t), sink.int_const(t), active, sink);
@@ -364,7 +368,7 @@ void start_async_k_tiles(const Kernel& k, const std::vector<int>& arrays, const 
 int wait_for_async_k_tile(const Kernel& k, UOpSink& sink) {
   const size_t outer = static_cast<size_t>(k.first_of(Axis::kReduce));
   UOp wait{UOpKind::kAsyncWait};
-  wait.arg = k.async_stages - 2;  // this turn's K-tile is the oldest group still out
+  wait.arg = async_tiles_ahead(k) - 1;  // this turn's K-tile is the oldest group still out
   sink.emit(wait);
   barrier_after_copies(k, sink);  // every thread's copies of it landed, and the turn before read
   return sink.alu(Op::MOD, DType::kInt32, {sink.var_uop(outer), sink.int_const(k.async_stages)});
@@ -373,7 +377,7 @@ int wait_for_async_k_tile(const Kernel& k, UOpSink& sink) {
 void start_async_k_tile_ahead(const Kernel& k, const std::vector<int>& arrays, const StagingCopies& copies, UOpSink& sink) {
   const size_t outer = static_cast<size_t>(k.first_of(Axis::kReduce));
   const int stages = k.async_stages;
-  const int ahead = sink.alu(Op::ADD, DType::kInt32, {sink.var_uop(outer), sink.int_const(stages - 1)});
+  const int ahead = sink.alu(Op::ADD, DType::kInt32, {sink.var_uop(outer), sink.int_const(async_tiles_ahead(k))});
   const int has_tile = sink.alu(Op::CMPLT, DType::kBool, {ahead, sink.int_const(k.full_shape()[outer])});
   const int ring = sink.alu(Op::MOD, DType::kInt32, {ahead, sink.int_const(stages)});
   start_async_k_tile(k, arrays, copies, ahead, ring, has_tile, sink);

@@ -243,32 +243,44 @@ TEST(WgmmaLowering, OneInstructionPerWarpgroupTileAndStepOfEight) {
   EXPECT_EQ(seen, 1);
 }
 
-// In a ring, the copies of the K-tile S - 1 turns ahead are issued after this turn's MMAs, while
-// the tensor cores run them, and before the wait for them.
+// In a ring, the copies of the K-tile ahead are issued after this turn's MMAs, while the tensor
+// cores run them. In a ring of 2 a turn waits for its own MMAs (WGMMA_WAIT 0) and copies 1 K-tile
+// ahead; in a ring of 3 or 4 its MMAs run on into the next turn (WGMMA_WAIT 1, the last group
+// waited for after the loop), and the copies go S - 2 ahead into the array read two turns before.
 TEST(WgmmaLowering, ARingCopiesAheadWhileTheMmasRun) {
   Tensor a = Tensor::randn({128, 64}, DType::kFloat32, "INTERP"), b = Tensor::randn({64, 256}, DType::kFloat32, "INTERP");
-  int seen = 0;
+  const std::string tile = "tensor_core 0 8, local 0 8, upcast 1 32, stage 2 32, wgmma 2 64, async 2 ";
+  std::map<int, std::vector<std::pair<UOpKind, int64_t>>> loops;  // ring -> the kinds (and args) from the K-tile loop on
   for (const Program& p : lower_variants(create_schedule({a.matmul(b).lazy()}).back(), wgmma_options())) {
-    if (p.opts != "tensor_core 0 8, local 0 8, upcast 1 32, stage 2 32, wgmma 2 64, async 2 3") continue;
-    ++seen;
-    SCOPED_TRACE(p.to_string());
-    std::vector<UOpKind> order;
-    for (const UOp& u : p.uops) {
-      if (u.kind != UOpKind::kAlu && u.kind != UOpKind::kConst && u.kind != UOpKind::kDefineAcc && u.kind != UOpKind::kLoad &&
-          u.kind != UOpKind::kStore && (order.empty() || order.back() != u.kind)) {
-        order.push_back(u.kind);
+    for (int ring : {2, 3, 4}) {
+      if (p.opts != tile + std::to_string(ring)) continue;
+      std::vector<std::pair<UOpKind, int64_t>> order;
+      bool in_loop = false;
+      for (const UOp& u : p.uops) {
+        in_loop = in_loop || u.kind == UOpKind::kRange;
+        if (!in_loop || u.kind == UOpKind::kAlu || u.kind == UOpKind::kConst || u.kind == UOpKind::kLoad || u.kind == UOpKind::kStore ||
+            (!order.empty() && order.back().first == u.kind)) {
+          continue;
+        }
+        const bool waits = u.kind == UOpKind::kAsyncWait || u.kind == UOpKind::kWgmmaWait;
+        order.push_back({u.kind, waits ? u.arg : 0});
       }
+      loops[ring] = order;
     }
-    const auto at = std::find(order.begin(), order.end(), UOpKind::kRange);
-    ASSERT_NE(at, order.end());
-    const std::vector<UOpKind> loop(at, order.end());
-    const std::vector<UOpKind> want = {UOpKind::kRange,      UOpKind::kAsyncWait,   UOpKind::kProxyFence, UOpKind::kBarrier,
-                                       UOpKind::kWgmmaFence, UOpKind::kRange,       UOpKind::kWgmma,      UOpKind::kEndRange,
-                                       UOpKind::kWgmmaCommit, UOpKind::kCopyAsync,  UOpKind::kAsyncCommit, UOpKind::kWgmmaWait,
-                                       UOpKind::kEndRange,   UOpKind::kAsyncWait};
-    EXPECT_EQ(loop, want);
   }
-  EXPECT_EQ(seen, 1);
+  using K = UOpKind;
+  const std::vector<std::pair<UOpKind, int64_t>> own_turn = {
+      {K::kRange, 0},     {K::kAsyncWait, 0},   {K::kProxyFence, 0},  {K::kBarrier, 0},     {K::kWgmmaFence, 0},
+      {K::kRange, 0},     {K::kWgmma, 0},       {K::kEndRange, 0},    {K::kWgmmaCommit, 0}, {K::kCopyAsync, 0},
+      {K::kAsyncCommit, 0}, {K::kWgmmaWait, 0}, {K::kEndRange, 0},    {K::kAsyncWait, 0}};
+  EXPECT_EQ(loops[2], own_turn) << "a ring of 2";
+  for (int ring : {3, 4}) {
+    std::vector<std::pair<UOpKind, int64_t>> in_flight = own_turn;
+    in_flight[1].second = ring - 3;   // K-tile t landed: S - 2 copied ahead
+    in_flight[11].second = 1;         // this turn's MMAs run on
+    in_flight.push_back({K::kWgmmaWait, 0});
+    EXPECT_EQ(loops[ring], in_flight) << "a ring of " << ring;
+  }
 }
 
 // Synchronous copies round A and B to TF32 as they store them (the tensor cores cannot round what
