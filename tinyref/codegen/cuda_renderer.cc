@@ -229,20 +229,26 @@ inline void tt_wgmma_start(unsigned long long desc_a, unsigned long long desc_b,
   q.ops[q.count++] = tt_wgmma_op{desc_a, desc_b, n, q.groups};
   for (int i = 0; i < n; ++i) q.d[q.accumulators++] = d[i];
 }
-// Element (r, k) of the operand at `start` (A's row r, or B's column r), as the descriptor lays it out.
-inline float tt_wgmma_element(const ::cudaemu::ptr<const float>& start, unsigned long long desc, int r, int k,
-                              const std::source_location& loc) {
-  const int lbo = (int)(desc >> 16 & 0x3fff) << 4, sbo = (int)(desc >> 32 & 0x3fff) << 4;
-  return tt_tf32_bits(start[::cudaemu::Index((r % 8 * 16 + k % 4 * 4 + k / 4 * lbo + r / 8 * sbo) / 4, loc)]);
-}
+// A descriptor read back (tt_wgmma_encode's inverse): the operand's shared-memory offset, the byte
+// steps between its core matrices, and where its row r (A's row, or B's column), K k lies.
+struct tt_wgmma_operand {
+  unsigned start, lbo, sbo;
+  explicit tt_wgmma_operand(unsigned long long desc)
+      : start((unsigned)(desc & 0x3fff) << 4), lbo((unsigned)(desc >> 16 & 0x3fff) << 4), sbo((unsigned)(desc >> 32 & 0x3fff) << 4) {}
+  unsigned byte(int r, int k) const { return start + r % 8 * 16 + k % 4 * 4 + k / 4 * lbo + r / 8 * sbo; }
+};
 inline void tt_wgmma_run(const tt_wgmma_op& op, float* const* d, const std::source_location& loc) {
-  const ::cudaemu::ptr<const float> a = ::cudaemu::shared_pointer<const float>((unsigned)(op.desc_a & 0x3fff) << 4, loc);
-  const ::cudaemu::ptr<const float> b = ::cudaemu::shared_pointer<const float>((unsigned)(op.desc_b & 0x3fff) << 4, loc);
+  const tt_wgmma_operand a(op.desc_a), b(op.desc_b);
+  const ::cudaemu::ptr<const float> a_tile = ::cudaemu::shared_pointer<const float>(a.start, loc);
+  const ::cudaemu::ptr<const float> b_tile = ::cudaemu::shared_pointer<const float>(b.start, loc);
+  const auto element = [&](const tt_wgmma_operand& o, const ::cudaemu::ptr<const float>& tile, int r, int k) {
+    return tt_tf32_bits(tile[::cudaemu::Index((o.byte(r, k) - o.start) / 4, loc)]);
+  };
   const int t = threadIdx.x % 128;
   for (int i = 0; i < op.n; ++i) {
     const int row = 16 * (t / 32) + t % 32 / 4 + 8 * (i / 2 % 2), col = 8 * (i / 4) + 2 * (t % 4) + i % 2;
     float acc = *d[i];
-    for (int k = 0; k < 8; ++k) acc += tt_wgmma_element(a, op.desc_a, row, k, loc) * tt_wgmma_element(b, op.desc_b, col, k, loc);
+    for (int k = 0; k < 8; ++k) acc += element(a, a_tile, row, k) * element(b, b_tile, col, k);
     *d[i] = acc;
   }
 }
@@ -265,12 +271,11 @@ inline void tt_wgmma_commit() { ++tt_wgmma_of_this_thread().groups; }
 // waited for would then look ordered, where on a GPU it may land before the tensor cores read.
 // So a copy's bytes are checked at its issue against every wgmma of the block still queued.
 inline bool tt_wgmma_reads(unsigned long long desc, int rows, unsigned at, int bytes) {
-  const unsigned start = (unsigned)(desc & 0x3fff) << 4, lbo = (unsigned)(desc >> 16 & 0x3fff) << 4,
-                 sbo = (unsigned)(desc >> 32 & 0x3fff) << 4;
-  if (at + bytes <= start || at >= start + 128 + lbo + (unsigned)(rows - 1) / 8 * sbo) return false;
+  const tt_wgmma_operand o(desc);
+  if (at + bytes <= o.start || at >= o.byte((rows - 1) | 7, 7) + 4) return false;  // past its last 8-row group
   for (int r = 0; r < rows; ++r) {
     for (int k = 0; k < 8; k += 4) {  // a core matrix's row: 16 bytes
-      const unsigned from = start + r % 8 * 16 + k / 4 * lbo + r / 8 * sbo;
+      const unsigned from = o.byte(r, k);
       if (at < from + 16 && from < at + bytes) return true;
     }
   }
