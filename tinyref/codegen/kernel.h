@@ -72,7 +72,7 @@ struct TensorCoreDims {
   int col_lane = -1, col_pair = -1;  // its 8 columns: 4 (kLocal) x 2 (kUpcast)
   int k = -1;                        // the mma's 8 of the reduce (kTensorCore); with wgmma its 4
   int a_src = 0;                     // which source of the reduce's MUL is A (rows x K); the other is B
-  bool wgmma = false;                // Opt kWgmma applied: the dimensions below are set
+  // Set by Opt kWgmma (Kernel::issues_wgmma), else -1:
   int k_hi = -1;                     // the mma's K / 4 (kTensorCore, 2)
   int warp = -1;                     // the warp digit (kLocal): warp % 4 within the warpgroup
   int tiles_n = -1;                  // the warpgroup's 8-column tiles (kUpcast; -1: one tile)
@@ -99,6 +99,7 @@ class Kernel {
   int pack_leaf = -1;                  // CPU: the input copied into a packed panel (packing.h)...
   int pack_at = -1;                    // ...at the top of each iteration of this output (or chunk) loop
   std::optional<TensorCoreDims> tensor_core;  // GPU: the reduce runs on tensor cores (Opt kTensorCore)
+  bool issues_wgmma() const { return tensor_core && tensor_core->k_hi >= 0; }  // ...as warpgroup MMAs (Opt kWgmma)
   std::vector<Opt> applied;            // the optimizations, in order: replayed, they rebuild this
 
   // Whether `opt` applies to this kernel as it is now; if not, why (in *why, if given).

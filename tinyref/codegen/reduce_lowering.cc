@@ -39,7 +39,7 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
   std::vector<int> accs;
   for (size_t i = 0; i < ups.size(); ++i) accs.push_back(b_.define_acc(dt, init, vector_acc ? b_.simd_width() : 1));
   std::vector<int> tile_loop = open_k_tile();  // staged: the loop over K-tiles, else none
-  const bool wgmma = k_.tensor_core && k_.tensor_core->wgmma;
+  const bool wgmma = k_.issues_wgmma();
   TT_ASSERT(!wgmma || !tile_loop.empty());
   if (wgmma) b_.emit(UOp{UOpKind::kWgmmaFence});  // the accumulators were written (set, or by the last turn's)
   std::vector<int> reduce_open =
@@ -63,20 +63,10 @@ std::map<std::vector<int64_t>, ReduceLowering::Val> ReduceLowering::lower(const 
       Sink sink(*this);
       start_async_k_tile_ahead(k_, staging_arrays_, *copies_ahead_, sink);
     }
-    UOp wait{UOpKind::kWgmmaWait};
-    if (wgmma_in_flight(k_)) {
-      wait.arg = 1;  // this turn's group runs on into the next turn (staging.h)
-    } else {
-      wait.src = accs;
-    }
-    b_.emit(wait);
+    wgmma_wait(wgmma_in_flight(k_) ? 1 : 0, accs);  // 1: this turn's group runs on into the next (staging.h)
   }
   close_k_tile(tile_loop);
-  if (wgmma_in_flight(k_)) {  // the last turn's group
-    UOp wait{UOpKind::kWgmmaWait};
-    wait.src = accs;
-    b_.emit(wait);
-  }
+  if (wgmma_in_flight(k_)) wgmma_wait(0, accs);  // the last turn's group
   std::vector<Val> results;
   for (int acc : accs) {
     if (vector_reduce) {
@@ -255,6 +245,15 @@ void ReduceLowering::wgmma_steps(const std::vector<std::vector<int64_t>>& ups, c
   }
 }
 
+// Waits until `in_flight` groups of WGMMAs are left; where none is, its accumulators are delivered
+// (the renderer keeps their reads after the wait).
+void ReduceLowering::wgmma_wait(int64_t in_flight, const std::vector<int>& accs) {
+  UOp wait{UOpKind::kWgmmaWait};
+  wait.arg = in_flight;
+  if (in_flight == 0) wait.src = accs;
+  b_.emit(wait);
+}
+
 int ReduceLowering::slot(int row, int64_t n, int col) {  // row * n + col
   return b_.alu_uop(Op::ADD, DType::kInt32, 1, {b_.alu_uop(Op::MUL, DType::kInt32, 1, {row, b_.int_const(n)}), col});
 }
@@ -272,7 +271,7 @@ std::vector<int> ReduceLowering::open_k_tile() {
   std::vector<int> loop = ix_.open_loops({Axis::kReduce}, false, outer, outer + 1);
   if (k_.async_stages > 0) {
     read_ring_ = wait_for_async_k_tile(k_, sink);
-    if (k_.tensor_core && k_.tensor_core->wgmma) {
+    if (k_.issues_wgmma()) {
       copies_ahead_ = copies;  // after this turn's MMAs (lower)
     } else {
       start_async_k_tile_ahead(k_, staging_arrays_, copies, sink);

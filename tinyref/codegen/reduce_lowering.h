@@ -62,6 +62,7 @@ class ReduceLowering {
   int slot(int row, int64_t n, int col);
   void mma_steps(const std::vector<std::vector<int64_t>>& ups, const std::vector<int>& accs, const Render& render);
   void wgmma_steps(const std::vector<std::vector<int64_t>>& ups, const std::vector<int>& accs);
+  void wgmma_wait(int64_t in_flight, const std::vector<int>& accs);
   std::vector<int> open_k_tile();
   void close_k_tile(const std::vector<int>& loop);
 

@@ -219,9 +219,10 @@ bool wgmma_layout(const Kernel& k, StagedLeaf& s) {
     if (in(rows8) || in(groups) || di == t.k || di == t.k_hi) continue;
     (k.axes[d] == Axis::kReduce || k.axes[d] == Axis::kUnroll ? steps : others).push_back(di);
   }
-  std::vector<int> layout = others;
-  for (const std::vector<int>* part : {&groups, &steps}) layout.insert(layout.end(), part->begin(), part->end());
-  layout.push_back(t.k_hi);
+  std::vector<int> outer = others;  // what the layout and the copies' order share, outermost first
+  for (const std::vector<int>* part : {&groups, &steps}) outer.insert(outer.end(), part->begin(), part->end());
+  outer.push_back(t.k_hi);
+  std::vector<int> layout = outer;
   layout.insert(layout.end(), rows8.begin(), rows8.end());
   layout.push_back(t.k);
   if (layout.size() != s.dims.size()) return false;
@@ -237,9 +238,7 @@ bool wgmma_layout(const Kernel& k, StagedLeaf& s) {
   }
   std::vector<int> order = layout;  // the copies' order, outermost first
   if (k.stride(static_cast<size_t>(s.leaf), static_cast<size_t>(t.k)) != std::optional<int64_t>(1)) {
-    order = others;
-    for (const std::vector<int>* part : {&groups, &steps}) order.insert(order.end(), part->begin(), part->end());
-    order.push_back(t.k_hi);
+    order = outer;
     order.push_back(t.k);
     order.insert(order.end(), rows8.begin(), rows8.end());
   }
@@ -298,14 +297,14 @@ std::vector<StagedLeaf> plan_staging(const Kernel& k) {
       if (static_cast<int>(s.dims[j]) == vector_dim) return {};
     }
     s.size = std::accumulate(s.extents.begin(), s.extents.end(), int64_t{1}, std::multiplies<>());
-    if (k.tensor_core && k.tensor_core->wgmma) {
+    if (k.issues_wgmma()) {
       if (!wgmma_layout(k, s)) return {};
     } else {
       choose_layout(k, s);
     }
     plan.push_back(std::move(s));
   }
-  if (k.tensor_core && k.tensor_core->wgmma) {  // the tensor cores read both factors from shared memory
+  if (k.issues_wgmma()) {  // the tensor cores read both factors from shared memory
     return plan.size() == 2 ? plan : std::vector<StagedLeaf>{};
   }
   // A leaf read through a sliding window (a conv's image under a tensor-core tile: rows of 24

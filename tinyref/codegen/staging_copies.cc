@@ -250,7 +250,7 @@ void store_copy(const Kernel& k, const StagedLeaf& s, int array, const StagingCo
 // its writes visible to them (PROXY_FENCE): the tensor cores read shared memory by another path
 // (PTX's async proxy) than the threads' stores and cp.async.
 void barrier_after_copies(const Kernel& k, UOpSink& sink) {
-  if (k.tensor_core && k.tensor_core->wgmma) sink.emit(UOp{UOpKind::kProxyFence});
+  if (k.issues_wgmma()) sink.emit(UOp{UOpKind::kProxyFence});
   sink.emit(UOp{UOpKind::kBarrier});
 }
 
@@ -352,7 +352,7 @@ void start_async_k_tile(const Kernel& k, const std::vector<int>& arrays, const S
 
 }  // namespace
 
-bool wgmma_in_flight(const Kernel& k) { return k.tensor_core && k.tensor_core->wgmma && k.async_stages >= 3; }
+bool wgmma_in_flight(const Kernel& k) { return k.issues_wgmma() && k.async_stages >= 3; }
 
 int64_t async_tiles_ahead(const Kernel& k) { return k.async_stages - 1 - (wgmma_in_flight(k) ? 1 : 0); }
 

@@ -39,7 +39,7 @@ bool is_wgmma(const std::string& opts) { return opts.find("wgmma") != std::strin
 std::vector<Kernel> wgmma_variants(const Tensor& t) {
   std::vector<Kernel> out;
   for (Kernel& v : gpu_variants(gpu_kernel(t), wgmma_options())) {
-    if (v.tensor_core && v.tensor_core->wgmma) out.push_back(std::move(v));
+    if (v.issues_wgmma()) out.push_back(std::move(v));
   }
   return out;
 }

@@ -130,7 +130,7 @@ bool Kernel::can_use_wgmma(std::string* reason) const {
     *reason = r;
     return false;
   };
-  if (!tensor_core || tensor_core->wgmma) return no("warpgroup MMAs need a kernel on tensor cores, once");
+  if (!tensor_core || issues_wgmma()) return no("warpgroup MMAs need a kernel on tensor cores, once");
   if (!stage_k_tiles || prefetch_k_tiles || async_stages > 0) {
     return no("warpgroup MMAs read staged K-tiles: after stage, before prefetch or async");
   }
@@ -161,7 +161,6 @@ void Kernel::use_wgmma() {
   split(static_cast<size_t>(t.k), 4, Axis::kTensorCore);  // K's 8 keeps its place as 2; its 4 go last
   t.k_hi = t.k;
   t.k = static_cast<int>(ndim()) - 1;
-  t.wgmma = true;
 }
 
 }  // namespace tinyref
