@@ -60,8 +60,9 @@ int run_cuda_bench(CLI::App& app, const BenchFlags& flags, int argc, char** argv
     return 0;
   }
   // The settings that change which kernels the search tries, so that a log says what it measured.
-  std::printf("tinyref on %s: TT_TF32=%s TT_ASYNC=%s\n", flags.device.c_str(),
-              tinyref::env_string("TT_TF32", "unset").c_str(), tinyref::env_string("TT_ASYNC", "1").c_str());
+  std::printf("tinyref on %s: TT_TF32=%s TT_ASYNC=%s TT_WGMMA=%s\n", flags.device.c_str(),
+              tinyref::env_string("TT_TF32", "unset").c_str(), tinyref::env_string("TT_ASYNC", "1").c_str(),
+              tinyref::env_string("TT_WGMMA", "0").c_str());
   try {
     return body();
   } catch (const std::exception& e) {

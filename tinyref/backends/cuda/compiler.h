@@ -8,8 +8,9 @@
 //
 // Architecture: NVRTC can emit a CUBIN (machine code) only for the real architectures it knows
 // (nvrtc_supported_archs()). For those we ask for sm_XY, so the driver loads it with no JIT
-// step (for 9.0 sm_90a: wgmma, Hopper's warpgroup MMA, is in no other target). For a GPU newer than NVRTC we emit PTX for the newest virtual architecture at or below
-// the device's (compute_XY), which the driver compiles on load: PTX runs forward, never back.
+// step (for 9.0 sm_90a: wgmma, Hopper's warpgroup MMA, is in no other target). For a GPU newer
+// than NVRTC we emit PTX for the newest virtual architecture at or below the device's
+// (compute_XY), which the driver compiles on load: PTX runs forward, never back.
 //
 // The cache key is everything that changes the output: NVRTC's version, the options (the
 // architecture among them) and the source, byte for byte. On disk each module is one file,
